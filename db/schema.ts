@@ -1,0 +1,204 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/** The five statuses of DESIGN.md section 2, spelled as every output spells them. */
+export const accountStatus = pgEnum('account_status', ['pending', 'active', 'leaver', 'inactive', 'deleted']);
+/** A person's own account, or a site's shared mailbox. */
+export const accountKind = pgEnum('account_kind', ['person', 'shared']);
+/** `gp-locum` is the NAS-managed organisation that homes freelance GP locums. */
+export const orgKind = pgEnum('org_kind', [
+  'trust',
+  'icb',
+  'gp-practice',
+  'pharmacy',
+  'dental',
+  'care-home',
+  'gp-locum',
+]);
+export const dsptStatus = pgEnum('dspt_status', [
+  'standards-exceeded',
+  'standards-met',
+  'approaching-standards',
+  'standards-not-met',
+  'not-published',
+]);
+export const roleName = pgEnum('role_name', ['nas-admin', 'local-admin', 'site-owner', 'manager']);
+export const platform = pgEnum('platform', ['cli', 'slack', 'teams', 'schedule', 'import']);
+export const transferState = pgEnum('transfer_state', ['open', 'completed', 'superseded']);
+export const outboxState = pgEnum('outbox_state', ['pending', 'delivered', 'failed']);
+export const warningClock = pgEnum('warning_clock', ['grace', 'inactivity']);
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const organisations = pgTable('organisations', {
+  ods: text('ods').primaryKey(),
+  name: text('name').notNull(),
+  kind: orgKind('kind').notNull(),
+  dspt: dsptStatus('dspt'),
+  dsptUpdatedAt: at('dspt_updated_at'),
+  createdAt: at('created_at').notNull(),
+});
+
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** Unique for ever: rows are never deleted, so an address is never reused. */
+    address: text('address').notNull(),
+    kind: accountKind('kind').notNull(),
+    status: accountStatus('status').notNull(),
+    homeOrg: text('home_org')
+      .notNull()
+      .references(() => organisations.ods),
+    given: text('given'),
+    family: text('family'),
+    dob: date('dob', { mode: 'string' }),
+    /** HMAC of the E.164 number: lets duplicates match without keeping the number. */
+    mobileHash: text('mobile_hash'),
+    /** e.g. `07*** ***123`: enough for a helpdesk to recognise, never the full number. */
+    mobileMasked: text('mobile_masked'),
+    regBody: text('reg_body'),
+    regNumber: text('reg_number'),
+    credentialRoute: text('credential_route'),
+    createdAt: at('created_at').notNull(),
+    statusChangedAt: at('status_changed_at').notNull(),
+    firstLoginAt: at('first_login_at'),
+    mfaRegistered: boolean('mfa_registered').notNull().default(false),
+    lastActivityAt: at('last_activity_at'),
+    graceExpiresAt: at('grace_expires_at'),
+    inactiveSince: at('inactive_since'),
+    deletedAt: at('deleted_at'),
+    purgedAt: at('purged_at'),
+  },
+  (t) => [
+    uniqueIndex('accounts_address_key').on(t.address),
+    index('accounts_home_status_idx').on(t.homeOrg, t.status),
+    // One partial index per clock, so a sweep reads only the accounts that are due.
+    index('accounts_grace_due_idx').on(t.graceExpiresAt).where(sql`status = 'leaver'`),
+    index('accounts_activity_due_idx').on(t.lastActivityAt).where(sql`status = 'active' and kind = 'person'`),
+    index('accounts_retention_due_idx').on(t.inactiveSince).where(sql`status = 'inactive'`),
+    index('accounts_restore_due_idx').on(t.deletedAt).where(sql`status = 'deleted' and purged_at is null`),
+    index('accounts_reg_idx').on(t.regBody, t.regNumber),
+    index('accounts_dob_idx').on(t.dob),
+    index('accounts_mobile_idx').on(t.mobileHash),
+  ],
+);
+
+export const roles = pgTable(
+  'roles',
+  {
+    address: text('address').notNull(),
+    role: roleName('role').notNull(),
+    /** Empty string for nas-admin, which has no organisation (a primary key cannot hold NULL). */
+    org: text('org').notNull().default(''),
+    grantedBy: text('granted_by').notNull(),
+    grantedAt: at('granted_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.address, t.role, t.org] }), index('roles_org_idx').on(t.org, t.role)],
+);
+
+export const transferRequests = pgTable(
+  'transfer_requests',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    fromOrg: text('from_org').notNull(),
+    toOrg: text('to_org').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: at('requested_at').notNull(),
+    leaverAt: at('leaver_at'),
+    acceptedAt: at('accepted_at'),
+    acceptedBy: text('accepted_by'),
+    completedAt: at('completed_at'),
+    state: transferState('state').notNull().default('open'),
+  },
+  (t) => [uniqueIndex('transfer_one_open_idx').on(t.accountId).where(sql`state = 'open'`)],
+);
+
+/** Append-only: a trigger in the migrations refuses UPDATE, DELETE and TRUNCATE. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: at('at').notNull(),
+    actor: text('actor').notNull(),
+    platform: platform('platform').notNull(),
+    action: text('action').notNull(),
+    address: text('address'),
+    org: text('org'),
+    fromStatus: accountStatus('from_status'),
+    toStatus: accountStatus('to_status'),
+    reason: text('reason'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_address_idx').on(t.address, t.id)],
+);
+
+/** Notifications written in the same transaction as the change; delivered by workers (later issue). */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    createdAt: at('created_at').notNull(),
+    kind: text('kind').notNull(),
+    audience: jsonb('audience').$type<Audience>().notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    state: outboxState('state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    availableAt: at('available_at').notNull(),
+    deliveredAt: at('delivered_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [index('outbox_pending_idx').on(t.availableAt).where(sql`state = 'pending'`)],
+);
+
+/** Who a notification is for: an organisation's subscribed channels, the holder, or a mailbox. */
+export type Audience =
+  | { type: 'org'; ods: string }
+  | { type: 'holder'; address: string }
+  | { type: 'mailbox'; address: string };
+
+/** One row per warning queued: the key that makes a warning go once per clock cycle and threshold. */
+export const warningsSent = pgTable(
+  'warnings_sent',
+  {
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    clock: warningClock('clock').notNull(),
+    /** The deadline the warning was about: a restarted clock has a new one, and warns afresh. */
+    dueAt: at('due_at').notNull(),
+    thresholdDays: integer('threshold_days').notNull(),
+    queuedAt: at('queued_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.clock, t.dueAt, t.thresholdDays] })],
+);
+
+/** node-cron RunCoordinator claims: one row per scheduled fire, claimed by one process. */
+export const cronRuns = pgTable('cron_runs', {
+  key: text('key').primaryKey(),
+  claimedBy: text('claimed_by').notNull(),
+  claimedAt: at('claimed_at').notNull(),
+  completedAt: at('completed_at'),
+});
+
+/** Installation-wide values created on first start (the key for mobile-number hashes). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

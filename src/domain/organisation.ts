@@ -1,0 +1,45 @@
+export const ORG_KINDS = [
+  'trust',
+  'icb',
+  'gp-practice',
+  'pharmacy',
+  'dental',
+  'care-home',
+  'gp-locum',
+] as const;
+export type OrgKind = (typeof ORG_KINDS)[number];
+
+/** Community sites register through NAS: site first, then at most N individual accounts. */
+export const SITE_KINDS = ['pharmacy', 'dental', 'care-home'] as const;
+export type SiteKind = (typeof SITE_KINDS)[number];
+export const isSiteKind = (kind: OrgKind): kind is SiteKind =>
+  (SITE_KINDS as readonly string[]).includes(kind);
+
+/** Data Security and Protection Toolkit statuses, best first. */
+export const DSPT_STATUSES = [
+  'standards-exceeded',
+  'standards-met',
+  'approaching-standards',
+  'standards-not-met',
+  'not-published',
+] as const;
+export type DsptStatus = (typeof DSPT_STATUSES)[number];
+
+/** True when `status` is at or above `minimum` (the list is ordered best first). */
+export const dsptMeets = (status: DsptStatus | null, minimum: DsptStatus): boolean =>
+  status !== null && DSPT_STATUSES.indexOf(status) <= DSPT_STATUSES.indexOf(minimum);
+
+export const DSPT_LABELS: Record<DsptStatus, string> = {
+  'standards-exceeded': 'Standards Exceeded',
+  'standards-met': 'Standards Met',
+  'approaching-standards': 'Approaching Standards',
+  'standards-not-met': 'Standards Not Met',
+  'not-published': 'Not Published',
+};
+
+export interface Organisation {
+  ods: string;
+  name: string;
+  kind: OrgKind;
+  dspt: DsptStatus | null;
+}

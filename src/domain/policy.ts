@@ -1,0 +1,43 @@
+import type { DsptStatus, OrgKind } from './organisation.js';
+
+/** Every number of DESIGN.md section 2 is policy: these are the defaults, overridable by configuration. */
+export interface Policy {
+  /** Days a leaver keeps the account for a joiner to claim it. */
+  graceDays: number;
+  /** Days without a login or a sent email before an active account becomes inactive. */
+  inactivityDays: number;
+  /** Days before a window ends that warnings go out, most urgent last (e.g. [7, 3, 1]). */
+  warningDays: number[];
+  /** Days an inactive account is kept before deletion. */
+  retentionDays: number;
+  /** Days a deleted account can still be restored by NAS before it is purged. */
+  restoreDays: number;
+  /** Individual accounts per community site, the owner included. */
+  siteAccountLimit: number;
+  /** Minimum DSPT status per sector, to register a site and to request accounts for it. */
+  dsptMinimum: Record<OrgKind, DsptStatus>;
+  /** Sectors whose staff may complete first login without registering MFA. */
+  mfaExemptSectors: OrgKind[];
+}
+
+export const DEFAULT_POLICY: Policy = {
+  graceDays: 30,
+  inactivityDays: 30,
+  warningDays: [7, 3, 1],
+  retentionDays: 30,
+  restoreDays: 30,
+  siteAccountLimit: 10,
+  dsptMinimum: {
+    trust: 'standards-met',
+    icb: 'standards-met',
+    'gp-practice': 'standards-met',
+    pharmacy: 'standards-met',
+    dental: 'standards-met',
+    'care-home': 'standards-met',
+    'gp-locum': 'standards-met',
+  },
+  mfaExemptSectors: [],
+};
+
+export const mfaRequired = (policy: Policy, sector: OrgKind): boolean =>
+  !policy.mfaExemptSectors.includes(sector);

@@ -1,0 +1,101 @@
+import type { OrgKind } from './organisation.js';
+
+export const ROLE_NAMES = ['nas-admin', 'local-admin', 'site-owner', 'manager'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** nas-admin is national; the others hold for one organisation. */
+export interface RoleGrant {
+  role: RoleName;
+  org: string | null;
+}
+
+/**
+ * Who is acting: the operator (the CLI by default), the scheduler (cron sweeps), or a person
+ * known by their @nhs.net address. The operator and the scheduler hold every right.
+ */
+export type Actor = { kind: 'operator' } | { kind: 'scheduler' } | { kind: 'person'; address: string };
+
+export const actorLabel = (actor: Actor): string => (actor.kind === 'person' ? actor.address : actor.kind);
+
+interface OrgRef {
+  ods: string;
+  kind: OrgKind;
+}
+
+/**
+ * An actor with the roles they hold: every "may they?" question of DESIGN.md's
+ * "Who may do what" table is answered here, with no I/O.
+ */
+export class Principal {
+  constructor(
+    readonly actor: Actor,
+    readonly roles: readonly RoleGrant[],
+  ) {}
+
+  get label(): string {
+    return actorLabel(this.actor);
+  }
+
+  get isOperator(): boolean {
+    return this.actor.kind !== 'person';
+  }
+
+  /** The operator and NAS administrators act everywhere. */
+  get isNational(): boolean {
+    return this.isOperator || this.roles.some((r) => r.role === 'nas-admin');
+  }
+
+  isSelf(address: string): boolean {
+    return this.actor.kind === 'person' && this.actor.address === address;
+  }
+
+  holds(role: RoleName, ods: string): boolean {
+    return this.roles.some((r) => r.role === role && r.org === ods);
+  }
+
+  /** GP locums are homed in a NAS-managed organisation: only NAS acts on them. */
+  private localRolesApply(org: OrgRef): boolean {
+    return org.kind !== 'gp-locum';
+  }
+
+  /** status, expiring, audit, site show for the organisation's accounts. */
+  canView(org: OrgRef): boolean {
+    if (this.isNational) return true;
+    if (!this.localRolesApply(org)) return false;
+    return (
+      this.holds('manager', org.ods) ||
+      this.holds('local-admin', org.ods) ||
+      this.holds('site-owner', org.ods)
+    );
+  }
+
+  /** provision, first-login, leaver, reactivate, joiner into, transfer staff, link, grant manager. */
+  canAdminister(org: OrgRef): boolean {
+    if (this.isNational) return true;
+    return this.localRolesApply(org) && this.holds('local-admin', org.ods);
+  }
+
+  /** Local administrators, and a site's owner for the site's own accounts. */
+  canMarkLeaver(org: OrgRef): boolean {
+    return this.canAdminister(org) || (this.localRolesApply(org) && this.holds('site-owner', org.ods));
+  }
+
+  canRequestSiteAccount(site: OrgRef): boolean {
+    return this.isNational || this.holds('site-owner', site.ods);
+  }
+
+  canSubscribe(org: OrgRef): boolean {
+    return this.canView(org);
+  }
+
+  /** Organisations this actor sees without naming one; null means every organisation. */
+  visibleOrgs(): string[] | null {
+    if (this.isNational) return null;
+    return [...new Set(this.roles.flatMap((r) => (r.org ? [r.org] : [])))];
+  }
+
+  canGrant(role: RoleName, org: OrgRef | null): boolean {
+    if (this.isNational) return true;
+    return role === 'manager' && org !== null && this.canAdminister(org);
+  }
+}

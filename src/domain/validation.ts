@@ -1,0 +1,200 @@
+import { invalid } from './errors.js';
+import { DSPT_STATUSES, type DsptStatus, ORG_KINDS, type OrgKind } from './organisation.js';
+
+/**
+ * Parsers for everything a person types. Each returns the normalised value or throws an
+ * `invalid` DomainError whose message says what was wrong and what a good value looks like.
+ */
+
+const NHS_NET = /^[a-z0-9](?:[a-z0-9._'-]{0,62}[a-z0-9])?@nhs\.net$/;
+
+export function parseAddress(input: string): string {
+  const value = input
+    .trim()
+    .toLowerCase()
+    .replace(/^mailto:/, '');
+  if (!value.includes('@')) {
+    throw invalid(
+      'INVALID_ADDRESS',
+      `"${input}" is not an email address. Use the full @nhs.net address, e.g. jane.doe@nhs.net.`,
+    );
+  }
+  if (!value.endsWith('@nhs.net')) {
+    throw invalid(
+      'NOT_NHS_NET',
+      `${input} is not an @nhs.net address. The bot only manages NHSmail accounts: use the person's @nhs.net address.`,
+    );
+  }
+  if (!NHS_NET.test(value) || value.includes('..')) {
+    throw invalid(
+      'INVALID_ADDRESS',
+      `"${input}" is not a valid @nhs.net address (letters, digits, dots and hyphens only).`,
+    );
+  }
+  return value;
+}
+
+/**
+ * ODS codes are 3 to 6 letters and digits (trusts RXX or RXX01, ICBs QWE, practices A81001,
+ * pharmacies FA123, dental V00123), always with at least one letter. Stored upper-case.
+ */
+export function parseOds(input: string): string {
+  const value = input.trim().toUpperCase();
+  if (!/^[A-Z0-9]{3,6}$/.test(value) || !/[A-Z]/.test(value)) {
+    throw invalid(
+      'INVALID_ODS',
+      `"${input}" is not an ODS code. ODS codes are 3 to 6 letters and digits, such as RXX, RJ1, A81001 or FA123.`,
+    );
+  }
+  return value;
+}
+
+export interface Mobile {
+  /** +447… form, only ever held in memory. */
+  e164: string;
+  /** `07*** ***123`: safe to store and show. */
+  masked: string;
+}
+
+export function parseMobile(input: string): Mobile {
+  const digits = input.replace(/[\s\-().]/g, '');
+  let national: string | null = null;
+  if (/^07\d{9}$/.test(digits)) national = digits;
+  else if (/^\+447\d{9}$/.test(digits)) national = `0${digits.slice(3)}`;
+  else if (/^00447\d{9}$/.test(digits)) national = `0${digits.slice(4)}`;
+  else if (/^447\d{9}$/.test(digits)) national = `0${digits.slice(2)}`;
+  if (national === null) {
+    throw invalid(
+      'INVALID_MOBILE',
+      'That is not a UK mobile number. Give 11 digits starting 07 (e.g. 07700 900123) or +44 7700 900123.',
+    );
+  }
+  return { e164: `+44${national.slice(1)}`, masked: maskMobile(national) };
+}
+
+export const maskMobile = (national: string): string => `07*** ***${national.slice(-3)}`;
+
+export function parseDspt(input: string): DsptStatus {
+  const value = input
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '-');
+  if ((DSPT_STATUSES as readonly string[]).includes(value)) return value as DsptStatus;
+  throw invalid('INVALID_DSPT', `"${input}" is not a DSPT status. Use one of: ${DSPT_STATUSES.join(', ')}.`);
+}
+
+export function parseOrgKind(input: string, allowed: readonly OrgKind[] = ORG_KINDS): OrgKind {
+  const value = input.trim().toLowerCase();
+  if ((allowed as readonly string[]).includes(value)) return value as OrgKind;
+  throw invalid(
+    'INVALID_KIND',
+    `"${input}" is not an organisation kind here. Use one of: ${allowed.join(', ')}.`,
+  );
+}
+
+export const REGISTRATION_BODIES = ['GMC', 'NMC', 'GPHC', 'GDC', 'HCPC'] as const;
+export type RegistrationBody = (typeof REGISTRATION_BODIES)[number];
+
+export interface Registration {
+  body: RegistrationBody;
+  number: string;
+}
+
+const REGISTRATION_SHAPES: Record<RegistrationBody, { pattern: RegExp; example: string }> = {
+  GMC: { pattern: /^\d{7}$/, example: 'GMC:1234567 (7 digits)' },
+  NMC: {
+    pattern: /^\d{2}[A-Z]\d{4}[A-Z]$/,
+    example: 'NMC:12A3456E (2 digits, a letter, 4 digits, a letter)',
+  },
+  GPHC: { pattern: /^\d{7}$/, example: 'GPhC:2012345 (7 digits)' },
+  GDC: { pattern: /^\d{1,6}$/, example: 'GDC:123456 (up to 6 digits)' },
+  HCPC: { pattern: /^[A-Z]{2,3}\d{5,6}$/, example: 'HCPC:PH12345 (profession letters and 5 or 6 digits)' },
+};
+
+/** `BODY:NUMBER`, e.g. `GMC:1234567`. */
+export function parseRegistration(input: string): Registration {
+  const match = /^\s*([A-Za-z]+)\s*[:\s]\s*([A-Za-z0-9]+)\s*$/.exec(input);
+  const body = match?.[1]?.toUpperCase();
+  if (!match || !body || !(REGISTRATION_BODIES as readonly string[]).includes(body)) {
+    throw invalid(
+      'INVALID_REGISTRATION',
+      `"${input}" is not a registration number. Write BODY:NUMBER with BODY one of GMC, NMC, GPhC, GDC, HCPC, e.g. GMC:1234567.`,
+    );
+  }
+  const number = (match[2] ?? '').toUpperCase();
+  const shape = REGISTRATION_SHAPES[body as RegistrationBody];
+  if (!shape.pattern.test(number)) {
+    throw invalid(
+      'INVALID_REGISTRATION',
+      `"${input}" is not a valid ${body} number. Expected ${shape.example}.`,
+    );
+  }
+  return { body: body as RegistrationBody, number };
+}
+
+/** A calendar date that exists (2025-02-30 does not), YYYY-MM-DD. */
+export function parseDate(input: string, what = 'date'): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input.trim());
+  if (match) {
+    const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    const date = new Date(Date.UTC(y, m - 1, d));
+    if (date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d) {
+      return input.trim();
+    }
+    throw invalid('INVALID_DATE', `${input} is not a real ${what}: that day does not exist.`);
+  }
+  throw invalid('INVALID_DATE', `"${input}" is not a ${what}. Write it as YYYY-MM-DD, e.g. 1985-04-23.`);
+}
+
+/** A date of birth: a real date, in the past, for someone of working age (16 to 100). */
+export function parseDateOfBirth(input: string, now: Date): string {
+  const value = parseDate(input, 'date of birth');
+  const born = new Date(`${value}T00:00:00Z`);
+  const age = (now.getTime() - born.getTime()) / (365.25 * 24 * 3600 * 1000);
+  if (age < 16 || age > 100) {
+    throw invalid(
+      'INVALID_DATE',
+      `${value} is not a plausible date of birth for a member of staff (age 16 to 100).`,
+    );
+  }
+  return value;
+}
+
+/** An ISO-8601 instant. A bare date means midnight UTC; a time without a zone is refused as ambiguous. */
+export function parseInstant(input: string, what = 'time'): Date {
+  const value = input.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${parseDate(value, what)}T00:00:00Z`);
+  const match = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.exec(value);
+  if (match?.[1]) {
+    parseDate(match[1], what);
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw invalid(
+    'INVALID_TIME',
+    `"${input}" is not an ISO-8601 ${what}. Write e.g. 2026-11-23 or 2026-11-23T09:30:00Z (with Z or an offset).`,
+  );
+}
+
+/** A person's name as typed: letters (accents allowed), spaces, hyphens and apostrophes. */
+export function parseName(input: string, what: string): string {
+  const value = input.trim().replace(/\s+/g, ' ');
+  if (value.length === 0 || value.length > 64 || !/^[\p{L}][\p{L}\p{M} '’-]*$/u.test(value)) {
+    throw invalid(
+      'INVALID_NAME',
+      `"${input}" is not a usable ${what}: use letters, spaces, hyphens and apostrophes (1 to 64 characters).`,
+    );
+  }
+  return value;
+}
+
+export function parseWholeNumber(input: string, what: string, min: number, max: number): number {
+  if (!/^\d+$/.test(input.trim())) {
+    throw invalid('INVALID_NUMBER', `"${input}" is not a whole number of ${what}.`);
+  }
+  const value = Number(input);
+  if (value < min || value > max) {
+    throw invalid('INVALID_NUMBER', `${what} must be between ${min} and ${max}; got ${value}.`);
+  }
+  return value;
+}

@@ -1,0 +1,101 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { settings } from '../../db/schema.js';
+import type { Policy } from '../domain/policy.js';
+import type { ServiceDeps } from './accounts.js';
+import * as accounts from './accounts.js';
+import type { RequestContext } from './context.js';
+import * as organisations from './organisations.js';
+import type { CredentialDelivery } from './ports.js';
+import * as queries from './queries.js';
+import * as sites from './sites.js';
+import * as sweeps from './sweep.js';
+import * as transfers from './transfer.js';
+
+type UseCase<I, O> = (deps: ServiceDeps, ctx: RequestContext, input: I) => Promise<O>;
+type Bound<F> = F extends UseCase<infer I, infer O> ? (ctx: RequestContext, input: I) => Promise<O> : never;
+
+const bind =
+  <I, O>(deps: ServiceDeps, useCase: UseCase<I, O>) =>
+  (ctx: RequestContext, input: I) =>
+    useCase(deps, ctx, input);
+
+/**
+ * The lifecycle service: every use case of the product, each taking a request context
+ * (actor, platform, clock). Slack, Teams, the CLI and the scheduler all call these.
+ */
+export interface Lifecycle {
+  readonly policy: Policy;
+  provision: Bound<typeof accounts.provision>;
+  firstLogin: Bound<typeof accounts.firstLogin>;
+  leaver: Bound<typeof accounts.leaver>;
+  joiner: Bound<typeof accounts.joiner>;
+  recordActivity: Bound<typeof accounts.recordActivity>;
+  reactivate: Bound<typeof accounts.reactivate>;
+  requestTransfer: Bound<typeof transfers.requestTransfer>;
+  addOrganisation: Bound<typeof organisations.addOrganisation>;
+  updateDspt: Bound<typeof organisations.updateDspt>;
+  grantRole: Bound<typeof organisations.grantRole>;
+  revokeRole: Bound<typeof organisations.revokeRole>;
+  registerSite: Bound<typeof sites.registerSite>;
+  requestSiteAccount: Bound<typeof sites.requestSiteAccount>;
+  showSite: Bound<typeof sites.showSite>;
+  status: Bound<typeof queries.accountStatus>;
+  expiring: Bound<typeof queries.expiring>;
+  auditTrail: Bound<typeof queries.auditTrail>;
+  contact: Bound<typeof queries.contact>;
+  sweep: Bound<typeof sweeps.sweep>;
+}
+
+export interface LifecycleOptions {
+  db: Db;
+  policy: Policy;
+  delivery: CredentialDelivery;
+}
+
+export async function createLifecycle(options: LifecycleOptions): Promise<Lifecycle> {
+  const key = await installationKey(options.db);
+  const deps: ServiceDeps = {
+    db: options.db,
+    policy: options.policy,
+    delivery: options.delivery,
+    hashMobile: (e164) => createHmac('sha256', key).update(e164).digest('hex'),
+  };
+  return {
+    policy: options.policy,
+    provision: bind(deps, accounts.provision),
+    firstLogin: bind(deps, accounts.firstLogin),
+    leaver: bind(deps, accounts.leaver),
+    joiner: bind(deps, accounts.joiner),
+    recordActivity: bind(deps, accounts.recordActivity),
+    reactivate: bind(deps, accounts.reactivate),
+    requestTransfer: bind(deps, transfers.requestTransfer),
+    addOrganisation: bind(deps, organisations.addOrganisation),
+    updateDspt: bind(deps, organisations.updateDspt),
+    grantRole: bind(deps, organisations.grantRole),
+    revokeRole: bind(deps, organisations.revokeRole),
+    registerSite: bind(deps, sites.registerSite),
+    requestSiteAccount: bind(deps, sites.requestSiteAccount),
+    showSite: bind(deps, sites.showSite),
+    status: bind(deps, queries.accountStatus),
+    expiring: bind(deps, queries.expiring),
+    auditTrail: bind(deps, queries.auditTrail),
+    contact: bind(deps, queries.contact),
+    sweep: bind(deps, sweeps.sweep),
+  };
+}
+
+/**
+ * The per-installation secret behind mobile-number hashes, made on first start. Mobile numbers
+ * are never stored: only this keyed hash (to find duplicates) and a masked form.
+ */
+async function installationKey(db: Db): Promise<string> {
+  await db
+    .insert(settings)
+    .values({ key: 'mobile-hash-key', value: randomBytes(32).toString('hex') })
+    .onConflictDoNothing();
+  const [row] = await db.select().from(settings).where(eq(settings.key, 'mobile-hash-key'));
+  if (!row) throw new Error('settings row mobile-hash-key missing after insert');
+  return row.value;
+}

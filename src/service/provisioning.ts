@@ -1,0 +1,284 @@
+import { randomInt } from 'node:crypto';
+import { count, eq, or, sql } from 'drizzle-orm';
+import { accounts } from '../../db/schema.js';
+import { addressBase, addressCandidate } from '../domain/address.js';
+import { type DuplicateMatch, matchReasons, type PersonFacts } from '../domain/duplicates.js';
+import { invalid, refused } from '../domain/errors.js';
+import { DSPT_LABELS, dsptMeets, isSiteKind, type Organisation } from '../domain/organisation.js';
+import type { Policy } from '../domain/policy.js';
+import type { Principal } from '../domain/roles.js';
+import type { Mobile, Registration } from '../domain/validation.js';
+import type { RequestContext } from './context.js';
+import type { CredentialDelivery, DeliveryReceipt, DeliveryRoute } from './ports.js';
+import { type AccountRow, audit, countsAgainstSiteCap, type Executor } from './store.js';
+
+/** A new person as typed into provision, site register (the owner) or site request-account. */
+export interface NewPerson {
+  given: string;
+  family: string;
+  mobile?: Mobile | undefined;
+  dob?: string | undefined;
+  reg?: Registration | undefined;
+  delivery?: DeliveryRoute | undefined;
+  /** A NAS administrator's reason to create despite a duplicate match; audited. */
+  overrideDuplicate?: string | undefined;
+}
+
+export interface ProvisionDeps {
+  policy: Policy;
+  delivery: CredentialDelivery;
+  hashMobile(e164: string): string;
+}
+
+export interface Provisioned {
+  account: AccountRow;
+  delivery: DeliveryReceipt;
+  duplicateOverride: { reason: string; matches: DuplicateMatch[] } | null;
+}
+
+/**
+ * Creates a pending person account: duplicate check, site prerequisites, a never-used address,
+ * credential delivery, and the audit row. Runs inside the caller's transaction.
+ */
+export async function createPersonAccount(
+  tx: Executor,
+  deps: ProvisionDeps,
+  ctx: RequestContext,
+  principal: Principal,
+  org: Organisation,
+  person: NewPerson,
+  action: string,
+): Promise<Provisioned> {
+  const route = person.delivery ?? (person.mobile ? 'sms' : 'envelope');
+  if (route === 'sms' && !person.mobile) {
+    throw invalid(
+      'MOBILE_REQUIRED',
+      'SMS delivery needs the mobile number on the HR record: add --mobile 07…, or use --delivery envelope for a Day 1 envelope.',
+    );
+  }
+  if (person.overrideDuplicate !== undefined && !principal.isNational) {
+    throw refused(
+      'OVERRIDE_NOT_ALLOWED',
+      'Only a NAS administrator can create an account despite a duplicate match. Use the joiner route for the existing account, or ask NAS.',
+    );
+  }
+  if (isSiteKind(org.kind)) await assertSiteCanTakeAccount(tx, deps.policy, org);
+
+  const mobileHash = person.mobile ? deps.hashMobile(person.mobile.e164) : undefined;
+  const facts: PersonFacts = {
+    given: person.given,
+    family: person.family,
+    dob: person.dob,
+    mobileHash,
+    reg: person.reg,
+  };
+  await lockPersonFacts(tx, facts);
+  const matches = await findDuplicates(tx, facts);
+  if (matches.length > 0 && person.overrideDuplicate === undefined) {
+    const list = matches
+      .map((m) => `${m.address} (same ${m.reasons.map(describeReason).join(', ')})`)
+      .join('; ');
+    throw refused(
+      'DUPLICATE_PERSON',
+      `This person may already have an account: ${list}. One account per person, for life: if they are a leaver, ask their new organisation to mark them as a joiner ("joiner ADDRESS --org ${org.ods}"). Only a NAS administrator can override, with --override-duplicate "reason".`,
+      { matches },
+    );
+  }
+
+  const address = await allocateAddress(tx, person.given, person.family, ctx, org, person, mobileHash);
+  const receipt = await deps.delivery.deliver({
+    address: address.address,
+    given: person.given,
+    family: person.family,
+    org: { ods: org.ods, name: org.name },
+    route,
+    mobile: person.mobile,
+    temporaryPassword: temporaryPassword(),
+  });
+  const [account] = await tx
+    .update(accounts)
+    .set({ credentialRoute: receipt.route })
+    .where(eq(accounts.id, address.id))
+    .returning();
+  if (!account) throw new Error(`account ${address.address} vanished inside its own transaction`);
+
+  const override = matches.length > 0 && person.overrideDuplicate !== undefined;
+  await audit(tx, ctx, {
+    action,
+    address: account.address,
+    org: org.ods,
+    from: null,
+    to: 'pending',
+    reason: override
+      ? `duplicate check overridden: ${person.overrideDuplicate}`
+      : `new account in ${org.ods}; temporary password by ${receipt.route === 'sms' ? `SMS to ${receipt.recipient}` : 'Day 1 envelope'}`,
+    details: {
+      delivery: receipt.route,
+      ...(override
+        ? { duplicateOverride: person.overrideDuplicate, matches: matches.map((m) => m.address) }
+        : {}),
+    },
+  });
+  return {
+    account,
+    delivery: receipt,
+    duplicateOverride: override ? { reason: person.overrideDuplicate ?? '', matches } : null,
+  };
+}
+
+/**
+ * A site must meet its sector's DSPT minimum and have a free slot. The organisation row is
+ * locked first, so simultaneous requests for one site queue here and the count stays true.
+ */
+export async function assertSiteCanTakeAccount(
+  tx: Executor,
+  policy: Policy,
+  site: Organisation,
+): Promise<void> {
+  const [locked] = rowsOf<{ dspt: string | null }>(
+    await tx.execute(sql`select dspt from organisations where ods = ${site.ods} for update`),
+  );
+  const dspt = (locked?.dspt ?? null) as Organisation['dspt'];
+  const minimum = policy.dsptMinimum[site.kind];
+  if (!dsptMeets(dspt, minimum)) {
+    throw refused(
+      'SITE_DSPT_LAPSED',
+      `${site.name} (${site.ods}) cannot take new accounts: its DSPT status is ${dspt ? DSPT_LABELS[dspt] : 'not recorded'}, and ${site.kind} sites need ${DSPT_LABELS[minimum]} or better. Once the site's DSPT assessment is published at that level, NAS records it with "org dspt" and requests work again.`,
+      { ods: site.ods, dspt, minimum },
+    );
+  }
+  const [used] = await tx.select({ n: count() }).from(accounts).where(countsAgainstSiteCap(site.ods));
+  const n = used?.n ?? 0;
+  if (n >= policy.siteAccountLimit) {
+    throw refused(
+      'SITE_ACCOUNT_LIMIT',
+      `${site.name} (${site.ods}) already has ${n} of its ${policy.siteAccountLimit} individual accounts (pending, active and leavers count, the owner included). A slot frees when a leaver's grace period ends; for more accounts, contact NAS.`,
+      { ods: site.ods, used: n, limit: policy.siteAccountLimit },
+    );
+  }
+}
+
+/**
+ * Serialises account creation per identifying fact (registration, birth date, mobile), so two
+ * simultaneous requests for one person cannot both pass the duplicate check.
+ */
+async function lockPersonFacts(tx: Executor, facts: PersonFacts): Promise<void> {
+  const keys = [
+    facts.reg ? `reg:${facts.reg.body}:${facts.reg.number}` : null,
+    facts.dob ? `dob:${facts.dob}` : null,
+    facts.mobileHash ? `mobile:${facts.mobileHash}` : null,
+  ]
+    .filter((k): k is string => k !== null)
+    .sort();
+  for (const key of keys) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+}
+
+/** Every account that may be this person, leavers, inactive and deleted ones included. */
+export async function findDuplicates(db: Executor, facts: PersonFacts): Promise<DuplicateMatch[]> {
+  const conditions = [
+    facts.reg
+      ? sql`(${accounts.regBody} = ${facts.reg.body} and ${accounts.regNumber} = ${facts.reg.number})`
+      : null,
+    facts.dob ? eq(accounts.dob, facts.dob) : null,
+    facts.mobileHash ? eq(accounts.mobileHash, facts.mobileHash) : null,
+  ].filter((c) => c !== null);
+  if (conditions.length === 0) return [];
+  const rows = await db
+    .select({
+      address: accounts.address,
+      given: accounts.given,
+      family: accounts.family,
+      dob: accounts.dob,
+      mobileHash: accounts.mobileHash,
+      regBody: accounts.regBody,
+      regNumber: accounts.regNumber,
+    })
+    .from(accounts)
+    .where(or(...conditions));
+  return rows
+    .map((row) => ({ address: row.address, reasons: matchReasons(facts, row) }))
+    .filter((m) => m.reasons.length > 0);
+}
+
+const describeReason = (reason: DuplicateMatch['reasons'][number]): string =>
+  reason === 'registration'
+    ? 'registration number'
+    : reason === 'mobile'
+      ? 'mobile number'
+      : 'date of birth and name';
+
+/**
+ * Inserts the account under the first free `given.family[N]@nhs.net`. An address that any
+ * account ever had, or that holds a role, is never issued; the unique index settles races.
+ */
+async function allocateAddress(
+  tx: Executor,
+  given: string,
+  family: string,
+  ctx: RequestContext,
+  org: Organisation,
+  person: NewPerson,
+  mobileHash: string | undefined,
+): Promise<{ id: number; address: string }> {
+  const base = addressBase(given, family);
+  if (base.length === 0) {
+    throw invalid(
+      'INVALID_NAME',
+      `No address can be made from "${given} ${family}": the name has no letters A to Z.`,
+    );
+  }
+  const pattern = `${base}%@nhs.net`;
+  const taken = new Set(
+    rowsOf<{ address: string }>(
+      await tx.execute(
+        sql`select address from accounts where address like ${pattern}
+            union select address from roles where address like ${pattern}`,
+      ),
+    ).map((r) => r.address),
+  );
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = addressCandidate(base, n);
+    if (taken.has(candidate)) continue;
+    const [row] = await tx
+      .insert(accounts)
+      .values({
+        address: candidate,
+        kind: 'person',
+        status: 'pending',
+        homeOrg: org.ods,
+        given,
+        family,
+        dob: person.dob ?? null,
+        mobileHash: mobileHash ?? null,
+        mobileMasked: person.mobile?.masked ?? null,
+        regBody: person.reg?.body ?? null,
+        regNumber: person.reg?.number ?? null,
+        createdAt: ctx.now,
+        statusChangedAt: ctx.now,
+      })
+      .onConflictDoNothing()
+      .returning({ id: accounts.id, address: accounts.address });
+    if (row) return row;
+  }
+  throw new Error(`no free address for ${base} after 10000 candidates`);
+}
+
+/** Rows of `db.execute`, whichever driver ran it (postgres.js gives an array, PGlite `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  const rows = (result as { rows?: unknown }).rows;
+  return Array.isArray(rows) ? (rows as T[]) : [];
+}
+
+/** 16 characters from an unambiguous alphabet, with upper, lower, digit and symbol. */
+export function temporaryPassword(): string {
+  const sets = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnpqrstuvwxyz', '23456789', '!#%+=?@'];
+  const all = sets.join('');
+  const chars = sets.map((s) => s[randomInt(s.length)] ?? '');
+  while (chars.length < 16) chars.push(all[randomInt(all.length)] ?? '');
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j] ?? '', chars[i] ?? ''];
+  }
+  return chars.join('');
+}

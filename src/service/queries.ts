@@ -1,0 +1,236 @@
+import { and, asc, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import { accounts, auditLog, organisations, roles, transferRequests } from '../../db/schema.js';
+import {
+  type ContactAnswer,
+  type ContactCategory,
+  categoryForOrgKind,
+  contactFor,
+} from '../domain/contact.js';
+import { invalid, refused } from '../domain/errors.js';
+import type { Status } from '../domain/status.js';
+import { addDays } from '../domain/time.js';
+import type { ServiceDeps } from './accounts.js';
+import type { RequestContext } from './context.js';
+import { type AccountView, accountView, getAccount, getOrg, loadPrincipal } from './store.js';
+
+export interface StatusResult {
+  account: AccountView;
+  transfer: { to: string; requestedAt: string; leaverDone: boolean; accepted: boolean } | null;
+}
+
+/** `status [ADDRESS]`: the holder's own account, or one the actor may see. */
+export async function accountStatus(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { address?: string | undefined },
+): Promise<StatusResult> {
+  const address = input.address ?? selfAddress(ctx, 'status ADDRESS');
+  const principal = await loadPrincipal(deps.db, ctx);
+  const row = await getAccount(deps.db, address);
+  const home = await getOrg(deps.db, row.homeOrg);
+  if (!principal.isSelf(address) && !principal.canView(home)) {
+    throw refused(
+      'NOT_YOUR_ORGANISATION',
+      `You can see your own account, and the accounts of organisations you manage; ${address} belongs to ${home.ods}. Ask its local administrators ("contact").`,
+    );
+  }
+  const [transfer] = await deps.db
+    .select()
+    .from(transferRequests)
+    .where(and(eq(transferRequests.accountId, row.id), eq(transferRequests.state, 'open')));
+  return {
+    account: accountView(row, home, deps.policy),
+    transfer: transfer
+      ? {
+          to: transfer.toOrg,
+          requestedAt: transfer.requestedAt.toISOString(),
+          leaverDone: transfer.leaverAt !== null,
+          accepted: transfer.acceptedAt !== null,
+        }
+      : null,
+  };
+}
+
+export type ExpiryReason = 'grace' | 'inactivity' | 'retention';
+
+/** One line of `expiring --json`. */
+export interface Expiry {
+  address: string;
+  status: Status;
+  org: string;
+  reason: ExpiryReason;
+  dueAt: string;
+}
+
+/** What ends within `within` days (overdue ones included), soonest first. */
+export async function expiring(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { org?: string | undefined; within: number },
+): Promise<Expiry[]> {
+  const principal = await loadPrincipal(deps.db, ctx);
+  let orgs: string[] | null;
+  if (input.org) {
+    const org = await getOrg(deps.db, input.org);
+    if (!principal.canView(org)) {
+      throw refused(
+        'NOT_YOUR_ORGANISATION',
+        `Only managers, local administrators and site owners of ${org.ods} (and NAS) can see what expires there.`,
+      );
+    }
+    orgs = [org.ods];
+  } else {
+    orgs = principal.visibleOrgs();
+    if (orgs !== null && orgs.length === 0) {
+      throw refused(
+        'NO_ORGANISATION',
+        'You manage no organisation, so there is no list to show. Your own clock is in "status".',
+      );
+    }
+  }
+  const horizon = addDays(ctx.now, input.within);
+  const { policy } = deps;
+  const inOrgs = (extra: SQL | undefined) =>
+    orgs === null ? extra : and(inArray(accounts.homeOrg, orgs), extra);
+  const pick = { address: accounts.address, status: accounts.status, org: accounts.homeOrg };
+
+  const grace = await deps.db
+    .select({ ...pick, dueAt: accounts.graceExpiresAt })
+    .from(accounts)
+    .where(inOrgs(and(eq(accounts.status, 'leaver'), lte(accounts.graceExpiresAt, horizon))));
+  const idle = await deps.db
+    .select({ ...pick, dueAt: accounts.lastActivityAt })
+    .from(accounts)
+    .where(
+      inOrgs(
+        and(
+          eq(accounts.status, 'active'),
+          eq(accounts.kind, 'person'),
+          lte(accounts.lastActivityAt, addDays(horizon, -policy.inactivityDays)),
+        ),
+      ),
+    );
+  const retained = await deps.db
+    .select({ ...pick, dueAt: accounts.inactiveSince })
+    .from(accounts)
+    .where(
+      inOrgs(
+        and(
+          eq(accounts.status, 'inactive'),
+          lte(accounts.inactiveSince, addDays(horizon, -policy.retentionDays)),
+        ),
+      ),
+    );
+
+  const rows: Expiry[] = [
+    ...grace.map((r) => toExpiry(r, 'grace', 0)),
+    ...idle.map((r) => toExpiry(r, 'inactivity', policy.inactivityDays)),
+    ...retained.map((r) => toExpiry(r, 'retention', policy.retentionDays)),
+  ];
+  return rows.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.address.localeCompare(b.address));
+}
+
+function toExpiry(
+  row: { address: string; status: Status; org: string; dueAt: Date | null },
+  reason: ExpiryReason,
+  plusDays: number,
+): Expiry {
+  const base = row.dueAt ?? new Date(0);
+  return {
+    address: row.address,
+    status: row.status,
+    org: row.org,
+    reason,
+    dueAt: addDays(base, plusDays).toISOString(),
+  };
+}
+
+/** One row of `audit ADDRESS --json`, oldest first. */
+export interface AuditRow {
+  at: string;
+  actor: string;
+  platform: string;
+  action: string;
+  from: Status | null;
+  to: Status | null;
+  reason: string | null;
+  org: string | null;
+}
+
+export async function auditTrail(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { address?: string | undefined },
+): Promise<AuditRow[]> {
+  const address = input.address ?? selfAddress(ctx, 'audit ADDRESS');
+  const principal = await loadPrincipal(deps.db, ctx);
+  const row = await getAccount(deps.db, address);
+  const home = await getOrg(deps.db, row.homeOrg);
+  if (!principal.isSelf(address) && !principal.canView(home)) {
+    throw refused(
+      'NOT_YOUR_ORGANISATION',
+      `You can see the audit trail of your own account and of the organisations you manage; ${address} belongs to ${home.ods}.`,
+    );
+  }
+  const rows = await deps.db
+    .select()
+    .from(auditLog)
+    .where(eq(auditLog.address, address))
+    .orderBy(asc(auditLog.id));
+  return rows.map((r) => ({
+    at: r.at.toISOString(),
+    actor: r.actor,
+    platform: r.platform,
+    action: r.action,
+    from: r.fromStatus,
+    to: r.toStatus,
+    reason: r.reason,
+    org: r.org,
+  }));
+}
+
+export interface ContactResult extends ContactAnswer {
+  /** For the asker's own organisation: its local administrators, when the bot knows them. */
+  localAdmins: string[];
+  org: string | null;
+}
+
+/** "Who do I contact?" for a category, or for the asker's own account when none is named. */
+export async function contact(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { category?: ContactCategory | undefined },
+): Promise<ContactResult> {
+  let category = input.category;
+  let org: string | null = null;
+  if (ctx.actor.kind === 'person') {
+    const [own] = await deps.db
+      .select({ ods: organisations.ods, kind: organisations.kind })
+      .from(accounts)
+      .innerJoin(organisations, eq(organisations.ods, accounts.homeOrg))
+      .where(eq(accounts.address, ctx.actor.address));
+    if (own) {
+      org = own.ods;
+      category ??= categoryForOrgKind(own.kind);
+    }
+  }
+  if (!category) {
+    throw invalid(
+      'CATEGORY_REQUIRED',
+      'Say who you are: contact trust|icb|locum|agency|gp-locum|pharmacy|dental|care-home.',
+    );
+  }
+  const admins = org
+    ? await deps.db
+        .select({ address: roles.address })
+        .from(roles)
+        .where(and(eq(roles.org, org), inArray(roles.role, ['local-admin', 'site-owner'])))
+        .orderBy(asc(roles.address))
+    : [];
+  return { ...contactFor(category), localAdmins: admins.map((a) => a.address), org };
+}
+
+function selfAddress(ctx: RequestContext, usage: string): string {
+  if (ctx.actor.kind === 'person') return ctx.actor.address;
+  throw invalid('ADDRESS_REQUIRED', `Say which account: ${usage}.`);
+}

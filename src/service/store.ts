@@ -1,0 +1,186 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/index.js';
+import { type Audience, accounts, auditLog, organisations, outbox, roles } from '../../db/schema.js';
+import { refused } from '../domain/errors.js';
+import type { Organisation } from '../domain/organisation.js';
+import type { Policy } from '../domain/policy.js';
+import { actorLabel, Principal, type RoleGrant } from '../domain/roles.js';
+import type { Status } from '../domain/status.js';
+import { addDays } from '../domain/time.js';
+import type { RequestContext } from './context.js';
+
+export type AccountRow = typeof accounts.$inferSelect;
+export type Executor = Db | Tx;
+
+/** The actor's roles, read inside the request's transaction. */
+export async function loadPrincipal(db: Executor, ctx: RequestContext): Promise<Principal> {
+  if (ctx.actor.kind !== 'person') return new Principal(ctx.actor, []);
+  const rows = await db
+    .select({ role: roles.role, org: roles.org })
+    .from(roles)
+    .where(eq(roles.address, ctx.actor.address));
+  const grants: RoleGrant[] = rows.map((r) => ({ role: r.role, org: r.org === '' ? null : r.org }));
+  return new Principal(ctx.actor, grants);
+}
+
+export async function findOrg(db: Executor, ods: string, lock = false): Promise<Organisation | null> {
+  const query = db.select().from(organisations).where(eq(organisations.ods, ods));
+  const [row] = lock ? await query.for('update') : await query;
+  return row ? { ods: row.ods, name: row.name, kind: row.kind, dspt: row.dspt } : null;
+}
+
+export async function getOrg(db: Executor, ods: string, lock = false): Promise<Organisation> {
+  const org = await findOrg(db, ods, lock);
+  if (!org) {
+    throw refused(
+      'ORG_NOT_FOUND',
+      `No organisation with ODS code ${ods} is registered with the bot. Check the code; an operator adds organisations with "org add", and NAS registers community sites with "site register".`,
+      { ods },
+    );
+  }
+  return org;
+}
+
+/** Reads an account, locking its row for the rest of the transaction when asked. */
+export async function getAccount(db: Executor, address: string, lock = false): Promise<AccountRow> {
+  const query = db.select().from(accounts).where(eq(accounts.address, address));
+  const [row] = lock ? await query.for('update') : await query;
+  if (!row) {
+    throw refused(
+      'ACCOUNT_NOT_FOUND',
+      `${address} is not an account the bot manages. Check the spelling; a new starter is created with "provision".`,
+      { address },
+    );
+  }
+  return row;
+}
+
+export interface AuditEntry {
+  action: string;
+  address?: string | null;
+  org?: string | null;
+  from?: Status | null;
+  to?: Status | null;
+  reason?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** One append-only audit row, in the same transaction as the change it records. */
+export async function audit(tx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditLog).values(auditValues(ctx, entry));
+}
+
+export function auditValues(ctx: RequestContext, entry: AuditEntry): typeof auditLog.$inferInsert {
+  return {
+    at: ctx.now,
+    actor: actorLabel(ctx.actor),
+    platform: ctx.platform,
+    action: entry.action,
+    address: entry.address ?? null,
+    org: entry.org ?? null,
+    fromStatus: entry.from ?? null,
+    toStatus: entry.to ?? null,
+    reason: entry.reason ?? null,
+    details: entry.details ?? null,
+  };
+}
+
+export interface Notification {
+  kind: string;
+  audience: Audience;
+  payload: Record<string, unknown>;
+}
+
+/** Queues notifications in the outbox, in the same transaction as the change that caused them. */
+export async function enqueue(
+  tx: Executor,
+  ctx: RequestContext,
+  notifications: Notification[],
+): Promise<void> {
+  if (notifications.length === 0) return;
+  await tx.insert(outbox).values(
+    notifications.map((n) => ({
+      createdAt: ctx.now,
+      kind: n.kind,
+      audience: n.audience,
+      payload: n.payload,
+      availableAt: ctx.now,
+    })),
+  );
+}
+
+/** An account as every output shows it (the JSON of `status` and of any command returning an account). */
+export interface AccountView {
+  address: string;
+  status: Status;
+  org: string;
+  orgName: string;
+  kind: 'person' | 'shared';
+  name: string | null;
+  mobile: string | null;
+  createdAt: string;
+  firstLoginAt: string | null;
+  mfaRegistered: boolean;
+  lastActivityAt: string | null;
+  /** When the 30-day activity rule makes an active account inactive. */
+  activityExpiresAt: string | null;
+  graceExpiresAt: string | null;
+  inactiveSince: string | null;
+  /** When an inactive account is deleted unless reactivated. */
+  deleteAfter: string | null;
+  deletedAt: string | null;
+  /** Until when NAS can still restore a deleted account. */
+  restoreUntil: string | null;
+  purged: boolean;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function accountView(row: AccountRow, org: Organisation, policy: Policy): AccountView {
+  const activityClock = row.status === 'active' && row.kind === 'person' && row.lastActivityAt;
+  return {
+    address: row.address,
+    status: row.status,
+    org: row.homeOrg,
+    orgName: org.name,
+    kind: row.kind,
+    name: row.given !== null && row.family !== null ? `${row.given} ${row.family}` : null,
+    mobile: row.mobileMasked,
+    createdAt: row.createdAt.toISOString(),
+    firstLoginAt: iso(row.firstLoginAt),
+    mfaRegistered: row.mfaRegistered,
+    lastActivityAt: iso(row.lastActivityAt),
+    activityExpiresAt: activityClock ? iso(addDays(activityClock, policy.inactivityDays)) : null,
+    graceExpiresAt: row.status === 'leaver' ? iso(row.graceExpiresAt) : null,
+    inactiveSince: row.status === 'inactive' ? iso(row.inactiveSince) : null,
+    deleteAfter:
+      row.status === 'inactive' && row.inactiveSince
+        ? iso(addDays(row.inactiveSince, policy.retentionDays))
+        : null,
+    deletedAt: row.status === 'deleted' ? iso(row.deletedAt) : null,
+    restoreUntil:
+      row.status === 'deleted' && row.deletedAt && !row.purgedAt
+        ? iso(addDays(row.deletedAt, policy.restoreDays))
+        : null,
+    purged: row.purgedAt !== null,
+  };
+}
+
+/** Accounts of an organisation that count against a site's cap: individual, pending, active or leaver. */
+export const countsAgainstSiteCap = (ods: string) =>
+  and(
+    eq(accounts.homeOrg, ods),
+    eq(accounts.kind, 'person'),
+    inArray(accounts.status, ['pending', 'active', 'leaver']),
+  );
+
+export const notYourOrganisation = (what: string, org: Organisation, who: string) =>
+  refused(
+    'NOT_YOUR_ORGANISATION',
+    org.kind === 'gp-locum'
+      ? `Only NAS administrators can ${what}: ${org.name} (${org.ods}) is the NAS-managed home of freelance GP locums. Contact the NAS GP-locum team (locumadmin@nhs.net).`
+      : `You are not ${who} of ${org.name} (${org.ods}), so you cannot ${what}. Ask one of its local administrators or NAS ("contact" shows who).`,
+    { org: org.ods },
+  );
+
+export const graceEnds = (policy: Policy, now: Date) => addDays(now, policy.graceDays);

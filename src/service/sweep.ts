@@ -1,0 +1,353 @@
+import { and, asc, eq, gt, inArray, isNull, lte, type SQL } from 'drizzle-orm';
+import { accounts, auditLog, outbox, warningsSent } from '../../db/schema.js';
+import { refused } from '../domain/errors.js';
+import type { Status } from '../domain/status.js';
+import { addDays, daysLeft } from '../domain/time.js';
+import type { ServiceDeps } from './accounts.js';
+import type { RequestContext } from './context.js';
+import { auditValues, type Executor } from './store.js';
+
+const BATCH = 500;
+/** How many individual changes a report lists; the counts are always complete. */
+const REPORT_LIMIT = 500;
+
+export type SweepStep = 'grace-ended' | 'inactivity' | 'retention-ended' | 'purge';
+
+export interface SweepChange {
+  address: string;
+  org: string;
+  step: SweepStep;
+  from: Status;
+  to: Status;
+}
+
+export interface QueuedWarning {
+  address: string;
+  org: string;
+  clock: 'grace' | 'inactivity';
+  thresholdDays: number;
+  daysLeft: number;
+  dueAt: string;
+}
+
+export interface SweepReport {
+  dryRun: boolean;
+  at: string;
+  counts: Record<SweepStep | 'warnings', number>;
+  changes: SweepChange[];
+  warnings: QueuedWarning[];
+  /** True when more changes or warnings happened than the report lists. */
+  truncated: boolean;
+}
+
+interface Step {
+  step: SweepStep;
+  from: Status;
+  to: Status;
+  due: SQL | undefined;
+  set: Partial<typeof accounts.$inferInsert>;
+  reason: string;
+}
+
+/** The state changes a sweep makes, each selecting only due rows through its partial index. */
+function steps(deps: ServiceDeps, now: Date): Step[] {
+  const { policy } = deps;
+  return [
+    {
+      step: 'grace-ended',
+      from: 'leaver',
+      to: 'inactive',
+      due: and(eq(accounts.status, 'leaver'), lte(accounts.graceExpiresAt, now)),
+      set: { status: 'inactive', inactiveSince: now, graceExpiresAt: null, statusChangedAt: now },
+      reason: `grace period of ${policy.graceDays} days ended with no joiner`,
+    },
+    {
+      step: 'inactivity',
+      from: 'active',
+      to: 'inactive',
+      due: and(
+        eq(accounts.status, 'active'),
+        eq(accounts.kind, 'person'),
+        lte(accounts.lastActivityAt, addDays(now, -policy.inactivityDays)),
+      ),
+      set: { status: 'inactive', inactiveSince: now, statusChangedAt: now },
+      reason: `no login or sent email for ${policy.inactivityDays} days`,
+    },
+    {
+      step: 'retention-ended',
+      from: 'inactive',
+      to: 'deleted',
+      due: and(
+        eq(accounts.status, 'inactive'),
+        lte(accounts.inactiveSince, addDays(now, -policy.retentionDays)),
+      ),
+      set: { status: 'deleted', deletedAt: now, statusChangedAt: now },
+      reason: `inactive for ${policy.retentionDays} days without reactivation`,
+    },
+    {
+      step: 'purge',
+      from: 'deleted',
+      to: 'deleted',
+      due: and(
+        eq(accounts.status, 'deleted'),
+        isNull(accounts.purgedAt),
+        lte(accounts.deletedAt, addDays(now, -policy.restoreDays)),
+      ),
+      set: {
+        purgedAt: now,
+        given: null,
+        family: null,
+        dob: null,
+        mobileHash: null,
+        mobileMasked: null,
+        regBody: null,
+        regNumber: null,
+      },
+      reason: `restore window of ${policy.restoreDays} days ended: personal details erased, address reserved`,
+    },
+  ];
+}
+
+/**
+ * The daily sweep: leavers past grace and idle accounts become inactive, inactive ones past
+ * retention are deleted, deleted ones past the restore window are purged, and each due warning
+ * is queued once. Idempotent, and safe to run on several processes at once: rows are claimed
+ * with FOR UPDATE SKIP LOCKED and warnings are keyed by account, clock, deadline and threshold.
+ */
+export async function sweep(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { dryRun: boolean },
+): Promise<SweepReport> {
+  if (ctx.actor.kind === 'person') {
+    throw refused(
+      'OPERATOR_ONLY',
+      'Only the operator and the scheduler run sweeps ("sweep" on the operator CLI).',
+    );
+  }
+  const report: SweepReport = {
+    dryRun: input.dryRun,
+    at: ctx.now.toISOString(),
+    counts: { 'grace-ended': 0, inactivity: 0, 'retention-ended': 0, purge: 0, warnings: 0 },
+    changes: [],
+    warnings: [],
+    truncated: false,
+  };
+  const note = (change: SweepChange) => {
+    report.counts[change.step]++;
+    if (report.changes.length < REPORT_LIMIT) report.changes.push(change);
+    else report.truncated = true;
+  };
+  for (const step of steps(deps, ctx.now)) {
+    if (input.dryRun) {
+      const due = await deps.db
+        .select({ address: accounts.address, org: accounts.homeOrg })
+        .from(accounts)
+        .where(step.due)
+        .orderBy(asc(accounts.id));
+      for (const row of due) note({ ...row, step: step.step, from: step.from, to: step.to });
+      continue;
+    }
+    for (;;) {
+      const changed = await runStepBatch(deps, ctx, step);
+      for (const row of changed) note({ ...row, step: step.step, from: step.from, to: step.to });
+      if (changed.length < BATCH) break;
+    }
+  }
+  await queueWarnings(deps, ctx, input.dryRun, (w) => {
+    report.counts.warnings++;
+    if (report.warnings.length < REPORT_LIMIT) report.warnings.push(w);
+    else report.truncated = true;
+  });
+  return report;
+}
+
+async function runStepBatch(deps: ServiceDeps, ctx: RequestContext, step: Step) {
+  return deps.db.transaction(async (tx) => {
+    const due = tx
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(step.due)
+      .orderBy(asc(accounts.id))
+      .limit(BATCH)
+      .for('update', { skipLocked: true });
+    const changed = await tx
+      .update(accounts)
+      .set(step.set)
+      .where(and(inArray(accounts.id, due), step.due))
+      .returning({ address: accounts.address, org: accounts.homeOrg });
+    if (changed.length === 0) return changed;
+    await tx.insert(auditLog).values(
+      changed.map((row) =>
+        auditValues(ctx, {
+          action: step.step,
+          address: row.address,
+          org: row.org,
+          from: step.from,
+          to: step.to,
+          reason: step.reason,
+        }),
+      ),
+    );
+    if (step.step !== 'purge') {
+      await tx.insert(outbox).values(
+        changed.map((row) => ({
+          createdAt: ctx.now,
+          kind: 'status-change',
+          audience: { type: 'holder' as const, address: row.address },
+          payload: { address: row.address, org: row.org, from: step.from, to: step.to, reason: step.reason },
+          availableAt: ctx.now,
+        })),
+      );
+    }
+    return changed;
+  });
+}
+
+interface Clock {
+  clock: 'grace' | 'inactivity';
+  candidates: SQL | undefined;
+  dueAt(row: { graceExpiresAt: Date | null; lastActivityAt: Date | null }): Date;
+}
+
+/**
+ * For each account and clock, the most urgent threshold already reached and not yet sent is
+ * queued: a holder message and one for the organisation's channels. A less urgent warning is
+ * never queued after a more urgent one for the same deadline.
+ */
+async function queueWarnings(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  dryRun: boolean,
+  onWarning: (w: QueuedWarning) => void,
+): Promise<void> {
+  const { policy } = deps;
+  const furthest = Math.max(0, ...policy.warningDays);
+  if (furthest === 0) return;
+  const now = ctx.now;
+  const clocks: Clock[] = [
+    {
+      clock: 'grace',
+      candidates: and(
+        eq(accounts.status, 'leaver'),
+        gt(accounts.graceExpiresAt, now),
+        lte(accounts.graceExpiresAt, addDays(now, furthest)),
+      ),
+      dueAt: (row) => row.graceExpiresAt ?? now,
+    },
+    {
+      clock: 'inactivity',
+      candidates: and(
+        eq(accounts.status, 'active'),
+        eq(accounts.kind, 'person'),
+        gt(accounts.lastActivityAt, addDays(now, -policy.inactivityDays)),
+        lte(accounts.lastActivityAt, addDays(now, furthest - policy.inactivityDays)),
+      ),
+      dueAt: (row) => addDays(row.lastActivityAt ?? now, policy.inactivityDays),
+    },
+  ];
+  for (const clock of clocks) {
+    let afterId = 0;
+    for (;;) {
+      const { lastId, seen } = await deps.db.transaction(async (tx) => {
+        const query = tx
+          .select({
+            id: accounts.id,
+            address: accounts.address,
+            org: accounts.homeOrg,
+            graceExpiresAt: accounts.graceExpiresAt,
+            lastActivityAt: accounts.lastActivityAt,
+          })
+          .from(accounts)
+          .where(and(clock.candidates, gt(accounts.id, afterId)))
+          .orderBy(asc(accounts.id))
+          .limit(BATCH);
+        const rows = dryRun ? await query : await query.for('update', { skipLocked: true });
+        const sent = await sentThresholds(
+          tx,
+          clock.clock,
+          rows.map((r) => r.id),
+        );
+        for (const row of rows) {
+          const dueAt = clock.dueAt(row);
+          const left = daysLeft(now, dueAt);
+          const reached = policy.warningDays.filter((t) => left <= t);
+          if (reached.length === 0) continue;
+          const threshold = Math.min(...reached);
+          const already = sent.get(`${row.id}|${dueAt.toISOString()}`);
+          if (already !== undefined && already <= threshold) continue;
+          const warning: QueuedWarning = {
+            address: row.address,
+            org: row.org,
+            clock: clock.clock,
+            thresholdDays: threshold,
+            daysLeft: left,
+            dueAt: dueAt.toISOString(),
+          };
+          if (!dryRun && !(await recordWarning(tx, ctx, row.id, warning))) continue;
+          onWarning(warning);
+        }
+        return { lastId: rows.at(-1)?.id, seen: rows.length };
+      });
+      if (seen < BATCH || lastId === undefined) break;
+      afterId = lastId;
+    }
+  }
+}
+
+/** The most urgent threshold already sent, per account and deadline. */
+async function sentThresholds(
+  tx: Executor,
+  clock: 'grace' | 'inactivity',
+  ids: number[],
+): Promise<Map<string, number>> {
+  const sent = new Map<string, number>();
+  if (ids.length === 0) return sent;
+  const rows = await tx
+    .select()
+    .from(warningsSent)
+    .where(and(eq(warningsSent.clock, clock), inArray(warningsSent.accountId, ids)));
+  for (const row of rows) {
+    const key = `${row.accountId}|${row.dueAt.toISOString()}`;
+    sent.set(key, Math.min(sent.get(key) ?? Number.POSITIVE_INFINITY, row.thresholdDays));
+  }
+  return sent;
+}
+
+async function recordWarning(
+  tx: Executor,
+  ctx: RequestContext,
+  accountId: number,
+  w: QueuedWarning,
+): Promise<boolean> {
+  const [inserted] = await tx
+    .insert(warningsSent)
+    .values({
+      accountId,
+      clock: w.clock,
+      dueAt: new Date(w.dueAt),
+      thresholdDays: w.thresholdDays,
+      queuedAt: ctx.now,
+    })
+    .onConflictDoNothing()
+    .returning({ accountId: warningsSent.accountId });
+  if (!inserted) return false;
+  const payload = { ...w };
+  await tx.insert(outbox).values([
+    {
+      createdAt: ctx.now,
+      kind: 'warning',
+      audience: { type: 'holder', address: w.address },
+      payload,
+      availableAt: ctx.now,
+    },
+    {
+      createdAt: ctx.now,
+      kind: 'warning',
+      audience: { type: 'org', ods: w.org },
+      payload,
+      availableAt: ctx.now,
+    },
+  ]);
+  return true;
+}
