@@ -80,7 +80,7 @@ export async function createPersonAccount(
       .join('; ');
     throw refused(
       'DUPLICATE_PERSON',
-      `This person may already have an account: ${list}. One account per person, for life: if they are a leaver, ask their new organisation to mark them as a joiner ("joiner ADDRESS --org ${org.ods}"). Only a NAS administrator can override, with --override-duplicate "reason".`,
+      `This person may already have an account: ${list}. One account per person, for life: if they are a leaver, ask their new organisation to mark them as a joiner ("joiner ${matches[0]?.address} --org ${org.ods}"). Only a NAS administrator can override, with --override-duplicate "reason".`,
       { matches },
     );
   }

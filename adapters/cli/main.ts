@@ -1,0 +1,159 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Reply, runCommand } from '../../src/commands/execute.js';
+import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { type DomainError, invalid, isDomainError } from '../../src/domain/errors.js';
+import type { Actor } from '../../src/domain/roles.js';
+import { parseAddress, parseInstant } from '../../src/domain/validation.js';
+import type { RequestContext } from '../../src/service/context.js';
+import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
+import { forwardToBot } from './operator-channel.js';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+interface Globals {
+  as?: string | undefined;
+  now?: string | undefined;
+  json: boolean;
+  words: string[];
+}
+
+/** Pulls the operator-only options (--as, --now, --json) out of argv, wherever they stand. */
+export function splitGlobals(argv: string[]): Globals {
+  const globals: Globals = { json: false, words: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] ?? '';
+    const [flag, inline] = word.startsWith('--') ? word.split(/=(.*)/s, 2) : [word, undefined];
+    if (flag === '--json' && inline === undefined) globals.json = true;
+    else if (flag === '--as' || flag === '--now') {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith('--')) {
+        throw invalid(
+          'BAD_OPTION',
+          `${flag} needs a value, e.g. ${flag === '--as' ? '--as jane.doe@nhs.net' : '--now 2026-12-01T09:00:00Z'}.`,
+        );
+      }
+      if (flag === '--as') globals.as = value;
+      else globals.now = value;
+    } else globals.words.push(word);
+  }
+  return globals;
+}
+
+export function contextFor(globals: Pick<Globals, 'as' | 'now'>): RequestContext {
+  const actor: Actor = globals.as
+    ? { kind: 'person', address: parseAddress(globals.as) }
+    : { kind: 'operator' };
+  const now = globals.now ? parseInstant(globals.now, '--now time') : new Date();
+  return { actor, platform: 'cli', now };
+}
+
+function print(io: Io, reply: Reply, json: boolean): number {
+  if (json) {
+    if (reply.ok) io.stdout(`${JSON.stringify(reply.data, null, 2)}\n`);
+    else io.stderr(`${JSON.stringify(reply.data, null, 2)}\n`);
+  } else if (reply.ok) io.stdout(`${reply.text}\n`);
+  else
+    io.stderr(
+      `${reply.error?.kind === 'invalid' ? 'Invalid' : 'Refused'} (${reply.error?.code}): ${reply.text}\n`,
+    );
+  return reply.exitCode;
+}
+
+function domainFailure(io: Io, e: DomainError, json: boolean): number {
+  return print(
+    io,
+    {
+      ok: false,
+      exitCode: e.kind === 'invalid' ? 2 : 1,
+      command: null,
+      text: e.message,
+      data: { error: { code: e.code, message: e.message } },
+      error: { code: e.code, kind: e.kind, message: e.message, details: e.details },
+    },
+    json,
+  );
+}
+
+/**
+ * The operator CLI: `npm run --silent nhsmail -- <command> [--as ADDRESS] [--now ISO] [--json]`.
+ * Exit code 0 done, 1 refused by a rule or permission, 2 malformed input.
+ */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  let globals: Globals;
+  let ctx: RequestContext;
+  let command: Command;
+  try {
+    globals = splitGlobals(argv);
+    ctx = contextFor(globals);
+    command = parseCommand(globals.words, ctx.now);
+  } catch (e) {
+    if (isDomainError(e)) return domainFailure(io, e, argv.includes('--json'));
+    throw e;
+  }
+  if (command.name === 'help') {
+    const text = helpText({ includeOperator: true, topic: command.topic });
+    io.stdout(globals.json ? `${JSON.stringify({ help: text })}\n` : `${text}\n`);
+    return 0;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.stderr(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (config.database.engine === 'pglite') {
+    const forwarded = await forwardToBot(operatorSocketPath(config), {
+      words: globals.words,
+      as: globals.as,
+      now: ctx.now.toISOString(),
+    });
+    if (forwarded) return print(io, forwarded, globals.json);
+  }
+  let runtime: Awaited<ReturnType<typeof openRuntime>>;
+  try {
+    runtime = await openRuntime(config, { lockRetries: 10 });
+  } catch (e) {
+    if (e instanceof DatabaseBusyError) {
+      io.stderr(`${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  try {
+    return print(io, await runCommand(runtime.lifecycle, ctx, command), globals.json);
+  } finally {
+    await runtime.close();
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  runCli(process.argv.slice(2), process.env, {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`Internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,27 @@
+import { refused } from '../../src/domain/errors.js';
+import type {
+  CredentialDelivery,
+  CredentialRequest,
+  DeliveryReceipt,
+  DeliveryRoute,
+} from '../../src/service/ports.js';
+
+/** Sends each request to the deliverer of its route; a route with none is refused, not faked. */
+export class RoutedDelivery implements CredentialDelivery {
+  constructor(private readonly routes: Partial<Record<DeliveryRoute, CredentialDelivery>>) {}
+
+  deliver(request: CredentialRequest): Promise<DeliveryReceipt> {
+    const deliverer = this.routes[request.route];
+    if (!deliverer) {
+      return Promise.reject(
+        refused(
+          'DELIVERY_UNAVAILABLE',
+          request.route === 'sms'
+            ? 'SMS delivery of temporary passwords is not set up on this bot (GOV.UK Notify is not configured). Use --delivery envelope for a Day 1 envelope letter, or ask the operator to configure SMS.'
+            : `Delivery by ${request.route} is not set up on this bot.`,
+        ),
+      );
+    }
+    return deliverer.deliver(request);
+  }
+}

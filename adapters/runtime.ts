@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { type Database, openDatabase } from '../db/index.js';
+import { migrate } from '../db/migrate.js';
+import type { Config } from '../src/config.js';
+import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
+import type { CredentialDelivery } from '../src/service/ports.js';
+import { EnvelopeLetters } from './delivery/envelope.js';
+import { RoutedDelivery } from './delivery/routes.js';
+
+/** The composition root shared by the bot process and the operator CLI. */
+export interface Runtime {
+  database: Database;
+  lifecycle: Lifecycle;
+  close(): Promise<void>;
+}
+
+export class DatabaseBusyError extends Error {
+  override readonly name = 'DatabaseBusyError';
+}
+
+/** Where the running bot listens for operator commands when it owns the embedded database. */
+export const operatorSocketPath = (config: Config) => path.join(config.dataDir, 'nhsmail.sock');
+
+export function defaultDelivery(config: Config): CredentialDelivery {
+  // SMS through GOV.UK Notify arrives with the alerts issue; until then the route is refused, not faked.
+  return new RoutedDelivery({ envelope: new EnvelopeLetters(config.envelopeDir) });
+}
+
+/**
+ * Opens the database (PostgreSQL, or PGlite in DATA_DIR), applies migrations and builds the
+ * lifecycle service. PGlite can be opened by one process only: a lock in DATA_DIR guards it.
+ */
+export async function openRuntime(
+  config: Config,
+  options: { delivery?: CredentialDelivery; lockRetries?: number } = {},
+): Promise<Runtime> {
+  let release: (() => Promise<void>) | null = null;
+  if (config.database.engine === 'pglite') {
+    mkdirSync(config.dataDir, { recursive: true });
+    try {
+      release = await lockfile.lock(config.dataDir, {
+        lockfilePath: path.join(config.dataDir, 'pglite.lock'),
+        stale: 15_000,
+        update: 5_000,
+        retries: { retries: options.lockRetries ?? 0, minTimeout: 200, maxTimeout: 1_000 },
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ELOCKED') {
+        throw new DatabaseBusyError(
+          `The embedded database in ${config.dataDir} is in use by another process (the bot starting up, or another command). Try again in a moment, or set DATABASE_URL to use PostgreSQL.`,
+        );
+      }
+      throw e;
+    }
+  }
+  const database = openDatabase(config.database);
+  try {
+    await migrate(database);
+    const lifecycle = await createLifecycle({
+      db: database.db,
+      policy: config.policy,
+      delivery: options.delivery ?? defaultDelivery(config),
+    });
+    return {
+      database,
+      lifecycle,
+      close: async () => {
+        await database.close();
+        await release?.();
+      },
+    };
+  } catch (e) {
+    await database.close().catch(() => {});
+    await release?.();
+    throw e;
+  }
+}

@@ -1,0 +1,150 @@
+import { realpathSync } from 'node:fs';
+import type http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { runText } from '../../src/commands/execute.js';
+import { type Config, ConfigError, loadConfig } from '../../src/config.js';
+import { isDomainError } from '../../src/domain/errors.js';
+import { startScheduler } from '../../src/jobs/scheduler.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import type { CredentialDelivery } from '../../src/service/ports.js';
+import { contextFor } from '../cli/main.js';
+import { serveOperatorChannel } from '../cli/operator-channel.js';
+import { openRuntime, operatorSocketPath } from '../runtime.js';
+import { HttpServer, sendJson } from './http.js';
+
+export interface RunningBot {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The long-running bot: migrations, the HTTP server (health checks now; Slack and Teams later),
+ * the daily sweep schedule, and — on the embedded database — the operator channel for the CLI.
+ */
+export async function startBot(
+  config: Config,
+  logger: Logger,
+  options: { delivery?: CredentialDelivery } = {},
+): Promise<RunningBot> {
+  const runtime = await openRuntime(config, {
+    ...(options.delivery ? { delivery: options.delivery } : {}),
+    lockRetries: 3,
+  });
+  logger.info(
+    { database: runtime.database.engine, where: runtime.database.description },
+    'database ready (migrations applied)',
+  );
+
+  const http = new HttpServer(logger)
+    .route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }))
+    .route('GET', '/readyz', async (_req, res) => {
+      try {
+        await runtime.database.ping();
+        sendJson(res, 200, { status: 'ready', database: runtime.database.engine });
+      } catch (err) {
+        logger.warn({ err }, 'readiness check failed');
+        sendJson(res, 503, { status: 'unavailable', database: runtime.database.engine });
+      }
+    });
+  const port = await http.listen(config.port);
+  logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz`);
+
+  let operatorChannel: http.Server | null = null;
+  if (runtime.database.engine === 'pglite') {
+    const socketPath = operatorSocketPath(config);
+    operatorChannel = await serveOperatorChannel(socketPath, async (request) => {
+      const ctx = contextFor(request);
+      const reply = await runText(runtime.lifecycle, ctx, request.words);
+      logger.info(
+        {
+          command: reply.command,
+          outcome: reply.ok ? 'done' : reply.error?.code,
+          actor: request.as ?? 'operator',
+        },
+        'operator command',
+      );
+      return reply;
+    }).catch((err: unknown) => {
+      logger.warn({ err, socketPath }, 'operator channel unavailable: run CLI commands with the bot stopped');
+      return null;
+    });
+    if (operatorChannel)
+      logger.info({ socketPath }, 'operator CLI commands are served by this process (embedded database)');
+  }
+
+  const scheduler = startScheduler({
+    db: runtime.database.db,
+    lifecycle: runtime.lifecycle,
+    logger,
+    sweepSchedule: config.sweepSchedule,
+    timezone: config.scheduleTimezone,
+  });
+  for (const task of scheduler.tasks) {
+    logger.info(
+      {
+        task: task.name,
+        schedule: config.sweepSchedule,
+        timezone: config.scheduleTimezone,
+        next: task.getNextRun()?.toISOString(),
+      },
+      'scheduled',
+    );
+  }
+
+  return {
+    port,
+    stop: async () => {
+      await scheduler.stop();
+      await http.close();
+      if (operatorChannel) await new Promise<void>((resolve) => operatorChannel?.close(() => resolve()));
+      await runtime.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const bot = await startBot(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    bot.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+const invokedDirectly = (() => {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  main().catch((err: unknown) => {
+    process.stderr.write(
+      `nhsmail-bot failed to start: ${isDomainError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  });
+}

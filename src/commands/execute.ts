@@ -1,0 +1,122 @@
+import { type DomainError, isDomainError } from '../domain/errors.js';
+import type { RequestContext } from '../service/context.js';
+import type { Lifecycle } from '../service/lifecycle.js';
+import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
+import * as render from './render.js';
+import { tokenize } from './tokenize.js';
+
+/** A platform-neutral answer: adapters turn `text`/`data` into a CLI line, Block Kit or a card. */
+export interface Reply {
+  ok: boolean;
+  /** 0 done; 1 refused by a rule or a permission; 2 malformed input. */
+  exitCode: 0 | 1 | 2;
+  command: CommandName | null;
+  text: string;
+  /** The machine-readable result (`--json`), or `{ error }` when refused. */
+  data: unknown;
+  error?: { code: string; kind: DomainError['kind']; message: string; details: Record<string, unknown> };
+}
+
+/** Parses typed words (a chat message, or the CLI's argv) and runs them. */
+export async function runText(
+  lifecycle: Lifecycle,
+  ctx: RequestContext,
+  input: string | string[],
+): Promise<Reply> {
+  let command: Command;
+  try {
+    command = parseCommand(typeof input === 'string' ? tokenize(input) : input, ctx.now);
+  } catch (e) {
+    return failure(null, e);
+  }
+  return runCommand(lifecycle, ctx, command);
+}
+
+/** Runs a parsed command. Domain refusals become replies; anything else is a bug and is thrown. */
+export async function runCommand(
+  lifecycle: Lifecycle,
+  ctx: RequestContext,
+  command: Command,
+): Promise<Reply> {
+  try {
+    const { text, data } = await dispatch(lifecycle, ctx, command);
+    return { ok: true, exitCode: 0, command: command.name, text, data };
+  } catch (e) {
+    return failure(command.name, e);
+  }
+}
+
+function failure(command: CommandName | null, e: unknown): Reply {
+  if (!isDomainError(e)) throw e;
+  const error = { code: e.code, kind: e.kind, message: e.message, details: e.details };
+  return {
+    ok: false,
+    exitCode: e.kind === 'invalid' ? 2 : 1,
+    command,
+    text: e.message,
+    data: { error: { code: e.code, message: e.message, ...e.details } },
+    error,
+  };
+}
+
+async function dispatch(
+  l: Lifecycle,
+  ctx: RequestContext,
+  c: Command,
+): Promise<{ text: string; data: unknown }> {
+  switch (c.name) {
+    case 'help': {
+      const text = helpText({ includeOperator: ctx.platform === 'cli', topic: c.topic });
+      return { text, data: { help: text } };
+    }
+    case 'contact':
+      return render.contact(await l.contact(ctx, { category: c.category }));
+    case 'org add':
+      return render.organisation(
+        'Added',
+        await l.addOrganisation(ctx, { ods: c.ods, name: c.orgName, kind: c.kind, dspt: c.dspt }),
+      );
+    case 'org dspt':
+      return render.dspt(await l.updateDspt(ctx, { ods: c.ods, dspt: c.dspt }));
+    case 'grant':
+      return render.role(await l.grantRole(ctx, c), 'grant');
+    case 'revoke':
+      return render.role(await l.revokeRole(ctx, c), 'revoke');
+    case 'provision':
+      return render.provisioned(await l.provision(ctx, { ...c.person, org: c.org }));
+    case 'first-login':
+      return render.account(await l.firstLogin(ctx, c), ctx.now, 'First login recorded');
+    case 'leaver':
+      return render.leaver(await l.leaver(ctx, c), ctx.now);
+    case 'joiner':
+      return render.joiner(await l.joiner(ctx, c), ctx.now);
+    case 'transfer':
+      return render.transfer(await l.requestTransfer(ctx, c));
+    case 'activity':
+      return render.account(await l.recordActivity(ctx, c), ctx.now, 'Activity recorded');
+    case 'reactivate':
+      return render.account(await l.reactivate(ctx, c), ctx.now, 'Reactivated');
+    case 'status':
+      return render.status(await l.status(ctx, c), ctx.now);
+    case 'expiring':
+      return render.expiring(await l.expiring(ctx, c), ctx.now, c.within);
+    case 'audit':
+      return render.audit(await l.auditTrail(ctx, c), c.address);
+    case 'site register':
+      return render.siteRegistered(
+        await l.registerSite(ctx, {
+          ods: c.ods,
+          kind: c.kind,
+          name: c.siteName,
+          dspt: c.dspt,
+          owner: c.owner,
+        }),
+      );
+    case 'site request-account':
+      return render.provisioned(await l.requestSiteAccount(ctx, { ...c.person, site: c.site }));
+    case 'site show':
+      return render.site(await l.showSite(ctx, c));
+    case 'sweep':
+      return render.sweep(await l.sweep(ctx, c));
+  }
+}

@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { validate as validateCron } from 'node-cron';
+import { z } from 'zod';
+import { ORG_KINDS, type OrgKind } from './domain/organisation.js';
+import { DEFAULT_POLICY, type Policy } from './domain/policy.js';
+import { parseDspt } from './domain/validation.js';
+
+/** Configuration problems stop start-up with one message naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const days = (fallback: number) => z.coerce.number().int().min(1).max(3650).default(fallback);
+
+const csv = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const sector = z.enum(ORG_KINDS);
+
+/** Every environment variable the bot reads, with its default. docs/configuration.md lists them. */
+const schema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().default('./data'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SWEEP_SCHEDULE: z
+    .string()
+    .default('0 5 * * *')
+    .refine((v) => validateCron(v), 'must be a cron expression such as "0 5 * * *"'),
+  SCHEDULE_TIMEZONE: z
+    .string()
+    .default('Europe/London')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/London'),
+  ENVELOPE_DIR: z.string().optional(),
+  GRACE_DAYS: days(DEFAULT_POLICY.graceDays),
+  INACTIVITY_DAYS: days(DEFAULT_POLICY.inactivityDays),
+  RETENTION_DAYS: days(DEFAULT_POLICY.retentionDays),
+  RESTORE_DAYS: days(DEFAULT_POLICY.restoreDays),
+  WARNING_DAYS: z
+    .string()
+    .default(DEFAULT_POLICY.warningDays.join(','))
+    .transform(csv)
+    .pipe(z.array(z.string().regex(/^\d+$/, 'must be whole days, e.g. 7,3,1').transform(Number)))
+    .refine((list) => list.every((n) => n >= 1 && n <= 365), 'days must be between 1 and 365'),
+  SITE_ACCOUNT_LIMIT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_POLICY.siteAccountLimit),
+  DSPT_MINIMUM: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const out: Partial<Record<OrgKind, ReturnType<typeof parseDspt>>> = {};
+      for (const pair of csv(v)) {
+        const [kind, status] = pair.split('=').map((s) => s.trim());
+        const parsedKind = sector.safeParse(kind);
+        if (!parsedKind.success || !status) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${pair}" is not SECTOR=STATUS, e.g. care-home=approaching-standards`,
+          });
+          return z.NEVER;
+        }
+        try {
+          out[parsedKind.data] = parseDspt(status);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+          return z.NEVER;
+        }
+      }
+      return out;
+    }),
+  MFA_EXEMPT_SECTORS: z.string().default('').transform(csv).pipe(z.array(sector)),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  database: { engine: 'postgres'; url: string } | { engine: 'pglite'; dataDir: string };
+  dataDir: string;
+  port: number;
+  logLevel: Env['LOG_LEVEL'];
+  sweepSchedule: string;
+  scheduleTimezone: string;
+  envelopeDir: string;
+  policy: Policy;
+}
+
+/** Reads the environment once. An empty string counts as unset. Throws ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'configuration');
+    throw new ConfigError(
+      `Invalid configuration: ${name} ${issue?.message ?? 'is invalid'} (got "${cleaned[name] ?? ''}").`,
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    database: e.DATABASE_URL
+      ? { engine: 'postgres', url: e.DATABASE_URL }
+      : { engine: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+    dataDir,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    sweepSchedule: e.SWEEP_SCHEDULE,
+    scheduleTimezone: e.SCHEDULE_TIMEZONE,
+    envelopeDir: path.resolve(e.ENVELOPE_DIR ?? path.join(dataDir, 'envelopes')),
+    policy: {
+      graceDays: e.GRACE_DAYS,
+      inactivityDays: e.INACTIVITY_DAYS,
+      retentionDays: e.RETENTION_DAYS,
+      restoreDays: e.RESTORE_DAYS,
+      warningDays: [...new Set(e.WARNING_DAYS)].sort((a, b) => b - a),
+      siteAccountLimit: e.SITE_ACCOUNT_LIMIT,
+      dsptMinimum: { ...DEFAULT_POLICY.dsptMinimum, ...e.DSPT_MINIMUM },
+      mfaExemptSectors: e.MFA_EXEMPT_SECTORS,
+    },
+  };
+}
