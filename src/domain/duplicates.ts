@@ -64,7 +64,7 @@ export function similarNames(
   const bg = asciiNamePart(b.given);
   const bf = asciiNamePart(b.family);
   const sameFamily = (x: string, y: string) =>
-    jaroWinkler(x, y) >= 0.9 || x.split('-').some((part) => part.length > 1 && y.split('-').includes(part));
+    jaroWinkler(x, y) >= 0.88 || x.split('-').some((part) => part.length > 1 && y.split('-').includes(part));
   const sameGiven = (x: string, y: string) =>
     jaroWinkler(x, y) >= 0.85 || (Math.min(x.length, y.length) >= 3 && (x.startsWith(y) || y.startsWith(x)));
   return (sameFamily(af, bf) && sameGiven(ag, bg)) || (sameFamily(af, bg) && sameGiven(ag, bf));
