@@ -469,8 +469,6 @@ export async function reactivate(
         `${row.address} is ${row.status}, so there is nothing to reactivate: only inactive or deleted accounts can be reactivated.`,
       );
     }
-    if (!principal.canAdminister(home))
-      throw notYourOrganisation(`reactivate ${home.ods}'s accounts`, home, 'a local administrator');
     const updated = await setStatus(tx, row, 'active', ctx, {
       lastActivityAt: ctx.now,
       inactiveSince: null,
