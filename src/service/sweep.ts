@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lte, type SQL } from 'drizzle-orm';
-import { accounts, auditLog, outbox, warningsSent } from '../../db/schema.js';
+import { accounts, auditLog, outbox, transferRequests, warningsSent } from '../../db/schema.js';
 import { refused } from '../domain/errors.js';
 import type { Status } from '../domain/status.js';
 import { addDays, daysLeft } from '../domain/time.js';
@@ -150,7 +150,8 @@ export async function sweep(
     }
     for (;;) {
       const changed = await runStepBatch(deps, ctx, step);
-      for (const row of changed) note({ ...row, step: step.step, from: step.from, to: step.to });
+      for (const row of changed)
+        note({ address: row.address, org: row.org, step: step.step, from: step.from, to: step.to });
       if (changed.length < BATCH) break;
     }
   }
@@ -175,8 +176,23 @@ async function runStepBatch(deps: ServiceDeps, ctx: RequestContext, step: Step) 
       .update(accounts)
       .set(step.set)
       .where(and(inArray(accounts.id, due), step.due))
-      .returning({ address: accounts.address, org: accounts.homeOrg });
+      .returning({ id: accounts.id, address: accounts.address, org: accounts.homeOrg });
     if (changed.length === 0) return changed;
+    if (step.to === 'inactive') {
+      // A transfer still open when the account lapses must not complete on some later leaver.
+      await tx
+        .update(transferRequests)
+        .set({ state: 'superseded' })
+        .where(
+          and(
+            inArray(
+              transferRequests.accountId,
+              changed.map((row) => row.id),
+            ),
+            eq(transferRequests.state, 'open'),
+          ),
+        );
+    }
     await tx.insert(auditLog).values(
       changed.map((row) =>
         auditValues(ctx, {

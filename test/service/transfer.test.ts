@@ -85,6 +85,20 @@ describeEachEngine('transfer requests', (ctx) => {
     expect(again.superseded).toBe('RYY');
   });
 
+  it('lapses with the account: an accepted transfer does not complete after the account went inactive', async () => {
+    const locum = await setUp();
+    await s.lifecycle.requestTransfer(as(locum), { to: 'RYY' });
+    await s.lifecycle.joiner(as('la.y@nhs.net', day(1)), { address: locum, org: 'RYY' });
+    await s.lifecycle.sweep(operator(day(31)), { dryRun: false });
+    await s.lifecycle.reactivate(as('la.x@nhs.net', day(32)), { address: locum });
+    const left = await s.lifecycle.leaver(as('la.x@nhs.net', day(33)), { address: locum });
+    expect(left).toMatchObject({
+      outcome: 'leaver',
+      transferCompleted: null,
+      account: { status: 'leaver', org: 'RXX' },
+    });
+  });
+
   describe('refusals', () => {
     it('needs no request for a leaver, and refuses an unknown target', async () => {
       const locum = await setUp();
