@@ -96,9 +96,11 @@ export interface Config {
   policy: Policy;
 }
 
-/** Reads the environment once. An empty string counts as unset. Throws ConfigError naming the variable. */
+/** Reads the environment once. An empty (or blank) value counts as unset. Throws ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -347,7 +347,7 @@ export const SPECS: Spec[] = [
   {
     name: 'site register',
     usage:
-      'site register --ods ODS --kind pharmacy|dental|care-home --name NAME --dspt STATUS --owner-given G --owner-family F [--owner-mobile M] [--owner-reg BODY:NUMBER]',
+      'site register --ods ODS --kind pharmacy|dental|care-home --name NAME --dspt STATUS --owner-given G --owner-family F [--owner-mobile M] [--owner-dob YYYY-MM-DD] [--owner-reg BODY:NUMBER] [--owner-delivery sms|envelope]',
     summary: 'NAS: register a community site, its shared mailbox and its owner.',
     options: {
       ods: str,
@@ -501,6 +501,9 @@ export function helpText(options: { includeOperator: boolean; topic?: string | u
   if (options.topic) {
     const spec = specFor(options.topic);
     if (!spec) throw unknownCommand(options.topic.split(/\s+/));
+    if (spec.operatorOnly && !options.includeOperator) {
+      return `${spec.name} is for operators only, on the bot's command line. Type "help" for the commands you can use here.`;
+    }
     return `${spec.usage}\n  ${spec.summary}`;
   }
   const lines = SPECS.filter((s) => options.includeOperator || !s.operatorOnly).map(

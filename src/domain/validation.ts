@@ -28,7 +28,7 @@ export function parseAddress(input: string): string {
   if (!NHS_NET.test(value) || value.includes('..')) {
     throw invalid(
       'INVALID_ADDRESS',
-      `"${input}" is not a valid @nhs.net address (letters, digits, dots and hyphens only).`,
+      `"${input}" is not a valid @nhs.net address (letters, digits, dots, hyphens, underscores and apostrophes only).`,
     );
   }
   return value;
@@ -164,7 +164,8 @@ export function parseDateOfBirth(input: string, now: Date): string {
 export function parseInstant(input: string, what = 'time'): Date {
   const value = input.trim();
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${parseDate(value, what)}T00:00:00Z`);
-  const match = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.exec(value);
+  const match =
+    /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.exec(value);
   if (match?.[1]) {
     parseDate(match[1], what);
     const date = new Date(value);

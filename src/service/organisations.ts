@@ -107,6 +107,12 @@ async function checkGrant(
     throw invalid('ORG_REQUIRED', `${input.role} holds for one organisation: add --org ODS.`);
   }
   const org = input.org ? await getOrg(deps.db, input.org) : null;
+  if (org?.kind === 'gp-locum') {
+    throw refused(
+      'NAS_ONLY',
+      `${org.ods} is the NAS-managed home of freelance GP locums: only NAS administrators act on it, so no local role can be granted there. Grant nas-admin instead.`,
+    );
+  }
   if (input.role === 'site-owner' && org && !isSiteKind(org.kind)) {
     throw refused(
       'NOT_A_SITE',

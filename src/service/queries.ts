@@ -80,7 +80,14 @@ export async function expiring(
     }
     orgs = [org.ods];
   } else {
-    orgs = principal.visibleOrgs();
+    const named = principal.visibleOrgs();
+    orgs = null;
+    if (named !== null) {
+      const known = named.length
+        ? await deps.db.select().from(organisations).where(inArray(organisations.ods, named))
+        : [];
+      orgs = known.filter((org) => principal.canView(org)).map((org) => org.ods);
+    }
     if (orgs !== null && orgs.length === 0) {
       throw refused(
         'NO_ORGANISATION',

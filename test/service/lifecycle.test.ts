@@ -286,9 +286,11 @@ describeEachEngine('lifecycle rules', (ctx) => {
   describe('GP locums', () => {
     it('are acted on by NAS administrators only, and their requests go to the NAS GP-locum team', async () => {
       await addOrg(s.lifecycle, 'GPL01', 'gp-locum');
-      await grant(s.lifecycle, 'la@nhs.net', 'local-admin', 'GPL01');
+      await refusal(grant(s.lifecycle, 'la@nhs.net', 'local-admin', 'GPL01'), 'NAS_ONLY');
+      await refusal(grant(s.lifecycle, 'mgr@nhs.net', 'manager', 'GPL01'), 'NAS_ONLY');
       await grant(s.lifecycle, 'nas@nhs.net', 'nas-admin');
       await addOrg(s.lifecycle, 'RXX');
+      await grant(s.lifecycle, 'la@nhs.net', 'local-admin', 'RXX');
       const locum = await activeAccount(s.lifecycle, 'GPL01', person('Free', 'Lance'));
       const e = await refusal(
         s.lifecycle.leaver(as('la@nhs.net'), { address: locum }),

@@ -1,0 +1,207 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+/** Loads the configuration, which must fail, and returns the error. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError, but the configuration loaded');
+}
+
+const STANDARDS_MET_EVERYWHERE = {
+  trust: 'standards-met',
+  icb: 'standards-met',
+  'gp-practice': 'standards-met',
+  pharmacy: 'standards-met',
+  dental: 'standards-met',
+  'care-home': 'standards-met',
+  'gp-locum': 'standards-met',
+};
+
+describe('loadConfig defaults', () => {
+  it('runs on PGlite under ./data with the policy of DESIGN.md section 2', () => {
+    expect(loadConfig({})).toEqual({
+      database: { engine: 'pglite', dataDir: path.resolve('./data/pglite') },
+      dataDir: path.resolve('./data'),
+      port: 3000,
+      logLevel: 'info',
+      sweepSchedule: '0 5 * * *',
+      scheduleTimezone: 'Europe/London',
+      envelopeDir: path.resolve('./data/envelopes'),
+      policy: {
+        graceDays: 30,
+        inactivityDays: 30,
+        warningDays: [7, 3, 1],
+        retentionDays: 30,
+        restoreDays: 30,
+        siteAccountLimit: 10,
+        dsptMinimum: STANDARDS_MET_EVERYWHERE,
+        mfaExemptSectors: [],
+      },
+    });
+  });
+
+  it('counts an empty string as unset', () => {
+    const blank = loadConfig({
+      DATABASE_URL: '',
+      DATA_DIR: '',
+      PORT: '',
+      LOG_LEVEL: '',
+      SWEEP_SCHEDULE: '',
+      SCHEDULE_TIMEZONE: '',
+      GRACE_DAYS: '',
+      WARNING_DAYS: '',
+      SITE_ACCOUNT_LIMIT: '',
+      DSPT_MINIMUM: '',
+      MFA_EXEMPT_SECTORS: '',
+    });
+    expect(blank).toEqual(loadConfig({}));
+    expect(blank.database).toEqual({ engine: 'pglite', dataDir: path.resolve('./data/pglite') });
+  });
+
+  it('never turns a blank-looking PORT into port 0, which would listen on a random port', () => {
+    let port: number | undefined;
+    try {
+      port = loadConfig({ PORT: '   ' }).port;
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect(e instanceof Error ? e.message : '').toMatch(/\bPORT\b/);
+      return;
+    }
+    expect(port).toBe(3000);
+  });
+});
+
+describe('loadConfig overrides', () => {
+  it('uses PostgreSQL when DATABASE_URL is set', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://bot:secret@db:5432/nhsmail' }).database).toEqual({
+      engine: 'postgres',
+      url: 'postgres://bot:secret@db:5432/nhsmail',
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/nhsmail' }).database).toEqual({
+      engine: 'postgres',
+      url: 'postgresql://db/nhsmail',
+    });
+  });
+
+  it('puts PGlite and the envelopes under DATA_DIR', () => {
+    const config = loadConfig({ DATA_DIR: '/srv/bot' });
+    expect(config.database).toEqual({ engine: 'pglite', dataDir: path.resolve('/srv/bot/pglite') });
+    expect(config.dataDir).toBe(path.resolve('/srv/bot'));
+    expect(config.envelopeDir).toBe(path.resolve('/srv/bot/envelopes'));
+    expect(loadConfig({ DATA_DIR: '/srv/bot', ENVELOPE_DIR: '/secure/env' }).envelopeDir).toBe(
+      path.resolve('/secure/env'),
+    );
+  });
+
+  it('reads the port, the log level and the schedule', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      LOG_LEVEL: 'debug',
+      SWEEP_SCHEDULE: '30 6 * * 1-5',
+      SCHEDULE_TIMEZONE: 'UTC',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.logLevel).toBe('debug');
+    expect(config.sweepSchedule).toBe('30 6 * * 1-5');
+    expect(config.scheduleTimezone).toBe('UTC');
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+  });
+
+  it('reads every policy number', () => {
+    const { policy } = loadConfig({
+      GRACE_DAYS: '45',
+      INACTIVITY_DAYS: '60',
+      RETENTION_DAYS: '14',
+      RESTORE_DAYS: '7',
+      SITE_ACCOUNT_LIMIT: '25',
+    });
+    expect(policy).toMatchObject({
+      graceDays: 45,
+      inactivityDays: 60,
+      retentionDays: 14,
+      restoreDays: 7,
+      siteAccountLimit: 25,
+    });
+  });
+
+  it('lowers the DSPT minimum for one sector and leaves the others at Standards Met', () => {
+    const { policy } = loadConfig({ DSPT_MINIMUM: 'care-home=approaching-standards' });
+    expect(policy.dsptMinimum).toEqual({ ...STANDARDS_MET_EVERYWHERE, 'care-home': 'approaching-standards' });
+  });
+
+  it('reads several DSPT minimums, with spaces and spelled as published', () => {
+    const { policy } = loadConfig({
+      DSPT_MINIMUM: ' care-home = Approaching Standards , pharmacy=standards-exceeded ',
+    });
+    expect(policy.dsptMinimum['care-home']).toBe('approaching-standards');
+    expect(policy.dsptMinimum.pharmacy).toBe('standards-exceeded');
+    expect(policy.dsptMinimum.dental).toBe('standards-met');
+  });
+
+  it('exempts the sectors listed in MFA_EXEMPT_SECTORS', () => {
+    expect(loadConfig({ MFA_EXEMPT_SECTORS: 'care-home,dental' }).policy.mfaExemptSectors).toEqual([
+      'care-home',
+      'dental',
+    ]);
+    expect(loadConfig({ MFA_EXEMPT_SECTORS: ' care-home , ' }).policy.mfaExemptSectors).toEqual([
+      'care-home',
+    ]);
+  });
+
+  it('sorts warning days most distant first, without repeats', () => {
+    expect(loadConfig({ WARNING_DAYS: '1,14,7' }).policy.warningDays).toEqual([14, 7, 1]);
+    expect(loadConfig({ WARNING_DAYS: ' 3, 7 ,3,1 ' }).policy.warningDays).toEqual([7, 3, 1]);
+  });
+});
+
+describe('loadConfig refuses invalid values, naming the variable', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DATABASE_URL', 'db.example.org:5432'],
+    ['LOG_LEVEL', 'loud'],
+    ['GRACE_DAYS', '0'],
+    ['GRACE_DAYS', 'thirty'],
+    ['INACTIVITY_DAYS', '-5'],
+    ['RETENTION_DAYS', '3651'],
+    ['RESTORE_DAYS', '1.5'],
+    ['SITE_ACCOUNT_LIMIT', '0'],
+    ['WARNING_DAYS', '7,x'],
+    ['WARNING_DAYS', '0'],
+    ['WARNING_DAYS', '7,400'],
+    ['DSPT_MINIMUM', 'care-home=great'],
+    ['DSPT_MINIMUM', 'spaceship=standards-met'],
+    ['DSPT_MINIMUM', 'care-home'],
+    ['MFA_EXEMPT_SECTORS', 'spaceship'],
+    ['MFA_EXEMPT_SECTORS', 'care-home,spaceship'],
+    ['SWEEP_SCHEDULE', 'not cron'],
+    ['SCHEDULE_TIMEZONE', 'Mars/Base'],
+  ])('%s=%j', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${name}\\b`));
+    expect(error.message).toContain(`(got "${value}")`);
+  });
+
+  it('says what a good value looks like', () => {
+    expect(configError({ DATABASE_URL: 'mysql://x' }).message).toMatch(/postgres:\/\/ or postgresql:\/\//);
+    expect(configError({ WARNING_DAYS: '7,x' }).message).toMatch(/whole days, e\.g\. 7,3,1/);
+    expect(configError({ DSPT_MINIMUM: 'care-home=great' }).message).toMatch(/standards-met/);
+    expect(configError({ DSPT_MINIMUM: 'care-home' }).message).toMatch(/care-home=approaching-standards/);
+    expect(configError({ MFA_EXEMPT_SECTORS: 'spaceship' }).message).toMatch(/care-home/);
+    expect(configError({ SWEEP_SCHEDULE: 'not cron' }).message).toMatch(
+      /cron expression such as "0 5 \* \* \*"/,
+    );
+    expect(configError({ SCHEDULE_TIMEZONE: 'Mars/Base' }).message).toMatch(
+      /IANA time zone such as Europe\/London/,
+    );
+  });
+});
