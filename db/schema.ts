@@ -13,30 +13,20 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { DSPT_STATUSES, ORG_KINDS } from '../src/domain/organisation.js';
+import { ROLE_NAMES } from '../src/domain/roles.js';
+import { STATUSES } from '../src/domain/status.js';
+import { PLATFORMS } from '../src/service/context.js';
 
 /** The five statuses of DESIGN.md section 2, spelled as every output spells them. */
-export const accountStatus = pgEnum('account_status', ['pending', 'active', 'leaver', 'inactive', 'deleted']);
+export const accountStatus = pgEnum('account_status', STATUSES);
 /** A person's own account, or a site's shared mailbox. */
 export const accountKind = pgEnum('account_kind', ['person', 'shared']);
 /** `gp-locum` is the NAS-managed organisation that homes freelance GP locums. */
-export const orgKind = pgEnum('org_kind', [
-  'trust',
-  'icb',
-  'gp-practice',
-  'pharmacy',
-  'dental',
-  'care-home',
-  'gp-locum',
-]);
-export const dsptStatus = pgEnum('dspt_status', [
-  'standards-exceeded',
-  'standards-met',
-  'approaching-standards',
-  'standards-not-met',
-  'not-published',
-]);
-export const roleName = pgEnum('role_name', ['nas-admin', 'local-admin', 'site-owner', 'manager']);
-export const platform = pgEnum('platform', ['cli', 'slack', 'teams', 'schedule', 'import']);
+export const orgKind = pgEnum('org_kind', ORG_KINDS);
+export const dsptStatus = pgEnum('dspt_status', DSPT_STATUSES);
+export const roleName = pgEnum('role_name', ROLE_NAMES);
+export const platform = pgEnum('platform', PLATFORMS);
 export const transferState = pgEnum('transfer_state', ['open', 'completed', 'superseded']);
 export const outboxState = pgEnum('outbox_state', ['pending', 'delivered', 'failed']);
 export const warningClock = pgEnum('warning_clock', ['grace', 'inactivity']);

@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type Reply, runCommand } from '../../src/commands/execute.js';
 import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -7,6 +5,7 @@ import { type DomainError, invalid, isDomainError } from '../../src/domain/error
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress, parseInstant } from '../../src/domain/validation.js';
 import type { RequestContext } from '../../src/service/context.js';
+import { isEntrypoint } from '../entrypoint.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
 import { forwardToBot } from './operator-channel.js';
 
@@ -135,15 +134,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
   }
 }
 
-const invokedDirectly = (() => {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-})();
-
-if (invokedDirectly) {
+if (isEntrypoint(import.meta.url)) {
   runCli(process.argv.slice(2), process.env, {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

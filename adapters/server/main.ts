@@ -1,6 +1,4 @@
-import { realpathSync } from 'node:fs';
 import type http from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
@@ -9,6 +7,7 @@ import { createLogger, type Logger } from '../../src/logger.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
+import { isEntrypoint } from '../entrypoint.js';
 import { openRuntime, operatorSocketPath } from '../runtime.js';
 import { HttpServer, sendJson } from './http.js';
 
@@ -132,15 +131,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-const invokedDirectly = (() => {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-})();
-
-if (invokedDirectly) {
+if (isEntrypoint(import.meta.url)) {
   main().catch((err: unknown) => {
     process.stderr.write(
       `nhsmail-bot failed to start: ${isDomainError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

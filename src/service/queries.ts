@@ -24,16 +24,7 @@ export async function accountStatus(
   ctx: RequestContext,
   input: { address?: string | undefined },
 ): Promise<StatusResult> {
-  const address = input.address ?? selfAddress(ctx, 'status ADDRESS');
-  const principal = await loadPrincipal(deps.db, ctx);
-  const row = await getAccount(deps.db, address);
-  const home = await getOrg(deps.db, row.homeOrg);
-  if (!principal.isSelf(address) && !principal.canView(home)) {
-    throw refused(
-      'NOT_YOUR_ORGANISATION',
-      `You can see your own account, and the accounts of organisations you manage; ${address} belongs to ${home.ods}. Ask its local administrators ("contact").`,
-    );
-  }
+  const { row, home } = await visibleAccount(deps, ctx, input.address ?? selfAddress(ctx, 'status ADDRESS'));
   const [transfer] = await deps.db
     .select()
     .from(transferRequests)
@@ -170,15 +161,7 @@ export async function auditTrail(
   input: { address?: string | undefined },
 ): Promise<AuditRow[]> {
   const address = input.address ?? selfAddress(ctx, 'audit ADDRESS');
-  const principal = await loadPrincipal(deps.db, ctx);
-  const row = await getAccount(deps.db, address);
-  const home = await getOrg(deps.db, row.homeOrg);
-  if (!principal.isSelf(address) && !principal.canView(home)) {
-    throw refused(
-      'NOT_YOUR_ORGANISATION',
-      `You can see the audit trail of your own account and of the organisations you manage; ${address} belongs to ${home.ods}.`,
-    );
-  }
+  await visibleAccount(deps, ctx, address);
   const rows = await deps.db
     .select()
     .from(auditLog)
@@ -235,6 +218,20 @@ export async function contact(
         .orderBy(asc(roles.address))
     : [];
   return { ...contactFor(category), localAdmins: admins.map((a) => a.address), org };
+}
+
+/** An account the actor may see: their own, or one of an organisation they manage. */
+async function visibleAccount(deps: ServiceDeps, ctx: RequestContext, address: string) {
+  const principal = await loadPrincipal(deps.db, ctx);
+  const row = await getAccount(deps.db, address);
+  const home = await getOrg(deps.db, row.homeOrg);
+  if (!principal.isSelf(address) && !principal.canView(home)) {
+    throw refused(
+      'NOT_YOUR_ORGANISATION',
+      `You can see your own account, and the accounts of organisations you manage; ${address} belongs to ${home.ods}. Ask its local administrators ("contact").`,
+    );
+  }
+  return { row, home };
 }
 
 function selfAddress(ctx: RequestContext, usage: string): string {

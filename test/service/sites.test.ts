@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { describeEachEngine } from '../support/engines.js';
 import {
   activeAccount,
@@ -28,7 +29,9 @@ const register = (
   });
 
 describeEachEngine('community sites', (ctx) => {
-  const s = useService(ctx, { dsptMinimum: { ...defaults(), 'care-home': 'approaching-standards' } });
+  const s = useService(ctx, {
+    dsptMinimum: { ...DEFAULT_POLICY.dsptMinimum, 'care-home': 'approaching-standards' },
+  });
 
   describe('registration', () => {
     it('creates the site, its shared mailbox named after kind and ODS code, and a pending owner with the site-owner role', async () => {
@@ -159,15 +162,3 @@ describeEachEngine('community sites', (ctx) => {
     });
   });
 });
-
-function defaults() {
-  return {
-    trust: 'standards-met',
-    icb: 'standards-met',
-    'gp-practice': 'standards-met',
-    pharmacy: 'standards-met',
-    dental: 'standards-met',
-    'care-home': 'standards-met',
-    'gp-locum': 'standards-met',
-  } as const;
-}
