@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { Reply } from '../../src/commands/execute.js';
 
@@ -45,7 +45,11 @@ export function serveOperatorChannel(socketPath: string, handle: OperatorHandler
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolve(server));
+    server.listen(socketPath, () => {
+      // Whoever can connect acts as the operator: only the bot's own user may.
+      chmodSync(socketPath, 0o600);
+      resolve(server);
+    });
   });
 }
 
