@@ -192,3 +192,51 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+export const chatPlatform = pgEnum('chat_platform', ['slack', 'teams']);
+
+/**
+ * A chat user's verified @nhs.net identity: linked by an administrator (`link @user ADDRESS`)
+ * when their chat profile's e-mail is not an @nhs.net address.
+ */
+export const chatLinks = pgTable(
+  'chat_links',
+  {
+    platform: chatPlatform('platform').notNull(),
+    /** Slack team id or Teams tenant id. */
+    tenant: text('tenant').notNull(),
+    userId: text('user_id').notNull(),
+    address: text('address').notNull(),
+    linkedBy: text('linked_by').notNull(),
+    linkedAt: at('linked_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.platform, t.tenant, t.userId] }),
+    index('chat_links_address_idx').on(t.address),
+  ],
+);
+
+/** Where an organisation's alerts go: channels that subscribed with `subscribe --org ODS`. */
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    platform: chatPlatform('platform').notNull(),
+    tenant: text('tenant').notNull(),
+    channelId: text('channel_id').notNull(),
+    org: text('org')
+      .notNull()
+      .references(() => organisations.ods),
+    subscribedBy: text('subscribed_by').notNull(),
+    subscribedAt: at('subscribed_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.platform, t.tenant, t.channelId, t.org] }),
+    index('subscriptions_org_idx').on(t.org),
+  ],
+);
+
+/** Platform deliveries already handled (event ids, action ids): a retried delivery has one effect. */
+export const handledDeliveries = pgTable('handled_deliveries', {
+  key: text('key').primaryKey(),
+  handledAt: at('handled_at').notNull(),
+});

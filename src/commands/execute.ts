@@ -1,5 +1,5 @@
-import { type DomainError, isDomainError } from '../domain/errors.js';
-import type { RequestContext } from '../service/context.js';
+import { type DomainError, invalid, isDomainError } from '../domain/errors.js';
+import type { ChatUserRef, RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
 import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
 import * as render from './render.js';
@@ -44,6 +44,27 @@ export async function runCommand(
   } catch (e) {
     return failure(command.name, e);
   }
+}
+
+/**
+ * A chat user named in a command: a mention in the platform's own syntax, or, anywhere,
+ * `slack:TEAM:USER` / `teams:TENANT:USER`.
+ */
+export function chatUser(ctx: RequestContext, token: string): ChatUserRef {
+  const canonical = /^(slack|teams):([^:\s]+):([^:\s]+)$/.exec(token);
+  if (canonical) {
+    return {
+      platform: canonical[1] as ChatUserRef['platform'],
+      tenant: canonical[2] ?? '',
+      userId: canonical[3] ?? '',
+    };
+  }
+  const userId = ctx.chat?.parseMention(token) ?? null;
+  if (ctx.chat && userId) return { platform: ctx.chat.platform, tenant: ctx.chat.tenant, userId };
+  throw invalid(
+    'INVALID_CHAT_USER',
+    `"${token}" is not a chat user. Mention them (@name) in Slack or Teams, or write slack:TEAM:USER or teams:TENANT:USER.`,
+  );
 }
 
 function failure(command: CommandName | null, e: unknown): Reply {
@@ -118,5 +139,13 @@ async function dispatch(
       return render.site(await l.showSite(ctx, c));
     case 'sweep':
       return render.sweep(await l.sweep(ctx, c));
+    case 'link':
+      return render.linked(await l.linkChatUser(ctx, { user: chatUser(ctx, c.user), address: c.address }));
+    case 'subscribe':
+      return render.subscription(await l.subscribe(ctx, c), 'subscribe');
+    case 'unsubscribe':
+      return render.subscription(await l.unsubscribe(ctx, c), 'unsubscribe');
+    case 'subscriptions':
+      return render.subscriptions(await l.subscriptions(ctx, c), c.org);
   }
 }

@@ -46,7 +46,10 @@ export type Command =
     }
   | { name: 'site request-account'; site: string; person: NewPerson }
   | { name: 'site show'; ods: string }
-  | { name: 'sweep'; dryRun: boolean };
+  | { name: 'sweep'; dryRun: boolean }
+  | { name: 'link'; user: string; address: string }
+  | { name: 'subscribe' | 'unsubscribe'; org: string }
+  | { name: 'subscriptions'; org?: string | undefined };
 
 export type CommandName = Command['name'];
 
@@ -406,6 +409,49 @@ export const SPECS: Spec[] = [
     options: { 'dry-run': bool },
     positionals: [0, 0],
     build: ({ values }) => ({ name: 'sweep', dryRun: values['dry-run'] === true }),
+  },
+  {
+    name: 'link',
+    usage: 'link @USER ADDRESS',
+    summary: 'Vouch that a chat user is the holder of an @nhs.net address (local admins and NAS).',
+    options: {},
+    positionals: [2, 2],
+    build: ({ positionals }) => ({
+      name: 'link',
+      user: at(positionals, 0),
+      address: parseAddress(at(positionals, 1)),
+    }),
+  },
+  {
+    name: 'subscribe',
+    usage: 'subscribe --org ODS',
+    summary: 'Send an organisation’s alerts to this channel (its managers and local admins).',
+    options: { org: str },
+    positionals: [0, 0],
+    build({ values }) {
+      return { name: 'subscribe', org: parseOds(required(values, 'org', this.usage)) };
+    },
+  },
+  {
+    name: 'unsubscribe',
+    usage: 'unsubscribe --org ODS',
+    summary: 'Stop sending an organisation’s alerts to this channel.',
+    options: { org: str },
+    positionals: [0, 0],
+    build({ values }) {
+      return { name: 'unsubscribe', org: parseOds(required(values, 'org', this.usage)) };
+    },
+  },
+  {
+    name: 'subscriptions',
+    usage: 'subscriptions [--org ODS]',
+    summary: 'Which organisations’ alerts come to this channel (or, with --org, which channels get them).',
+    options: { org: str },
+    positionals: [0, 0],
+    build: ({ values }) => {
+      const org = optional(values, 'org');
+      return { name: 'subscriptions', org: org === undefined ? undefined : parseOds(org) };
+    },
   },
 ];
 

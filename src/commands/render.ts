@@ -1,6 +1,7 @@
 import { DSPT_LABELS, type DsptStatus, type Organisation } from '../domain/organisation.js';
 import { daysLeft } from '../domain/time.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
+import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
 import type { RoleChange } from '../service/organisations.js';
 import type { AuditRow, ContactResult, Expiry, StatusResult } from '../service/queries.js';
 import type { SiteRegistration, SiteSummary } from '../service/sites.js';
@@ -222,4 +223,42 @@ export function sweep(r: SweepReport): Rendered {
     ...(r.truncated ? ['  (list truncated; counts are complete)'] : []),
   ].join('\n');
   return { text, data: r };
+}
+
+export function linked(r: LinkResult): Rendered {
+  const text = `${r.user.platform} user ${r.user.userId} now acts as ${r.address}${r.previous && r.previous !== r.address ? ` (was ${r.previous})` : ''}.`;
+  return { text, data: r };
+}
+
+export function subscription(r: SubscriptionChange, verb: 'subscribe' | 'unsubscribe'): Rendered {
+  const what = `${r.orgName} (${r.org})`;
+  const text =
+    verb === 'subscribe'
+      ? r.changed
+        ? `This channel now receives alerts for ${what}.`
+        : `This channel already receives alerts for ${what}.`
+      : r.changed
+        ? `This channel no longer receives alerts for ${what}.`
+        : `This channel was not receiving alerts for ${what}.`;
+  return { text, data: r };
+}
+
+export function subscriptions(rows: SubscriptionRow[], org: string | undefined): Rendered {
+  if (rows.length === 0) {
+    return {
+      text: org
+        ? `No channel receives alerts for ${org}.`
+        : 'This channel receives no organisation’s alerts.',
+      data: rows,
+    };
+  }
+  const lines = org
+    ? rows.map(
+        (r) => `  ${r.platform} channel ${r.channelId} (since ${day(r.subscribedAt)}, by ${r.subscribedBy})`,
+      )
+    : rows.map((r) => `  ${r.org} (since ${day(r.subscribedAt)}, by ${r.subscribedBy})`);
+  return {
+    text: [org ? `Alerts for ${org} go to:` : 'This channel receives alerts for:', ...lines].join('\n'),
+    data: rows,
+  };
 }

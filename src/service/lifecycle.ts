@@ -5,7 +5,8 @@ import { settings } from '../../db/schema.js';
 import type { Policy } from '../domain/policy.js';
 import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
-import type { RequestContext } from './context.js';
+import * as chat from './chat.js';
+import type { ChatUserRef, RequestContext } from './context.js';
 import * as organisations from './organisations.js';
 import type { CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
@@ -46,6 +47,14 @@ export interface Lifecycle {
   auditTrail: Bound<typeof queries.auditTrail>;
   contact: Bound<typeof queries.contact>;
   sweep: Bound<typeof sweeps.sweep>;
+  linkChatUser: Bound<typeof chat.linkChatUser>;
+  subscribe: Bound<typeof chat.subscribe>;
+  unsubscribe: Bound<typeof chat.unsubscribe>;
+  subscriptions: Bound<typeof chat.listSubscriptions>;
+  /** The @nhs.net address an administrator linked to a chat user, if any. */
+  linkedAddress(user: ChatUserRef): Promise<string | null>;
+  /** Records a platform delivery (event or action id) as handled; false when it is a retry. */
+  firstDelivery(key: string, now: Date): Promise<boolean>;
 }
 
 export interface LifecycleOptions {
@@ -83,6 +92,12 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     auditTrail: bind(deps, queries.auditTrail),
     contact: bind(deps, queries.contact),
     sweep: bind(deps, sweeps.sweep),
+    linkChatUser: bind(deps, chat.linkChatUser),
+    subscribe: bind(deps, chat.subscribe),
+    unsubscribe: bind(deps, chat.unsubscribe),
+    subscriptions: bind(deps, chat.listSubscriptions),
+    linkedAddress: (user) => chat.linkedAddress(deps, user),
+    firstDelivery: (key, now) => chat.firstDelivery(deps, key, now),
   };
 }
 

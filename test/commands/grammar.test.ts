@@ -193,6 +193,14 @@ const EXAMPLES: Array<[string, Command]> = [
   ['site show fa123', { name: 'site show', ods: 'FA123' }],
   ['sweep', { name: 'sweep', dryRun: false }],
   ['sweep --dry-run', { name: 'sweep', dryRun: true }],
+  [
+    'link <@U012AB3CD|jo> Jo.Bloggs@nhs.net',
+    { name: 'link', user: '<@U012AB3CD|jo>', address: 'jo.bloggs@nhs.net' },
+  ],
+  ['subscribe --org rxx', { name: 'subscribe', org: 'RXX' }],
+  ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
+  ['subscriptions', { name: 'subscriptions', org: undefined }],
+  ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
 ];
 
 describe('parseCommand', () => {

@@ -1,0 +1,235 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { accounts, chatLinks, handledDeliveries, subscriptions } from '../../db/schema.js';
+import { invalid, refused } from '../domain/errors.js';
+import type { ServiceDeps } from './accounts.js';
+import type { ChatOrigin, ChatUserRef, RequestContext } from './context.js';
+import { audit, getOrg, loadPrincipal } from './store.js';
+
+/** The @nhs.net address an administrator linked to this chat user, if any. */
+export async function linkedAddress(deps: ServiceDeps, user: ChatUserRef): Promise<string | null> {
+  const [row] = await deps.db
+    .select({ address: chatLinks.address })
+    .from(chatLinks)
+    .where(
+      and(
+        eq(chatLinks.platform, user.platform),
+        eq(chatLinks.tenant, user.tenant),
+        eq(chatLinks.userId, user.userId),
+      ),
+    );
+  return row?.address ?? null;
+}
+
+export interface LinkResult {
+  user: ChatUserRef;
+  address: string;
+  previous: string | null;
+}
+
+/**
+ * `link @user ADDRESS`: vouches that a chat user is the holder of an @nhs.net address, for people
+ * whose chat profile e-mail is not one. Local administrators link their organisation's accounts;
+ * NAS administrators and the operator link anyone.
+ */
+export async function linkChatUser(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { user: ChatUserRef; address: string },
+): Promise<LinkResult> {
+  return deps.db.transaction(async (tx) => {
+    const principal = await loadPrincipal(tx, ctx);
+    const [account] = await tx
+      .select({ homeOrg: accounts.homeOrg })
+      .from(accounts)
+      .where(eq(accounts.address, input.address));
+    const home = account ? await getOrg(tx, account.homeOrg) : null;
+    if (!principal.isNational && !(home && principal.canAdminister(home))) {
+      throw refused(
+        'LINK_NOT_ALLOWED',
+        home
+          ? `Only a local administrator of ${home.ods} or NAS can link someone to ${input.address}.`
+          : `${input.address} is not an account the bot manages, so only a NAS administrator can link someone to it.`,
+      );
+    }
+    if (ctx.chat && ctx.chat.platform === input.user.platform && ctx.chat.userId === input.user.userId) {
+      throw refused(
+        'LINK_NOT_SELF',
+        'You cannot link your own chat account: ask another administrator to vouch for you.',
+      );
+    }
+    const [previous] = await tx
+      .select({ address: chatLinks.address })
+      .from(chatLinks)
+      .where(
+        and(
+          eq(chatLinks.platform, input.user.platform),
+          eq(chatLinks.tenant, input.user.tenant),
+          eq(chatLinks.userId, input.user.userId),
+        ),
+      )
+      .for('update');
+    await tx
+      .insert(chatLinks)
+      .values({ ...input.user, address: input.address, linkedBy: principal.label, linkedAt: ctx.now })
+      .onConflictDoUpdate({
+        target: [chatLinks.platform, chatLinks.tenant, chatLinks.userId],
+        set: { address: input.address, linkedBy: principal.label, linkedAt: ctx.now },
+      });
+    await audit(tx, ctx, {
+      action: 'link',
+      address: input.address,
+      org: home?.ods ?? null,
+      reason: `${input.user.platform} user ${input.user.userId} (${input.user.tenant}) linked${previous ? `; was ${previous.address}` : ''}`,
+    });
+    return { user: input.user, address: input.address, previous: previous?.address ?? null };
+  });
+}
+
+function channelOf(ctx: RequestContext, what: string): ChatOrigin & { channelId: string } {
+  if (!ctx.chat?.channelId) {
+    throw invalid(
+      'CHANNEL_REQUIRED',
+      `Type "${what}" in the Slack channel or Teams channel that should receive the alerts.`,
+    );
+  }
+  return ctx.chat as ChatOrigin & { channelId: string };
+}
+
+export interface SubscriptionChange {
+  org: string;
+  orgName: string;
+  channelId: string;
+  changed: boolean;
+}
+
+export async function subscribe(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { org: string },
+): Promise<SubscriptionChange> {
+  const chat = channelOf(ctx, `subscribe --org ${input.org}`);
+  return deps.db.transaction(async (tx) => {
+    const principal = await loadPrincipal(tx, ctx);
+    const org = await getOrg(tx, input.org);
+    if (!principal.canSubscribe(org)) {
+      throw refused(
+        'NOT_YOUR_ORGANISATION',
+        `Only managers, local administrators and site owners of ${org.ods} (and NAS) can send its alerts to a channel.`,
+      );
+    }
+    const [row] = await tx
+      .insert(subscriptions)
+      .values({
+        platform: chat.platform,
+        tenant: chat.tenant,
+        channelId: chat.channelId,
+        org: org.ods,
+        subscribedBy: principal.label,
+        subscribedAt: ctx.now,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (row) {
+      await audit(tx, ctx, {
+        action: 'subscribe',
+        org: org.ods,
+        reason: `${chat.platform} channel ${chat.channelId}`,
+      });
+    }
+    return { org: org.ods, orgName: org.name, channelId: chat.channelId, changed: row !== undefined };
+  });
+}
+
+export async function unsubscribe(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { org: string },
+): Promise<SubscriptionChange> {
+  const chat = channelOf(ctx, `unsubscribe --org ${input.org}`);
+  return deps.db.transaction(async (tx) => {
+    const principal = await loadPrincipal(tx, ctx);
+    const org = await getOrg(tx, input.org);
+    if (!principal.canSubscribe(org)) {
+      throw refused(
+        'NOT_YOUR_ORGANISATION',
+        `Only managers, local administrators and site owners of ${org.ods} (and NAS) can change where its alerts go.`,
+      );
+    }
+    const removed = await tx
+      .delete(subscriptions)
+      .where(
+        and(
+          eq(subscriptions.platform, chat.platform),
+          eq(subscriptions.tenant, chat.tenant),
+          eq(subscriptions.channelId, chat.channelId),
+          eq(subscriptions.org, org.ods),
+        ),
+      )
+      .returning();
+    if (removed.length > 0) {
+      await audit(tx, ctx, {
+        action: 'unsubscribe',
+        org: org.ods,
+        reason: `${chat.platform} channel ${chat.channelId}`,
+      });
+    }
+    return { org: org.ods, orgName: org.name, channelId: chat.channelId, changed: removed.length > 0 };
+  });
+}
+
+export interface SubscriptionRow {
+  platform: string;
+  channelId: string;
+  org: string;
+  subscribedBy: string;
+  subscribedAt: string;
+}
+
+/** This channel's subscriptions; or, with an organisation, every channel its alerts go to. */
+export async function listSubscriptions(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { org?: string | undefined },
+): Promise<SubscriptionRow[]> {
+  let where: ReturnType<typeof and>;
+  if (input.org) {
+    const principal = await loadPrincipal(deps.db, ctx);
+    const org = await getOrg(deps.db, input.org);
+    if (!principal.canView(org)) {
+      throw refused(
+        'NOT_YOUR_ORGANISATION',
+        `Only managers, local administrators and site owners of ${org.ods} (and NAS) can see where its alerts go.`,
+      );
+    }
+    where = eq(subscriptions.org, org.ods);
+  } else {
+    const chat = channelOf(ctx, 'subscriptions');
+    where = and(
+      eq(subscriptions.platform, chat.platform),
+      eq(subscriptions.tenant, chat.tenant),
+      eq(subscriptions.channelId, chat.channelId),
+    );
+  }
+  const rows = await deps.db
+    .select()
+    .from(subscriptions)
+    .where(where)
+    .orderBy(asc(subscriptions.org), asc(subscriptions.channelId));
+  return rows.map((r) => ({
+    platform: r.platform,
+    channelId: r.channelId,
+    org: r.org,
+    subscribedBy: r.subscribedBy,
+    subscribedAt: r.subscribedAt.toISOString(),
+  }));
+}
+
+/** Records that a platform delivery was handled; false when it already was (a retry). */
+export async function firstDelivery(deps: ServiceDeps, key: string, now: Date): Promise<boolean> {
+  const rows = await deps.db
+    .insert(handledDeliveries)
+    .values({ key, handledAt: now })
+    .onConflictDoNothing()
+    .returning();
+  return rows.length > 0;
+}

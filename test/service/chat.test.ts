@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { runText } from '../../src/commands/execute.js';
+import type { ChatOrigin, RequestContext } from '../../src/service/context.js';
+import { describeEachEngine } from '../support/engines.js';
+import {
+  activeAccount,
+  addOrg,
+  as,
+  grant,
+  operator,
+  person,
+  refusal,
+  T0,
+  useService,
+} from '../support/service.js';
+
+const slack = (userId: string, channelId?: string): ChatOrigin => ({
+  platform: 'slack',
+  tenant: 'T0001',
+  userId,
+  channelId,
+  parseMention: (token) => /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(token)?.[1] ?? null,
+});
+const inChat = (address: string, chat: ChatOrigin): RequestContext => ({
+  ...as(address),
+  platform: 'slack',
+  chat,
+});
+
+describeEachEngine('chat identities and channel subscriptions', (ctx) => {
+  const s = useService(ctx);
+
+  describe('link', () => {
+    it('lets a local administrator vouch for a chat user of their organisation, audited', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await grant(s.lifecycle, 'la@nhs.net', 'local-admin', 'RXX');
+      const jo = await activeAccount(s.lifecycle, 'RXX', person('Jo', 'Bloggs'));
+      const reply = await runText(
+        s.lifecycle,
+        inChat('la@nhs.net', slack('UADMIN')),
+        `link <@U0JO|jo> ${jo}`,
+      );
+      expect(reply).toMatchObject({ ok: true, exitCode: 0 });
+      expect(await s.lifecycle.linkedAddress({ platform: 'slack', tenant: 'T0001', userId: 'U0JO' })).toBe(
+        jo,
+      );
+      const trail = await s.lifecycle.auditTrail(operator(), { address: jo });
+      expect(trail.at(-1)).toMatchObject({ action: 'link', actor: 'la@nhs.net', platform: 'slack' });
+    });
+
+    it('refuses other organisations’ accounts, unmanaged addresses (NAS only) and self-links', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await addOrg(s.lifecycle, 'RYY');
+      await grant(s.lifecycle, 'la@nhs.net', 'local-admin', 'RXX');
+      await grant(s.lifecycle, 'nas@nhs.net', 'nas-admin');
+      const other = await activeAccount(s.lifecycle, 'RYY', person('Not', 'Mine'));
+      const user = { platform: 'slack' as const, tenant: 'T0001', userId: 'U0X' };
+      await refusal(s.lifecycle.linkChatUser(as('la@nhs.net'), { user, address: other }), 'LINK_NOT_ALLOWED');
+      await refusal(
+        s.lifecycle.linkChatUser(as('la@nhs.net'), { user, address: 'visitor@nhs.net' }),
+        'LINK_NOT_ALLOWED',
+      );
+      const byNas = await s.lifecycle.linkChatUser(as('nas@nhs.net'), { user, address: 'visitor@nhs.net' });
+      expect(byNas.address).toBe('visitor@nhs.net');
+      await refusal(
+        s.lifecycle.linkChatUser(inChat('nas@nhs.net', slack('UNAS')), {
+          user: { platform: 'slack', tenant: 'T0001', userId: 'UNAS' },
+          address: 'nas@nhs.net',
+        }),
+        'LINK_NOT_SELF',
+      );
+      expect(
+        await s.lifecycle.linkedAddress({ platform: 'slack', tenant: 'T0001', userId: 'UNAS' }),
+      ).toBeNull();
+    });
+
+    it('reads canonical chat users on the CLI and refuses words that are not users', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      const jo = await activeAccount(s.lifecycle, 'RXX', person('Jo', 'Cli'));
+      const ok = await runText(s.lifecycle, operator(), ['link', 'teams:tenant-1:aad-42', jo]);
+      expect(ok.ok).toBe(true);
+      expect(
+        await s.lifecycle.linkedAddress({ platform: 'teams', tenant: 'tenant-1', userId: 'aad-42' }),
+      ).toBe(jo);
+      const bad = await runText(s.lifecycle, operator(), ['link', 'jo', jo]);
+      expect(bad).toMatchObject({ exitCode: 2, error: { code: 'INVALID_CHAT_USER' } });
+    });
+  });
+
+  describe('subscribe', () => {
+    it('records a channel for an organisation’s alerts, for its managers and local admins only', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await grant(s.lifecycle, 'mgr@nhs.net', 'manager', 'RXX');
+      const channel = slack('UMGR', 'C0ALERTS');
+      const first = await s.lifecycle.subscribe(inChat('mgr@nhs.net', channel), { org: 'RXX' });
+      expect(first).toMatchObject({ org: 'RXX', channelId: 'C0ALERTS', changed: true });
+      expect((await s.lifecycle.subscribe(inChat('mgr@nhs.net', channel), { org: 'RXX' })).changed).toBe(
+        false,
+      );
+      await refusal(
+        s.lifecycle.subscribe(inChat('someone@nhs.net', slack('U2', 'C0ALERTS')), { org: 'RXX' }),
+        'NOT_YOUR_ORGANISATION',
+      );
+      const here = await s.lifecycle.subscriptions(inChat('mgr@nhs.net', channel), {});
+      expect(here).toEqual([
+        {
+          platform: 'slack',
+          channelId: 'C0ALERTS',
+          org: 'RXX',
+          subscribedBy: 'mgr@nhs.net',
+          subscribedAt: T0.toISOString(),
+        },
+      ]);
+      expect(await s.lifecycle.subscriptions(operator(), { org: 'RXX' })).toHaveLength(1);
+      const gone = await s.lifecycle.unsubscribe(inChat('mgr@nhs.net', channel), { org: 'RXX' });
+      expect(gone.changed).toBe(true);
+      expect(await s.lifecycle.subscriptions(inChat('mgr@nhs.net', channel), {})).toEqual([]);
+    });
+
+    it('must be typed in a channel', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await refusal(s.lifecycle.subscribe(operator(), { org: 'RXX' }), 'CHANNEL_REQUIRED');
+    });
+  });
+
+  it('counts a platform delivery once', async () => {
+    expect(await s.lifecycle.firstDelivery('slack:event:Ev01', T0)).toBe(true);
+    expect(await s.lifecycle.firstDelivery('slack:event:Ev01', T0)).toBe(false);
+  });
+});
