@@ -81,6 +81,16 @@ const schema = z.object({
       return out;
     }),
   MFA_EXEMPT_SECTORS: z.string().default('').transform(csv).pipe(z.array(sector)),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .min(16, 'must be the app’s signing secret (Basic Information page)')
+    .optional(),
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token starting xoxb-').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', 'must be an app-level token starting xapp- (Socket Mode)')
+    .optional(),
+  SLACK_API_URL: z.url('must be a URL such as https://slack.com/api/').optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -94,6 +104,35 @@ export interface Config {
   scheduleTimezone: string;
   envelopeDir: string;
   policy: Policy;
+  /** Null when Slack is not configured: the adapter is off. */
+  slack: SlackConfig | null;
+}
+
+export interface SlackConfig {
+  /** `http`: Slack calls POST /slack/events; `socket`: the bot opens a Socket Mode connection. */
+  mode: 'http' | 'socket';
+  botToken: string;
+  signingSecret?: string | undefined;
+  appToken?: string | undefined;
+  /** Base URL of the Slack Web API, ending in /api/ (tests point it at a local stand-in). */
+  apiUrl?: string | undefined;
+}
+
+function slackConfig(e: Env): SlackConfig | null {
+  const { SLACK_SIGNING_SECRET: signingSecret, SLACK_BOT_TOKEN: botToken, SLACK_APP_TOKEN: appToken } = e;
+  if (!signingSecret && !botToken && !appToken) return null;
+  if (!botToken) {
+    throw new ConfigError(
+      'Invalid configuration: SLACK_BOT_TOKEN is required once any SLACK_ variable is set (the xoxb- token from OAuth & Permissions).',
+    );
+  }
+  if (!appToken && !signingSecret) {
+    throw new ConfigError(
+      'Invalid configuration: SLACK_SIGNING_SECRET is required for Slack over HTTP (or set SLACK_APP_TOKEN for Socket Mode).',
+    );
+  }
+  const apiUrl = e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/?$/, '/') : undefined;
+  return { mode: appToken ? 'socket' : 'http', botToken, signingSecret, appToken, apiUrl };
 }
 
 /** Reads the environment once. An empty (or blank) value counts as unset. Throws ConfigError naming the variable. */
@@ -131,5 +170,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dsptMinimum: { ...DEFAULT_POLICY.dsptMinimum, ...e.DSPT_MINIMUM },
       mfaExemptSectors: e.MFA_EXEMPT_SECTORS,
     },
+    slack: slackConfig(e),
   };
 }

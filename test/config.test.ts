@@ -43,6 +43,44 @@ describe('loadConfig defaults', () => {
         dsptMinimum: STANDARDS_MET_EVERYWHERE,
         mfaExemptSectors: [],
       },
+      slack: null,
+    });
+  });
+
+  describe('Slack', () => {
+    const secret = 'abcdef0123456789abcdef';
+    it('is off with no SLACK_ variable, HTTP with a signing secret, Socket Mode with an app token', () => {
+      expect(loadConfig({}).slack).toBeNull();
+      expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: secret }).slack).toEqual({
+        mode: 'http',
+        botToken: 'xoxb-1',
+        signingSecret: secret,
+        appToken: undefined,
+        apiUrl: undefined,
+      });
+      expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack?.mode).toBe('socket');
+      expect(
+        loadConfig({
+          SLACK_BOT_TOKEN: 'xoxb-1',
+          SLACK_SIGNING_SECRET: secret,
+          SLACK_API_URL: 'http://127.0.0.1:9/api',
+        }).slack?.apiUrl,
+      ).toBe('http://127.0.0.1:9/api/');
+    });
+
+    it.each([
+      [{ SLACK_SIGNING_SECRET: secret }, 'SLACK_BOT_TOKEN'],
+      [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET'],
+      [{ SLACK_BOT_TOKEN: 'xoxp-user-token', SLACK_SIGNING_SECRET: secret }, 'SLACK_BOT_TOKEN'],
+      [{ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-wrong' }, 'SLACK_APP_TOKEN'],
+      [{ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'short' }, 'SLACK_SIGNING_SECRET'],
+      [
+        { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: secret, SLACK_API_URL: 'not a url' },
+        'SLACK_API_URL',
+      ],
+    ])('refuses %o naming %s', (env, variable) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(variable);
     });
   });
 

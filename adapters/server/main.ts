@@ -9,6 +9,7 @@ import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { openRuntime, operatorSocketPath } from '../runtime.js';
+import { createSlackAdapter } from '../slack/app.js';
 import { HttpServer, sendJson } from './http.js';
 
 export interface RunningBot {
@@ -45,6 +46,13 @@ export async function startBot(
         sendJson(res, 503, { status: 'unavailable', database: runtime.database.engine });
       }
     });
+  const slack = config.slack
+    ? createSlackAdapter(config.slack, { lifecycle: runtime.lifecycle, logger })
+    : null;
+  if (slack?.requestListener) {
+    const listener = slack.requestListener;
+    http.route('POST', '/slack/events', (req, res) => listener(req, res));
+  }
   const port = await http.listen(config.port);
   logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz`);
 
@@ -71,6 +79,20 @@ export async function startBot(
       logger.info({ socketPath }, 'operator CLI commands are served by this process (embedded database)');
   }
 
+  if (!slack) {
+    logger.info(
+      'Slack adapter off: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (Slack calls POST /slack/events) or with SLACK_APP_TOKEN (Socket Mode) to turn it on; manifest/slack.yaml creates the app',
+    );
+  } else {
+    await slack.start();
+    logger.info(
+      { mode: slack.mode },
+      slack.mode === 'http'
+        ? 'Slack adapter on: POST /slack/events'
+        : 'Slack adapter on: Socket Mode connection open',
+    );
+  }
+
   const scheduler = startScheduler({
     db: runtime.database.db,
     lifecycle: runtime.lifecycle,
@@ -94,6 +116,7 @@ export async function startBot(
     port,
     stop: async () => {
       await scheduler.stop();
+      await slack?.stop();
       await http.close();
       if (operatorChannel) await new Promise<void>((resolve) => operatorChannel?.close(() => resolve()));
       await runtime.close();

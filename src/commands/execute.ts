@@ -1,4 +1,4 @@
-import { type DomainError, invalid, isDomainError } from '../domain/errors.js';
+import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
 import type { ChatUserRef, RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
 import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
@@ -39,6 +39,7 @@ export async function runCommand(
   command: Command,
 ): Promise<Reply> {
   try {
+    if (ctx.actor.kind === 'guest') refuseGuest(ctx, command);
     const { text, data } = await dispatch(lifecycle, ctx, command);
     return { ok: true, exitCode: 0, command: command.name, text, data };
   } catch (e) {
@@ -64,6 +65,20 @@ export function chatUser(ctx: RequestContext, token: string): ChatUserRef {
   throw invalid(
     'INVALID_CHAT_USER',
     `"${token}" is not a chat user. Mention them (@name) in Slack or Teams, or write slack:TEAM:USER or teams:TENANT:USER.`,
+  );
+}
+
+/** Commands a chat user may run before the bot knows their @nhs.net address. */
+const GUEST_COMMANDS: ReadonlySet<CommandName> = new Set(['help', 'contact']);
+
+function refuseGuest(ctx: RequestContext, command: Command): void {
+  if (GUEST_COMMANDS.has(command.name)) return;
+  const where = ctx.chat
+    ? `your ${ctx.chat.platform === 'slack' ? 'Slack' : 'Teams'} profile`
+    : 'your profile';
+  throw refused(
+    'IDENTITY_NOT_VERIFIED',
+    `The bot does not know your @nhs.net address: the e-mail on ${where} is not an @nhs.net address, so it cannot show or change any account for you. Ask your local administrator or NAS to link you ("link @you your.name@nhs.net"). Until then you can use help and contact.`,
   );
 }
 

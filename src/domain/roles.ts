@@ -10,12 +10,22 @@ export interface RoleGrant {
 }
 
 /**
- * Who is acting: the operator (the CLI by default), the scheduler (cron sweeps), or a person
- * known by their @nhs.net address. The operator and the scheduler hold every right.
+ * Who is acting: the operator (the CLI by default), the scheduler (cron sweeps), a person known
+ * by their verified @nhs.net address, or a guest: a chat user with no verified address yet, who
+ * may ask for help and contacts only. The operator and the scheduler hold every right.
  */
-export type Actor = { kind: 'operator' } | { kind: 'scheduler' } | { kind: 'person'; address: string };
+export type Actor =
+  | { kind: 'operator' }
+  | { kind: 'scheduler' }
+  | { kind: 'person'; address: string }
+  | { kind: 'guest'; label: string };
 
-export const actorLabel = (actor: Actor): string => (actor.kind === 'person' ? actor.address : actor.kind);
+export const actorLabel = (actor: Actor): string =>
+  actor.kind === 'person' ? actor.address : actor.kind === 'guest' ? actor.label : actor.kind;
+
+/** The operator and the scheduler: the bot's own hands, with every right. */
+export const isSystemActor = (actor: Actor): boolean =>
+  actor.kind === 'operator' || actor.kind === 'scheduler';
 
 interface OrgRef {
   ods: string;
@@ -37,7 +47,7 @@ export class Principal {
   }
 
   get isOperator(): boolean {
-    return this.actor.kind !== 'person';
+    return isSystemActor(this.actor);
   }
 
   /** The operator and NAS administrators act everywhere. */

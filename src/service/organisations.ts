@@ -8,7 +8,7 @@ import {
   type Organisation,
   type OrgKind,
 } from '../domain/organisation.js';
-import { actorLabel, type RoleName } from '../domain/roles.js';
+import { actorLabel, isSystemActor, type RoleName } from '../domain/roles.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { audit, getOrg, loadPrincipal } from './store.js';
@@ -18,7 +18,7 @@ export async function addOrganisation(
   ctx: RequestContext,
   input: { ods: string; name: string; kind: OrgKind; dspt?: DsptStatus | undefined },
 ): Promise<Organisation> {
-  if (ctx.actor.kind === 'person') {
+  if (!isSystemActor(ctx.actor)) {
     throw refused(
       'OPERATOR_ONLY',
       'Only the operator adds organisations ("org add" on the operator CLI). Community sites are registered by NAS with "site register".',

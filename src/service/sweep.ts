@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, lte, type SQL } from 'drizzle-orm';
 import { accounts, auditLog, outbox, transferRequests, warningsSent } from '../../db/schema.js';
 import { refused } from '../domain/errors.js';
+import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
 import { addDays, daysLeft } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
@@ -119,7 +120,7 @@ export async function sweep(
   ctx: RequestContext,
   input: { dryRun: boolean },
 ): Promise<SweepReport> {
-  if (ctx.actor.kind === 'person') {
+  if (!isSystemActor(ctx.actor)) {
     throw refused(
       'OPERATOR_ONLY',
       'Only the operator and the scheduler run sweeps ("sweep" on the operator CLI).',

@@ -1,0 +1,69 @@
+import type { RequestListener } from 'node:http';
+import { App, HTTPReceiver } from '@slack/bolt';
+import type { SlackConfig } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
+import type { Lifecycle } from '../../src/service/lifecycle.js';
+import type { SlackDeps } from './handle.js';
+import { SlackIdentities } from './identity.js';
+import { registerSlashCommand } from './listeners/command.js';
+import { registerDirectMessages } from './listeners/messages.js';
+import { boltLogger } from './logger.js';
+
+export interface SlackAdapter {
+  mode: SlackConfig['mode'];
+  app: App;
+  /** HTTP mode: the handler for POST /slack/events, which verifies Slack's signature itself. */
+  requestListener: RequestListener | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The Slack app on the shared core: HTTP (POST /slack/events) or Socket Mode. */
+export function createSlackAdapter(
+  config: SlackConfig,
+  options: { lifecycle: Lifecycle; logger: Logger; clock?: () => Date },
+): SlackAdapter {
+  const logger = boltLogger(options.logger);
+  const clientOptions = config.apiUrl ? { slackApiUrl: config.apiUrl } : {};
+  const deps: SlackDeps = {
+    lifecycle: options.lifecycle,
+    identities: new SlackIdentities(options.lifecycle),
+    logger: options.logger.child({ component: 'slack' }),
+    clock: options.clock ?? (() => new Date()),
+  };
+  let app: App;
+  let requestListener: RequestListener | null = null;
+  if (config.mode === 'http') {
+    const receiver = new HTTPReceiver({
+      signingSecret: config.signingSecret ?? '',
+      endpoints: '/slack/events',
+      logger,
+    });
+    app = new App({ token: config.botToken, receiver, clientOptions, logger });
+    requestListener = receiver.requestListener;
+  } else {
+    app = new App({
+      token: config.botToken,
+      appToken: config.appToken,
+      socketMode: true,
+      clientOptions,
+      logger,
+    });
+  }
+  registerSlashCommand(app, deps);
+  registerDirectMessages(app, deps);
+  app.error(async (err) => {
+    deps.logger.error({ err }, 'slack listener failed');
+  });
+  return {
+    mode: config.mode,
+    app,
+    requestListener,
+    start: async () => {
+      if (config.mode === 'socket') await app.start();
+    },
+    stop: async () => {
+      if (config.mode === 'socket') await app.stop();
+    },
+  };
+}

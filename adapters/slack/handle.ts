@@ -1,0 +1,64 @@
+import type { webApi } from '@slack/bolt';
+import { type Reply, runText } from '../../src/commands/execute.js';
+import type { Logger } from '../../src/logger.js';
+import type { Lifecycle } from '../../src/service/lifecycle.js';
+import type { SlackIdentities } from './identity.js';
+import { slackOrigin } from './origin.js';
+
+/** What every Slack listener needs: the core, identities, a clock and a log. */
+export interface SlackDeps {
+  lifecycle: Lifecycle;
+  identities: SlackIdentities;
+  logger: Logger;
+  clock(): Date;
+}
+
+export interface SlackWhere {
+  teamId: string;
+  userId: string;
+  channelId?: string | undefined;
+}
+
+/** Runs typed words for a Slack user: the same grammar and rules as every other adapter. */
+export async function runForSlackUser(
+  deps: SlackDeps,
+  client: webApi.WebClient,
+  where: SlackWhere,
+  text: string,
+): Promise<Reply> {
+  const started = Date.now();
+  try {
+    const actor = await deps.identities.actorFor(client, where.teamId, where.userId);
+    const ctx = {
+      actor,
+      platform: 'slack' as const,
+      now: deps.clock(),
+      chat: slackOrigin(where.teamId, where.userId, where.channelId),
+    };
+    const reply = await runText(deps.lifecycle, ctx, text.trim() === '' ? 'help' : text);
+    deps.logger.info(
+      {
+        platform: 'slack',
+        command: reply.command,
+        outcome: reply.ok ? 'done' : reply.error?.code,
+        ms: Date.now() - started,
+      },
+      'command',
+    );
+    return reply;
+  } catch (err) {
+    deps.logger.error({ err, platform: 'slack' }, 'command failed');
+    return {
+      ok: false,
+      exitCode: 1,
+      command: null,
+      text: 'Something went wrong on the bot’s side and the command did not complete; nothing was changed. Try again in a minute; if it keeps failing, tell your IT team.',
+      data: { error: { code: 'INTERNAL_ERROR' } },
+      error: { code: 'INTERNAL_ERROR', kind: 'refused', message: 'internal error', details: {} },
+    };
+  }
+}
+
+/** Answers that belong in the channel for everyone to see; everything else is ephemeral. */
+export const postInChannel = (reply: Reply) =>
+  reply.ok && (reply.command === 'subscribe' || reply.command === 'unsubscribe');

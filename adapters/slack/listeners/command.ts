@@ -1,0 +1,23 @@
+import type { App } from '@slack/bolt';
+import { replyMessages } from '../format/reply.js';
+import { postInChannel, runForSlackUser, type SlackDeps } from '../handle.js';
+
+/**
+ * `/nhsmail <command>`: acknowledged at once (Slack allows 3 seconds, and the database may be
+ * slow), then answered through the command's response_url, ephemerally unless it is channel news.
+ */
+export function registerSlashCommand(app: App, deps: SlackDeps): void {
+  app.command('/nhsmail', async ({ command, ack, respond, client }) => {
+    await ack();
+    const reply = await runForSlackUser(
+      deps,
+      client,
+      { teamId: command.team_id, userId: command.user_id, channelId: command.channel_id },
+      command.text,
+    );
+    const responseType = postInChannel(reply) ? 'in_channel' : 'ephemeral';
+    for (const message of replyMessages(reply)) {
+      await respond({ response_type: responseType, replace_original: false, ...message });
+    }
+  });
+}

@@ -1,0 +1,172 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+
+/** One call the bot made to the Slack Web API, or one POST to a response_url. */
+export interface Recorded {
+  path: string;
+  /** Web API method (`chat.postMessage`), or `response_url` for responses. */
+  method: string;
+  body: Record<string, unknown>;
+  authorization: string | undefined;
+}
+
+/**
+ * A small stand-in for Slack on loopback: it answers the Web API methods the bot calls
+ * (auth.test, users.info from a directory of profiles, chat.*, views.*) and accepts POSTs to
+ * response URLs, recording everything so tests can see exactly what the bot sent.
+ */
+export class FakeSlack {
+  readonly calls: Recorded[] = [];
+  /** Slack user id → profile e-mail (what users.info returns with users:read.email). */
+  readonly emails = new Map<string, string>();
+  private server: http.Server | undefined;
+  private port = 0;
+  private waiters: Array<() => void> = [];
+  private seq = 0;
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  /** A fresh response_url, as Slack puts in each slash command and interaction. */
+  responseUrl(): string {
+    this.seq++;
+    return `http://127.0.0.1:${this.port}/commands/T0001/${this.seq}/resp${this.seq}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const path = req.url ?? '/';
+        const body = parseBody(raw, req.headers['content-type'] ?? '');
+        const method = path.startsWith('/api/') ? (path.slice(5).split('?')[0] ?? '') : 'response_url';
+        this.calls.push({ path, method, body, authorization: req.headers.authorization });
+        const answer = this.answer(method, body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        for (const wake of this.waiters.splice(0)) wake();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.port = typeof address === 'object' && address ? address.port : 0;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  private answer(method: string, body: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://nhs-test.slack.com/',
+          team: 'NHS Test',
+          user: 'nhsmail',
+          team_id: 'T0001',
+          user_id: 'UBOT',
+          bot_id: 'BBOT',
+        };
+      case 'users.info': {
+        const id = String(body.user ?? '');
+        const email = this.emails.get(id);
+        if (!email) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: {
+            id,
+            team_id: 'T0001',
+            name: id.toLowerCase(),
+            is_bot: false,
+            profile: { email, real_name: id },
+          },
+        };
+      }
+      case 'chat.postMessage':
+        return {
+          ok: true,
+          channel: body.channel,
+          ts: `1700000000.${String(this.calls.length).padStart(6, '0')}`,
+          message: body,
+        };
+      case 'chat.update':
+        return { ok: true, channel: body.channel, ts: body.ts };
+      case 'views.open':
+      case 'views.publish':
+      case 'views.update':
+        return { ok: true, view: { id: `V${this.calls.length}`, ...body } };
+      case 'response_url':
+        return { ok: true };
+      default:
+        return { ok: true };
+    }
+  }
+
+  /** Calls of one method (or `response_url`), in order. */
+  of(method: string): Recorded[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Waits until `predicate` holds over the recorded calls (the bot answers after its ack). */
+  async waitFor(predicate: (calls: Recorded[]) => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.calls)) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for Slack calls; saw: ${this.calls.map((c) => c.method).join(', ') || 'none'}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+function parseBody(raw: string, contentType: string): Record<string, unknown> {
+  if (raw === '') return {};
+  if (contentType.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    // The Web API client sends nested arguments (blocks, view) as JSON strings in form fields.
+    out[k] = /^[[{]/.test(v) ? (JSON.parse(v) as unknown) : v;
+  }
+  return out;
+}
+
+/** Slack's request signature: v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}"). */
+export function slackSignature(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+/** POSTs a body to the bot as Slack would, signed unless told otherwise. */
+export async function postToBot(
+  url: string,
+  body: string,
+  options: {
+    secret: string;
+    contentType: string;
+    timestamp?: number;
+    signature?: string;
+    headers?: Record<string, string>;
+  },
+): Promise<Response> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': options.contentType,
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': options.signature ?? slackSignature(options.secret, timestamp, body),
+      ...options.headers,
+    },
+    body,
+  });
+}

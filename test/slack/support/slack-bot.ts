@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openRuntime, type Runtime } from '../../../adapters/runtime.js';
+import { type RunningBot, startBot } from '../../../adapters/server/main.js';
+import { loadConfig } from '../../../src/config.js';
+import { createLogger } from '../../../src/logger.js';
+import { createScratchPostgresDatabase, type ScratchDatabase } from '../../support/postgres-scratch.js';
+import { FakeSlack, postToBot, type Recorded } from './fake-slack.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-8f2b1c9d';
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'fixtures', name), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+
+/**
+ * The real bot process (in-process), on a fresh PostgreSQL database, with Slack over HTTP pointed
+ * at a FakeSlack; plus a second runtime on the same database for seeding and checking state.
+ */
+export class SlackTestBot {
+  readonly slack = new FakeSlack();
+  private bot: RunningBot | undefined;
+  private scratch: ScratchDatabase | undefined;
+  private seed: Runtime | undefined;
+  private dir = '';
+
+  get url(): string {
+    return `http://127.0.0.1:${this.bot?.port ?? 0}/slack/events`;
+  }
+
+  get lifecycle() {
+    if (!this.seed) throw new Error('bot not started');
+    return this.seed.lifecycle;
+  }
+
+  get database() {
+    if (!this.seed) throw new Error('bot not started');
+    return this.seed.database;
+  }
+
+  async start(): Promise<void> {
+    await this.slack.start();
+    this.scratch = await createScratchPostgresDatabase();
+    this.dir = await mkdtemp(path.join(tmpdir(), 'nhsmail-slack-'));
+    const config = loadConfig({
+      DATABASE_URL: this.scratch.url,
+      DATA_DIR: this.dir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_API_URL: this.slack.apiUrl,
+    });
+    this.bot = await startBot(config, createLogger({ level: 'silent' }));
+    this.seed = await openRuntime(config);
+  }
+
+  async stop(): Promise<void> {
+    await this.bot?.stop();
+    await this.seed?.close();
+    await this.slack.stop();
+    await this.scratch?.drop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Types `/nhsmail <text>` as a Slack user; resolves with the HTTP ack and, once sent, the bot's answers. */
+  async command(userId: string, text: string, fields: Record<string, string> = {}) {
+    const responseUrl = this.slack.responseUrl();
+    const payload = {
+      ...fixture('slash-command.json'),
+      user_id: userId,
+      text,
+      response_url: responseUrl,
+      ...fields,
+    };
+    const body = new URLSearchParams(
+      Object.entries(payload).map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
+    const started = Date.now();
+    const ack = await postToBot(this.url, body, {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    const ackMs = Date.now() - started;
+    await this.slack.waitFor((calls) => calls.some((c) => c.path === new URL(responseUrl).pathname));
+    // A long answer may come in several messages: give the bot a moment to send the rest.
+    await new Promise((r) => setTimeout(r, 50));
+    const answers = this.slack.calls.filter((c) => c.path === new URL(responseUrl).pathname);
+    return { ack, ackMs, answers, text: answerText(answers) };
+  }
+
+  /** A direct message to the bot, as a message.im event; `eventId` repeats to simulate a Slack retry. */
+  async directMessage(userId: string, text: string, eventId: string, headers: Record<string, string> = {}) {
+    const base = fixture('message-im.json');
+    const event = {
+      ...(base.event as Record<string, unknown>),
+      user: userId,
+      text,
+      ts: `${Date.now() / 1000}`,
+    };
+    const body = JSON.stringify({ ...base, event, event_id: eventId });
+    return postToBot(this.url, body, { secret: SIGNING_SECRET, contentType: 'application/json', headers });
+  }
+}
+
+/** Everything the answers said, as plain text (mrkdwn sections and context lines). */
+export function answerText(answers: Recorded[]): string {
+  return answers
+    .flatMap((a) => {
+      const blocks =
+        (a.body.blocks as Array<{ text?: { text: string }; elements?: Array<{ text: string }> }>) ?? [];
+      return blocks.map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '');
+    })
+    .join('\n')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
