@@ -6,6 +6,7 @@ import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackDeps } from './handle.js';
 import { SlackIdentities } from './identity.js';
 import { registerSlashCommand } from './listeners/command.js';
+import { registerAppHome } from './listeners/home.js';
 import { registerDirectMessages } from './listeners/messages.js';
 import { boltLogger } from './logger.js';
 
@@ -52,6 +53,7 @@ export function createSlackAdapter(
   }
   registerSlashCommand(app, deps);
   registerDirectMessages(app, deps);
+  registerAppHome(app, deps);
   app.error(async (err) => {
     deps.logger.error({ err }, 'slack listener failed');
   });

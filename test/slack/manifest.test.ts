@@ -16,7 +16,9 @@ interface Manifest {
   };
 }
 
-const manifest = parse(readFileSync(path.resolve(import.meta.dirname, '../../manifest/slack.yaml'), 'utf8')) as Manifest;
+const manifest = parse(
+  readFileSync(path.resolve(import.meta.dirname, '../../manifest/slack.yaml'), 'utf8'),
+) as Manifest;
 
 describe('manifest/slack.yaml', () => {
   it('declares /nhsmail with a usage hint and escaped mentions (link @user needs the user id)', () => {
@@ -32,7 +34,10 @@ describe('manifest/slack.yaml', () => {
   });
 
   it('sends commands, interactions and the App Home and DM events to POST /slack/events', () => {
-    expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual(['app_home_opened', 'message.im']);
+    expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual([
+      'app_home_opened',
+      'message.im',
+    ]);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     const urls = [
       manifest.features.slash_commands[0]?.url,

@@ -92,6 +92,17 @@ export class SlackTestBot {
     return { ack, ackMs, answers, text: answerText(answers) };
   }
 
+  /** Opening the app's Home tab, as the app_home_opened event. */
+  async openHome(userId: string, eventId: string) {
+    const base = fixture('app-home-opened.json');
+    const body = JSON.stringify({
+      ...base,
+      event: { ...(base.event as Record<string, unknown>), user: userId },
+      event_id: eventId,
+    });
+    return postToBot(this.url, body, { secret: SIGNING_SECRET, contentType: 'application/json' });
+  }
+
   /** A direct message to the bot, as a message.im event; `eventId` repeats to simulate a Slack retry. */
   async directMessage(userId: string, text: string, eventId: string, headers: Record<string, string> = {}) {
     const base = fixture('message-im.json');
