@@ -45,6 +45,7 @@ const schema = z.object({
       }
     }, 'must be an IANA time zone such as Europe/London'),
   ENVELOPE_DIR: z.string().optional(),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   GRACE_DAYS: days(DEFAULT_POLICY.graceDays),
   INACTIVITY_DAYS: days(DEFAULT_POLICY.inactivityDays),
   RETENTION_DAYS: days(DEFAULT_POLICY.retentionDays),
@@ -103,6 +104,8 @@ export interface Config {
   sweepSchedule: string;
   scheduleTimezone: string;
   envelopeDir: string;
+  /** How often this process looks for channel notifications to deliver. */
+  outboxPollMs: number;
   policy: Policy;
   /** Null when Slack is not configured: the adapter is off. */
   slack: SlackConfig | null;
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepSchedule: e.SWEEP_SCHEDULE,
     scheduleTimezone: e.SCHEDULE_TIMEZONE,
     envelopeDir: path.resolve(e.ENVELOPE_DIR ?? path.join(dataDir, 'envelopes')),
+    outboxPollMs: e.OUTBOX_POLL_MS,
     policy: {
       graceDays: e.GRACE_DAYS,
       inactivityDays: e.INACTIVITY_DAYS,

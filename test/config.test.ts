@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
       sweepSchedule: '0 5 * * *',
       scheduleTimezone: 'Europe/London',
       envelopeDir: path.resolve('./data/envelopes'),
+      outboxPollMs: 2000,
       policy: {
         graceDays: 30,
         inactivityDays: 30,

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
+import { deliverChannelNotifications } from '../../src/jobs/delivery.js';
 import { startScheduler } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
@@ -112,9 +113,22 @@ export async function startBot(
     );
   }
 
+  const notifiers = slack ? [slack.notifier] : [];
+  let delivering: Promise<unknown> = Promise.resolve();
+  const deliveryTimer =
+    notifiers.length > 0
+      ? setInterval(() => {
+          delivering = delivering
+            .then(() => deliverChannelNotifications(runtime.database.db, notifiers, logger))
+            .catch((err: unknown) => logger.error({ err }, 'notification delivery failed'));
+        }, config.outboxPollMs)
+      : null;
+
   return {
     port,
     stop: async () => {
+      if (deliveryTimer) clearInterval(deliveryTimer);
+      await delivering;
       await scheduler.stop();
       await slack?.stop();
       await http.close();

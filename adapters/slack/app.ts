@@ -5,16 +5,20 @@ import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackDeps } from './handle.js';
 import { SlackIdentities } from './identity.js';
+import { registerTransferButtons } from './listeners/actions.js';
 import { registerSlashCommand } from './listeners/command.js';
 import { registerAppHome } from './listeners/home.js';
 import { registerDirectMessages } from './listeners/messages.js';
 import { boltLogger } from './logger.js';
+import { SlackNotifier } from './notifier.js';
 
 export interface SlackAdapter {
   mode: SlackConfig['mode'];
   app: App;
   /** HTTP mode: the handler for POST /slack/events, which verifies Slack's signature itself. */
   requestListener: RequestListener | null;
+  /** Posts queued notifications (transfer requests) into subscribed Slack channels. */
+  notifier: SlackNotifier;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -54,6 +58,7 @@ export function createSlackAdapter(
   registerSlashCommand(app, deps);
   registerDirectMessages(app, deps);
   registerAppHome(app, deps);
+  registerTransferButtons(app, deps);
   app.error(async (err) => {
     deps.logger.error({ err }, 'slack listener failed');
   });
@@ -61,6 +66,7 @@ export function createSlackAdapter(
     mode: config.mode,
     app,
     requestListener,
+    notifier: new SlackNotifier(app.client),
     start: async () => {
       if (config.mode === 'socket') await app.start();
     },

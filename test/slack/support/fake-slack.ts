@@ -8,6 +8,8 @@ export interface Recorded {
   method: string;
   body: Record<string, unknown>;
   authorization: string | undefined;
+  /** What the stand-in answered (e.g. the ts of a posted message). */
+  response?: Record<string, unknown>;
 }
 
 /**
@@ -43,8 +45,8 @@ export class FakeSlack {
         const path = req.url ?? '/';
         const body = parseBody(raw, req.headers['content-type'] ?? '');
         const method = path.startsWith('/api/') ? (path.slice(5).split('?')[0] ?? '') : 'response_url';
-        this.calls.push({ path, method, body, authorization: req.headers.authorization });
         const answer = this.answer(method, body);
+        this.calls.push({ path, method, body, authorization: req.headers.authorization, response: answer });
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
         for (const wake of this.waiters.splice(0)) wake();
       });

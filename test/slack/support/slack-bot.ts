@@ -50,6 +50,7 @@ export class SlackTestBot {
       DATA_DIR: this.dir,
       PORT: '0',
       LOG_LEVEL: 'silent',
+      OUTBOX_POLL_MS: '100',
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       SLACK_API_URL: this.slack.apiUrl,
@@ -90,6 +91,61 @@ export class SlackTestBot {
     await new Promise((r) => setTimeout(r, 50));
     const answers = this.slack.calls.filter((c) => c.path === new URL(responseUrl).pathname);
     return { ack, ackMs, answers, text: answerText(answers) };
+  }
+
+  /**
+   * A click on a button of a message the bot posted (`posted` is its chat.postMessage call),
+   * as the block_actions interaction Slack sends. Resolves once the bot has answered or updated.
+   */
+  async click(
+    userId: string,
+    posted: Recorded,
+    actionId: string,
+    actionTs = `${Date.now() / 1000}`,
+    options: { expectAnswer: boolean } = { expectAnswer: true },
+  ) {
+    const base = fixture('block-actions.json');
+    const blocks = (posted.body.blocks ?? []) as Array<{
+      type: string;
+      block_id?: string;
+      elements?: Array<Record<string, unknown>>;
+    }>;
+    const actions = blocks.find((b) => b.type === 'actions');
+    const button = actions?.elements?.find((e) => e.action_id === actionId);
+    if (!actions || !button) throw new Error(`no ${actionId} button in that message`);
+    const ts = String((posted.response as { ts?: string } | undefined)?.ts ?? '');
+    const channel = String(posted.body.channel);
+    const responseUrl = this.slack.responseUrl();
+    const payload = {
+      ...base,
+      user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T0001' },
+      container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
+      channel: { id: channel, name: 'alerts' },
+      message: { ...(base.message as Record<string, unknown>), ts, text: posted.body.text, blocks },
+      response_url: responseUrl,
+      actions: [{ ...button, block_id: actions.block_id, action_ts: actionTs }],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const before = this.slack.calls.length;
+    const ack = await postToBot(this.url, body, {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    const path = new URL(responseUrl).pathname;
+    if (options.expectAnswer) {
+      await this.slack.waitFor((calls) =>
+        calls.slice(before).some((c) => c.path === path || c.method === 'chat.update'),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+    } else {
+      await new Promise((r) => setTimeout(r, 800));
+    }
+    const after = this.slack.calls.slice(before);
+    return {
+      ack,
+      updates: after.filter((c) => c.method === 'chat.update'),
+      answers: after.filter((c) => c.path === path),
+    };
   }
 
   /** Opening the app's Home tab, as the app_home_opened event. */
