@@ -7,6 +7,7 @@ import type { SlackDeps } from './handle.js';
 import { SlackIdentities } from './identity.js';
 import { registerTransferButtons } from './listeners/actions.js';
 import { registerSlashCommand } from './listeners/command.js';
+import { registerForms } from './listeners/forms.js';
 import { registerAppHome } from './listeners/home.js';
 import { registerDirectMessages } from './listeners/messages.js';
 import { boltLogger } from './logger.js';
@@ -59,6 +60,7 @@ export function createSlackAdapter(
   registerDirectMessages(app, deps);
   registerAppHome(app, deps);
   registerTransferButtons(app, deps);
+  registerForms(app, deps);
   app.error(async (err) => {
     deps.logger.error({ err }, 'slack listener failed');
   });

@@ -24,7 +24,7 @@ export async function runForSlackUser(
   deps: SlackDeps,
   client: webApi.WebClient,
   where: SlackWhere,
-  text: string,
+  text: string | string[],
 ): Promise<Reply> {
   const started = Date.now();
   try {
@@ -35,7 +35,8 @@ export async function runForSlackUser(
       now: deps.clock(),
       chat: slackOrigin(where.teamId, where.userId, where.channelId),
     };
-    const reply = await runText(deps.lifecycle, ctx, text.trim() === '' ? 'help' : text);
+    const empty = typeof text === 'string' ? text.trim() === '' : text.length === 0;
+    const reply = await runText(deps.lifecycle, ctx, empty ? 'help' : text);
     deps.logger.info(
       {
         platform: 'slack',

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { replyMessages } from '../format/reply.js';
+import { formForText, formView } from '../forms.js';
 import { postInChannel, runForSlackUser, type SlackDeps } from '../handle.js';
 
 /**
@@ -9,6 +10,15 @@ import { postInChannel, runForSlackUser, type SlackDeps } from '../handle.js';
 export function registerSlashCommand(app: App, deps: SlackDeps): void {
   app.command('/nhsmail', async ({ command, ack, respond, client }) => {
     await ack();
+    const form = formForText(command.text);
+    if (form) {
+      // The trigger id lasts 3 seconds: open the form before anything else.
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: formView(form, { channelId: command.channel_id }),
+      });
+      return;
+    }
     const reply = await runForSlackUser(
       deps,
       client,

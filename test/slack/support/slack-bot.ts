@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRuntime, type Runtime } from '../../../adapters/runtime.js';
 import { type RunningBot, startBot } from '../../../adapters/server/main.js';
+import { FORMS } from '../../../adapters/slack/forms.js';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { createScratchPostgresDatabase, type ScratchDatabase } from '../../support/postgres-scratch.js';
@@ -65,6 +66,23 @@ export class SlackTestBot {
     await this.slack.stop();
     await this.scratch?.drop();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Types `/nhsmail <text>` and returns only Slack's view of the ack (for commands that open a form). */
+  async slash(userId: string, text: string): Promise<Response> {
+    const payload = {
+      ...fixture('slash-command.json'),
+      user_id: userId,
+      text,
+      response_url: this.slack.responseUrl(),
+    };
+    const body = new URLSearchParams(
+      Object.entries(payload).map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
+    return postToBot(this.url, body, {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
   }
 
   /** Types `/nhsmail <text>` as a Slack user; resolves with the HTTP ack and, once sent, the bot's answers. */
@@ -146,6 +164,77 @@ export class SlackTestBot {
       updates: after.filter((c) => c.method === 'chat.update'),
       answers: after.filter((c) => c.path === path),
     };
+  }
+
+  /**
+   * Submits a form (a modal the bot opened) with these values, as Slack's view_submission.
+   * Slack reads the bot's answer from the HTTP response: errors, or a view to show instead.
+   */
+  async submitForm(userId: string, callbackId: string, values: Record<string, string>) {
+    const spec = FORMS.find((f) => f.callbackId === callbackId);
+    if (!spec) throw new Error(`no form ${callbackId}`);
+    const state: Record<string, Record<string, Record<string, unknown>>> = {};
+    for (const field of spec.fields) {
+      const v = values[field.flag];
+      state[field.flag] = {
+        [field.flag]:
+          field.kind === 'date'
+            ? { type: 'datepicker', selected_date: v ?? null }
+            : field.kind === 'select'
+              ? {
+                  type: 'static_select',
+                  selected_option: v ? { text: { type: 'plain_text', text: v }, value: v } : null,
+                }
+              : { type: 'plain_text_input', value: v ?? null },
+      };
+    }
+    const base = fixture('view-submission.json');
+    const view = {
+      ...(base.view as Record<string, unknown>),
+      callback_id: callbackId,
+      state: { values: state },
+    };
+    const payload = { ...base, user: { id: userId, username: userId, name: userId, team_id: 'T0001' }, view };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const res = await postToBot(this.url, body, {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    const text = await res.text();
+    return { status: res.status, answer: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  }
+
+  /** A click on a button inside a modal the bot showed (block_actions with a view container). */
+  async clickInView(userId: string, view: Record<string, unknown>, actionId: string) {
+    const blocks = (view.blocks ?? []) as Array<{ accessory?: Record<string, unknown> }>;
+    const button = blocks.map((b) => b.accessory).find((a) => a?.action_id === actionId);
+    if (!button) throw new Error(`no ${actionId} button in that view`);
+    const base = fixture('block-actions.json');
+    const payload = {
+      ...base,
+      user: { id: userId, username: userId, name: userId, team_id: 'T0001' },
+      container: { type: 'view', view_id: 'V0FORM01' },
+      channel: undefined,
+      message: undefined,
+      view: {
+        ...view,
+        id: 'V0FORM01',
+        team_id: 'T0001',
+        state: { values: {} },
+        hash: 'x',
+        app_id: 'A0NHSMAIL',
+        bot_id: 'BBOT',
+      },
+      actions: [{ ...button, block_id: 'dup', action_ts: `${Date.now() / 1000}` }],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const before = this.slack.calls.length;
+    const ack = await postToBot(this.url, body, {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    await this.slack.waitFor((calls) => calls.slice(before).some((c) => c.method === 'views.update'));
+    return { ack, update: this.slack.calls.slice(before).find((c) => c.method === 'views.update') };
   }
 
   /** Opening the app's Home tab, as the app_home_opened event. */

@@ -1,0 +1,236 @@
+import type { types } from '@slack/bolt';
+import { DSPT_STATUSES, SITE_KINDS } from '../../src/domain/organisation.js';
+import {
+  parseDateOfBirth,
+  parseDspt,
+  parseMobile,
+  parseName,
+  parseOds,
+  parseRegistration,
+} from '../../src/domain/validation.js';
+
+/**
+ * The forms that stand in for flags: `provision`, `site register` and `site request-account`
+ * typed with no options open one. Each field is one grammar flag and is checked with the same
+ * validator the grammar uses, so a bad value is shown next to its field.
+ */
+export interface FormField {
+  /** Block id and action id; also the grammar flag, without the dashes. */
+  flag: string;
+  label: string;
+  kind: 'text' | 'date' | 'select';
+  optional: boolean;
+  options?: readonly string[];
+  hint?: string;
+  placeholder?: string;
+  check?: (value: string, now: Date) => unknown;
+}
+
+export interface FormSpec {
+  command: 'provision' | 'site register' | 'site request-account';
+  callbackId: string;
+  title: string;
+  submit: string;
+  fields: FormField[];
+}
+
+const given: FormField = {
+  flag: 'given',
+  label: 'Given name',
+  kind: 'text',
+  optional: false,
+  check: (v) => parseName(v, 'given name'),
+};
+const family: FormField = {
+  flag: 'family',
+  label: 'Family name',
+  kind: 'text',
+  optional: false,
+  check: (v) => parseName(v, 'family name'),
+};
+const mobile: FormField = {
+  flag: 'mobile',
+  label: 'Mobile number (from the HR record)',
+  kind: 'text',
+  optional: true,
+  placeholder: '07700 900123',
+  hint: 'The temporary password goes to this number by SMS. Leave empty for a Day 1 envelope.',
+  check: (v) => parseMobile(v),
+};
+const dob: FormField = {
+  flag: 'dob',
+  label: 'Date of birth',
+  kind: 'date',
+  optional: true,
+  check: (v, now) => parseDateOfBirth(v, now),
+};
+const reg: FormField = {
+  flag: 'reg',
+  label: 'Professional registration',
+  kind: 'text',
+  optional: true,
+  placeholder: 'GMC:1234567',
+  hint: 'BODY:NUMBER with BODY one of GMC, NMC, GPhC, GDC, HCPC. Used to find an existing account.',
+  check: (v) => parseRegistration(v),
+};
+const delivery: FormField = {
+  flag: 'delivery',
+  label: 'Deliver the temporary password by',
+  kind: 'select',
+  optional: true,
+  options: ['sms', 'envelope'],
+};
+const ods = (flag: string, label: string): FormField => ({
+  flag,
+  label,
+  kind: 'text',
+  optional: false,
+  placeholder: 'RXX',
+  check: (v) => parseOds(v),
+});
+
+export const FORMS: FormSpec[] = [
+  {
+    command: 'provision',
+    callbackId: 'form_provision',
+    title: 'New starter',
+    submit: 'Create account',
+    fields: [given, family, ods('org', 'Organisation (ODS code)'), mobile, dob, reg, delivery],
+  },
+  {
+    command: 'site request-account',
+    callbackId: 'form_site_request_account',
+    title: 'Account for site staff',
+    submit: 'Request account',
+    fields: [ods('site', 'Site (ODS code)'), given, family, mobile, dob, reg, delivery],
+  },
+  {
+    command: 'site register',
+    callbackId: 'form_site_register',
+    title: 'Register a site',
+    submit: 'Register',
+    fields: [
+      ods('ods', 'Site ODS code'),
+      { flag: 'kind', label: 'Kind of site', kind: 'select', optional: false, options: SITE_KINDS },
+      { flag: 'name', label: 'Site name', kind: 'text', optional: false },
+      {
+        flag: 'dspt',
+        label: 'DSPT status',
+        kind: 'select',
+        optional: false,
+        options: DSPT_STATUSES,
+        check: (v) => parseDspt(v),
+      },
+      { ...given, flag: 'owner-given', label: 'Owner’s given name' },
+      { ...family, flag: 'owner-family', label: 'Owner’s family name' },
+      { ...mobile, flag: 'owner-mobile', label: 'Owner’s mobile number' },
+      { ...reg, flag: 'owner-reg', label: 'Owner’s professional registration' },
+    ],
+  },
+];
+
+export const formForText = (text: string): FormSpec | undefined => {
+  const words = text.trim().toLowerCase().split(/\s+/).join(' ');
+  return FORMS.find((f) => f.command === words);
+};
+
+export const formByCallback = (callbackId: string): FormSpec | undefined =>
+  FORMS.find((f) => f.callbackId === callbackId);
+
+const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text });
+
+/** The modal for a form; `metadata` travels back with the submission (e.g. the channel). */
+export function formView(spec: FormSpec, metadata: Record<string, string>): types.ModalView {
+  return {
+    type: 'modal',
+    callback_id: spec.callbackId,
+    title: plain(spec.title),
+    submit: plain(spec.submit),
+    close: plain('Cancel'),
+    private_metadata: JSON.stringify(metadata),
+    blocks: spec.fields.map((f): types.InputBlock => {
+      const element: types.InputBlockElement =
+        f.kind === 'date'
+          ? { type: 'datepicker', action_id: f.flag }
+          : f.kind === 'select'
+            ? {
+                type: 'static_select',
+                action_id: f.flag,
+                options: (f.options ?? []).map((o) => ({ text: plain(o), value: o })),
+              }
+            : {
+                type: 'plain_text_input',
+                action_id: f.flag,
+                ...(f.placeholder ? { placeholder: plain(f.placeholder) } : {}),
+              };
+      return {
+        type: 'input',
+        block_id: f.flag,
+        label: plain(f.label),
+        optional: f.optional,
+        element,
+        ...(f.hint ? { hint: plain(f.hint) } : {}),
+      };
+    }),
+  };
+}
+
+type StateValues = Record<
+  string,
+  Record<
+    string,
+    { value?: string | null; selected_date?: string | null; selected_option?: { value: string } | null }
+  >
+>;
+
+/** The submitted values, field by field (empty ones left out). */
+export function formValues(spec: FormSpec, state: StateValues): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const f of spec.fields) {
+    const input = state[f.flag]?.[f.flag];
+    const value = input?.value ?? input?.selected_date ?? input?.selected_option?.value ?? '';
+    if (value.trim() !== '') values.set(f.flag, value.trim());
+  }
+  return values;
+}
+
+/** Each field's own problem, worded as the grammar words it, keyed by block id. */
+export function fieldErrors(spec: FormSpec, values: Map<string, string>, now: Date): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const f of spec.fields) {
+    const value = values.get(f.flag);
+    if (value === undefined) {
+      if (!f.optional) errors[f.flag] = `${f.label} is required.`;
+      continue;
+    }
+    try {
+      f.check?.(value, now);
+    } catch (e) {
+      errors[f.flag] = e instanceof Error ? e.message : String(e);
+    }
+  }
+  return errors;
+}
+
+/** The grammar words the form stands for, e.g. `provision --given Jane --family Doe --org RXX`. */
+export function formWords(spec: FormSpec, values: Map<string, string>): string[] {
+  const words = spec.command.split(' ');
+  for (const f of spec.fields) {
+    const value = values.get(f.flag);
+    if (value !== undefined) words.push(`--${f.flag}`, value);
+  }
+  return words;
+}
+
+/** Fields a refusal from the core belongs next to, when it is about one field (first that the form has). */
+const FIELDS_OF_REFUSAL: Record<string, string[]> = {
+  ORG_NOT_FOUND: ['org', 'site'],
+  NOT_A_SITE: ['site'],
+  MOBILE_REQUIRED: ['mobile', 'owner-mobile'],
+  ORG_EXISTS: ['ods'],
+  DSPT_TOO_LOW: ['dspt'],
+};
+
+export function fieldOfRefusal(spec: FormSpec, code: string): string | undefined {
+  return FIELDS_OF_REFUSAL[code]?.find((flag) => spec.fields.some((f) => f.flag === flag));
+}
