@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator, person } from '../support/service.js';
 import { postToBot } from './support/fake-slack.js';
@@ -96,6 +97,46 @@ describe('Slack /nhsmail over HTTP', () => {
     expect(refused.answers[0]?.body).toMatchObject({ response_type: 'ephemeral' });
     expect(refused.text).toContain('NOT_YOUR_ORGANISATION');
     expect(await bot.lifecycle.subscriptions(operator(), { org: 'RXX' })).toHaveLength(1);
+  });
+
+  it('acknowledges before any database work, even while the account row is locked', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = bot.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from accounts where address = ${locum} for update`);
+      locked();
+      await held;
+    });
+    await lockTaken;
+    const responseUrl = bot.slack.responseUrl();
+    const body = new URLSearchParams({
+      team_id: 'T0001',
+      user_id: LA,
+      command: '/nhsmail',
+      text: `leaver ${locum}`,
+      channel_id: 'C0HELPDESK',
+      response_url: responseUrl,
+      trigger_id: '1.2.3',
+    }).toString();
+    const ack = await postToBot(bot.url, body, {
+      secret: SIGNING_SECRET,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    // The ack came back while the database could not yet do the work.
+    expect(ack.status).toBe(200);
+    expect(bot.slack.calls.some((c) => c.path === new URL(responseUrl).pathname)).toBe(false);
+    release();
+    await holder;
+    await bot.slack.waitFor((calls) => calls.some((c) => c.path === new URL(responseUrl).pathname));
+    expect((await bot.lifecycle.status(operator(), { address: locum })).account.status).toBe('leaver');
+    // Put the locum back for the tests below.
+    await bot.lifecycle.joiner(operator(), { address: locum, org: 'RXX' });
   });
 
   describe('forged and stale requests', () => {
