@@ -12,6 +12,7 @@ import { registerAppHome } from './listeners/home.js';
 import { registerDirectMessages } from './listeners/messages.js';
 import { boltLogger } from './logger.js';
 import { SlackNotifier } from './notifier.js';
+import { SocketModeConnection } from './socket-mode.js';
 
 export interface SlackAdapter {
   mode: SlackConfig['mode'];
@@ -48,13 +49,12 @@ export function createSlackAdapter(
     app = new App({ token: config.botToken, receiver, clientOptions, logger });
     requestListener = receiver.requestListener;
   } else {
-    app = new App({
-      token: config.botToken,
-      appToken: config.appToken,
-      socketMode: true,
-      clientOptions,
+    const receiver = new SocketModeConnection({
+      appToken: config.appToken ?? '',
+      apiUrl: config.apiUrl,
       logger,
     });
+    app = new App({ token: config.botToken, receiver, clientOptions, logger });
   }
   registerSlashCommand(app, deps);
   registerDirectMessages(app, deps);

@@ -25,6 +25,8 @@ export class FakeSlack {
   private port = 0;
   private waiters: Array<() => void> = [];
   private seq = 0;
+  /** What apps.connections.open hands out: the Socket Mode WebSocket to connect to. */
+  socketUrl = '';
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api/`;
@@ -87,6 +89,10 @@ export class FakeSlack {
           },
         };
       }
+      case 'apps.connections.open':
+        return this.socketUrl
+          ? { ok: true, url: this.socketUrl }
+          : { ok: false, error: 'not_allowed_token_type' };
       case 'chat.postMessage':
         return {
           ok: true,
