@@ -32,7 +32,7 @@ describe('Slack over Socket Mode', () => {
     wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
     const address = wss.address();
-    slack.socketUrl = `ws://127.0.0.1:${typeof address === 'object' ? address.port : 0}/link/?ticket=test`;
+    slack.socketUrl = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/link/?ticket=test`;
     const connected = new Promise<void>((resolve) => {
       wss.on('connection', (ws) => {
         socket = ws;
