@@ -240,3 +240,16 @@ export const handledDeliveries = pgTable('handled_deliveries', {
   key: text('key').primaryKey(),
   handledAt: at('handled_at').notNull(),
 });
+
+/**
+ * Teams conversations the bot is installed in or was spoken to in: the conversation reference
+ * proactive messages need (continueConversationAsync), kept across restarts.
+ */
+export const teamsConversations = pgTable('teams_conversations', {
+  conversationId: text('conversation_id').primaryKey(),
+  tenant: text('tenant').notNull(),
+  /** personal, groupChat or channel. */
+  conversationType: text('conversation_type').notNull(),
+  reference: jsonb('reference').$type<Record<string, unknown>>().notNull(),
+  updatedAt: at('updated_at').notNull(),
+});

@@ -92,6 +92,11 @@ const schema = z.object({
     .startsWith('xapp-', 'must be an app-level token starting xapp- (Socket Mode)')
     .optional(),
   SLACK_API_URL: z.url('must be a URL such as https://slack.com/api/').optional(),
+  MicrosoftAppId: z.string().optional(),
+  MicrosoftAppPassword: z.string().optional(),
+  MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
+  MicrosoftAppTenantId: z.string().optional(),
+  NODE_ENV: z.string().default('development'),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -109,6 +114,39 @@ export interface Config {
   policy: Policy;
   /** Null when Slack is not configured: the adapter is off. */
   slack: SlackConfig | null;
+  teams: TeamsConfig;
+}
+
+/**
+ * botbuilder's own settings. With no app id, botbuilder accepts unauthenticated requests (as the
+ * Bot Framework Emulator sends): allowed only outside production, where the adapter is refused.
+ */
+export interface TeamsConfig {
+  appId?: string | undefined;
+  appPassword?: string | undefined;
+  appType?: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' | undefined;
+  appTenantId?: string | undefined;
+  production: boolean;
+}
+
+function teamsConfig(e: Env): TeamsConfig {
+  if (e.MicrosoftAppId && !e.MicrosoftAppPassword && e.MicrosoftAppType !== 'UserAssignedMSI') {
+    throw new ConfigError(
+      'Invalid configuration: MicrosoftAppPassword is required with MicrosoftAppId (the bot registration’s client secret).',
+    );
+  }
+  if (e.MicrosoftAppType === 'SingleTenant' && !e.MicrosoftAppTenantId) {
+    throw new ConfigError(
+      'Invalid configuration: MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant.',
+    );
+  }
+  return {
+    appId: e.MicrosoftAppId,
+    appPassword: e.MicrosoftAppPassword,
+    appType: e.MicrosoftAppType,
+    appTenantId: e.MicrosoftAppTenantId,
+    production: e.NODE_ENV === 'production',
+  };
 }
 
 export interface SlackConfig {
@@ -175,5 +213,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mfaExemptSectors: e.MFA_EXEMPT_SECTORS,
     },
     slack: slackConfig(e),
+    teams: teamsConfig(e),
   };
 }

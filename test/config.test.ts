@@ -45,6 +45,13 @@ describe('loadConfig defaults', () => {
         mfaExemptSectors: [],
       },
       slack: null,
+      teams: {
+        appId: undefined,
+        appPassword: undefined,
+        appType: undefined,
+        appTenantId: undefined,
+        production: false,
+      },
     });
   });
 

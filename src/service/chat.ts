@@ -1,5 +1,11 @@
 import { and, asc, eq } from 'drizzle-orm';
-import { accounts, chatLinks, handledDeliveries, subscriptions } from '../../db/schema.js';
+import {
+  accounts,
+  chatLinks,
+  handledDeliveries,
+  subscriptions,
+  teamsConversations,
+} from '../../db/schema.js';
 import { invalid, refused } from '../domain/errors.js';
 import type { ServiceDeps } from './accounts.js';
 import type { ChatOrigin, ChatUserRef, RequestContext } from './context.js';
@@ -232,4 +238,50 @@ export async function firstDelivery(deps: ServiceDeps, key: string, now: Date): 
     .onConflictDoNothing()
     .returning();
   return rows.length > 0;
+}
+
+/** A Teams conversation the bot can write to later, with the reference botbuilder needs. */
+export interface StoredConversation {
+  conversationId: string;
+  tenant: string;
+  conversationType: string;
+  reference: Record<string, unknown>;
+}
+
+/** Keeps (or refreshes) a Teams conversation reference, so proactive messages survive a restart. */
+export async function rememberConversation(
+  deps: ServiceDeps,
+  conversation: StoredConversation,
+  now: Date,
+): Promise<void> {
+  await deps.db
+    .insert(teamsConversations)
+    .values({ ...conversation, updatedAt: now })
+    .onConflictDoUpdate({
+      target: teamsConversations.conversationId,
+      set: {
+        reference: conversation.reference,
+        tenant: conversation.tenant,
+        conversationType: conversation.conversationType,
+        updatedAt: now,
+      },
+    });
+}
+
+export async function storedConversation(
+  deps: ServiceDeps,
+  conversationId: string,
+): Promise<StoredConversation | null> {
+  const [row] = await deps.db
+    .select()
+    .from(teamsConversations)
+    .where(eq(teamsConversations.conversationId, conversationId));
+  return row
+    ? {
+        conversationId: row.conversationId,
+        tenant: row.tenant,
+        conversationType: row.conversationType,
+        reference: row.reference,
+      }
+    : null;
 }

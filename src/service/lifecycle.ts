@@ -55,6 +55,9 @@ export interface Lifecycle {
   linkedAddress(user: ChatUserRef): Promise<string | null>;
   /** Records a platform delivery (event or action id) as handled; false when it is a retry. */
   firstDelivery(key: string, now: Date): Promise<boolean>;
+  /** Keeps a Teams conversation reference for proactive messages. */
+  rememberConversation(conversation: chat.StoredConversation, now: Date): Promise<void>;
+  storedConversation(conversationId: string): Promise<chat.StoredConversation | null>;
 }
 
 export interface LifecycleOptions {
@@ -98,6 +101,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     subscriptions: bind(deps, chat.listSubscriptions),
     linkedAddress: (user) => chat.linkedAddress(deps, user),
     firstDelivery: (key, now) => chat.firstDelivery(deps, key, now),
+    rememberConversation: (conversation, now) => chat.rememberConversation(deps, conversation, now),
+    storedConversation: (conversationId) => chat.storedConversation(deps, conversationId),
   };
 }
 
