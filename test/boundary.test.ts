@@ -16,10 +16,10 @@ const importsOf = (file: string) =>
   );
 
 describe('one core, thin adapters', () => {
-  it('src/ never imports a chat platform SDK or an adapter', () => {
+  it('src/ never imports a chat platform SDK (@slack/*, botbuilder, botframework-*) or an adapter', () => {
     const offending = sources('src').flatMap((file) =>
       importsOf(file)
-        .filter((spec) => /^(@slack\/|botbuilder)/.test(spec) || /(^|\/)adapters\//.test(spec))
+        .filter((spec) => /^(@slack\/|botbuilder|botframework-)/.test(spec) || /(^|\/)adapters\//.test(spec))
         .map((spec) => `${path.relative(root, file)} imports ${spec}`),
     );
     expect(offending).toEqual([]);

@@ -11,6 +11,7 @@ import { serveOperatorChannel } from '../cli/operator-channel.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { openRuntime, operatorSocketPath } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
+import { createTeamsAdapter } from '../teams/app.js';
 import { HttpServer, sendJson } from './http.js';
 
 export interface RunningBot {
@@ -54,6 +55,8 @@ export async function startBot(
     const listener = slack.requestListener;
     http.route('POST', '/slack/events', (req, res) => listener(req, res));
   }
+  const teams = createTeamsAdapter(config.teams, { lifecycle: runtime.lifecycle, logger });
+  if (teams.ok) http.route('POST', '/api/messages', (req, res) => teams.teams.handle(req, res));
   const port = await http.listen(config.port);
   logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz`);
 
@@ -93,6 +96,13 @@ export async function startBot(
         : 'Slack adapter on: Socket Mode connection open',
     );
   }
+
+  if (!teams.ok) logger.error(teams.reason);
+  else if (!teams.teams.authenticated) {
+    logger.warn(
+      'Teams adapter on WITHOUT AUTHENTICATION: no MicrosoftAppId is set, so POST /api/messages accepts unauthenticated requests (Bot Framework Emulator mode). Never run like this in production: set MicrosoftAppId and MicrosoftAppPassword.',
+    );
+  } else logger.info('Teams adapter on: POST /api/messages (Bot Framework authentication)');
 
   const scheduler = startScheduler({
     db: runtime.database.db,

@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import type { TeamsConfig } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
+import type { Lifecycle } from '../../src/service/lifecycle.js';
+import { onTurn, type TeamsDeps } from './bot.js';
+import { botRequest, botResponse, readJson } from './http.js';
+import { TeamsIdentities } from './identity.js';
+
+export interface TeamsAdapter {
+  adapter: CloudAdapter;
+  /** Whether requests must carry a valid Bot Framework token (false only outside production, with no app id). */
+  authenticated: boolean;
+  /** The handler for POST /api/messages: botbuilder authenticates the request itself. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export type TeamsAdapterResult = { ok: true; teams: TeamsAdapter } | { ok: false; reason: string };
+
+/** The Teams bot on the shared core, behind botbuilder's CloudAdapter. */
+export function createTeamsAdapter(
+  config: TeamsConfig,
+  options: { lifecycle: Lifecycle; logger: Logger; clock?: () => Date },
+): TeamsAdapterResult {
+  if (!config.appId && config.production) {
+    return {
+      ok: false,
+      reason:
+        'Teams adapter not started: NODE_ENV=production and no MicrosoftAppId, so botbuilder would accept unauthenticated requests. Set MicrosoftAppId and MicrosoftAppPassword (and MicrosoftAppType/MicrosoftAppTenantId) from the Azure Bot registration.',
+    };
+  }
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.appId ?? '',
+    MicrosoftAppPassword: config.appPassword ?? '',
+    MicrosoftAppType: config.appType ?? 'MultiTenant',
+    MicrosoftAppTenantId: config.appTenantId ?? '',
+  });
+  const adapter = new CloudAdapter(auth);
+  const logger = options.logger.child({ component: 'teams' });
+  const deps: TeamsDeps = {
+    lifecycle: options.lifecycle,
+    identities: new TeamsIdentities(options.lifecycle),
+    logger,
+    clock: options.clock ?? (() => new Date()),
+  };
+  adapter.onTurnError = async (context, err) => {
+    logger.error({ err }, 'teams turn failed');
+    await context.sendActivity(
+      'Something went wrong on the bot’s side and the command did not complete; nothing was changed. Try again in a minute; if it keeps failing, tell your IT team.',
+    );
+  };
+  return {
+    ok: true,
+    teams: {
+      adapter,
+      authenticated: Boolean(config.appId),
+      handle: async (req, res) => {
+        const body = await readJson(req);
+        await adapter.process(botRequest(req, body), botResponse(res), (context) => onTurn(deps, context));
+      },
+    },
+  };
+}
