@@ -69,7 +69,9 @@ describe('Teams messages over /api/messages', () => {
 
   it('answers status with an Adaptive Card', async () => {
     const r = await bot.say(JANE, 'status');
-    const attachment = ((r.sent[0]?.body.attachments ?? []) as Array<{ contentType: string; content: unknown }>)[0];
+    const attachment = (
+      (r.sent[0]?.body.attachments ?? []) as Array<{ contentType: string; content: unknown }>
+    )[0];
     expect(attachment?.contentType).toBe('application/vnd.microsoft.card.adaptive');
     const card = JSON.stringify(attachment?.content);
     expect(card).toContain(jane);
