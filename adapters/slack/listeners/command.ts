@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
+import { formForText } from '../../../src/commands/forms.js';
+import { formView } from '../format/modal.js';
 import { replyMessages } from '../format/reply.js';
-import { formForText, formView } from '../forms.js';
 import { postInChannel, runForSlackUser, type SlackDeps } from '../handle.js';
 
 /**

@@ -1,7 +1,15 @@
 import type { App, BlockAction, ButtonAction, types } from '@slack/bolt';
 import type { Reply } from '../../../src/commands/execute.js';
+import {
+  FORMS,
+  type FormSpec,
+  fieldErrors,
+  fieldOfRefusal,
+  formValues,
+  formWords,
+} from '../../../src/commands/forms.js';
+import { modalValues } from '../format/modal.js';
 import { replyMessages } from '../format/reply.js';
-import { FORMS, type FormSpec, fieldErrors, fieldOfRefusal, formValues, formWords } from '../forms.js';
 import { runForSlackUser, type SlackDeps } from '../handle.js';
 
 export const ACTION_DUPLICATE_JOINER = 'duplicate_start_joiner';
@@ -20,7 +28,7 @@ interface DuplicateButtonValue {
 export function registerForms(app: App, deps: SlackDeps): void {
   for (const spec of FORMS) {
     app.view(spec.callbackId, async ({ ack, body, view, client }) => {
-      const values = formValues(spec, view.state.values);
+      const values = formValues(spec, modalValues(spec, view.state.values));
       const errors = fieldErrors(spec, values, deps.clock());
       if (Object.keys(errors).length > 0) {
         await ack({ response_action: 'errors', errors });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRuntime, type Runtime } from '../../../adapters/runtime.js';
 import { type RunningBot, startBot } from '../../../adapters/server/main.js';
-import { FORMS } from '../../../adapters/slack/forms.js';
+import { FORMS } from '../../../src/commands/forms.js';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { createScratchPostgresDatabase, type ScratchDatabase } from '../../support/postgres-scratch.js';

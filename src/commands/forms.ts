@@ -1,5 +1,4 @@
-import type { types } from '@slack/bolt';
-import { DSPT_STATUSES, SITE_KINDS } from '../../src/domain/organisation.js';
+import { DSPT_STATUSES, SITE_KINDS } from '../domain/organisation.js';
 import {
   parseDateOfBirth,
   parseDspt,
@@ -7,11 +6,11 @@ import {
   parseName,
   parseOds,
   parseRegistration,
-} from '../../src/domain/validation.js';
+} from '../domain/validation.js';
 
 /**
- * The forms that stand in for flags: `provision`, `site register` and `site request-account`
- * typed with no options open one. Each field is one grammar flag and is checked with the same
+ * The forms that stand in for flags, on every chat platform: `provision`, `site register` and
+ * `site request-account` typed with no options open one (a Slack modal, a Teams Adaptive Card). Each field is one grammar flag and is checked with the same
  * validator the grammar uses, so a bad value is shown next to its field.
  */
 export interface FormField {
@@ -137,58 +136,14 @@ export const formForText = (text: string): FormSpec | undefined => {
 export const formByCallback = (callbackId: string): FormSpec | undefined =>
   FORMS.find((f) => f.callbackId === callbackId);
 
-const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text });
-
-/** The modal for a form; `metadata` travels back with the submission (e.g. the channel). */
-export function formView(spec: FormSpec, metadata: Record<string, string>): types.ModalView {
-  return {
-    type: 'modal',
-    callback_id: spec.callbackId,
-    title: plain(spec.title),
-    submit: plain(spec.submit),
-    close: plain('Cancel'),
-    private_metadata: JSON.stringify(metadata),
-    blocks: spec.fields.map((f): types.InputBlock => {
-      const element: types.InputBlockElement =
-        f.kind === 'date'
-          ? { type: 'datepicker', action_id: f.flag }
-          : f.kind === 'select'
-            ? {
-                type: 'static_select',
-                action_id: f.flag,
-                options: (f.options ?? []).map((o) => ({ text: plain(o), value: o })),
-              }
-            : {
-                type: 'plain_text_input',
-                action_id: f.flag,
-                ...(f.placeholder ? { placeholder: plain(f.placeholder) } : {}),
-              };
-      return {
-        type: 'input',
-        block_id: f.flag,
-        label: plain(f.label),
-        optional: f.optional,
-        element,
-        ...(f.hint ? { hint: plain(f.hint) } : {}),
-      };
-    }),
-  };
-}
-
-type StateValues = Record<
-  string,
-  Record<
-    string,
-    { value?: string | null; selected_date?: string | null; selected_option?: { value: string } | null }
-  >
->;
-
-/** The submitted values, field by field (empty ones left out). */
-export function formValues(spec: FormSpec, state: StateValues): Map<string, string> {
+/** The submitted values, field by field (empty ones left out), from a flag → value record. */
+export function formValues(
+  spec: FormSpec,
+  submitted: Record<string, string | null | undefined>,
+): Map<string, string> {
   const values = new Map<string, string>();
   for (const f of spec.fields) {
-    const input = state[f.flag]?.[f.flag];
-    const value = input?.value ?? input?.selected_date ?? input?.selected_option?.value ?? '';
+    const value = submitted[f.flag] ?? '';
     if (value.trim() !== '') values.set(f.flag, value.trim());
   }
   return values;
