@@ -123,7 +123,7 @@ export async function startBot(
     );
   }
 
-  const notifiers = slack ? [slack.notifier] : [];
+  const notifiers = [...(slack ? [slack.notifier] : []), ...(teams.ok ? [teams.teams.notifier] : [])];
   let delivering: Promise<unknown> = Promise.resolve();
   const deliveryTimer =
     notifiers.length > 0

@@ -6,11 +6,14 @@ import type { Lifecycle } from '../../src/service/lifecycle.js';
 import { onTurn, type TeamsDeps } from './bot.js';
 import { botRequest, botResponse, readJson } from './http.js';
 import { TeamsIdentities } from './identity.js';
+import { TeamsNotifier } from './notifier.js';
 
 export interface TeamsAdapter {
   adapter: CloudAdapter;
   /** Whether requests must carry a valid Bot Framework token (false only outside production, with no app id). */
   authenticated: boolean;
+  /** Posts queued notifications (transfer requests) into subscribed Teams channels. */
+  notifier: TeamsNotifier;
   /** The handler for POST /api/messages: botbuilder authenticates the request itself. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -54,6 +57,7 @@ export function createTeamsAdapter(
     teams: {
       adapter,
       authenticated: Boolean(config.appId),
+      notifier: new TeamsNotifier(adapter, config.appId ?? '', options.lifecycle),
       handle: async (req, res) => {
         const body = await readJson(req);
         await adapter.process(botRequest(req, body), botResponse(res), (context) => onTurn(deps, context));

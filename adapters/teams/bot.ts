@@ -1,11 +1,14 @@
 import { type Activity, type ConversationReference, TurnContext } from 'botbuilder';
 import { runText } from '../../src/commands/execute.js';
+import { formForText } from '../../src/commands/forms.js';
 import type { Logger } from '../../src/logger.js';
 import type { ChatOrigin } from '../../src/service/context.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
+import { type CardSubmit, formCard } from './format/cards.js';
 import { replyActivities } from './format/reply.js';
 import type { TeamsIdentities } from './identity.js';
 import { commandText, parseTeamsMention } from './mentions.js';
+import { onCardSubmit } from './submits.js';
 
 /** What the Teams turn handler needs: the core, identities, a clock and a log. */
 export interface TeamsDeps {
@@ -29,7 +32,10 @@ export function conversationKey(a: Partial<Activity>): string {
 
 /** Keeps the reference of every conversation the bot is installed in or spoken to in. */
 async function remember(deps: TeamsDeps, activity: Activity): Promise<void> {
-  const reference = TurnContext.getConversationReference(activity) as ConversationReference;
+  // Without the message id: a proactive send is a new post in the conversation, not a reply to this message.
+  const { activityId: _message, ...reference } = TurnContext.getConversationReference(
+    activity,
+  ) as ConversationReference;
   const key = conversationKey(activity);
   await deps.lifecycle.rememberConversation(
     {
@@ -77,12 +83,19 @@ export async function onTurn(deps: TeamsDeps, context: TurnContext): Promise<voi
     parseMention: parseTeamsMention,
   };
   const now = deps.clock();
+  const ctx = { actor, platform: 'teams' as const, now, chat };
+  const submitted = activity.value as CardSubmit | undefined;
+  if (submitted && typeof submitted === 'object' && typeof submitted.nhsmail === 'string') {
+    await onCardSubmit(context, submitted, (words) => runText(deps.lifecycle, ctx, words), now);
+    return;
+  }
   const text = commandText(activity);
-  const reply = await runText(
-    deps.lifecycle,
-    { actor, platform: 'teams', now, chat },
-    text === '' ? 'help' : text,
-  );
+  const form = formForText(text);
+  if (form) {
+    await context.sendActivity({ attachments: [formCard(form)] });
+    return;
+  }
+  const reply = await runText(deps.lifecycle, ctx, text === '' ? 'help' : text);
   deps.logger.info(
     {
       platform: 'teams',
