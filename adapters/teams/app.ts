@@ -60,6 +60,13 @@ export function createTeamsAdapter(
       notifier: new TeamsNotifier(adapter, config.appId ?? '', options.lifecycle),
       handle: async (req, res) => {
         const body = await readJson(req);
+        if (body === null || typeof body.type !== 'string') {
+          // Not an activity: refuse here rather than let botbuilder's parser fail with a 500.
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: 'not a Bot Framework activity' }));
+          return;
+        }
         await adapter.process(botRequest(req, body), botResponse(res), (context) => onTurn(deps, context));
       },
     },
