@@ -9,7 +9,7 @@ import {
 import { invalid, refused } from '../domain/errors.js';
 import type { ServiceDeps } from './accounts.js';
 import type { ChatOrigin, ChatUserRef, RequestContext } from './context.js';
-import { audit, getOrg, loadPrincipal } from './store.js';
+import { audit, type Executor, getOrg, loadPrincipal } from './store.js';
 
 /** The @nhs.net address an administrator linked to this chat user, if any. */
 export async function linkedAddress(deps: ServiceDeps, user: ChatUserRef): Promise<string | null> {
@@ -101,6 +101,19 @@ function channelOf(ctx: RequestContext, what: string): ChatOrigin & { channelId:
   return ctx.chat as ChatOrigin & { channelId: string };
 }
 
+/** The organisation named in (un)subscribe, if the actor may decide where its alerts go. */
+async function orgForSubscription(tx: Executor, ctx: RequestContext, ods: string) {
+  const principal = await loadPrincipal(tx, ctx);
+  const org = await getOrg(tx, ods);
+  if (!principal.canSubscribe(org)) {
+    throw refused(
+      'NOT_YOUR_ORGANISATION',
+      `Only managers, local administrators and site owners of ${org.ods} (and NAS) can choose which channels get its alerts.`,
+    );
+  }
+  return { principal, org };
+}
+
 export interface SubscriptionChange {
   org: string;
   orgName: string;
@@ -115,14 +128,7 @@ export async function subscribe(
 ): Promise<SubscriptionChange> {
   const chat = channelOf(ctx, `subscribe --org ${input.org}`);
   return deps.db.transaction(async (tx) => {
-    const principal = await loadPrincipal(tx, ctx);
-    const org = await getOrg(tx, input.org);
-    if (!principal.canSubscribe(org)) {
-      throw refused(
-        'NOT_YOUR_ORGANISATION',
-        `Only managers, local administrators and site owners of ${org.ods} (and NAS) can send its alerts to a channel.`,
-      );
-    }
+    const { principal, org } = await orgForSubscription(tx, ctx, input.org);
     const [row] = await tx
       .insert(subscriptions)
       .values({
@@ -153,14 +159,7 @@ export async function unsubscribe(
 ): Promise<SubscriptionChange> {
   const chat = channelOf(ctx, `unsubscribe --org ${input.org}`);
   return deps.db.transaction(async (tx) => {
-    const principal = await loadPrincipal(tx, ctx);
-    const org = await getOrg(tx, input.org);
-    if (!principal.canSubscribe(org)) {
-      throw refused(
-        'NOT_YOUR_ORGANISATION',
-        `Only managers, local administrators and site owners of ${org.ods} (and NAS) can change where its alerts go.`,
-      );
-    }
+    const { principal, org } = await orgForSubscription(tx, ctx, input.org);
     const removed = await tx
       .delete(subscriptions)
       .where(
