@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openRuntime, type Runtime } from '../../../adapters/runtime.js';
-import { type RunningBot, startBot } from '../../../adapters/server/main.js';
 import { FORMS } from '../../../src/commands/forms.js';
-import { loadConfig } from '../../../src/config.js';
-import { createLogger } from '../../../src/logger.js';
-import { createScratchPostgresDatabase, type ScratchDatabase } from '../../support/postgres-scratch.js';
+import { BotUnderTest } from '../../support/bot-process.js';
 import { FakeSlack, postToBot, type Recorded } from './fake-slack.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f2b1c9d';
@@ -23,49 +17,33 @@ const fixture = (name: string): Record<string, unknown> =>
  */
 export class SlackTestBot {
   readonly slack = new FakeSlack();
-  private bot: RunningBot | undefined;
-  private scratch: ScratchDatabase | undefined;
-  private seed: Runtime | undefined;
-  private dir = '';
+  private readonly process = new BotUnderTest();
 
   get url(): string {
-    return `http://127.0.0.1:${this.bot?.port ?? 0}/slack/events`;
+    return `http://127.0.0.1:${this.process.port}/slack/events`;
   }
 
   get lifecycle() {
-    if (!this.seed) throw new Error('bot not started');
-    return this.seed.lifecycle;
+    return this.process.lifecycle;
   }
 
   get database() {
-    if (!this.seed) throw new Error('bot not started');
-    return this.seed.database;
+    return this.process.database;
   }
 
   async start(): Promise<void> {
     await this.slack.start();
-    this.scratch = await createScratchPostgresDatabase();
-    this.dir = await mkdtemp(path.join(tmpdir(), 'nhsmail-slack-'));
-    const config = loadConfig({
-      DATABASE_URL: this.scratch.url,
-      DATA_DIR: this.dir,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
+    await this.process.start({
       OUTBOX_POLL_MS: '100',
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       SLACK_API_URL: this.slack.apiUrl,
     });
-    this.bot = await startBot(config, createLogger({ level: 'silent' }));
-    this.seed = await openRuntime(config);
   }
 
   async stop(): Promise<void> {
-    await this.bot?.stop();
-    await this.seed?.close();
+    await this.process.stop();
     await this.slack.stop();
-    await this.scratch?.drop();
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 
   /** Types `/nhsmail <text>` and returns only Slack's view of the ack (for commands that open a form). */

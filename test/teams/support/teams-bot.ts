@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openRuntime, type Runtime } from '../../../adapters/runtime.js';
-import { type RunningBot, startBot } from '../../../adapters/server/main.js';
-import { loadConfig } from '../../../src/config.js';
-import { createLogger } from '../../../src/logger.js';
-import { createScratchPostgresDatabase, type ScratchDatabase } from '../../support/postgres-scratch.js';
+import { BotUnderTest } from '../../support/bot-process.js';
 import { FakeConnector } from './fake-connector.js';
 
 export const fixture = (name: string): Record<string, unknown> =>
@@ -22,49 +16,31 @@ export const fixture = (name: string): Record<string, unknown> =>
  */
 export class TeamsTestBot {
   readonly connector = new FakeConnector();
-  private bot: RunningBot | undefined;
-  private scratch: ScratchDatabase | undefined;
-  private seed: Runtime | undefined;
-  private dir = '';
+  private readonly process = new BotUnderTest();
   private seq = 0;
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.bot?.port ?? 0}/api/messages`;
+    return `http://127.0.0.1:${this.process.port}/api/messages`;
   }
 
   get lifecycle() {
-    if (!this.seed) throw new Error('bot not started');
-    return this.seed.lifecycle;
+    return this.process.lifecycle;
   }
 
   get database() {
-    if (!this.seed) throw new Error('bot not started');
-    return this.seed.database;
+    return this.process.database;
   }
 
   async start(): Promise<void> {
     await this.connector.start();
-    this.scratch = await createScratchPostgresDatabase();
-    this.dir = await mkdtemp(path.join(tmpdir(), 'nhsmail-teams-'));
-    const config = loadConfig({
-      DATABASE_URL: this.scratch.url,
-      DATA_DIR: this.dir,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      ...this.env,
-    });
-    this.bot = await startBot(config, createLogger({ level: 'silent' }));
-    this.seed = await openRuntime(config);
+    await this.process.start(this.env);
   }
 
   async stop(): Promise<void> {
-    await this.bot?.stop();
-    await this.seed?.close();
+    await this.process.stop();
     await this.connector.stop();
-    await this.scratch?.drop();
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 
   /** POSTs an activity (a fixture with changes) and returns the HTTP response and what the bot sent meanwhile. */

@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openRuntime, type Runtime } from '../../adapters/runtime.js';
+import { type RunningBot, startBot } from '../../adapters/server/main.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createScratchPostgresDatabase, type ScratchDatabase } from './postgres-scratch.js';
+
+/**
+ * The real bot process, started in-process on a fresh PostgreSQL database, plus a second runtime
+ * on the same database for seeding and checking state. Chat test harnesses build on it.
+ */
+export class BotUnderTest {
+  private bot: RunningBot | undefined;
+  private scratch: ScratchDatabase | undefined;
+  private seed: Runtime | undefined;
+  private dir = '';
+
+  get port(): number {
+    return this.bot?.port ?? 0;
+  }
+
+  get lifecycle() {
+    if (!this.seed) throw new Error('bot not started');
+    return this.seed.lifecycle;
+  }
+
+  get database() {
+    if (!this.seed) throw new Error('bot not started');
+    return this.seed.database;
+  }
+
+  async start(env: Record<string, string>): Promise<void> {
+    this.scratch = await createScratchPostgresDatabase();
+    this.dir = await mkdtemp(path.join(tmpdir(), 'nhsmail-bot-'));
+    const config = loadConfig({
+      DATABASE_URL: this.scratch.url,
+      DATA_DIR: this.dir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    this.bot = await startBot(config, createLogger({ level: 'silent' }));
+    this.seed = await openRuntime(config);
+  }
+
+  async stop(): Promise<void> {
+    await this.bot?.stop();
+    await this.seed?.close();
+    await this.scratch?.drop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
