@@ -7,6 +7,7 @@ import type { Config } from '../src/config.js';
 import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
 import type { CredentialDelivery } from '../src/service/ports.js';
 import { EnvelopeLetters } from './delivery/envelope.js';
+import { NotifySms } from './delivery/notify-sms.js';
 import { RoutedDelivery } from './delivery/routes.js';
 
 /** The composition root shared by the bot process and the operator CLI. */
@@ -23,9 +24,12 @@ export class DatabaseBusyError extends Error {
 /** Where the running bot listens for operator commands when it owns the embedded database. */
 export const operatorSocketPath = (config: Config) => path.join(config.dataDir, 'nhsmail.sock');
 
+/** Envelope letters always; SMS through GOV.UK Notify when configured (otherwise refused, never faked). */
 export function defaultDelivery(config: Config): CredentialDelivery {
-  // SMS through GOV.UK Notify arrives with the alerts issue; until then the route is refused, not faked.
-  return new RoutedDelivery({ envelope: new EnvelopeLetters(config.envelopeDir) });
+  return new RoutedDelivery({
+    envelope: new EnvelopeLetters(config.envelopeDir),
+    ...(config.notify ? { sms: new NotifySms(config.notify) } : {}),
+  });
 }
 
 /**

@@ -92,6 +92,12 @@ const schema = z.object({
     .startsWith('xapp-', 'must be an app-level token starting xapp- (Socket Mode)')
     .optional(),
   SLACK_API_URL: z.url('must be a URL such as https://slack.com/api/').optional(),
+  NOTIFY_API_KEY: z
+    .string()
+    .regex(/-[0-9a-f-]{36}-[0-9a-f-]{36}$/, 'must be a GOV.UK Notify API key (name-serviceid-secret)')
+    .optional(),
+  NOTIFY_SMS_TEMPLATE_ID: z.uuid('must be the id of the GOV.UK Notify SMS template').optional(),
+  NOTIFY_BASE_URL: z.url('must be a URL such as https://api.notifications.service.gov.uk').optional(),
   MicrosoftAppId: z.string().optional(),
   MicrosoftAppPassword: z.string().optional(),
   MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
@@ -115,6 +121,8 @@ export interface Config {
   /** Null when Slack is not configured: the adapter is off. */
   slack: SlackConfig | null;
   teams: TeamsConfig;
+  /** Null when GOV.UK Notify is not configured: SMS delivery of temporary passwords is refused. */
+  notify: { apiKey: string; smsTemplateId: string; baseUrl?: string | undefined } | null;
 }
 
 /**
@@ -127,6 +135,16 @@ export interface TeamsConfig {
   appType?: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' | undefined;
   appTenantId?: string | undefined;
   production: boolean;
+}
+
+function notifyConfig(e: Env): Config['notify'] {
+  if (!e.NOTIFY_API_KEY) return null;
+  if (!e.NOTIFY_SMS_TEMPLATE_ID) {
+    throw new ConfigError(
+      'Invalid configuration: NOTIFY_SMS_TEMPLATE_ID is required with NOTIFY_API_KEY (the SMS template for temporary passwords).',
+    );
+  }
+  return { apiKey: e.NOTIFY_API_KEY, smsTemplateId: e.NOTIFY_SMS_TEMPLATE_ID, baseUrl: e.NOTIFY_BASE_URL };
 }
 
 function teamsConfig(e: Env): TeamsConfig {
@@ -214,5 +232,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     slack: slackConfig(e),
     teams: teamsConfig(e),
+    notify: notifyConfig(e),
   };
 }

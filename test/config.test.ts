@@ -52,7 +52,25 @@ describe('loadConfig defaults', () => {
         appTenantId: undefined,
         production: false,
       },
+      notify: null,
     });
+  });
+
+  it('configures GOV.UK Notify only with both the API key and the SMS template', () => {
+    const key = 'nhsmail-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0';
+    const template = 'f33517ff-2a88-4f6e-b855-c550268ce08a';
+    expect(loadConfig({ NOTIFY_API_KEY: key, NOTIFY_SMS_TEMPLATE_ID: template }).notify).toEqual({
+      apiKey: key,
+      smsTemplateId: template,
+      baseUrl: undefined,
+    });
+    expect(() => loadConfig({ NOTIFY_API_KEY: key })).toThrow('NOTIFY_SMS_TEMPLATE_ID');
+    expect(() => loadConfig({ NOTIFY_API_KEY: 'not-a-key', NOTIFY_SMS_TEMPLATE_ID: template })).toThrow(
+      'NOTIFY_API_KEY',
+    );
+    expect(() => loadConfig({ NOTIFY_API_KEY: key, NOTIFY_SMS_TEMPLATE_ID: 'nope' })).toThrow(
+      'NOTIFY_SMS_TEMPLATE_ID',
+    );
   });
 
   describe('Slack', () => {

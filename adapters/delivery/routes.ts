@@ -17,7 +17,7 @@ export class RoutedDelivery implements CredentialDelivery {
         refused(
           'DELIVERY_UNAVAILABLE',
           request.route === 'sms'
-            ? 'SMS delivery of temporary passwords is not set up on this bot (GOV.UK Notify is not configured). Use --delivery envelope for a Day 1 envelope letter, or ask the operator to configure SMS.'
+            ? 'SMS delivery of temporary passwords is not set up on this bot (GOV.UK Notify is not configured: NOTIFY_API_KEY). Use --delivery envelope for a Day 1 envelope letter, or ask the operator to configure SMS.'
             : `Delivery by ${request.route} is not set up on this bot.`,
         ),
       );
