@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Reply, runCommand } from '../../src/commands/execute.js';
 import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -110,8 +111,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
     throw e;
   }
   if (config.database.engine === 'pglite') {
+    // The bot runs in another directory: a report's path must be absolute before it is handed over.
+    const words =
+      command.name === 'import activity' ? ['import', 'activity', path.resolve(command.file)] : globals.words;
     const forwarded = await forwardToBot(operatorSocketPath(config), {
-      words: globals.words,
+      words,
       as: globals.as,
       now: ctx.now.toISOString(),
     });

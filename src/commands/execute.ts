@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
+import { isSystemActor } from '../domain/roles.js';
+import { parseActivityReport } from '../service/activity-import.js';
 import type { ChatUserRef, RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
 import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
@@ -154,6 +157,22 @@ async function dispatch(
       return render.site(await l.showSite(ctx, c));
     case 'sweep':
       return render.sweep(await l.sweep(ctx, c));
+    case 'import activity': {
+      if (!isSystemActor(ctx.actor)) {
+        throw refused(
+          'OPERATOR_ONLY',
+          'Activity reports are imported by the operator on the bot’s command line.',
+        );
+      }
+      const csv = await readFile(c.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw invalid(
+          'FILE_NOT_READABLE',
+          `${c.file} could not be read (${e.code ?? e.message}). Give the path of the report's CSV file.`,
+        );
+      });
+      const parsed = parseActivityReport(csv);
+      return render.activityImport(await l.recordObservedActivity({ ...ctx, platform: 'import' }, parsed));
+    }
     case 'link':
       return render.linked(await l.linkChatUser(ctx, { user: chatUser(ctx, c.user), address: c.address }));
     case 'subscribe':

@@ -47,6 +47,7 @@ export type Command =
   | { name: 'site request-account'; site: string; person: NewPerson }
   | { name: 'site show'; ods: string }
   | { name: 'sweep'; dryRun: boolean }
+  | { name: 'import activity'; file: string }
   | { name: 'link'; user: string; address: string }
   | { name: 'subscribe' | 'unsubscribe'; org: string }
   | { name: 'subscriptions'; org?: string | undefined };
@@ -409,6 +410,16 @@ export const SPECS: Spec[] = [
     options: { 'dry-run': bool },
     positionals: [0, 0],
     build: ({ values }) => ({ name: 'sweep', dryRun: values['dry-run'] === true }),
+  },
+  {
+    name: 'import activity',
+    usage: 'import activity FILE.csv',
+    summary:
+      'Record logins and sent mail from NHSmail’s weekly mailbox report; list what disagrees (operator only).',
+    operatorOnly: true,
+    options: {},
+    positionals: [1, 1],
+    build: ({ positionals }) => ({ name: 'import activity', file: at(positionals, 0) }),
   },
   {
     name: 'link',

@@ -1,6 +1,7 @@
 import { DSPT_LABELS, type DsptStatus, type Organisation } from '../domain/organisation.js';
 import { daysLeft } from '../domain/time.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
+import type { ActivityImportReport } from '../service/activity-import.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
 import type { RoleChange } from '../service/organisations.js';
 import type { AuditRow, ContactResult, Expiry, StatusResult } from '../service/queries.js';
@@ -261,4 +262,18 @@ export function subscriptions(rows: SubscriptionRow[], org: string | undefined):
     text: [org ? `Alerts for ${org} go to:` : 'This channel receives alerts for:', ...lines].join('\n'),
     data: rows,
   };
+}
+
+export function activityImport(r: ActivityImportReport): Rendered {
+  const lines = [
+    `Read ${r.rows} rows: activity recorded for ${r.recorded}, already up to date ${r.unchanged}, unknown addresses ${r.unknown.length}, unreadable rows ${r.invalid.length}, disagreements ${r.disagreements.length}.`,
+    ...r.invalid.slice(0, 50).map((i) => `  row ${i.row}: ${i.problem}`),
+    ...r.unknown.slice(0, 50).map((a) => `  unknown: ${a}`),
+    ...r.disagreements
+      .slice(0, 200)
+      .map((d) => `  ${d.address} (${d.status}), active ${d.at.slice(0, 10)}: ${d.note}`),
+  ];
+  if (r.unknown.length > 50 || r.invalid.length > 50 || r.disagreements.length > 200)
+    lines.push('  (lists shortened; --json has them all)');
+  return { text: lines.join('\n'), data: r };
 }

@@ -5,6 +5,7 @@ import { settings } from '../../db/schema.js';
 import type { Policy } from '../domain/policy.js';
 import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
+import * as activityImport from './activity-import.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import * as organisations from './organisations.js';
@@ -47,6 +48,7 @@ export interface Lifecycle {
   auditTrail: Bound<typeof queries.auditTrail>;
   contact: Bound<typeof queries.contact>;
   sweep: Bound<typeof sweeps.sweep>;
+  recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
   linkChatUser: Bound<typeof chat.linkChatUser>;
   subscribe: Bound<typeof chat.subscribe>;
   unsubscribe: Bound<typeof chat.unsubscribe>;
@@ -95,6 +97,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     auditTrail: bind(deps, queries.auditTrail),
     contact: bind(deps, queries.contact),
     sweep: bind(deps, sweeps.sweep),
+    recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
     linkChatUser: bind(deps, chat.linkChatUser),
     subscribe: bind(deps, chat.subscribe),
     unsubscribe: bind(deps, chat.unsubscribe),

@@ -198,6 +198,7 @@ const EXAMPLES: Array<[string, Command]> = [
     { name: 'link', user: '<@U012AB3CD|jo>', address: 'jo.bloggs@nhs.net' },
   ],
   ['subscribe --org rxx', { name: 'subscribe', org: 'RXX' }],
+  ['import activity report.csv', { name: 'import activity', file: 'report.csv' }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
@@ -391,9 +392,10 @@ describe('helpText', () => {
     const lines = usageLines(helpText({ includeOperator: false }));
     expect(lines.some((l) => l.startsWith('org add'))).toBe(false);
     expect(lines.some((l) => l.startsWith('sweep'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('import activity'))).toBe(false);
     expect(lines).toContain('leaver ADDRESS');
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
-    expect(lines).toHaveLength(SPECS.length - 2);
+    expect(lines).toHaveLength(SPECS.length - 3);
   });
 
   it('shows every command to operators', () => {
