@@ -92,6 +92,7 @@ const schema = z.object({
     .startsWith('xapp-', 'must be an app-level token starting xapp- (Socket Mode)')
     .optional(),
   SLACK_API_URL: z.url('must be a URL such as https://slack.com/api/').optional(),
+  ACTIVITY_FEED_SECRET: z.string().min(32, 'must be a shared secret of at least 32 characters').optional(),
   NOTIFY_API_KEY: z
     .string()
     .regex(/-[0-9a-f-]{36}-[0-9a-f-]{36}$/, 'must be a GOV.UK Notify API key (name-serviceid-secret)')
@@ -115,6 +116,8 @@ export interface Config {
   sweepSchedule: string;
   scheduleTimezone: string;
   envelopeDir: string;
+  /** Shared secret for POST /activity; null leaves the endpoint off. */
+  activityFeedSecret: string | null;
   /** How often this process looks for channel notifications to deliver. */
   outboxPollMs: number;
   policy: Policy;
@@ -220,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduleTimezone: e.SCHEDULE_TIMEZONE,
     envelopeDir: path.resolve(e.ENVELOPE_DIR ?? path.join(dataDir, 'envelopes')),
     outboxPollMs: e.OUTBOX_POLL_MS,
+    activityFeedSecret: e.ACTIVITY_FEED_SECRET ?? null,
     policy: {
       graceDays: e.GRACE_DAYS,
       inactivityDays: e.INACTIVITY_DAYS,

@@ -34,6 +34,7 @@ describe('loadConfig defaults', () => {
       scheduleTimezone: 'Europe/London',
       envelopeDir: path.resolve('./data/envelopes'),
       outboxPollMs: 2000,
+      activityFeedSecret: null,
       policy: {
         graceDays: 30,
         inactivityDays: 30,

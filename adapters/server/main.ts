@@ -12,6 +12,7 @@ import { isEntrypoint } from '../entrypoint.js';
 import { openRuntime, operatorSocketPath } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
 import { createTeamsAdapter } from '../teams/app.js';
+import { activityFeedHandler } from './activity-feed.js';
 import { HttpServer, sendJson } from './http.js';
 
 export interface RunningBot {
@@ -57,6 +58,13 @@ export async function startBot(
   }
   const teams = createTeamsAdapter(config.teams, { lifecycle: runtime.lifecycle, logger });
   if (teams.ok) http.route('POST', '/api/messages', (req, res) => teams.teams.handle(req, res));
+  if (config.activityFeedSecret) {
+    http.route(
+      'POST',
+      '/activity',
+      activityFeedHandler(config.activityFeedSecret, runtime.lifecycle, logger),
+    );
+  }
   const port = await http.listen(config.port);
   logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz`);
 

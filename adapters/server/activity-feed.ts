@@ -1,0 +1,72 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isDomainError } from '../../src/domain/errors.js';
+import { parseAddress, parseInstant } from '../../src/domain/validation.js';
+import type { Logger } from '../../src/logger.js';
+import type { ActivityObservation } from '../../src/service/activity-import.js';
+import type { Lifecycle } from '../../src/service/lifecycle.js';
+import { sendJson } from './http.js';
+
+const MAX_EVENTS = 10_000;
+const MAX_BYTES = 2 * 1024 * 1024;
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * `POST /activity`: other systems report sign-ins and sent mail, authenticated with the shared
+ * secret ACTIVITY_FEED_SECRET as `Authorization: Bearer …`. Body: `{"events": [{"address": "…",
+ * "at": "ISO-8601"}]}` (at most 10,000). Answers with the same report as `import activity`.
+ */
+export function activityFeedHandler(secret: string, lifecycle: Lifecycle, logger: Logger) {
+  const expected = digest(secret);
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    if (!timingSafeEqual(digest(given), expected)) {
+      logger.warn({ route: '/activity' }, 'activity feed refused: wrong or missing shared secret');
+      sendJson(res, 401, { error: 'the shared secret (Authorization: Bearer …) is missing or wrong' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BYTES) {
+        sendJson(res, 413, { error: `at most ${MAX_BYTES} bytes per request` });
+        return;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    let events: Array<{ address?: unknown; at?: unknown }>;
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events?: unknown };
+      if (!Array.isArray(body.events)) throw new Error('no events array');
+      events = body.events as Array<{ address?: unknown; at?: unknown }>;
+    } catch {
+      sendJson(res, 400, {
+        error: 'expected {"events": [{"address": "jane.doe@nhs.net", "at": "2026-11-23T09:00:00Z"}]}',
+      });
+      return;
+    }
+    if (events.length > MAX_EVENTS) {
+      sendJson(res, 413, { error: `at most ${MAX_EVENTS} events per request` });
+      return;
+    }
+    const observations: ActivityObservation[] = [];
+    const invalid: Array<{ row: number; problem: string }> = [];
+    events.forEach((e, i) => {
+      try {
+        observations.push({
+          address: parseAddress(String(e.address ?? '')),
+          at: parseInstant(String(e.at ?? ''), 'activity time'),
+        });
+      } catch (err) {
+        invalid.push({ row: i, problem: isDomainError(err) ? err.message : String(err) });
+      }
+    });
+    const report = await lifecycle.recordObservedActivity(
+      { actor: { kind: 'operator' }, platform: 'import', now: new Date() },
+      { observations, invalid, rows: events.length },
+    );
+    sendJson(res, 200, report);
+  };
+}
