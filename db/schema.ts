@@ -253,3 +253,44 @@ export const teamsConversations = pgTable('teams_conversations', {
   reference: jsonb('reference').$type<Record<string, unknown>>().notNull(),
   updatedAt: at('updated_at').notNull(),
 });
+
+export const deliveryState = pgEnum('delivery_state', ['pending', 'delivered', 'failed']);
+
+/**
+ * One notification to one place (a Slack channel, a Teams channel…): the unit that is delivered
+ * exactly once, retried, rate-limited and, after its retry budget, parked as failed.
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    outboxId: bigint('outbox_id', { mode: 'number' })
+      .notNull()
+      .references(() => outbox.id),
+    /** `slack:TEAM:CHANNEL`, `teams:TENANT:CONVERSATION`: the rate limit and the order hold per target. */
+    target: text('target').notNull(),
+    platform: chatPlatform('platform').notNull(),
+    tenant: text('tenant').notNull(),
+    channelId: text('channel_id').notNull(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    state: deliveryState('state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    availableAt: at('available_at').notNull(),
+    leasedUntil: at('leased_until'),
+    deliveredAt: at('delivered_at'),
+    lastError: text('last_error'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('deliveries_once_idx').on(t.outboxId, t.target),
+    index('deliveries_pending_idx').on(t.target, t.id).where(sql`state = 'pending'`),
+    index('deliveries_failed_idx').on(t.id).where(sql`state = 'failed'`),
+  ],
+);
+
+/** When a target may next be written to: platforms allow about one message a second per channel. */
+export const deliveryTargets = pgTable('delivery_targets', {
+  target: text('target').primaryKey(),
+  nextSendAt: at('next_send_at').notNull(),
+});

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
-import { deliverChannelNotifications } from '../../src/jobs/delivery.js';
+import { runDelivery } from '../../src/jobs/delivery.js';
 import { startScheduler } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
@@ -137,7 +137,7 @@ export async function startBot(
     notifiers.length > 0
       ? setInterval(() => {
           delivering = delivering
-            .then(() => deliverChannelNotifications(runtime.database.db, notifiers, logger))
+            .then(() => runDelivery(runtime.database.db, notifiers, logger))
             .catch((err: unknown) => logger.error({ err }, 'notification delivery failed'));
         }, config.outboxPollMs)
       : null;

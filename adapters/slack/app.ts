@@ -68,7 +68,7 @@ export function createSlackAdapter(
     mode: config.mode,
     app,
     requestListener,
-    notifier: new SlackNotifier(app.client),
+    notifier: new SlackNotifier(config.botToken, config.apiUrl),
     start: async () => {
       if (config.mode === 'socket') await app.start();
     },

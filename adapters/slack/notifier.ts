@@ -1,16 +1,69 @@
-import type { webApi } from '@slack/bolt';
-import type { ChannelNotifier, ChannelTarget, OutgoingNotification } from '../../src/jobs/delivery.js';
+import { webApi } from '@slack/bolt';
+import type {
+  ChannelNotifier,
+  ChannelTarget,
+  OutgoingNotification,
+  SendOutcome,
+} from '../../src/jobs/delivery.js';
 import { notificationMessage, SLACK_NOTIFICATION_KINDS } from './format/notifications.js';
 
-/** Posts queued notifications into subscribed Slack channels. */
+/** Slack errors that no retry will mend: the channel is gone or the bot may not post there. */
+const PERMANENT = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'restricted_action',
+]);
+
+interface SlackApiError {
+  code?: string;
+  retryAfter?: number;
+  statusCode?: number;
+  data?: { error?: string };
+  message?: string;
+}
+
+/**
+ * Posts queued notifications into subscribed Slack channels. Its Web API client neither waits
+ * out rate limits nor retries by itself: the delivery worker honours Retry-After per channel and
+ * owns the retry budget, so a message is never sent twice behind its back.
+ */
 export class SlackNotifier implements ChannelNotifier {
   readonly platform = 'slack' as const;
   readonly kinds = SLACK_NOTIFICATION_KINDS;
+  readonly minIntervalMs = 1000;
+  private readonly client: webApi.WebClient;
 
-  constructor(private readonly client: webApi.WebClient) {}
+  constructor(token: string, apiUrl?: string) {
+    this.client = new webApi.WebClient(token, {
+      ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+    });
+  }
 
-  async post(target: ChannelTarget, notification: OutgoingNotification): Promise<void> {
-    const message = notificationMessage(notification);
-    await this.client.chat.postMessage({ channel: target.channelId, ...message });
+  async post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome> {
+    try {
+      await this.client.chat.postMessage({ channel: target.channelId, ...notificationMessage(notification) });
+      return { ok: true };
+    } catch (e) {
+      const err = e as SlackApiError;
+      if (err.code === 'slack_webapi_rate_limited_error') {
+        return { ok: false, retryAfterMs: (err.retryAfter ?? 1) * 1000, error: 'rate limited' };
+      }
+      if (err.code === 'slack_webapi_platform_error') {
+        const error = err.data?.error ?? 'platform error';
+        return { ok: false, permanent: PERMANENT.has(error), error };
+      }
+      return {
+        ok: false,
+        permanent: false,
+        error: err.statusCode ? `HTTP ${err.statusCode}` : (err.message ?? String(e)),
+      };
+    }
   }
 }

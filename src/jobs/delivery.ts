@@ -1,8 +1,9 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { type Audience, outbox, subscriptions } from '../../db/schema.js';
+import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ChatPlatform } from '../service/context.js';
+import { rowsOf } from '../service/provisioning.js';
 
 /** A queued notification, as an adapter renders it. */
 export interface OutgoingNotification {
@@ -17,86 +18,259 @@ export interface ChannelTarget {
   channelId: string;
 }
 
+/** What a platform said to one send. */
+export type SendOutcome =
+  | { ok: true }
+  /** Rate limited: try this target again after the platform's Retry-After. */
+  | { ok: false; retryAfterMs: number; error: string }
+  /** Failed: `permanent` (channel gone, bot removed) parks it at once; otherwise retried with backoff. */
+  | { ok: false; permanent: boolean; error: string };
+
 /** A chat platform's way of posting a notification into a channel (Slack, Teams). */
 export interface ChannelNotifier {
   readonly platform: ChatPlatform;
   /** Kinds of notification this notifier can render. */
   readonly kinds: readonly string[];
-  /** Posts one notification to one channel; throws when the platform did not take it. */
-  post(target: ChannelTarget, notification: OutgoingNotification): Promise<void>;
+  /** Least time between two messages to one channel (Slack: about one a second). */
+  readonly minIntervalMs: number;
+  /** Posts one notification to one channel and reports how it went; never throws for a platform refusal. */
+  post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome>;
 }
 
-const BATCH = 50;
-const LEASE_SECONDS = 60;
+export interface DeliveryOptions {
+  /** Attempts before a delivery is parked as failed. */
+  retryBudget: number;
+  /** How long a claimed delivery is held by one process before another may take it over. */
+  leaseMs: number;
+  batch: number;
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = { retryBudget: 8, leaseMs: 60_000, batch: 50 };
+
+export interface DeliveryRun {
+  expanded: number;
+  delivered: number;
+  rateLimited: number;
+  retried: number;
+  failed: number;
+}
 
 /**
- * Delivers queued channel notifications of the kinds the configured notifiers render, to every
- * channel subscribed to the audience organisation. Rows are claimed with FOR UPDATE SKIP LOCKED
- * and leased, so several processes share the work and a crashed one's rows come back later.
- * (The full worker — holders' DMs, digests, rate limits, retry budgets — is the alerts issue.)
+ * One pass of the outbox worker. First, queued notifications for an organisation become one
+ * delivery per subscribed channel (exactly one, by a unique key). Then, for each channel, its
+ * oldest pending delivery is sent if the channel's rate limit and Retry-After allow, so messages
+ * keep their order per channel. Rows are claimed with FOR UPDATE SKIP LOCKED under a lease, so
+ * any number of bot processes share the work and a crashed one's claims come back.
  */
-export async function deliverChannelNotifications(
+export async function runDelivery(
   db: Db,
   notifiers: ChannelNotifier[],
   logger: Logger,
   now: () => Date = () => new Date(),
+  options: DeliveryOptions = DEFAULT_DELIVERY,
+): Promise<DeliveryRun> {
+  const run: DeliveryRun = { expanded: 0, delivered: 0, rateLimited: 0, retried: 0, failed: 0 };
+  run.expanded = await expand(db, notifiers, now(), options);
+  const claimed = await claim(db, notifiers, now(), options);
+  await Promise.all(
+    claimed.map(async (d) => {
+      const notifier = notifiers.find((n) => n.platform === d.platform && n.kinds.includes(d.kind));
+      if (!notifier) return;
+      let outcome: SendOutcome;
+      try {
+        outcome = await notifier.post(
+          { tenant: d.tenant, channelId: d.channelId },
+          { id: d.outboxId, kind: d.kind, payload: d.payload },
+        );
+      } catch (err) {
+        outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
+      }
+      const at = now();
+      if (outcome.ok) {
+        await settle(db, d.id, { state: 'delivered', deliveredAt: at, leasedUntil: null });
+        await gate(db, d.target, new Date(at.getTime() + notifier.minIntervalMs));
+        run.delivered++;
+        return;
+      }
+      if ('retryAfterMs' in outcome) {
+        const after = new Date(at.getTime() + outcome.retryAfterMs);
+        await settle(db, d.id, { availableAt: after, leasedUntil: null, lastError: outcome.error });
+        await gate(db, d.target, after);
+        logger.info(
+          { delivery: d.id, target: d.target, retryAfterMs: outcome.retryAfterMs },
+          'rate limited; waiting',
+        );
+        run.rateLimited++;
+        return;
+      }
+      const attempts = d.attempts + 1;
+      if (outcome.permanent || attempts >= options.retryBudget) {
+        await settle(db, d.id, { state: 'failed', attempts, leasedUntil: null, lastError: outcome.error });
+        logger.error(
+          { delivery: d.id, target: d.target, kind: d.kind, attempts, error: outcome.error },
+          'notification parked as failed',
+        );
+        run.failed++;
+        return;
+      }
+      const backoffMs = Math.min(3_600_000, 1000 * 2 ** attempts);
+      await settle(db, d.id, {
+        attempts,
+        availableAt: new Date(at.getTime() + backoffMs),
+        leasedUntil: null,
+        lastError: outcome.error,
+      });
+      logger.warn(
+        { delivery: d.id, target: d.target, attempts, error: outcome.error },
+        'notification not delivered; will retry',
+      );
+      run.retried++;
+    }),
+  );
+  return run;
+}
+
+/** Fans queued organisation notifications out to one delivery per subscribed channel. */
+async function expand(
+  db: Db,
+  notifiers: ChannelNotifier[],
+  now: Date,
+  options: DeliveryOptions,
 ): Promise<number> {
   const kinds = [...new Set(notifiers.flatMap((n) => n.kinds))];
+  const platforms = [...new Set(notifiers.map((n) => n.platform))];
   if (kinds.length === 0) return 0;
-  const claimed = await db.transaction(async (tx) => {
-    const due = tx
-      .select({ id: outbox.id })
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select()
       .from(outbox)
       .where(
         and(
           eq(outbox.state, 'pending'),
-          lte(outbox.availableAt, now()),
+          lte(outbox.availableAt, now),
           inArray(outbox.kind, kinds),
           sql`${outbox.audience}->>'type' = 'org'`,
         ),
       )
       .orderBy(asc(outbox.id))
-      .limit(BATCH)
+      .limit(options.batch)
       .for('update', { skipLocked: true });
-    return tx
-      .update(outbox)
-      .set({
-        attempts: sql`${outbox.attempts} + 1`,
-        availableAt: new Date(now().getTime() + LEASE_SECONDS * 1000),
-      })
-      .where(inArray(outbox.id, due))
-      .returning();
-  });
-  let delivered = 0;
-  for (const row of claimed) {
-    const audience = row.audience as Audience;
-    if (audience.type !== 'org') continue;
-    const targets = await db.select().from(subscriptions).where(eq(subscriptions.org, audience.ods));
-    try {
-      for (const target of targets) {
-        const notifier = notifiers.find((n) => n.platform === target.platform && n.kinds.includes(row.kind));
-        if (!notifier) continue;
-        await notifier.post(
-          { tenant: target.tenant, channelId: target.channelId },
-          { id: row.id, kind: row.kind, payload: row.payload },
-        );
+    for (const row of rows) {
+      const audience = row.audience as Audience;
+      const channels =
+        audience.type === 'org'
+          ? await tx
+              .select()
+              .from(subscriptions)
+              .where(and(eq(subscriptions.org, audience.ods), inArray(subscriptions.platform, platforms)))
+          : [];
+      if (channels.length > 0) {
+        await tx
+          .insert(deliveries)
+          .values(
+            channels.map((c) => ({
+              outboxId: row.id,
+              target: `${c.platform}:${c.tenant}:${c.channelId}`,
+              platform: c.platform,
+              tenant: c.tenant,
+              channelId: c.channelId,
+              kind: row.kind,
+              payload: row.payload,
+              availableAt: now,
+              createdAt: now,
+            })),
+          )
+          .onConflictDoNothing();
       }
-      await db.update(outbox).set({ state: 'delivered', deliveredAt: now() }).where(eq(outbox.id, row.id));
-      delivered++;
-    } catch (err) {
-      logger.warn(
-        { err, notification: row.id, kind: row.kind, attempts: row.attempts },
-        'notification not delivered; will retry',
-      );
-      const backoffMs = Math.min(3600, 2 ** row.attempts * 5) * 1000;
-      await db
+      // The outbox row's job is done once its deliveries exist; each delivery now has its own state.
+      await tx
         .update(outbox)
-        .set({
-          lastError: err instanceof Error ? err.message.slice(0, 500) : String(err),
-          availableAt: new Date(now().getTime() + backoffMs),
-        })
+        .set({ state: 'delivered', deliveredAt: now, attempts: sql`${outbox.attempts} + 1` })
         .where(eq(outbox.id, row.id));
     }
-  }
-  return delivered;
+    return rows.length;
+  });
+}
+
+type ClaimedDelivery = typeof deliveries.$inferSelect;
+
+/** Each target's oldest pending delivery, when it is due and the target may be written to. */
+async function claim(
+  db: Db,
+  notifiers: ChannelNotifier[],
+  now: Date,
+  options: DeliveryOptions,
+): Promise<ClaimedDelivery[]> {
+  const platforms = [...new Set(notifiers.map((n) => n.platform))];
+  if (platforms.length === 0) return [];
+  const nowIso = now.toISOString();
+  return db.transaction(async (tx) => {
+    const heads = rowsOf<{ id: string | number }>(
+      await tx.execute(sql`
+        with heads as (
+          select distinct on (target) id, target from deliveries
+          where state = 'pending' and platform in ${platforms}
+          order by target, id
+        )
+        select d.id from deliveries d
+        join heads h on h.id = d.id
+        left join delivery_targets t on t.target = d.target
+        where d.available_at <= ${nowIso}::timestamptz
+          and (d.leased_until is null or d.leased_until < ${nowIso}::timestamptz)
+          and (t.next_send_at is null or t.next_send_at <= ${nowIso}::timestamptz)
+        order by d.id
+        limit ${options.batch}
+        for update of d skip locked`),
+    );
+    if (heads.length === 0) return [];
+    return tx
+      .update(deliveries)
+      .set({ leasedUntil: new Date(now.getTime() + options.leaseMs) })
+      .where(
+        inArray(
+          deliveries.id,
+          heads.map((h) => Number(h.id)),
+        ),
+      )
+      .returning();
+  });
+}
+
+async function settle(db: Db, id: number, changes: Partial<typeof deliveries.$inferInsert>): Promise<void> {
+  await db.update(deliveries).set(changes).where(eq(deliveries.id, id));
+}
+
+/** Holds a target until `until`: its rate limit after a send, or the platform's Retry-After. */
+async function gate(db: Db, target: string, until: Date): Promise<void> {
+  await db
+    .insert(deliveryTargets)
+    .values({ target, nextSendAt: until })
+    .onConflictDoUpdate({ target: deliveryTargets.target, set: { nextSendAt: until } });
+}
+
+export interface FailedDelivery {
+  id: number;
+  kind: string;
+  target: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+/** Deliveries parked after their retry budget, newest first: `notifications failed`. */
+export async function failedDeliveries(db: Db, limit = 100): Promise<FailedDelivery[]> {
+  const rows = await db
+    .select()
+    .from(deliveries)
+    .where(eq(deliveries.state, 'failed'))
+    .orderBy(sql`${deliveries.id} desc`)
+    .limit(limit);
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    target: r.target,
+    attempts: r.attempts,
+    lastError: r.lastError,
+    createdAt: r.createdAt.toISOString(),
+  }));
 }
