@@ -10,6 +10,8 @@ export interface Recorded {
   authorization: string | undefined;
   /** What the stand-in answered (e.g. the ts of a posted message). */
   response?: Record<string, unknown>;
+  /** Set when chaos refused the call: it was not accepted. */
+  refused?: string;
 }
 
 /**
@@ -25,6 +27,14 @@ export class FakeSlack {
   private port = 0;
   private waiters: Array<() => void> = [];
   private seq = 0;
+  /**
+   * Chaos for chat.postMessage: given the call's number, answer normally, or refuse with 429 and
+   * a Retry-After, or fail with 500. Refused calls are recorded with `refused` set.
+   */
+  postMessageChaos:
+    | ((n: number, body: Record<string, unknown>) => 'ok' | '429' | '500' | 'channel_not_found')
+    | null = null;
+  private postMessages = 0;
   /** What apps.connections.open hands out: the Socket Mode WebSocket to connect to. */
   socketUrl = '';
 
@@ -47,6 +57,29 @@ export class FakeSlack {
         const path = req.url ?? '/';
         const body = parseBody(raw, req.headers['content-type'] ?? '');
         const method = path.startsWith('/api/') ? (path.slice(5).split('?')[0] ?? '') : 'response_url';
+        if (method === 'chat.postMessage' && this.postMessageChaos) {
+          const verdict = this.postMessageChaos(++this.postMessages, body);
+          if (verdict !== 'ok') {
+            this.calls.push({
+              path,
+              method,
+              body,
+              authorization: req.headers.authorization,
+              refused: verdict,
+            });
+            if (verdict === '429')
+              res
+                .writeHead(429, { 'retry-after': '2', 'content-type': 'application/json' })
+                .end('{"ok":false,"error":"ratelimited"}');
+            else if (verdict === '500')
+              res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream connect error');
+            else
+              res
+                .writeHead(200, { 'content-type': 'application/json' })
+                .end(JSON.stringify({ ok: false, error: verdict }));
+            return;
+          }
+        }
         const answer = this.answer(method, body);
         this.calls.push({ path, method, body, authorization: req.headers.authorization, response: answer });
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
