@@ -173,6 +173,8 @@ async function dispatch(
       const parsed = parseActivityReport(csv);
       return render.activityImport(await l.recordObservedActivity({ ...ctx, platform: 'import' }, parsed));
     }
+    case 'notifications failed':
+      return render.failedNotifications(await l.failedNotifications(ctx));
     case 'link':
       return render.linked(await l.linkChatUser(ctx, { user: chatUser(ctx, c.user), address: c.address }));
     case 'subscribe':

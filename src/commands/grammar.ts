@@ -48,6 +48,7 @@ export type Command =
   | { name: 'site show'; ods: string }
   | { name: 'sweep'; dryRun: boolean }
   | { name: 'import activity'; file: string }
+  | { name: 'notifications failed' }
   | { name: 'link'; user: string; address: string }
   | { name: 'subscribe' | 'unsubscribe'; org: string }
   | { name: 'subscriptions'; org?: string | undefined };
@@ -420,6 +421,15 @@ export const SPECS: Spec[] = [
     options: {},
     positionals: [1, 1],
     build: ({ positionals }) => ({ name: 'import activity', file: at(positionals, 0) }),
+  },
+  {
+    name: 'notifications failed',
+    usage: 'notifications failed',
+    summary: 'Notifications that could not be delivered after their retries (operator only).',
+    operatorOnly: true,
+    options: {},
+    positionals: [0, 0],
+    build: () => ({ name: 'notifications failed' }),
   },
   {
     name: 'link',

@@ -1,5 +1,6 @@
 import { DSPT_LABELS, type DsptStatus, type Organisation } from '../domain/organisation.js';
 import { daysLeft } from '../domain/time.js';
+import type { FailedDelivery } from '../jobs/delivery.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
 import type { ActivityImportReport } from '../service/activity-import.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
@@ -276,4 +277,16 @@ export function activityImport(r: ActivityImportReport): Rendered {
   if (r.unknown.length > 50 || r.invalid.length > 50 || r.disagreements.length > 200)
     lines.push('  (lists shortened; --json has them all)');
   return { text: lines.join('\n'), data: r };
+}
+
+export function failedNotifications(rows: FailedDelivery[]): Rendered {
+  if (rows.length === 0) return { text: 'No failed notifications.', data: rows };
+  const lines = rows.map(
+    (r) =>
+      `${r.createdAt}  ${r.kind.padEnd(16)} ${r.target}  after ${r.attempts} attempt(s): ${r.lastError ?? ''}`,
+  );
+  return {
+    text: [`${rows.length} notification(s) could not be delivered:`, ...lines].join('\n'),
+    data: rows,
+  };
 }

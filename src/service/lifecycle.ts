@@ -2,7 +2,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { settings } from '../../db/schema.js';
+import { refused } from '../domain/errors.js';
 import type { Policy } from '../domain/policy.js';
+import { isSystemActor } from '../domain/roles.js';
+import { type FailedDelivery, failedDeliveries } from '../jobs/delivery.js';
 import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
 import * as activityImport from './activity-import.js';
@@ -49,6 +52,8 @@ export interface Lifecycle {
   contact: Bound<typeof queries.contact>;
   sweep: Bound<typeof sweeps.sweep>;
   recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
+  /** Notifications parked after their retry budget (or refused for good), newest first. */
+  failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   linkChatUser: Bound<typeof chat.linkChatUser>;
   subscribe: Bound<typeof chat.subscribe>;
   unsubscribe: Bound<typeof chat.unsubscribe>;
@@ -98,6 +103,15 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     contact: bind(deps, queries.contact),
     sweep: bind(deps, sweeps.sweep),
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
+    failedNotifications: async (ctx) => {
+      if (!isSystemActor(ctx.actor)) {
+        throw refused(
+          'OPERATOR_ONLY',
+          'Failed notifications are listed for operators on the bot’s command line.',
+        );
+      }
+      return failedDeliveries(deps.db);
+    },
     linkChatUser: bind(deps, chat.linkChatUser),
     subscribe: bind(deps, chat.subscribe),
     unsubscribe: bind(deps, chat.unsubscribe),

@@ -199,6 +199,7 @@ const EXAMPLES: Array<[string, Command]> = [
   ],
   ['subscribe --org rxx', { name: 'subscribe', org: 'RXX' }],
   ['import activity report.csv', { name: 'import activity', file: 'report.csv' }],
+  ['notifications failed', { name: 'notifications failed' }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
@@ -395,7 +396,7 @@ describe('helpText', () => {
     expect(lines.some((l) => l.startsWith('import activity'))).toBe(false);
     expect(lines).toContain('leaver ADDRESS');
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
-    expect(lines).toHaveLength(SPECS.length - 3);
+    expect(lines).toHaveLength(SPECS.length - 4);
   });
 
   it('shows every command to operators', () => {

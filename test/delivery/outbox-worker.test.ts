@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SlackNotifier } from '../../adapters/slack/notifier.js';
+import { runText } from '../../src/commands/execute.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import {
   type ChannelNotifier,
@@ -168,5 +169,8 @@ describe('delivery that loses nothing', () => {
       .filter((c) => c.method === 'chat.postMessage' && !c.refused)
       .map((c) => c.body.channel);
     expect(accepted.sort()).toEqual(['C0X2', 'C0X3', 'C0Y2']);
+    const listed = await runText(lifecycle, operator(), ['notifications', 'failed']);
+    expect(listed.text).toContain('2 notification(s) could not be delivered');
+    expect(listed.text).toContain('slack:T0001:C0X1  after 1 attempt(s): channel_not_found');
   });
 });

@@ -135,6 +135,7 @@ describe('every grammar command through Slack', () => {
     expect(await run('org add --ods RZZ --name Z --kind trust')).toContain('OPERATOR_ONLY');
     expect(await run('sweep')).toContain('OPERATOR_ONLY');
     expect(await run('import activity /etc/passwd')).toContain('OPERATOR_ONLY');
+    expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
     expect(
       await one<{ n: number }>(sql`select count(*)::int as n from organisations where ods = 'RZZ'`),
     ).toEqual({ n: 0 });
