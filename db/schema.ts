@@ -274,6 +274,8 @@ export const deliveries = pgTable(
     channelId: text('channel_id').notNull(),
     kind: text('kind').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** A long digest is several messages: each part is delivered, and counted, on its own. */
+    part: integer('part').notNull().default(0),
     state: deliveryState('state').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     availableAt: at('available_at').notNull(),
@@ -283,7 +285,7 @@ export const deliveries = pgTable(
     createdAt: at('created_at').notNull(),
   },
   (t) => [
-    uniqueIndex('deliveries_once_idx').on(t.outboxId, t.target),
+    uniqueIndex('deliveries_once_idx').on(t.outboxId, t.target, t.part),
     index('deliveries_pending_idx').on(t.target, t.id).where(sql`state = 'pending'`),
     index('deliveries_failed_idx').on(t.id).where(sql`state = 'failed'`),
   ],

@@ -5,7 +5,7 @@ import type {
   OutgoingNotification,
   SendOutcome,
 } from '../../src/jobs/delivery.js';
-import { notificationMessage, SLACK_NOTIFICATION_KINDS } from './format/notifications.js';
+import { notificationMessage, SLACK_NOTIFICATION_KINDS, slackParts } from './format/notifications.js';
 
 /** Slack errors that no retry will mend: the channel is gone or the bot may not post there. */
 const PERMANENT = new Set([
@@ -36,6 +36,7 @@ export class SlackNotifier implements ChannelNotifier {
   readonly platform = 'slack' as const;
   readonly kinds = SLACK_NOTIFICATION_KINDS;
   readonly minIntervalMs = 1000;
+  readonly parts = slackParts;
   private readonly client: webApi.WebClient;
 
   constructor(token: string, apiUrl?: string) {

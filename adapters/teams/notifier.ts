@@ -7,13 +7,14 @@ import type {
   SendOutcome,
 } from '../../src/jobs/delivery.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
-import { transferCard } from './format/cards.js';
+import { notificationCard, teamsParts } from './format/cards.js';
 
 /** Posts queued notifications into subscribed Teams channels, proactively, from stored references. */
 export class TeamsNotifier implements ChannelNotifier {
   readonly platform = 'teams' as const;
-  readonly kinds = ['transfer-leaver', 'transfer-joiner'] as const;
+  readonly kinds = ['transfer-leaver', 'transfer-joiner', 'digest'] as const;
   readonly minIntervalMs = 1000;
+  readonly parts = teamsParts;
 
   constructor(
     private readonly adapter: CloudAdapter,
@@ -39,7 +40,7 @@ export class TeamsNotifier implements ChannelNotifier {
           const client = context.turnState.get<ConnectorClient>(context.adapter.ConnectorClientKey);
           await client.conversations.sendToConversation(target.channelId, {
             type: 'message',
-            attachments: [transferCard(notification)],
+            attachments: [notificationCard(notification)],
           });
         },
       );

@@ -10,6 +10,8 @@ export interface OutgoingNotification {
   id: number;
   kind: string;
   payload: Record<string, unknown>;
+  /** Which message of a notification that needs several (a long digest); 0 for most. */
+  part: number;
 }
 
 /** Where in a chat platform a notification goes. */
@@ -33,6 +35,8 @@ export interface ChannelNotifier {
   readonly kinds: readonly string[];
   /** Least time between two messages to one channel (Slack: about one a second). */
   readonly minIntervalMs: number;
+  /** How many messages this notification takes on this platform (long digests are split, never cut). */
+  parts(notification: Omit<OutgoingNotification, 'part'>): number;
   /** Posts one notification to one channel and reports how it went; never throws for a platform refusal. */
   post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome>;
 }
@@ -80,22 +84,30 @@ export async function runDelivery(
       try {
         outcome = await notifier.post(
           { tenant: d.tenant, channelId: d.channelId },
-          { id: d.outboxId, kind: d.kind, payload: d.payload },
+          { id: d.outboxId, kind: d.kind, payload: d.payload, part: d.part },
         );
       } catch (err) {
         outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
       }
       const at = now();
       if (outcome.ok) {
-        await settle(db, d.id, { state: 'delivered', deliveredAt: at, leasedUntil: null });
-        await gate(db, d.target, new Date(at.getTime() + notifier.minIntervalMs));
+        await settle(
+          db,
+          d.id,
+          { state: 'delivered', deliveredAt: at, leasedUntil: null },
+          { target: d.target, until: new Date(at.getTime() + notifier.minIntervalMs) },
+        );
         run.delivered++;
         return;
       }
       if ('retryAfterMs' in outcome) {
         const after = new Date(at.getTime() + outcome.retryAfterMs);
-        await settle(db, d.id, { availableAt: after, leasedUntil: null, lastError: outcome.error });
-        await gate(db, d.target, after);
+        await settle(
+          db,
+          d.id,
+          { availableAt: after, leasedUntil: null, lastError: outcome.error },
+          { target: d.target, until: after },
+        );
         logger.info(
           { delivery: d.id, target: d.target, retryAfterMs: outcome.retryAfterMs },
           'rate limited; waiting',
@@ -164,24 +176,24 @@ async function expand(
               .from(subscriptions)
               .where(and(eq(subscriptions.org, audience.ods), inArray(subscriptions.platform, platforms)))
           : [];
-      if (channels.length > 0) {
-        await tx
-          .insert(deliveries)
-          .values(
-            channels.map((c) => ({
-              outboxId: row.id,
-              target: `${c.platform}:${c.tenant}:${c.channelId}`,
-              platform: c.platform,
-              tenant: c.tenant,
-              channelId: c.channelId,
-              kind: row.kind,
-              payload: row.payload,
-              availableAt: now,
-              createdAt: now,
-            })),
-          )
-          .onConflictDoNothing();
-      }
+      const values = channels.flatMap((c) => {
+        const notifier = notifiers.find((n) => n.platform === c.platform && n.kinds.includes(row.kind));
+        if (!notifier) return [];
+        const parts = Math.max(1, notifier.parts({ id: row.id, kind: row.kind, payload: row.payload }));
+        return Array.from({ length: parts }, (_, part) => ({
+          outboxId: row.id,
+          target: `${c.platform}:${c.tenant}:${c.channelId}`,
+          platform: c.platform,
+          tenant: c.tenant,
+          channelId: c.channelId,
+          kind: row.kind,
+          payload: row.payload,
+          part,
+          availableAt: now,
+          createdAt: now,
+        }));
+      });
+      if (values.length > 0) await tx.insert(deliveries).values(values).onConflictDoNothing();
       // The outbox row's job is done once its deliveries exist; each delivery now has its own state.
       await tx
         .update(outbox)
@@ -236,16 +248,26 @@ async function claim(
   });
 }
 
-async function settle(db: Db, id: number, changes: Partial<typeof deliveries.$inferInsert>): Promise<void> {
-  await db.update(deliveries).set(changes).where(eq(deliveries.id, id));
-}
-
-/** Holds a target until `until`: its rate limit after a send, or the platform's Retry-After. */
-async function gate(db: Db, target: string, until: Date): Promise<void> {
-  await db
-    .insert(deliveryTargets)
-    .values({ target, nextSendAt: until })
-    .onConflictDoUpdate({ target: deliveryTargets.target, set: { nextSendAt: until } });
+/**
+ * Records how a send went, and holds its target until `gate.until` (the rate limit after a send,
+ * or the platform's Retry-After) in the same transaction: another worker sees both or neither, so
+ * it cannot slip the target's next message in between.
+ */
+async function settle(
+  db: Db,
+  id: number,
+  changes: Partial<typeof deliveries.$inferInsert>,
+  gate?: { target: string; until: Date },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(deliveries).set(changes).where(eq(deliveries.id, id));
+    if (gate) {
+      await tx
+        .insert(deliveryTargets)
+        .values({ target: gate.target, nextSendAt: gate.until })
+        .onConflictDoUpdate({ target: deliveryTargets.target, set: { nextSendAt: gate.until } });
+    }
+  });
 }
 
 export interface FailedDelivery {

@@ -159,7 +159,7 @@ export async function unsubscribe(
 ): Promise<SubscriptionChange> {
   const chat = channelOf(ctx, `unsubscribe --org ${input.org}`);
   return deps.db.transaction(async (tx) => {
-    const { principal, org } = await orgForSubscription(tx, ctx, input.org);
+    const { org } = await orgForSubscription(tx, ctx, input.org);
     const removed = await tx
       .delete(subscriptions)
       .where(

@@ -156,11 +156,31 @@ export async function sweep(
       if (changed.length < BATCH) break;
     }
   }
+  const byOrg = new Map<string, QueuedWarning[]>();
   await queueWarnings(deps, ctx, input.dryRun, (w) => {
     report.counts.warnings++;
     if (report.warnings.length < REPORT_LIMIT) report.warnings.push(w);
     else report.truncated = true;
+    const list = byOrg.get(w.org) ?? [];
+    list.push(w);
+    byOrg.set(w.org, list);
   });
+  if (!input.dryRun && byOrg.size > 0) {
+    // Channels get one digest per organisation per run, not a message per warning.
+    await deps.db.insert(outbox).values(
+      [...byOrg].map(([org, items]) => ({
+        createdAt: ctx.now,
+        kind: 'digest',
+        audience: { type: 'org' as const, ods: org },
+        payload: {
+          org,
+          at: ctx.now.toISOString(),
+          items: items.sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
+        },
+        availableAt: ctx.now,
+      })),
+    );
+  }
   return report;
 }
 
@@ -350,21 +370,13 @@ async function recordWarning(
     .returning({ accountId: warningsSent.accountId });
   if (!inserted) return false;
   const payload = { ...w };
-  await tx.insert(outbox).values([
-    {
-      createdAt: ctx.now,
-      kind: 'warning',
-      audience: { type: 'holder', address: w.address },
-      payload,
-      availableAt: ctx.now,
-    },
-    {
-      createdAt: ctx.now,
-      kind: 'warning',
-      audience: { type: 'org', ods: w.org },
-      payload,
-      availableAt: ctx.now,
-    },
-  ]);
+  // The holder's own warning; the organisation's channels get this run's digest instead.
+  await tx.insert(outbox).values({
+    createdAt: ctx.now,
+    kind: 'warning',
+    audience: { type: 'holder', address: w.address },
+    payload,
+    availableAt: ctx.now,
+  });
   return true;
 }

@@ -41,6 +41,9 @@ describe('delivery that loses nothing', () => {
       this.kinds = inner.kinds;
       this.minIntervalMs = inner.minIntervalMs;
     }
+    parts(n: Parameters<ChannelNotifier['parts']>[0]) {
+      return this.inner.parts(n);
+    }
     async post(target: Parameters<ChannelNotifier['post']>[0], n: Parameters<ChannelNotifier['post']>[1]) {
       const outcome = await this.inner.post(target, n);
       this.attempts.push({ at: this.clock(), channel: target.channelId, notification: n.id, outcome });

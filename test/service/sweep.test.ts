@@ -138,10 +138,37 @@ describeEachEngine('sweep', (ctx) => {
         [address, 'inactivity', 3],
         [address, 'inactivity', 1],
       ]);
-      const toChannel = (await outboxRows(s.db)).filter(
-        (r) => r.kind === 'warning' && r.audience.type === 'org',
+      // The channels get one digest per run that queued something, not one message per warning.
+      const digests = (await outboxRows(s.db)).filter((r) => r.kind === 'digest');
+      expect(digests.map((r) => [r.audience.ods, (r.payload.items as unknown[]).length])).toEqual([
+        ['RXX', 1],
+        ['RXX', 1],
+        ['RXX', 1],
+      ]);
+    });
+
+    it('gathers a run’s warnings for an organisation into one digest, soonest first', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await addOrg(s.lifecycle, 'RYY');
+      const later = await activeAccount(s.lifecycle, 'RXX', person('Later', 'One'), day(2));
+      const sooner = await activeAccount(s.lifecycle, 'RXX', person('Sooner', 'One'));
+      const other = await activeAccount(s.lifecycle, 'RYY', person('Other', 'Org'));
+      await sweep(day(26));
+      const digests = (await outboxRows(s.db)).filter((r) => r.kind === 'digest');
+      expect(digests.map((r) => r.audience)).toEqual([
+        { type: 'org', ods: 'RXX' },
+        { type: 'org', ods: 'RYY' },
+      ]);
+      const items = (digests[0]?.payload.items ?? []) as Array<{ address: string; daysLeft: number }>;
+      expect(items.map((i) => [i.address, i.daysLeft])).toEqual([
+        [sooner, 4],
+        [later, 6],
+      ]);
+      expect(((digests[1]?.payload.items ?? []) as Array<{ address: string }>).map((i) => i.address)).toEqual(
+        [other],
       );
-      expect(toChannel.map((r) => r.audience.ods)).toEqual(['RXX', 'RXX', 'RXX']);
+      await sweep(day(26));
+      expect((await outboxRows(s.db)).filter((r) => r.kind === 'digest')).toHaveLength(2);
     });
 
     it('never sends a less urgent warning after a more urgent one', async () => {

@@ -109,3 +109,38 @@ export function transferCard(n: OutgoingNotification): Attachment {
     [submit('Accept as joiner', { nhsmail: 'transfer_accept_joiner', ...data }, 'positive')],
   );
 }
+
+/** Digest lines per Teams card: cards over about 28 KB are refused, so long digests are split. */
+const DIGEST_ITEMS_PER_CARD = 40;
+
+interface DigestPayload {
+  org: string;
+  items: Array<{ address: string; clock: 'grace' | 'inactivity'; daysLeft: number; dueAt: string }>;
+}
+
+export function teamsParts(n: Pick<OutgoingNotification, 'kind' | 'payload'>): number {
+  if (n.kind !== 'digest') return 1;
+  return Math.max(1, Math.ceil((n.payload as unknown as DigestPayload).items.length / DIGEST_ITEMS_PER_CARD));
+}
+
+/** The daily digest for an organisation's channel, as a card (one of several for long digests). */
+export function digestCard(n: OutgoingNotification): Attachment {
+  const p = n.payload as unknown as DigestPayload;
+  const parts = teamsParts(n);
+  const items = p.items.slice(n.part * DIGEST_ITEMS_PER_CARD, (n.part + 1) * DIGEST_ITEMS_PER_CARD);
+  const head = `${p.items.length} account${p.items.length === 1 ? '' : 's'} in ${p.org} lose${p.items.length === 1 ? 's' : ''} access soon${parts > 1 ? ` (part ${n.part + 1} of ${parts})` : ''}`;
+  return adaptiveCard([
+    text(head, { weight: 'Bolder' }),
+    {
+      type: 'FactSet',
+      facts: items.map((i) => ({
+        title: `${i.daysLeft} day${i.daysLeft === 1 ? '' : 's'} (${i.dueAt.slice(0, 10)})`,
+        value: `${i.address}: ${i.clock === 'grace' ? 'leaver, grace period ends' : 'becomes inactive unless used'}`,
+      })),
+    },
+  ]);
+}
+
+/** The card for any queued channel notification. */
+export const notificationCard = (n: OutgoingNotification): Attachment =>
+  n.kind === 'digest' ? digestCard(n) : transferCard(n);
