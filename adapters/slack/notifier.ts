@@ -5,6 +5,7 @@ import type {
   OutgoingNotification,
   SendOutcome,
 } from '../../src/jobs/delivery.js';
+import { HOLDER_KINDS, holderText } from './format/holder.js';
 import { notificationMessage, SLACK_NOTIFICATION_KINDS, slackParts } from './format/notifications.js';
 
 /** Slack errors that no retry will mend: the channel is gone or the bot may not post there. */
@@ -36,6 +37,7 @@ export class SlackNotifier implements ChannelNotifier {
   readonly platform = 'slack' as const;
   readonly kinds = SLACK_NOTIFICATION_KINDS;
   readonly minIntervalMs = 1000;
+  readonly directKinds = HOLDER_KINDS;
   readonly parts = slackParts;
   private readonly client: webApi.WebClient;
 
@@ -49,6 +51,18 @@ export class SlackNotifier implements ChannelNotifier {
 
   async post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome> {
     try {
+      if (target.direct) {
+        // A holder: found by their @nhs.net address as their Slack e-mail; a DM goes to their user id.
+        const found = await this.client.users
+          .lookupByEmail({ email: target.channelId })
+          .catch((e: SlackApiError) => {
+            if (e.data?.error === 'users_not_found') return null;
+            throw e;
+          });
+        if (!found?.user?.id) return { ok: true, note: 'no Slack user with this e-mail' };
+        await this.client.chat.postMessage({ channel: found.user.id, text: holderText(notification) });
+        return { ok: true };
+      }
       await this.client.chat.postMessage({ channel: target.channelId, ...notificationMessage(notification) });
       return { ok: true };
     } catch (e) {

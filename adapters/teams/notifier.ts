@@ -14,6 +14,8 @@ export class TeamsNotifier implements ChannelNotifier {
   readonly platform = 'teams' as const;
   readonly kinds = ['transfer-leaver', 'transfer-joiner', 'digest'] as const;
   readonly minIntervalMs = 1000;
+  /** Holders' personal chats in Teams need a reference keyed by address: not yet stored, so none. */
+  readonly directKinds: readonly string[] = [];
   readonly parts = teamsParts;
 
   constructor(

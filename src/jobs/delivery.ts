@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -17,12 +17,16 @@ export interface OutgoingNotification {
 /** Where in a chat platform a notification goes. */
 export interface ChannelTarget {
   tenant: string;
+  /** A channel's id, or for a direct message the holder's @nhs.net address. */
   channelId: string;
+  /** True for a direct message to the holder. */
+  direct: boolean;
 }
 
 /** What a platform said to one send. */
 export type SendOutcome =
-  | { ok: true }
+  /** Done; `note` records why nothing was sent when there was nobody to send to (no chat account). */
+  | { ok: true; note?: string }
   /** Rate limited: try this target again after the platform's Retry-After. */
   | { ok: false; retryAfterMs: number; error: string }
   /** Failed: `permanent` (channel gone, bot removed) parks it at once; otherwise retried with backoff. */
@@ -31,8 +35,10 @@ export type SendOutcome =
 /** A chat platform's way of posting a notification into a channel (Slack, Teams). */
 export interface ChannelNotifier {
   readonly platform: ChatPlatform;
-  /** Kinds of notification this notifier can render. */
+  /** Kinds of notification this notifier can render for a channel. */
   readonly kinds: readonly string[];
+  /** Kinds it can send to the holder directly (a DM), found by their @nhs.net address. */
+  readonly directKinds: readonly string[];
   /** Least time between two messages to one channel (Slack: about one a second). */
   readonly minIntervalMs: number;
   /** How many messages this notification takes on this platform (long digests are split, never cut). */
@@ -78,12 +84,14 @@ export async function runDelivery(
   const claimed = await claim(db, notifiers, now(), options);
   await Promise.all(
     claimed.map(async (d) => {
-      const notifier = notifiers.find((n) => n.platform === d.platform && n.kinds.includes(d.kind));
+      const notifier = notifiers.find(
+        (n) => n.platform === d.platform && (isDirect(d) ? n.directKinds : n.kinds).includes(d.kind),
+      );
       if (!notifier) return;
       let outcome: SendOutcome;
       try {
         outcome = await notifier.post(
-          { tenant: d.tenant, channelId: d.channelId },
+          { tenant: d.tenant, channelId: d.channelId, direct: isDirect(d) },
           { id: d.outboxId, kind: d.kind, payload: d.payload, part: d.part },
         );
       } catch (err) {
@@ -94,7 +102,7 @@ export async function runDelivery(
         await settle(
           db,
           d.id,
-          { state: 'delivered', deliveredAt: at, leasedUntil: null },
+          { state: 'delivered', deliveredAt: at, leasedUntil: null, lastError: outcome.note ?? null },
           { target: d.target, until: new Date(at.getTime() + notifier.minIntervalMs) },
         );
         run.delivered++;
@@ -142,16 +150,23 @@ export async function runDelivery(
   return run;
 }
 
-/** Fans queued organisation notifications out to one delivery per subscribed channel. */
+/** Direct messages to a holder are targeted `PLATFORM:dm:ADDRESS`. */
+const isDirect = (d: { platform: string; target: string }) => d.target.startsWith(`${d.platform}:dm:`);
+
+/**
+ * Fans queued notifications out: an organisation's to one delivery per subscribed channel (and
+ * per message part), a holder's to one direct message per platform that can reach them.
+ */
 async function expand(
   db: Db,
   notifiers: ChannelNotifier[],
   now: Date,
   options: DeliveryOptions,
 ): Promise<number> {
-  const kinds = [...new Set(notifiers.flatMap((n) => n.kinds))];
+  const orgKinds = [...new Set(notifiers.flatMap((n) => n.kinds))];
+  const holderKinds = [...new Set(notifiers.flatMap((n) => n.directKinds))];
   const platforms = [...new Set(notifiers.map((n) => n.platform))];
-  if (kinds.length === 0) return 0;
+  if (orgKinds.length === 0 && holderKinds.length === 0) return 0;
   return db.transaction(async (tx) => {
     const rows = await tx
       .select()
@@ -160,8 +175,14 @@ async function expand(
         and(
           eq(outbox.state, 'pending'),
           lte(outbox.availableAt, now),
-          inArray(outbox.kind, kinds),
-          sql`${outbox.audience}->>'type' = 'org'`,
+          or(
+            orgKinds.length
+              ? and(inArray(outbox.kind, orgKinds), sql`${outbox.audience}->>'type' = 'org'`)
+              : sql`false`,
+            holderKinds.length
+              ? and(inArray(outbox.kind, holderKinds), sql`${outbox.audience}->>'type' = 'holder'`)
+              : sql`false`,
+          ),
         ),
       )
       .orderBy(asc(outbox.id))
@@ -169,30 +190,44 @@ async function expand(
       .for('update', { skipLocked: true });
     for (const row of rows) {
       const audience = row.audience as Audience;
-      const channels =
-        audience.type === 'org'
-          ? await tx
-              .select()
-              .from(subscriptions)
-              .where(and(eq(subscriptions.org, audience.ods), inArray(subscriptions.platform, platforms)))
-          : [];
-      const values = channels.flatMap((c) => {
-        const notifier = notifiers.find((n) => n.platform === c.platform && n.kinds.includes(row.kind));
-        if (!notifier) return [];
-        const parts = Math.max(1, notifier.parts({ id: row.id, kind: row.kind, payload: row.payload }));
-        return Array.from({ length: parts }, (_, part) => ({
-          outboxId: row.id,
-          target: `${c.platform}:${c.tenant}:${c.channelId}`,
-          platform: c.platform,
-          tenant: c.tenant,
-          channelId: c.channelId,
-          kind: row.kind,
-          payload: row.payload,
-          part,
-          availableAt: now,
-          createdAt: now,
-        }));
-      });
+      const base = {
+        outboxId: row.id,
+        kind: row.kind,
+        payload: row.payload,
+        availableAt: now,
+        createdAt: now,
+      };
+      let values: Array<typeof deliveries.$inferInsert> = [];
+      if (audience.type === 'org') {
+        const channels = await tx
+          .select()
+          .from(subscriptions)
+          .where(and(eq(subscriptions.org, audience.ods), inArray(subscriptions.platform, platforms)));
+        values = channels.flatMap((c) => {
+          const notifier = notifiers.find((n) => n.platform === c.platform && n.kinds.includes(row.kind));
+          if (!notifier) return [];
+          const parts = Math.max(1, notifier.parts({ id: row.id, kind: row.kind, payload: row.payload }));
+          return Array.from({ length: parts }, (_, part) => ({
+            ...base,
+            target: `${c.platform}:${c.tenant}:${c.channelId}`,
+            platform: c.platform,
+            tenant: c.tenant,
+            channelId: c.channelId,
+            part,
+          }));
+        });
+      } else if (audience.type === 'holder') {
+        values = notifiers
+          .filter((n) => n.directKinds.includes(row.kind))
+          .map((n) => ({
+            ...base,
+            target: `${n.platform}:dm:${audience.address}`,
+            platform: n.platform,
+            tenant: '',
+            channelId: audience.address,
+            part: 0,
+          }));
+      }
       if (values.length > 0) await tx.insert(deliveries).values(values).onConflictDoNothing();
       // The outbox row's job is done once its deliveries exist; each delivery now has its own state.
       await tx

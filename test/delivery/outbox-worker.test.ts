@@ -31,6 +31,7 @@ describe('delivery that loses nothing', () => {
   class Recording implements ChannelNotifier {
     readonly platform = 'slack' as const;
     readonly kinds: readonly string[];
+    readonly directKinds: readonly string[];
     readonly minIntervalMs: number;
     readonly attempts: Array<{ at: number; channel: string; notification: number; outcome: SendOutcome }> =
       [];
@@ -39,6 +40,7 @@ describe('delivery that loses nothing', () => {
       private readonly clock: () => number,
     ) {
       this.kinds = inner.kinds;
+      this.directKinds = inner.directKinds;
       this.minIntervalMs = inner.minIntervalMs;
     }
     parts(n: Parameters<ChannelNotifier['parts']>[0]) {

@@ -126,6 +126,13 @@ export class FakeSlack {
         return this.socketUrl
           ? { ok: true, url: this.socketUrl }
           : { ok: false, error: 'not_allowed_token_type' };
+      case 'users.lookupByEmail': {
+        const email = String(body.email ?? '').toLowerCase();
+        const id = [...this.emails].find(([, e]) => e.toLowerCase() === email)?.[0];
+        return id
+          ? { ok: true, user: { id, team_id: 'T0001', profile: { email } } }
+          : { ok: false, error: 'users_not_found' };
+      }
       case 'chat.postMessage':
         return {
           ok: true,

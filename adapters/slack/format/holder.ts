@@ -1,0 +1,32 @@
+import type { OutgoingNotification } from '../../../src/jobs/delivery.js';
+
+/** Kinds sent to the account holder directly. */
+export const HOLDER_KINDS = ['warning', 'leaver', 'joiner', 'status-change'] as const;
+
+const day = (iso: unknown) => String(iso ?? '').slice(0, 10);
+
+/**
+ * What the holder is told, in words a member of staff understands, with exactly what to do to keep
+ * the account. Platform-neutral text: Slack sends it as a DM, Teams in the personal chat.
+ */
+export function holderText(n: Pick<OutgoingNotification, 'kind' | 'payload'>): string {
+  const p = n.payload;
+  const address = String(p.address ?? 'your account');
+  switch (n.kind) {
+    case 'warning': {
+      const left = Number(p.daysLeft ?? 0);
+      const when = `${day(p.dueAt)} (${left} day${left === 1 ? '' : 's'} from now)`;
+      return p.clock === 'grace'
+        ? `Your NHSmail account ${address} is marked as a leaver, and its grace period ends on ${when}. To keep the same address and mailbox, ask the IT team of the organisation you are joining to mark you as a joiner before then. If you have not left, ask your own organisation's IT team to undo the leaver.`
+        : `Your NHSmail account ${address} has not been used for a while: it becomes inactive on ${when} unless you log in or send an email before then. Log in at https://portal.nhs.net or send an email from it to keep it.`;
+    }
+    case 'leaver':
+      return `${p.org} has marked you as a leaver. Your NHSmail account ${address} stays yours until ${day(p.graceExpiresAt)}: ask the IT team of your next organisation to mark you as a joiner before then, and you keep the same address and mailbox.`;
+    case 'joiner':
+      return `Your NHSmail account ${address} now belongs to ${p.to} (it moved from ${p.from}): same address, same mailbox.`;
+    case 'status-change':
+      return `Your NHSmail account ${address} is now ${p.to}: ${p.reason}. If you still need it, ask your local administrator to reactivate it (type "contact" to see who).`;
+    default:
+      return `A message about your NHSmail account ${address}.`;
+  }
+}
