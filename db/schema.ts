@@ -245,14 +245,20 @@ export const handledDeliveries = pgTable('handled_deliveries', {
  * Teams conversations the bot is installed in or was spoken to in: the conversation reference
  * proactive messages need (continueConversationAsync), kept across restarts.
  */
-export const teamsConversations = pgTable('teams_conversations', {
-  conversationId: text('conversation_id').primaryKey(),
-  tenant: text('tenant').notNull(),
-  /** personal, groupChat or channel. */
-  conversationType: text('conversation_type').notNull(),
-  reference: jsonb('reference').$type<Record<string, unknown>>().notNull(),
-  updatedAt: at('updated_at').notNull(),
-});
+export const teamsConversations = pgTable(
+  'teams_conversations',
+  {
+    conversationId: text('conversation_id').primaryKey(),
+    tenant: text('tenant').notNull(),
+    /** personal, groupChat or channel. */
+    conversationType: text('conversation_type').notNull(),
+    reference: jsonb('reference').$type<Record<string, unknown>>().notNull(),
+    /** For a personal chat: the holder's verified address, so direct warnings can reach them. */
+    address: text('address'),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [index('teams_conversations_address_idx').on(t.address).where(sql`conversation_type = 'personal'`)],
+);
 
 export const deliveryState = pgEnum('delivery_state', ['pending', 'delivered', 'failed']);
 

@@ -1,11 +1,11 @@
 import { webApi } from '@slack/bolt';
+import { HOLDER_KINDS, holderText } from '../../src/commands/holder-messages.js';
 import type {
   ChannelNotifier,
   ChannelTarget,
   OutgoingNotification,
   SendOutcome,
 } from '../../src/jobs/delivery.js';
-import { HOLDER_KINDS, holderText } from './format/holder.js';
 import { notificationMessage, SLACK_NOTIFICATION_KINDS, slackParts } from './format/notifications.js';
 
 /** Slack errors that no retry will mend: the channel is gone or the bot may not post there. */

@@ -31,7 +31,7 @@ export function conversationKey(a: Partial<Activity>): string {
 }
 
 /** Keeps the reference of every conversation the bot is installed in or spoken to in. */
-async function remember(deps: TeamsDeps, activity: Activity): Promise<void> {
+async function remember(deps: TeamsDeps, activity: Activity, address?: string): Promise<void> {
   // Without the message id: a proactive send is a new post in the conversation, not a reply to this message.
   const { activityId: _message, ...reference } = TurnContext.getConversationReference(
     activity,
@@ -42,6 +42,7 @@ async function remember(deps: TeamsDeps, activity: Activity): Promise<void> {
       conversationId: key,
       tenant: tenantOf(activity),
       conversationType: activity.conversation?.conversationType ?? 'personal',
+      address: address ?? null,
       reference: { ...reference, conversation: { ...reference.conversation, id: key } } as unknown as Record<
         string,
         unknown
@@ -75,6 +76,10 @@ export async function onTurn(deps: TeamsDeps, context: TurnContext): Promise<voi
   const tenant = tenantOf(activity);
   const started = Date.now();
   const actor = await deps.identities.actorFor(context, tenant);
+  if (actor.kind === 'person' && (activity.conversation?.conversationType ?? 'personal') === 'personal') {
+    // Their personal chat is where direct warnings reach them.
+    await remember(deps, activity, actor.address);
+  }
   const chat: ChatOrigin = {
     platform: 'teams',
     tenant,

@@ -1,5 +1,6 @@
-import type { CloudAdapter, ConversationReference } from 'botbuilder';
+import type { Activity, CloudAdapter, ConversationReference } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
+import { HOLDER_KINDS, holderText } from '../../src/commands/holder-messages.js';
 import type {
   ChannelNotifier,
   ChannelTarget,
@@ -9,13 +10,15 @@ import type {
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import { notificationCard, teamsParts } from './format/cards.js';
 
-/** Posts queued notifications into subscribed Teams channels, proactively, from stored references. */
+/**
+ * Posts queued notifications proactively from stored conversation references: into subscribed
+ * Teams channels, and to holders in their personal chat with the bot.
+ */
 export class TeamsNotifier implements ChannelNotifier {
   readonly platform = 'teams' as const;
   readonly kinds = ['transfer-leaver', 'transfer-joiner', 'digest'] as const;
+  readonly directKinds = HOLDER_KINDS;
   readonly minIntervalMs = 1000;
-  /** Holders' personal chats in Teams need a reference keyed by address: not yet stored, so none. */
-  readonly directKinds: readonly string[] = [];
   readonly parts = teamsParts;
 
   constructor(
@@ -25,6 +28,14 @@ export class TeamsNotifier implements ChannelNotifier {
   ) {}
 
   async post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome> {
+    if (target.direct) {
+      const personal = await this.lifecycle.personalConversation(target.channelId);
+      if (!personal) return { ok: true, note: 'no Teams chat with this person yet' };
+      return this.send(personal.reference, personal.conversationId, {
+        type: 'message',
+        text: holderText(notification),
+      });
+    }
     const stored = await this.lifecycle.storedConversation(target.channelId);
     if (!stored) {
       return {
@@ -33,17 +44,25 @@ export class TeamsNotifier implements ChannelNotifier {
         error: `no conversation reference for ${target.channelId}: the app is not installed there`,
       };
     }
+    return this.send(stored.reference, target.channelId, {
+      type: 'message',
+      attachments: [notificationCard(notification)],
+    });
+  }
+
+  private async send(
+    reference: Record<string, unknown>,
+    conversationId: string,
+    activity: Partial<Activity>,
+  ): Promise<SendOutcome> {
     try {
       await this.adapter.continueConversationAsync(
         this.appId,
-        stored.reference as unknown as Partial<ConversationReference>,
+        reference as unknown as Partial<ConversationReference>,
         async (context) => {
-          // A new post in the channel, not a reply to the synthetic activity of the proactive turn.
+          // A new post in the conversation, not a reply to the synthetic activity of the proactive turn.
           const client = context.turnState.get<ConnectorClient>(context.adapter.ConnectorClientKey);
-          await client.conversations.sendToConversation(target.channelId, {
-            type: 'message',
-            attachments: [notificationCard(notification)],
-          });
+          await client.conversations.sendToConversation(conversationId, activity);
         },
       );
       return { ok: true };

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import {
   accounts,
   chatLinks,
@@ -245,6 +245,8 @@ export interface StoredConversation {
   tenant: string;
   conversationType: string;
   reference: Record<string, unknown>;
+  /** A personal chat's holder, once they have spoken to the bot with a verified address. */
+  address?: string | null;
 }
 
 /** Keeps (or refreshes) a Teams conversation reference, so proactive messages survive a restart. */
@@ -262,6 +264,8 @@ export async function rememberConversation(
         reference: conversation.reference,
         tenant: conversation.tenant,
         conversationType: conversation.conversationType,
+        // Keep a known holder when an event without one (an install) refreshes the reference.
+        address: conversation.address ? conversation.address : sql`${teamsConversations.address}`,
         updatedAt: now,
       },
     });
@@ -275,12 +279,27 @@ export async function storedConversation(
     .select()
     .from(teamsConversations)
     .where(eq(teamsConversations.conversationId, conversationId));
-  return row
-    ? {
-        conversationId: row.conversationId,
-        tenant: row.tenant,
-        conversationType: row.conversationType,
-        reference: row.reference,
-      }
-    : null;
+  return row ? toStored(row) : null;
 }
+
+/** The personal chat with the holder of `address`, most recently used first. */
+export async function personalConversation(
+  deps: ServiceDeps,
+  address: string,
+): Promise<StoredConversation | null> {
+  const [row] = await deps.db
+    .select()
+    .from(teamsConversations)
+    .where(and(eq(teamsConversations.address, address), eq(teamsConversations.conversationType, 'personal')))
+    .orderBy(desc(teamsConversations.updatedAt))
+    .limit(1);
+  return row ? toStored(row) : null;
+}
+
+const toStored = (row: typeof teamsConversations.$inferSelect): StoredConversation => ({
+  conversationId: row.conversationId,
+  tenant: row.tenant,
+  conversationType: row.conversationType,
+  reference: row.reference,
+  address: row.address,
+});

@@ -65,6 +65,8 @@ export interface Lifecycle {
   /** Keeps a Teams conversation reference for proactive messages. */
   rememberConversation(conversation: chat.StoredConversation, now: Date): Promise<void>;
   storedConversation(conversationId: string): Promise<chat.StoredConversation | null>;
+  /** The Teams personal chat with a holder, for direct warnings. */
+  personalConversation(address: string): Promise<chat.StoredConversation | null>;
 }
 
 export interface LifecycleOptions {
@@ -120,6 +122,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     firstDelivery: (key, now) => chat.firstDelivery(deps, key, now),
     rememberConversation: (conversation, now) => chat.rememberConversation(deps, conversation, now),
     storedConversation: (conversationId) => chat.storedConversation(deps, conversationId),
+    personalConversation: (address) => chat.personalConversation(deps, address),
   };
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE "teams_conversations" ADD COLUMN "address" text;--> statement-breakpoint
+CREATE INDEX "teams_conversations_address_idx" ON "teams_conversations" USING btree ("address") WHERE conversation_type = 'personal';
