@@ -1,5 +1,12 @@
-import { and, asc, eq, gt, inArray, isNull, lte, type SQL } from 'drizzle-orm';
-import { accounts, auditLog, outbox, transferRequests, warningsSent } from '../../db/schema.js';
+import { and, asc, eq, gt, inArray, isNull, lt, lte, type SQL } from 'drizzle-orm';
+import {
+  accounts,
+  auditLog,
+  handledDeliveries,
+  outbox,
+  transferRequests,
+  warningsSent,
+} from '../../db/schema.js';
 import { refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
@@ -155,6 +162,10 @@ export async function sweep(
         note({ address: row.address, org: row.org, step: step.step, from: step.from, to: step.to });
       if (changed.length < BATCH) break;
     }
+  }
+  if (!input.dryRun) {
+    // Platforms redeliver within minutes; a week of delivery ids is plenty to count a retry once.
+    await deps.db.delete(handledDeliveries).where(lt(handledDeliveries.handledAt, addDays(ctx.now, -7)));
   }
   const byOrg = new Map<string, QueuedWarning[]>();
   await queueWarnings(deps, ctx, input.dryRun, (w) => {

@@ -123,8 +123,12 @@ describeEachEngine('chat identities and channel subscriptions', (ctx) => {
     });
   });
 
-  it('counts a platform delivery once', async () => {
+  it('counts a platform delivery once, and forgets it after a week', async () => {
     expect(await s.lifecycle.firstDelivery('slack:event:Ev01', T0)).toBe(true);
     expect(await s.lifecycle.firstDelivery('slack:event:Ev01', T0)).toBe(false);
+    await s.lifecycle.sweep(operator(new Date(T0.getTime() + 6 * 86_400_000)), { dryRun: false });
+    expect(await s.lifecycle.firstDelivery('slack:event:Ev01', T0)).toBe(false);
+    await s.lifecycle.sweep(operator(new Date(T0.getTime() + 8 * 86_400_000)), { dryRun: false });
+    expect(await s.lifecycle.firstDelivery('slack:event:Ev01', T0)).toBe(true);
   });
 });
