@@ -78,3 +78,10 @@ export function redactUrl(url: string): string {
     return 'postgres (unparseable URL)';
   }
 }
+
+/** Rows of `db.execute`, whichever driver ran it (postgres.js gives an array, PGlite `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  const rows = (result as { rows?: unknown }).rows;
+  return Array.isArray(rows) ? (rows as T[]) : [];
+}

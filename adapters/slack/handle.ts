@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import { type Reply, runText } from '../../src/commands/execute.js';
+import { INTERNAL_ERROR_TEXT, type Reply, runText } from '../../src/commands/execute.js';
 import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackIdentities } from './identity.js';
@@ -53,7 +53,7 @@ export async function runForSlackUser(
       ok: false,
       exitCode: 1,
       command: null,
-      text: 'Something went wrong on the bot’s side and the command did not complete; nothing was changed. Try again in a minute; if it keeps failing, tell your IT team.',
+      text: INTERNAL_ERROR_TEXT,
       data: { error: { code: 'INTERNAL_ERROR' } },
       error: { code: 'INTERNAL_ERROR', kind: 'refused', message: 'internal error', details: {} },
     };

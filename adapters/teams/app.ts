@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { INTERNAL_ERROR_TEXT } from '../../src/commands/execute.js';
 import type { TeamsConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
@@ -48,9 +49,7 @@ export function createTeamsAdapter(
   };
   adapter.onTurnError = async (context, err) => {
     logger.error({ err }, 'teams turn failed');
-    await context.sendActivity(
-      'Something went wrong on the bot’s side and the command did not complete; nothing was changed. Try again in a minute; if it keeps failing, tell your IT team.',
-    );
+    await context.sendActivity(INTERNAL_ERROR_TEXT);
   };
   return {
     ok: true,

@@ -8,6 +8,10 @@ import { type Command, type CommandName, helpText, parseCommand } from './gramma
 import * as render from './render.js';
 import { tokenize } from './tokenize.js';
 
+/** What every adapter says when the bot itself failed (a bug or an outage), not a rule. */
+export const INTERNAL_ERROR_TEXT =
+  'Something went wrong on the bot’s side and the command did not complete; nothing was changed. Try again in a minute; if it keeps failing, tell your IT team.';
+
 /** A platform-neutral answer: adapters turn `text`/`data` into a CLI line, Block Kit or a card. */
 export interface Reply {
   ok: boolean;

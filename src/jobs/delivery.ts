@@ -1,9 +1,8 @@
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/index.js';
+import { type Db, rowsOf } from '../../db/index.js';
 import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ChatPlatform } from '../service/context.js';
-import { rowsOf } from '../service/provisioning.js';
 
 /** A queued notification, as an adapter renders it. */
 export interface OutgoingNotification {

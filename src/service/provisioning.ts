@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { count, eq, or, sql } from 'drizzle-orm';
+import { rowsOf } from '../../db/index.js';
 import { accounts } from '../../db/schema.js';
 import { addressBase, addressCandidate } from '../domain/address.js';
 import { type DuplicateMatch, matchReasons, type PersonFacts } from '../domain/duplicates.js';
@@ -261,13 +262,6 @@ async function allocateAddress(
     if (row) return row;
   }
   throw new Error(`no free address for ${base} after 10000 candidates`);
-}
-
-/** Rows of `db.execute`, whichever driver ran it (postgres.js gives an array, PGlite `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  const rows = (result as { rows?: unknown }).rows;
-  return Array.isArray(rows) ? (rows as T[]) : [];
 }
 
 /** 16 characters from an unambiguous alphabet, with upper, lower, digit and symbol. */

