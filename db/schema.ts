@@ -72,6 +72,8 @@ export const accounts = pgTable(
     inactiveSince: at('inactive_since'),
     deletedAt: at('deleted_at'),
     purgedAt: at('purged_at'),
+    /** When the holder was last reminded (pending accounts' reminders, the "Remind" button). */
+    lastRemindedAt: at('last_reminded_at'),
   },
   (t) => [
     uniqueIndex('accounts_address_key').on(t.address),
@@ -81,6 +83,7 @@ export const accounts = pgTable(
     index('accounts_activity_due_idx').on(t.lastActivityAt).where(sql`status = 'active' and kind = 'person'`),
     index('accounts_retention_due_idx').on(t.inactiveSince).where(sql`status = 'inactive'`),
     index('accounts_restore_due_idx').on(t.deletedAt).where(sql`status = 'deleted' and purged_at is null`),
+    index('accounts_pending_idx').on(t.createdAt).where(sql`status = 'pending'`),
     index('accounts_reg_idx').on(t.regBody, t.regNumber),
     index('accounts_dob_idx').on(t.dob),
     index('accounts_mobile_idx').on(t.mobileHash),
@@ -161,7 +164,10 @@ export const outbox = pgTable(
 export type Audience =
   | { type: 'org'; ods: string }
   | { type: 'holder'; address: string }
-  | { type: 'mailbox'; address: string };
+  /** A team's mailbox (the NAS GP-locum team's locumadmin@nhs.net); `ods` is the organisation it serves. */
+  | { type: 'mailbox'; address: string; ods?: string }
+  /** The operators' channel (OPERATORS_CHANNEL), for notifications parked as failed. */
+  | { type: 'operators' };
 
 /** One row per warning queued: the key that makes a warning go once per clock cycle and threshold. */
 export const warningsSent = pgTable(

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ORG_KINDS, type OrgKind } from './domain/organisation.js';
 import { DEFAULT_POLICY, type Policy } from './domain/policy.js';
 import { parseDspt } from './domain/validation.js';
+import type { Schedules } from './jobs/scheduler.js';
+import type { ChatPlatform } from './service/context.js';
 
 /** Configuration problems stop start-up with one message naming the variable. */
 export class ConfigError extends Error {
@@ -20,6 +22,12 @@ const csv = (value: string) =>
 
 const sector = z.enum(ORG_KINDS);
 
+const cronExpression = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => validateCron(v), `must be a cron expression such as "${fallback}"`);
+
 /** Every environment variable the bot reads, with its default. docs/configuration.md lists them. */
 const schema = z.object({
   DATABASE_URL: z
@@ -29,10 +37,14 @@ const schema = z.object({
   DATA_DIR: z.string().default('./data'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SWEEP_SCHEDULE: z
+  SWEEP_SCHEDULE: cronExpression('0 5 * * *'),
+  REMINDER_SCHEDULE: cronExpression('0 10 * * 1-5'),
+  DELIVERY_SCHEDULE: cronExpression('*/2 * * * * *'),
+  SWEEP_CATCH_UP: z.enum(['true', 'false'], 'must be true or false').default('true'),
+  OPERATORS_CHANNEL: z
     .string()
-    .default('0 5 * * *')
-    .refine((v) => validateCron(v), 'must be a cron expression such as "0 5 * * *"'),
+    .regex(/^(slack|teams):\S+$/, 'must be slack:CHANNEL_ID or teams:CONVERSATION_ID')
+    .optional(),
   SCHEDULE_TIMEZONE: z
     .string()
     .default('Europe/London')
@@ -45,7 +57,6 @@ const schema = z.object({
       }
     }, 'must be an IANA time zone such as Europe/London'),
   ENVELOPE_DIR: z.string().optional(),
-  OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   GRACE_DAYS: days(DEFAULT_POLICY.graceDays),
   INACTIVITY_DAYS: days(DEFAULT_POLICY.inactivityDays),
   RETENTION_DAYS: days(DEFAULT_POLICY.retentionDays),
@@ -113,13 +124,15 @@ export interface Config {
   dataDir: string;
   port: number;
   logLevel: Env['LOG_LEVEL'];
-  sweepSchedule: string;
+  schedules: Schedules;
   scheduleTimezone: string;
+  /** Sweep at start when no sweep completed in the last 25 hours (every process was down). */
+  sweepCatchUp: boolean;
+  /** Where a line goes when a notification is parked as failed; null: only `notifications failed`. */
+  operatorsChannel: { platform: ChatPlatform; channelId: string } | null;
   envelopeDir: string;
   /** Shared secret for POST /activity; null leaves the endpoint off. */
   activityFeedSecret: string | null;
-  /** How often this process looks for channel notifications to deliver. */
-  outboxPollMs: number;
   policy: Policy;
   /** Null when Slack is not configured: the adapter is off. */
   slack: SlackConfig | null;
@@ -168,6 +181,11 @@ function teamsConfig(e: Env): TeamsConfig {
     appTenantId: e.MicrosoftAppTenantId,
     production: e.NODE_ENV === 'production',
   };
+}
+
+function operatorsChannel(value: string): Config['operatorsChannel'] {
+  const colon = value.indexOf(':');
+  return { platform: value.slice(0, colon) as ChatPlatform, channelId: value.slice(colon + 1) };
 }
 
 export interface SlackConfig {
@@ -219,10 +237,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
-    sweepSchedule: e.SWEEP_SCHEDULE,
+    schedules: { sweep: e.SWEEP_SCHEDULE, reminders: e.REMINDER_SCHEDULE, delivery: e.DELIVERY_SCHEDULE },
     scheduleTimezone: e.SCHEDULE_TIMEZONE,
+    sweepCatchUp: e.SWEEP_CATCH_UP === 'true',
+    operatorsChannel: e.OPERATORS_CHANNEL ? operatorsChannel(e.OPERATORS_CHANNEL) : null,
     envelopeDir: path.resolve(e.ENVELOPE_DIR ?? path.join(dataDir, 'envelopes')),
-    outboxPollMs: e.OUTBOX_POLL_MS,
     activityFeedSecret: e.ACTIVITY_FEED_SECRET ?? null,
     policy: {
       graceDays: e.GRACE_DAYS,

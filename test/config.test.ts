@@ -30,10 +30,11 @@ describe('loadConfig defaults', () => {
       dataDir: path.resolve('./data'),
       port: 3000,
       logLevel: 'info',
-      sweepSchedule: '0 5 * * *',
+      schedules: { sweep: '0 5 * * *', reminders: '0 10 * * 1-5', delivery: '*/2 * * * * *' },
       scheduleTimezone: 'Europe/London',
+      sweepCatchUp: true,
+      operatorsChannel: null,
       envelopeDir: path.resolve('./data/envelopes'),
-      outboxPollMs: 2000,
       activityFeedSecret: null,
       policy: {
         graceDays: 30,
@@ -173,9 +174,28 @@ describe('loadConfig overrides', () => {
     });
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('debug');
-    expect(config.sweepSchedule).toBe('30 6 * * 1-5');
+    expect(config.schedules.sweep).toBe('30 6 * * 1-5');
     expect(config.scheduleTimezone).toBe('UTC');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
+  });
+
+  it('reads every schedule, the catch-up switch and the operators’ channel', () => {
+    const config = loadConfig({
+      REMINDER_SCHEDULE: '0 9 * * *',
+      DELIVERY_SCHEDULE: '* * * * * *',
+      SWEEP_CATCH_UP: 'false',
+      OPERATORS_CHANNEL: 'teams:19:abc@thread.tacv2',
+    });
+    expect(config.schedules).toEqual({ sweep: '0 5 * * *', reminders: '0 9 * * *', delivery: '* * * * * *' });
+    expect(config.sweepCatchUp).toBe(false);
+    expect(config.operatorsChannel).toEqual({ platform: 'teams', channelId: '19:abc@thread.tacv2' });
+    expect(() => loadConfig({ DELIVERY_SCHEDULE: 'every second' })).toThrow(
+      /DELIVERY_SCHEDULE must be a cron expression/,
+    );
+    expect(() => loadConfig({ SWEEP_CATCH_UP: 'yes' })).toThrow(/SWEEP_CATCH_UP must be true or false/);
+    expect(() => loadConfig({ OPERATORS_CHANNEL: 'C0123' })).toThrow(
+      /OPERATORS_CHANNEL must be slack:CHANNEL_ID/,
+    );
   });
 
   it('reads every policy number', () => {

@@ -2,7 +2,6 @@ import type http from 'node:http';
 import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
-import { runDelivery } from '../../src/jobs/delivery.js';
 import { startScheduler } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
@@ -112,41 +111,30 @@ export async function startBot(
     );
   } else logger.info('Teams adapter on: POST /api/messages (Bot Framework authentication)');
 
+  const notifiers = [...(slack ? [slack.notifier] : []), ...(teams.ok ? [teams.teams.notifier] : [])];
   const scheduler = startScheduler({
     db: runtime.database.db,
     lifecycle: runtime.lifecycle,
     logger,
-    sweepSchedule: config.sweepSchedule,
+    schedules: config.schedules,
     timezone: config.scheduleTimezone,
+    notifiers,
+    operatorsChannel: config.operatorsChannel,
+    catchUp: config.sweepCatchUp,
   });
   for (const task of scheduler.tasks) {
     logger.info(
-      {
-        task: task.name,
-        schedule: config.sweepSchedule,
-        timezone: config.scheduleTimezone,
-        next: task.getNextRun()?.toISOString(),
-      },
+      { task: task.name, timezone: config.scheduleTimezone, next: task.getNextRun()?.toISOString() },
       'scheduled',
     );
   }
-
-  const notifiers = [...(slack ? [slack.notifier] : []), ...(teams.ok ? [teams.teams.notifier] : [])];
-  let delivering: Promise<unknown> = Promise.resolve();
-  const deliveryTimer =
-    notifiers.length > 0
-      ? setInterval(() => {
-          delivering = delivering
-            .then(() => runDelivery(runtime.database.db, notifiers, logger))
-            .catch((err: unknown) => logger.error({ err }, 'notification delivery failed'));
-        }, config.outboxPollMs)
-      : null;
+  if (notifiers.length === 0) {
+    logger.info('no chat platform configured: queued notifications wait until Slack or Teams is turned on');
+  }
 
   return {
     port,
     stop: async () => {
-      if (deliveryTimer) clearInterval(deliveryTimer);
-      await delivering;
       await scheduler.stop();
       await slack?.stop();
       await http.close();

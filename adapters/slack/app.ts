@@ -5,7 +5,7 @@ import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackDeps } from './handle.js';
 import { SlackIdentities } from './identity.js';
-import { registerTransferButtons } from './listeners/actions.js';
+import { registerRemindButton, registerTransferButtons } from './listeners/actions.js';
 import { registerSlashCommand } from './listeners/command.js';
 import { registerForms } from './listeners/forms.js';
 import { registerAppHome } from './listeners/home.js';
@@ -60,6 +60,7 @@ export function createSlackAdapter(
   registerDirectMessages(app, deps);
   registerAppHome(app, deps);
   registerTransferButtons(app, deps);
+  registerRemindButton(app, deps);
   registerForms(app, deps);
   app.error(async (err) => {
     deps.logger.error({ err }, 'slack listener failed');

@@ -1,11 +1,13 @@
 import type { Activity, CloudAdapter, ConversationReference } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
+import { DIGEST_KINDS } from '../../src/commands/channel-messages.js';
 import { HOLDER_KINDS, holderText } from '../../src/commands/holder-messages.js';
-import type {
-  ChannelNotifier,
-  ChannelTarget,
-  OutgoingNotification,
-  SendOutcome,
+import {
+  type ChannelNotifier,
+  type ChannelTarget,
+  type OutgoingNotification,
+  PARKED_KIND,
+  type SendOutcome,
 } from '../../src/jobs/delivery.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import { notificationCard, teamsParts } from './format/cards.js';
@@ -16,7 +18,13 @@ import { notificationCard, teamsParts } from './format/cards.js';
  */
 export class TeamsNotifier implements ChannelNotifier {
   readonly platform = 'teams' as const;
-  readonly kinds = ['transfer-leaver', 'transfer-joiner', 'digest'] as const;
+  readonly kinds = [
+    'transfer-leaver',
+    'transfer-joiner',
+    'leaver-request',
+    PARKED_KIND,
+    ...DIGEST_KINDS,
+  ] as const;
   readonly directKinds = HOLDER_KINDS;
   readonly minIntervalMs = 1000;
   readonly parts = teamsParts;

@@ -76,6 +76,18 @@ export async function onCardSubmit(
     );
     return;
   }
+  if (submitted.nhsmail === 'digest_accept_joiner' || submitted.nhsmail === 'digest_remind') {
+    // A digest serves many accounts: the outcome is a reply, and the digest stays as it was.
+    const reply = await run(
+      submitted.nhsmail === 'digest_remind'
+        ? ['remind', submitted.address]
+        : ['joiner', submitted.address, '--org', submitted.org],
+    );
+    await context.sendActivity(
+      teamsText(reply.ok ? `✅ ${who}: ${reply.text}` : `**Refused (${reply.error?.code})**\n${reply.text}`),
+    );
+    return;
+  }
   const leaver = submitted.nhsmail === 'transfer_mark_leaver';
   const reply = await run(
     leaver ? ['leaver', submitted.address] : ['joiner', submitted.address, '--org', submitted.to],
@@ -90,7 +102,9 @@ export async function onCardSubmit(
   await replaceCard(
     context,
     outcomeCard('Transfer request', [
-      `${submitted.address}: ${submitted.from} → ${submitted.to}`,
+      submitted.from === submitted.to
+        ? `${submitted.address} (${submitted.from})`
+        : `${submitted.address}: ${submitted.from} → ${submitted.to}`,
       `✅ ${done}`,
     ]),
   );

@@ -161,6 +161,10 @@ async function dispatch(
       return render.site(await l.showSite(ctx, c));
     case 'sweep':
       return render.sweep(await l.sweep(ctx, c));
+    case 'reminders':
+      return render.reminders(await l.remindPending(ctx, c));
+    case 'remind':
+      return render.reminded(await l.remind(ctx, c));
     case 'import activity': {
       if (!isSystemActor(ctx.actor)) {
         throw refused(

@@ -47,6 +47,8 @@ export type Command =
   | { name: 'site request-account'; site: string; person: NewPerson }
   | { name: 'site show'; ods: string }
   | { name: 'sweep'; dryRun: boolean }
+  | { name: 'reminders'; dryRun: boolean }
+  | { name: 'remind'; address: string }
   | { name: 'import activity'; file: string }
   | { name: 'notifications failed' }
   | { name: 'link'; user: string; address: string }
@@ -312,6 +314,14 @@ export const SPECS: Spec[] = [
     build: ({ positionals }) => ({ name: 'reactivate', address: parseAddress(at(positionals, 0)) }),
   },
   {
+    name: 'remind',
+    usage: 'remind ADDRESS',
+    summary: 'Send the holder a direct message with what to do to keep their account (once an hour at most).',
+    options: {},
+    positionals: [1, 1],
+    build: ({ positionals }) => ({ name: 'remind', address: parseAddress(at(positionals, 0)) }),
+  },
+  {
     name: 'status',
     usage: 'status [ADDRESS]',
     summary: 'An account’s status, organisation and clocks (your own by default).',
@@ -411,6 +421,16 @@ export const SPECS: Spec[] = [
     options: { 'dry-run': bool },
     positionals: [0, 0],
     build: ({ values }) => ({ name: 'sweep', dryRun: values['dry-run'] === true }),
+  },
+  {
+    name: 'reminders',
+    usage: 'reminders [--dry-run]',
+    summary:
+      'Remind holders of accounts still pending first login, and list them to their organisations (operator only).',
+    operatorOnly: true,
+    options: { 'dry-run': bool },
+    positionals: [0, 0],
+    build: ({ values }) => ({ name: 'reminders', dryRun: values['dry-run'] === true }),
   },
   {
     name: 'import activity',

@@ -1,7 +1,7 @@
 import type { OutgoingNotification } from '../jobs/delivery.js';
 
 /** Kinds sent to the account holder directly. */
-export const HOLDER_KINDS = ['warning', 'leaver', 'joiner', 'status-change'] as const;
+export const HOLDER_KINDS = ['warning', 'leaver', 'joiner', 'status-change', 'reminder'] as const;
 
 const day = (iso: unknown) => String(iso ?? '').slice(0, 10);
 
@@ -20,6 +20,8 @@ export function holderText(n: Pick<OutgoingNotification, 'kind' | 'payload'>): s
         ? `Your NHSmail account ${address} is marked as a leaver, and its grace period ends on ${when}. To keep the same address and mailbox, ask the IT team of the organisation you are joining to mark you as a joiner before then. If you have not left, ask your own organisation's IT team to undo the leaver.`
         : `Your NHSmail account ${address} has not been used for a while: it becomes inactive on ${when} unless you log in or send an email before then. Log in at https://portal.nhs.net or send an email from it to keep it.`;
     }
+    case 'reminder':
+      return reminderText(address, p);
     case 'leaver':
       return `${p.org} has marked you as a leaver. Your NHSmail account ${address} stays yours until ${day(p.graceExpiresAt)}: ask the IT team of your next organisation to mark you as a joiner before then, and you keep the same address and mailbox.`;
     case 'joiner':
@@ -29,4 +31,23 @@ export function holderText(n: Pick<OutgoingNotification, 'kind' | 'payload'>): s
     default:
       return `A message about your NHSmail account ${address}.`;
   }
+}
+
+const PORTAL = 'https://portal.nhs.net';
+
+/** A reminder: for a pending account how to sign in; otherwise what keeps the account. */
+function reminderText(address: string, p: Record<string, unknown>): string {
+  if (p.status === 'pending') {
+    const password =
+      p.route === 'sms'
+        ? 'the temporary password sent to your mobile by text message'
+        : p.route === 'envelope'
+          ? 'the temporary password in your Day 1 letter'
+          : 'the temporary password you were given';
+    return `Your new NHSmail account ${address} is ready and waiting for you. Sign in at ${PORTAL} with ${password}, choose a new password and set up multi-factor authentication (MFA) when asked. Until you do, the account cannot be used. Lost the password, or it has expired? Ask your local administrator (type "contact" to see who).`;
+  }
+  if (p.status === 'leaver') {
+    return `Reminder: your NHSmail account ${address} is marked as a leaver, and its grace period ends on ${day(p.dueAt)}. To keep the same address and mailbox, ask the IT team of the organisation you are joining to mark you as a joiner before then.`;
+  }
+  return `Reminder: your NHSmail account ${address} becomes inactive on ${day(p.dueAt)} unless you log in or send an email before then. Log in at ${PORTAL} or send an email from it to keep it.`;
 }

@@ -6,6 +6,7 @@ import type { ActivityImportReport } from '../service/activity-import.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
 import type { RoleChange } from '../service/organisations.js';
 import type { AuditRow, ContactResult, Expiry, StatusResult } from '../service/queries.js';
+import type { ReminderReport, RemindResult } from '../service/reminders.js';
 import type { SiteRegistration, SiteSummary } from '../service/sites.js';
 import type { AccountView } from '../service/store.js';
 import type { SweepReport } from '../service/sweep.js';
@@ -224,6 +225,29 @@ export function sweep(r: SweepReport): Rendered {
     ...r.changes.map((ch) => `  ${ch.address} (${ch.org}): ${ch.from} → ${ch.to} [${ch.step}]`),
     ...(r.truncated ? ['  (list truncated; counts are complete)'] : []),
   ].join('\n');
+  return { text, data: r };
+}
+
+export function reminders(r: ReminderReport): Rendered {
+  const text = [
+    `${r.dryRun ? 'Dry run: would remind' : 'Reminded'} ${r.reminded} holder${r.reminded === 1 ? '' : 's'} of accounts still pending first login, at ${r.at}${r.reminded ? ':' : '.'}`,
+    ...r.reminders.map(
+      (p) =>
+        `  ${p.address} (${p.org}): pending ${p.pendingDays} day${p.pendingDays === 1 ? '' : 's'}, password by ${p.route ?? 'unknown route'}`,
+    ),
+    ...(r.truncated ? ['  (list truncated; the count is complete)'] : []),
+  ].join('\n');
+  return { text, data: r };
+}
+
+export function reminded(r: RemindResult): Rendered {
+  const what =
+    r.status === 'pending'
+      ? 'how to sign in for the first time'
+      : r.status === 'leaver'
+        ? `how to keep the account before its grace period ends${r.dueAt ? ` on ${day(r.dueAt)}` : ''}`
+        : `how to keep the account active${r.dueAt ? ` before ${day(r.dueAt)}` : ''}`;
+  const text = `Reminder queued for ${r.address}: a direct message in Slack or Teams, wherever the bot can reach them, says ${what}.`;
   return { text, data: r };
 }
 

@@ -46,12 +46,23 @@ export interface ChannelNotifier {
   post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome>;
 }
 
+/** The operators' channel: where a line goes when a notification is parked as failed. */
+export interface OperatorsChannel {
+  platform: ChatPlatform;
+  channelId: string;
+}
+
+/** The kind of the operators' line about a parked notification. */
+export const PARKED_KIND = 'delivery-failed';
+
 export interface DeliveryOptions {
   /** Attempts before a delivery is parked as failed. */
   retryBudget: number;
   /** How long a claimed delivery is held by one process before another may take it over. */
   leaseMs: number;
   batch: number;
+  /** Where parked notifications are reported, besides `notifications failed`. */
+  operators?: OperatorsChannel | null;
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = { retryBudget: 8, leaseMs: 60_000, batch: 50 };
@@ -124,7 +135,17 @@ export async function runDelivery(
       }
       const attempts = d.attempts + 1;
       if (outcome.permanent || attempts >= options.retryBudget) {
-        await settle(db, d.id, { state: 'failed', attempts, leasedUntil: null, lastError: outcome.error });
+        await settle(
+          db,
+          d.id,
+          { state: 'failed', attempts, leasedUntil: null, lastError: outcome.error },
+          undefined,
+          {
+            parked: d,
+            operators: options.operators ?? null,
+            at,
+          },
+        );
         logger.error(
           { delivery: d.id, target: d.target, kind: d.kind, attempts, error: outcome.error },
           'notification parked as failed',
@@ -153,8 +174,9 @@ export async function runDelivery(
 const isDirect = (d: { platform: string; target: string }) => d.target.startsWith(`${d.platform}:dm:`);
 
 /**
- * Fans queued notifications out: an organisation's to one delivery per subscribed channel (and
- * per message part), a holder's to one direct message per platform that can reach them.
+ * Fans queued notifications out: an organisation's (or a team mailbox's) to one delivery per
+ * subscribed channel and message part, a holder's to one direct message per platform that can
+ * reach them, an operators' line to the operators' channel.
  */
 async function expand(
   db: Db,
@@ -176,7 +198,10 @@ async function expand(
           lte(outbox.availableAt, now),
           or(
             orgKinds.length
-              ? and(inArray(outbox.kind, orgKinds), sql`${outbox.audience}->>'type' = 'org'`)
+              ? and(inArray(outbox.kind, orgKinds), sql`${outbox.audience}->>'type' in ('org', 'mailbox')`)
+              : sql`false`,
+            options.operators && orgKinds.includes(PARKED_KIND)
+              ? and(eq(outbox.kind, PARKED_KIND), sql`${outbox.audience}->>'type' = 'operators'`)
               : sql`false`,
             holderKinds.length
               ? and(inArray(outbox.kind, holderKinds), sql`${outbox.audience}->>'type' = 'holder'`)
@@ -196,25 +221,37 @@ async function expand(
         availableAt: now,
         createdAt: now,
       };
+      const channelDeliveries = (platform: ChatPlatform, tenant: string, channelId: string) => {
+        const notifier = notifiers.find((n) => n.platform === platform && n.kinds.includes(row.kind));
+        if (!notifier) return [];
+        const parts = Math.max(1, notifier.parts({ id: row.id, kind: row.kind, payload: row.payload }));
+        return Array.from({ length: parts }, (_, part) => ({
+          ...base,
+          target: `${platform}:${tenant}:${channelId}`,
+          platform,
+          tenant,
+          channelId,
+          part,
+        }));
+      };
       let values: Array<typeof deliveries.$inferInsert> = [];
-      if (audience.type === 'org') {
+      if (audience.type === 'org' || audience.type === 'mailbox') {
+        // A team behind a mailbox (the NAS GP-locum team) works in its organisation's channels.
+        const ods = audience.type === 'org' ? audience.ods : (audience.ods ?? String(row.payload.org ?? ''));
         const channels = await tx
           .select()
           .from(subscriptions)
-          .where(and(eq(subscriptions.org, audience.ods), inArray(subscriptions.platform, platforms)));
-        values = channels.flatMap((c) => {
-          const notifier = notifiers.find((n) => n.platform === c.platform && n.kinds.includes(row.kind));
-          if (!notifier) return [];
-          const parts = Math.max(1, notifier.parts({ id: row.id, kind: row.kind, payload: row.payload }));
-          return Array.from({ length: parts }, (_, part) => ({
-            ...base,
-            target: `${c.platform}:${c.tenant}:${c.channelId}`,
-            platform: c.platform,
-            tenant: c.tenant,
-            channelId: c.channelId,
-            part,
-          }));
-        });
+          .where(and(eq(subscriptions.org, ods), inArray(subscriptions.platform, platforms)));
+        values = channels.flatMap((c) => channelDeliveries(c.platform, c.tenant, c.channelId));
+      } else if (audience.type === 'operators' && options.operators) {
+        const { platform, channelId } = options.operators;
+        // The channel's tenant, when it is also subscribed somewhere, so both share one rate gate.
+        const [known] = await tx
+          .select({ tenant: subscriptions.tenant })
+          .from(subscriptions)
+          .where(and(eq(subscriptions.platform, platform), eq(subscriptions.channelId, channelId)))
+          .limit(1);
+        values = channelDeliveries(platform, known?.tenant ?? '', channelId);
       } else if (audience.type === 'holder') {
         values = notifiers
           .filter((n) => n.directKinds.includes(row.kind))
@@ -292,9 +329,27 @@ async function settle(
   id: number,
   changes: Partial<typeof deliveries.$inferInsert>,
   gate?: { target: string; until: Date },
+  report?: { parked: ClaimedDelivery; operators: OperatorsChannel | null; at: Date },
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.update(deliveries).set(changes).where(eq(deliveries.id, id));
+    if (report?.operators && report.parked.kind !== PARKED_KIND) {
+      // One line in the operators' channel, queued with the parking itself (never for its own failure).
+      const p = report.parked;
+      await tx.insert(outbox).values({
+        createdAt: report.at,
+        kind: PARKED_KIND,
+        audience: { type: 'operators' },
+        payload: {
+          delivery: p.id,
+          kind: p.kind,
+          target: p.target,
+          attempts: changes.attempts ?? p.attempts,
+          error: changes.lastError ?? null,
+        },
+        availableAt: report.at,
+      });
+    }
     if (gate) {
       await tx
         .insert(deliveryTargets)

@@ -243,7 +243,7 @@ async function requestOwnLeaver(
 ): Promise<LeaverResult> {
   const audience =
     home.kind === 'gp-locum'
-      ? ({ type: 'mailbox', address: NAS_GP_LOCUM_MAILBOX } as const)
+      ? ({ type: 'mailbox', address: NAS_GP_LOCUM_MAILBOX, ods: home.ods } as const)
       : ({ type: 'org', ods: home.ods } as const);
   await enqueue(tx, ctx, [
     {

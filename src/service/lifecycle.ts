@@ -14,6 +14,7 @@ import type { ChatUserRef, RequestContext } from './context.js';
 import * as organisations from './organisations.js';
 import type { CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
+import * as reminders from './reminders.js';
 import * as sites from './sites.js';
 import * as sweeps from './sweep.js';
 import * as transfers from './transfer.js';
@@ -51,6 +52,8 @@ export interface Lifecycle {
   auditTrail: Bound<typeof queries.auditTrail>;
   contact: Bound<typeof queries.contact>;
   sweep: Bound<typeof sweeps.sweep>;
+  remindPending: Bound<typeof reminders.remindPending>;
+  remind: Bound<typeof reminders.remindHolder>;
   recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
@@ -104,6 +107,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     auditTrail: bind(deps, queries.auditTrail),
     contact: bind(deps, queries.contact),
     sweep: bind(deps, sweeps.sweep),
+    remindPending: bind(deps, reminders.remindPending),
+    remind: bind(deps, reminders.remindHolder),
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
     failedNotifications: async (ctx) => {
       if (!isSystemActor(ctx.actor)) {

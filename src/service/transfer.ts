@@ -89,7 +89,7 @@ export async function requestTransfer(
       {
         kind: 'transfer-leaver',
         audience: gpLocum
-          ? { type: 'mailbox', address: NAS_GP_LOCUM_MAILBOX }
+          ? { type: 'mailbox', address: NAS_GP_LOCUM_MAILBOX, ods: home.ods }
           : { type: 'org', ods: home.ods },
         payload,
       },

@@ -193,6 +193,9 @@ const EXAMPLES: Array<[string, Command]> = [
   ['site show fa123', { name: 'site show', ods: 'FA123' }],
   ['sweep', { name: 'sweep', dryRun: false }],
   ['sweep --dry-run', { name: 'sweep', dryRun: true }],
+  ['reminders', { name: 'reminders', dryRun: false }],
+  ['reminders --dry-run', { name: 'reminders', dryRun: true }],
+  ['remind jane.doe@nhs.net', { name: 'remind', address: 'jane.doe@nhs.net' }],
   [
     'link <@U012AB3CD|jo> Jo.Bloggs@nhs.net',
     { name: 'link', user: '<@U012AB3CD|jo>', address: 'jo.bloggs@nhs.net' },
@@ -394,9 +397,11 @@ describe('helpText', () => {
     expect(lines.some((l) => l.startsWith('org add'))).toBe(false);
     expect(lines.some((l) => l.startsWith('sweep'))).toBe(false);
     expect(lines.some((l) => l.startsWith('import activity'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('reminders'))).toBe(false);
+    expect(lines).toContain('remind ADDRESS');
     expect(lines).toContain('leaver ADDRESS');
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
-    expect(lines).toHaveLength(SPECS.length - 4);
+    expect(lines).toHaveLength(SPECS.length - 5);
   });
 
   it('shows every command to operators', () => {

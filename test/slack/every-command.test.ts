@@ -101,6 +101,16 @@ describe('every grammar command through Slack', () => {
     }
   });
 
+  it('remind', async () => {
+    expect(await run(`remind ${PAT}`)).toContain(`Reminder queued for ${PAT}`);
+    expect(
+      await one<{ n: number }>(
+        sql`select count(*)::int as n from outbox where kind = 'reminder' and audience->>'address' = ${PAT}`,
+      ),
+    ).toEqual({ n: 1 });
+    expect(await run(`remind ${PAT}`)).toContain('REMINDED_RECENTLY');
+  });
+
   it('site register, site request-account and site show', async () => {
     expect(
       await run(
@@ -134,6 +144,7 @@ describe('every grammar command through Slack', () => {
   it('refuses the operator-only commands', async () => {
     expect(await run('org add --ods RZZ --name Z --kind trust')).toContain('OPERATOR_ONLY');
     expect(await run('sweep')).toContain('OPERATOR_ONLY');
+    expect(await run('reminders')).toContain('OPERATOR_ONLY');
     expect(await run('import activity /etc/passwd')).toContain('OPERATOR_ONLY');
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
     expect(

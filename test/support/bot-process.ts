@@ -39,6 +39,9 @@ export class BotUnderTest {
       DATA_DIR: this.dir,
       PORT: '0',
       LOG_LEVEL: 'silent',
+      // Deliver every second, and no sweep at start unless a test asks for one: tests seed and sweep themselves.
+      DELIVERY_SCHEDULE: '* * * * * *',
+      SWEEP_CATCH_UP: 'false',
       ...env,
     });
     this.bot = await startBot(config, createLogger({ level: 'silent' }));

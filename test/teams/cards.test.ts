@@ -4,7 +4,7 @@ import type { ConnectorCall } from './support/fake-connector.js';
 import { fixture, sentText, TeamsTestBot } from './support/teams-bot.js';
 
 describe('Teams Adaptive Card forms and buttons', () => {
-  const bot = new TeamsTestBot({ OUTBOX_POLL_MS: '100' });
+  const bot = new TeamsTestBot();
   const LA_X = '29:1LaX';
   const LA_Y = '29:1LaY';
   const MGR_X = '29:1MgrX';

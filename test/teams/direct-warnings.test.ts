@@ -3,7 +3,7 @@ import { day, operator, person } from '../support/service.js';
 import { TeamsTestBot } from './support/teams-bot.js';
 
 describe('Teams direct messages to the account holder', () => {
-  const bot = new TeamsTestBot({ OUTBOX_POLL_MS: '100' });
+  const bot = new TeamsTestBot();
   const IDA = '29:1IdaIdle';
   let idle = '';
 

@@ -1,5 +1,13 @@
 import type { types } from '@slack/bolt';
-import type { OutgoingNotification } from '../../../src/jobs/delivery.js';
+import {
+  DIGEST_KINDS,
+  type DigestAction,
+  digestPage,
+  digestPages,
+  leaverRequestText,
+  parkedText,
+} from '../../../src/commands/channel-messages.js';
+import { type OutgoingNotification, PARKED_KIND } from '../../../src/jobs/delivery.js';
 import { escapeMrkdwn } from './reply.js';
 
 /** Buttons on transfer requests: the click runs `leaver` / `joiner` as whoever clicked. */
@@ -17,74 +25,102 @@ interface TransferPayload extends TransferButtonValue {
   graceDays: number;
 }
 
-export const SLACK_NOTIFICATION_KINDS = ['transfer-leaver', 'transfer-joiner', 'digest'] as const;
+export const ACTION_REMIND = 'digest_remind';
 
-/** Digest lines per Slack message: one section each, under Slack's 50 blocks with the header. */
+export interface RemindButtonValue {
+  address: string;
+}
+
+export const SLACK_NOTIFICATION_KINDS = [
+  'transfer-leaver',
+  'transfer-joiner',
+  'leaver-request',
+  PARKED_KIND,
+  ...DIGEST_KINDS,
+] as const;
+
+/** Digest lines per Slack message: one section each, under Slack's 50 blocks with header and footer. */
 const DIGEST_ITEMS_PER_MESSAGE = 45;
 
-interface DigestItem {
-  address: string;
-  clock: 'grace' | 'inactivity';
-  daysLeft: number;
-  dueAt: string;
-  thresholdDays: number;
-}
-
-interface DigestPayload {
-  org: string;
-  at: string;
-  items: DigestItem[];
-}
+const isDigest = (kind: string) => (DIGEST_KINDS as readonly string[]).includes(kind);
 
 /** How many messages a notification takes in Slack. */
 export function slackParts(n: Pick<OutgoingNotification, 'kind' | 'payload'>): number {
-  if (n.kind !== 'digest') return 1;
-  return Math.max(
-    1,
-    Math.ceil((n.payload as unknown as DigestPayload).items.length / DIGEST_ITEMS_PER_MESSAGE),
-  );
+  return isDigest(n.kind) ? digestPages(n, DIGEST_ITEMS_PER_MESSAGE) : 1;
+}
+
+function lineButton(action: DigestAction): types.Button {
+  return action.command === 'joiner'
+    ? button(
+        action.label,
+        ACTION_ACCEPT_JOINER,
+        JSON.stringify({
+          address: action.address,
+          from: action.org,
+          to: action.org,
+        } satisfies TransferButtonValue),
+        'primary',
+      )
+    : button(
+        action.label,
+        ACTION_REMIND,
+        JSON.stringify({ address: action.address } satisfies RemindButtonValue),
+      );
 }
 
 /**
- * The daily digest for an organisation's channel: accounts whose grace or activity window ends
- * soon, soonest first, each with its days left; leavers carry "Accept as joiner" (the
- * organisation can still take them back). Long digests continue in further messages.
+ * A channel digest: accounts whose grace or activity window ends soon (each with its days left,
+ * and "Accept as joiner" or "Remind"), or accounts still waiting for a first login. Long
+ * digests continue in further messages.
  */
 function digestMessage(n: OutgoingNotification): { text: string; blocks: types.KnownBlock[] } {
-  const p = n.payload as unknown as DigestPayload;
-  const parts = slackParts(n);
-  const items = p.items.slice(n.part * DIGEST_ITEMS_PER_MESSAGE, (n.part + 1) * DIGEST_ITEMS_PER_MESSAGE);
-  const head = `${p.items.length} account${p.items.length === 1 ? '' : 's'} in ${p.org} lose${p.items.length === 1 ? 's' : ''} access soon${parts > 1 ? ` (part ${n.part + 1} of ${parts})` : ''}`;
+  const page = digestPage(n, DIGEST_ITEMS_PER_MESSAGE);
   const blocks: types.KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: head.slice(0, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: page.head.slice(0, 150) } },
   ];
-  for (const item of items) {
-    const what =
-      item.clock === 'grace'
-        ? 'leaver: grace period ends, then the account becomes inactive'
-        : 'no login or sent email: becomes inactive unless used';
-    const line = `*${escapeMrkdwn(item.address)}* — ${item.daysLeft} day${item.daysLeft === 1 ? '' : 's'} left (${item.dueAt.slice(0, 10)}): ${what}`;
+  for (const line of page.lines) {
+    const text = `*${escapeMrkdwn(line.address)}* — ${line.when}: ${line.what}`;
     blocks.push(
-      item.clock === 'grace'
-        ? {
-            type: 'section',
-            text: { type: 'mrkdwn', text: line },
-            accessory: button(
-              'Accept as joiner',
-              ACTION_ACCEPT_JOINER,
-              JSON.stringify({ address: item.address, from: p.org, to: p.org } satisfies TransferButtonValue),
-              'primary',
-            ),
-          }
-        : section(line),
+      line.action
+        ? { type: 'section', text: { type: 'mrkdwn', text }, accessory: lineButton(line.action) }
+        : section(text),
     );
   }
-  return { text: head, blocks };
+  if (page.footer) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(page.footer) }] });
+  }
+  return { text: page.head, blocks };
 }
 
 /** A channel message for a queued notification, with its buttons. */
 export function notificationMessage(n: OutgoingNotification): { text: string; blocks: types.KnownBlock[] } {
-  if (n.kind === 'digest') return digestMessage(n);
+  if (isDigest(n.kind)) return digestMessage(n);
+  if (n.kind === PARKED_KIND) {
+    const text = parkedText(n.payload);
+    return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
+  }
+  if (n.kind === 'leaver-request') {
+    const text = leaverRequestText(n.payload);
+    const { address, org } = n.payload as { address: string; org: string };
+    return {
+      text,
+      blocks: [
+        section(escapeMrkdwn(text)),
+        {
+          type: 'actions',
+          block_id: `leaver_request_${n.id}`,
+          elements: [
+            button(
+              'Mark as leaver',
+              ACTION_MARK_LEAVER,
+              JSON.stringify({ address, from: org, to: org } satisfies TransferButtonValue),
+              'danger',
+            ),
+          ],
+        },
+      ],
+    };
+  }
   const p = n.payload as unknown as TransferPayload;
   const value = JSON.stringify({ address: p.address, from: p.from, to: p.to } satisfies TransferButtonValue);
   const who = escapeMrkdwn(p.address);
@@ -130,6 +166,12 @@ export function actedMessage(original: types.KnownBlock[], doneMrkdwn: string): 
 
 const section = (text: string): types.KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 
-function button(text: string, actionId: string, value: string, style: 'primary' | 'danger'): types.Button {
-  return { type: 'button', text: { type: 'plain_text', text }, action_id: actionId, value, style };
+function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text },
+    action_id: actionId,
+    value,
+    ...(style ? { style } : {}),
+  };
 }

@@ -2,7 +2,9 @@ import type { App, BlockAction, ButtonAction, types } from '@slack/bolt';
 import {
   ACTION_ACCEPT_JOINER,
   ACTION_MARK_LEAVER,
+  ACTION_REMIND,
   actedMessage,
+  type RemindButtonValue,
   type TransferButtonValue,
 } from '../format/notifications.js';
 import { escapeMrkdwn, replyMessages } from '../format/reply.js';
@@ -55,4 +57,29 @@ export function registerTransferButtons(app: App, deps: SlackDeps): void {
       }
     });
   }
+}
+
+/**
+ * "Remind" on a digest line: runs `remind ADDRESS` as whoever clicked. The answer (done, or the
+ * rule that stopped it) goes only to the clicker; the digest stays as it was for everyone else.
+ */
+export function registerRemindButton(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>(ACTION_REMIND, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    if (
+      !(await deps.lifecycle.firstDelivery(`slack:action:${body.user.id}:${action.action_ts}`, deps.clock()))
+    )
+      return;
+    const value = JSON.parse(action.value ?? '{}') as RemindButtonValue;
+    const teamId = body.team?.id ?? body.user.team_id ?? '';
+    const reply = await runForSlackUser(
+      deps,
+      client,
+      { teamId, userId: body.user.id, channelId: body.channel?.id },
+      `remind ${value.address}`,
+    );
+    for (const message of replyMessages(reply)) {
+      await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+    }
+  });
 }

@@ -1,6 +1,14 @@
 import { type Attachment, CardFactory } from 'botbuilder';
+import {
+  DIGEST_KINDS,
+  type DigestAction,
+  digestPage,
+  digestPages,
+  leaverRequestText,
+  parkedText,
+} from '../../../src/commands/channel-messages.js';
 import type { FormSpec } from '../../../src/commands/forms.js';
-import type { OutgoingNotification } from '../../../src/jobs/delivery.js';
+import { type OutgoingNotification, PARKED_KIND } from '../../../src/jobs/delivery.js';
 
 type Element = Record<string, unknown>;
 
@@ -8,7 +16,9 @@ type Element = Record<string, unknown>;
 export type CardSubmit =
   | { nhsmail: 'form'; form: string; [flag: string]: string }
   | { nhsmail: 'transfer_mark_leaver' | 'transfer_accept_joiner'; address: string; from: string; to: string }
-  | { nhsmail: 'duplicate_start_joiner'; address: string; org: string };
+  | { nhsmail: 'duplicate_start_joiner'; address: string; org: string }
+  | { nhsmail: 'digest_accept_joiner'; address: string; org: string }
+  | { nhsmail: 'digest_remind'; address: string };
 
 export const adaptiveCard = (body: Element[], actions: Element[] = []): Attachment =>
   CardFactory.adaptiveCard({
@@ -113,34 +123,77 @@ export function transferCard(n: OutgoingNotification): Attachment {
 /** Digest lines per Teams card: cards over about 28 KB are refused, so long digests are split. */
 const DIGEST_ITEMS_PER_CARD = 40;
 
-interface DigestPayload {
-  org: string;
-  items: Array<{ address: string; clock: 'grace' | 'inactivity'; daysLeft: number; dueAt: string }>;
-}
+const isDigest = (kind: string) => (DIGEST_KINDS as readonly string[]).includes(kind);
 
 export function teamsParts(n: Pick<OutgoingNotification, 'kind' | 'payload'>): number {
-  if (n.kind !== 'digest') return 1;
-  return Math.max(1, Math.ceil((n.payload as unknown as DigestPayload).items.length / DIGEST_ITEMS_PER_CARD));
+  return isDigest(n.kind) ? digestPages(n, DIGEST_ITEMS_PER_CARD) : 1;
 }
 
-/** The daily digest for an organisation's channel, as a card (one of several for long digests). */
+function lineAction(action: DigestAction): Element {
+  return action.command === 'joiner'
+    ? submit(
+        action.label,
+        { nhsmail: 'digest_accept_joiner', address: action.address, org: action.org },
+        'positive',
+      )
+    : submit(action.label, { nhsmail: 'digest_remind', address: action.address });
+}
+
+/**
+ * A channel digest as a card (one of several for long digests): a row per account with its days
+ * left and, where there is something to do, its button ("Accept as joiner", "Remind").
+ */
 export function digestCard(n: OutgoingNotification): Attachment {
-  const p = n.payload as unknown as DigestPayload;
-  const parts = teamsParts(n);
-  const items = p.items.slice(n.part * DIGEST_ITEMS_PER_CARD, (n.part + 1) * DIGEST_ITEMS_PER_CARD);
-  const head = `${p.items.length} account${p.items.length === 1 ? '' : 's'} in ${p.org} lose${p.items.length === 1 ? 's' : ''} access soon${parts > 1 ? ` (part ${n.part + 1} of ${parts})` : ''}`;
+  const page = digestPage(n, DIGEST_ITEMS_PER_CARD);
+  const rows = page.lines.map(
+    (line): Element => ({
+      type: 'ColumnSet',
+      separator: true,
+      columns: [
+        {
+          type: 'Column',
+          width: 'stretch',
+          items: [
+            text(`**${line.address}** — ${line.when}`),
+            text(line.what, { isSubtle: true, spacing: 'None' }),
+          ],
+        },
+        ...(line.action
+          ? [
+              {
+                type: 'Column',
+                width: 'auto',
+                verticalContentAlignment: 'Center',
+                items: [{ type: 'ActionSet', actions: [lineAction(line.action)] }],
+              },
+            ]
+          : []),
+      ],
+    }),
+  );
   return adaptiveCard([
-    text(head, { weight: 'Bolder' }),
-    {
-      type: 'FactSet',
-      facts: items.map((i) => ({
-        title: `${i.daysLeft} day${i.daysLeft === 1 ? '' : 's'} (${i.dueAt.slice(0, 10)})`,
-        value: `${i.address}: ${i.clock === 'grace' ? 'leaver, grace period ends' : 'becomes inactive unless used'}`,
-      })),
-    },
+    text(page.head, { weight: 'Bolder' }),
+    ...rows,
+    ...(page.footer ? [text(page.footer, { isSubtle: true })] : []),
   ]);
 }
 
 /** The card for any queued channel notification. */
-export const notificationCard = (n: OutgoingNotification): Attachment =>
-  n.kind === 'digest' ? digestCard(n) : transferCard(n);
+export function notificationCard(n: OutgoingNotification): Attachment {
+  if (isDigest(n.kind)) return digestCard(n);
+  if (n.kind === PARKED_KIND) return adaptiveCard([text(`⚠️ ${parkedText(n.payload)}`)]);
+  if (n.kind === 'leaver-request') {
+    const { address, org } = n.payload as { address: string; org: string };
+    return adaptiveCard(
+      [text('Leaver request', { weight: 'Bolder' }), text(leaverRequestText(n.payload))],
+      [
+        submit(
+          'Mark as leaver',
+          { nhsmail: 'transfer_mark_leaver', address, from: org, to: org },
+          'destructive',
+        ),
+      ],
+    );
+  }
+  return transferCard(n);
+}

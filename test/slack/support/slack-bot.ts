@@ -34,7 +34,6 @@ export class SlackTestBot {
   async start(): Promise<void> {
     await this.slack.start();
     await this.process.start({
-      OUTBOX_POLL_MS: '100',
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       SLACK_API_URL: this.slack.apiUrl,

@@ -1,0 +1,2 @@
+ALTER TABLE "accounts" ADD COLUMN "last_reminded_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "accounts_pending_idx" ON "accounts" USING btree ("created_at") WHERE status = 'pending';
