@@ -1,3 +1,4 @@
+import type { OrgKind } from '../domain/organisation.js';
 import type { Mobile } from '../domain/validation.js';
 
 export const DELIVERY_ROUTES = ['sms', 'envelope'] as const;
@@ -8,7 +9,10 @@ export interface CredentialRequest {
   address: string;
   given: string;
   family: string;
-  org: { ods: string; name: string };
+  /** The new home organisation; its kind says whom the holder asks for help. */
+  org: { ods: string; name: string; kind: OrgKind };
+  /** Whether the first login must register MFA (policy may exempt the organisation's sector). */
+  mfaRequired: boolean;
   route: DeliveryRoute;
   mobile?: Mobile | undefined;
   temporaryPassword: string;

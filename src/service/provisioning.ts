@@ -6,7 +6,7 @@ import { addressBase, addressCandidate } from '../domain/address.js';
 import { type DuplicateMatch, matchReasons, type PersonFacts } from '../domain/duplicates.js';
 import { invalid, refused } from '../domain/errors.js';
 import { DSPT_LABELS, dsptMeets, isSiteKind, type Organisation } from '../domain/organisation.js';
-import type { Policy } from '../domain/policy.js';
+import { mfaRequired, type Policy } from '../domain/policy.js';
 import type { Principal } from '../domain/roles.js';
 import type { Mobile, Registration } from '../domain/validation.js';
 import type { RequestContext } from './context.js';
@@ -91,7 +91,8 @@ export async function createPersonAccount(
     address: address.address,
     given: person.given,
     family: person.family,
-    org: { ods: org.ods, name: org.name },
+    org: { ods: org.ods, name: org.name, kind: org.kind },
+    mfaRequired: mfaRequired(deps.policy, org.kind),
     route,
     mobile: person.mobile,
     temporaryPassword: temporaryPassword(),

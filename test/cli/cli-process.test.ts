@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/index.js';
 import { queryRows } from '../support/engines.js';
+import { pdfText } from '../support/pdf-text.js';
 import { createScratchPostgresDatabase, type ScratchDatabase } from '../support/postgres-scratch.js';
 import { killLeftoverChildren, type ProcessResult, runCliProcess } from '../support/processes.js';
 import { everyTableAsText } from '../support/service.js';
@@ -148,17 +149,21 @@ describe('operator CLI as a child process, on PostgreSQL', () => {
     );
     expect(provisioned.code, provisioned.stderr).toBe(0);
     expect(provisioned.stderr).toBe('');
-    const letterPath = join(envelopeDir, 'jane.doe-day1-letter.txt');
+    const letterPath = join(envelopeDir, 'jane.doe-day1-letter.pdf');
     expect(provisioned.stdout).toContain(`Created ${JANE} (pending) in Northtown Hospitals NHS Trust (RXX).`);
     expect(provisioned.stdout).toContain(`Day 1 envelope letter (${letterPath})`);
 
-    // The letter: in ENVELOPE_DIR, owner-only, naming the address and holding the password.
+    // The letter: a PDF in ENVELOPE_DIR, the only file there, owner-only, naming the address and
+    // holding the password.
+    expect(await readdir(envelopeDir)).toEqual(['jane.doe-day1-letter.pdf']);
     const letter = await stat(letterPath);
     expect(letter.isFile()).toBe(true);
     expect(letter.mode & 0o777).toBe(0o600);
-    const text = await readFile(letterPath, 'utf8');
-    expect(text).toContain(JANE);
-    expect(text).toMatch(/Temporary password:\s+\S{8,}/);
+    const { pages, runs, text } = pdfText(await readFile(letterPath));
+    expect(pages).toBe(1);
+    expect(runs).toContain(JANE);
+    expect(runs).toContain('Jane Doe');
+    expect(text).toMatch(/Temporary password:\s+\S{16}\n/);
     // On PostgreSQL nothing is written to DATA_DIR: no embedded database was opened.
     expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
 
@@ -289,8 +294,8 @@ describe('operator CLI as a child process, on PostgreSQL', () => {
   }, 60_000);
 
   it('writes the temporary password to the letter only: no table, no CLI output', async () => {
-    const letter = await readFile(join(envelopeDir, 'jane.doe-day1-letter.txt'), 'utf8');
-    const password = /Temporary password:\s+(\S+)/.exec(letter)?.[1];
+    const letter = pdfText(await readFile(join(envelopeDir, 'jane.doe-day1-letter.pdf')));
+    const password = /Temporary password:\s+(\S+)/.exec(letter.text)?.[1];
     expect(password).toBeDefined();
     if (!password) return;
     expect(password.length).toBeGreaterThanOrEqual(8);

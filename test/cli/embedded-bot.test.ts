@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBot, startBot } from '../../adapters/server/main.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { pdfText } from '../support/pdf-text.js';
 import {
   childEnv,
   killLeftoverChildren,
@@ -107,8 +108,9 @@ describe('bot on the embedded database, with the operator CLI beside it', () => 
     );
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toContain(`Created ${SAM} (pending) in Northtown Hospitals NHS Trust (RXX).`);
-    const letter = await readFile(join(dataDir, 'envelopes', 'sam.lee-day1-letter.txt'), 'utf8');
-    expect(letter).toContain(SAM);
+    const letter = pdfText(await readFile(join(dataDir, 'envelopes', 'sam.lee-day1-letter.pdf')));
+    expect(letter.runs).toContain(SAM);
+    expect(letter.text).toMatch(/Temporary password:\s+\S{16}\n/);
 
     const pending = await cliJson<AccountJson>('status', SAM);
     expect(pending).toMatchObject({ address: SAM, status: 'pending', org: 'RXX', kind: 'person' });
