@@ -8,7 +8,16 @@ export interface ConnectorCall {
   activityId: string | undefined;
   body: Record<string, unknown>;
   authorization: string | undefined;
+  /** When it arrived, on the stand-in's `clock` (a test's virtual clock, or the real one). */
+  at: number;
+  /** Arrival order among all calls and refusals, so tests can order attempts that share a time. */
+  seq: number;
+  /** Set when chaos refused a proactive post: it was not accepted (kept in `refused`, not `calls`). */
+  refused?: Exclude<ConnectorVerdict, 'ok'>;
 }
+
+/** How chaos answers one proactive post: accept it, throttle it (429), fail it (500) or refuse it for good. */
+export type ConnectorVerdict = 'ok' | '429' | '500' | '403' | '404';
 
 export interface TeamsMember {
   id: string;
@@ -24,11 +33,27 @@ export interface TeamsMember {
  * v3/conversations/{id}/activities) and updates (PUT …/activities/{id}), and answers member look-ups.
  */
 export class FakeConnector {
+  /** What the Connector accepted, in order of arrival. */
   readonly calls: ConnectorCall[] = [];
+  /** Proactive posts that chaos refused, with what they were answered. */
+  readonly refused: ConnectorCall[] = [];
   readonly members = new Map<string, TeamsMember>();
+  /**
+   * Chaos for proactive posts (POST v3/conversations/{id}/activities), as FakeSlack's
+   * postMessageChaos: given the post's number and conversation, accept it, or answer 429 with a
+   * `Retry-After` of `retryAfterSeconds`, 500, or 403/404 (bot removed, conversation gone).
+   */
+  activitiesChaos:
+    | ((n: number, conversationId: string, body: Record<string, unknown>) => ConnectorVerdict)
+    | null = null;
+  retryAfterSeconds = 2;
+  /** Stamps each call's `at`: set it to a test's virtual clock. */
+  clock: () => number = () => Date.now();
   private server: http.Server | undefined;
   private port = 0;
   private seq = 0;
+  private arrivals = 0;
+  private proactivePosts = 0;
 
   get serviceUrl(): string {
     return `http://127.0.0.1:${this.port}/`;
@@ -55,14 +80,24 @@ export class FakeConnector {
           return send(200, { ...member, tenantId: 'tenant-nhs-0001', userRole: 'user' });
         }
         const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-        this.calls.push({
+        const call: ConnectorCall = {
           method: req.method ?? '',
           path: url.pathname,
           conversationId,
           activityId: item,
           body,
           authorization: req.headers.authorization,
-        });
+          at: this.clock(),
+          seq: ++this.arrivals,
+        };
+        if (req.method === 'POST' && collection === 'activities' && !item && this.activitiesChaos) {
+          const verdict = this.activitiesChaos(++this.proactivePosts, conversationId, body);
+          if (verdict !== 'ok') {
+            this.refused.push({ ...call, refused: verdict });
+            return refuse(res, verdict, this.retryAfterSeconds);
+          }
+        }
+        this.calls.push(call);
         this.seq++;
         return send(200, {
           id: item && req.method === 'PUT' ? item : `1700000100${String(this.seq).padStart(3, '0')}`,
@@ -78,8 +113,43 @@ export class FakeConnector {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
+  /** Every proactive post to a conversation, accepted or refused, in order of arrival. */
+  attemptsTo(conversationId: string): ConnectorCall[] {
+    return [...this.calls, ...this.refused]
+      .filter((c) => c.method === 'POST' && !c.activityId && c.conversationId === conversationId)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
   /** Activities the bot sent into a conversation (replies and proactive sends). */
   sentTo(conversationId: string): ConnectorCall[] {
     return this.calls.filter((c) => c.method === 'POST' && c.conversationId === conversationId);
+  }
+}
+
+/** The Connector's answers to a refused post, with the error bodies it sends. */
+function refuse(
+  res: http.ServerResponse,
+  verdict: Exclude<ConnectorVerdict, 'ok'>,
+  retryAfter: number,
+): void {
+  const json = { 'content-type': 'application/json' };
+  const error = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+  switch (verdict) {
+    case '429':
+      res
+        .writeHead(429, { ...json, 'retry-after': String(retryAfter) })
+        .end(error('TooManyRequests', 'Too many requests'));
+      return;
+    case '500':
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream connect error');
+      return;
+    case '403':
+      res
+        .writeHead(403, json)
+        .end(error('BotNotInConversationRoster', 'The bot is not part of the conversation roster.'));
+      return;
+    case '404':
+      res.writeHead(404, json).end(error('ConversationNotFound', 'Conversation not found.'));
+      return;
   }
 }
