@@ -97,17 +97,23 @@ export class SlackTestBot {
     posted: Recorded,
     actionId: string,
     actionTs = `${Date.now() / 1000}`,
-    options: { expectAnswer: boolean } = { expectAnswer: true },
+    options: { expectAnswer: boolean; value?: string } = { expectAnswer: true },
   ) {
     const base = fixture('block-actions.json');
     const blocks = (posted.body.blocks ?? []) as Array<{
       type: string;
       block_id?: string;
       elements?: Array<Record<string, unknown>>;
+      accessory?: Record<string, unknown>;
     }>;
-    const actions = blocks.find((b) => b.type === 'actions');
-    const button = actions?.elements?.find((e) => e.action_id === actionId);
-    if (!actions || !button) throw new Error(`no ${actionId} button in that message`);
+    // A button in an actions block, or a section's accessory (a digest line's button).
+    const matches = (e: Record<string, unknown> | undefined) =>
+      e?.action_id === actionId && (options.value === undefined || e.value === options.value);
+    const holder = blocks.find((b) => b.elements?.some(matches) || matches(b.accessory));
+    const button =
+      holder?.elements?.find(matches) ?? (matches(holder?.accessory) ? holder?.accessory : undefined);
+    if (!holder || !button) throw new Error(`no ${actionId} button in that message`);
+    const actions = { block_id: holder.block_id ?? 'digest_line' };
     const ts = String((posted.response as { ts?: string } | undefined)?.ts ?? '');
     const channel = String(posted.body.channel);
     const responseUrl = this.slack.responseUrl();
