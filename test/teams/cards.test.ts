@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operator, person } from '../support/service.js';
+import { day, operator, person } from '../support/service.js';
 import type { ConnectorCall } from './support/fake-connector.js';
 import { fixture, sentText, TeamsTestBot } from './support/teams-bot.js';
 
@@ -234,6 +234,62 @@ describe('Teams Adaptive Card forms and buttons', () => {
         status: 'active',
         org: 'RYY',
       });
+    });
+  });
+
+  describe('digests in channels', () => {
+    it('puts a button on each line; "Remind" answers in the channel and leaves the digest as it was', async () => {
+      const now = new Date();
+      const idle = await bot.lifecycle.provision(operator(day(-25, now)), {
+        ...person('Ivy', 'Idle'),
+        org: 'RXX',
+      });
+      await bot.lifecycle.firstLogin(operator(day(-25, now)), { address: idle.account.address, mfa: true });
+      const going = await bot.lifecycle.provision(operator(day(-26, now)), {
+        ...person('Gus', 'Going'),
+        org: 'RXX',
+      });
+      await bot.lifecycle.firstLogin(operator(day(-26, now)), { address: going.account.address, mfa: true });
+      await bot.lifecycle.leaver(operator(day(-25, now)), { address: going.account.address });
+      const before = bot.connector.calls.length;
+      await bot.lifecycle.sweep(operator(now, 'schedule'), { dryRun: false });
+      const deadline = Date.now() + 10_000;
+      const digest = () =>
+        bot.connector.calls
+          .slice(before)
+          .find(
+            (c) =>
+              c.method === 'POST' && c.conversationId === CHANNEL_X && card(c).includes('lose access soon'),
+          );
+      while (!digest() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const content = card(digest());
+      expect(content).toContain(`"data":{"nhsmail":"digest_remind","address":"${idle.account.address}"}`);
+      expect(content).toContain(
+        `"data":{"nhsmail":"digest_accept_joiner","address":"${going.account.address}","org":"RXX"}`,
+      );
+
+      const r = await submit(MGR_X, CHANNEL_X, 'digest-x', {
+        nhsmail: 'digest_remind',
+        address: idle.account.address,
+      });
+      expect(r.sent.filter((c) => c.method === 'PUT')).toHaveLength(0);
+      expect(sentText(r.sent)).toContain(`Reminder queued for ${idle.account.address}`);
+      const again = await submit(MGR_X, CHANNEL_X, 'digest-x', {
+        nhsmail: 'digest_remind',
+        address: idle.account.address,
+      });
+      expect(sentText(again.sent)).toContain('Refused (REMINDED_RECENTLY)');
+
+      const accept = await submit(LA_X, CHANNEL_X, 'digest-x', {
+        nhsmail: 'digest_accept_joiner',
+        address: going.account.address,
+        org: 'RXX',
+      });
+      expect(accept.sent.filter((c) => c.method === 'PUT')).toHaveLength(0);
+      expect(sentText(accept.sent)).toContain('Joined');
+      expect(
+        (await bot.lifecycle.status(operator(), { address: going.account.address })).account.status,
+      ).toBe('active');
     });
   });
 });
