@@ -9,6 +9,7 @@ import type { CredentialDelivery } from '../../src/service/ports.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
 import { isEntrypoint } from '../entrypoint.js';
+import { startGraphPoller } from '../graph/schedule.js';
 import { openRuntime, operatorSocketPath } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
 import { createTeamsAdapter } from '../teams/app.js';
@@ -131,6 +132,13 @@ export async function startBot(
     );
   }
 
+  const graphPoll = startGraphPoller(config.graph, {
+    db: runtime.database.db,
+    lifecycle: runtime.lifecycle,
+    logger,
+    timezone: config.scheduleTimezone,
+  });
+
   const notifiers = [...(slack ? [slack.notifier] : []), ...(teams.ok ? [teams.teams.notifier] : [])];
   let delivering: Promise<unknown> = Promise.resolve();
   const deliveryTimer =
@@ -148,6 +156,7 @@ export async function startBot(
       if (deliveryTimer) clearInterval(deliveryTimer);
       await delivering;
       await scheduler.stop();
+      await graphPoll?.destroy();
       await slack?.stop();
       await http.close();
       if (operatorChannel) await new Promise<void>((resolve) => operatorChannel?.close(() => resolve()));
