@@ -28,6 +28,16 @@ const cronExpression = (fallback: string) =>
     .default(fallback)
     .refine((v) => validateCron(v), `must be a cron expression such as "${fallback}"`);
 
+/** An https:// origin with no path: MSAL and the Graph client send credentials over https only. */
+const httpsOrigin = (example: string) =>
+  z
+    .url(`must be an https:// URL with no path, such as ${example}`)
+    .refine((v) => {
+      const url = URL.canParse(v) ? new URL(v) : null;
+      return url?.protocol === 'https:' && url.pathname === '/' && !url.search && !url.hash;
+    }, `must be an https:// URL with no path, such as ${example}`)
+    .transform((v) => new URL(v).origin);
+
 /** Every environment variable the bot reads, with its default. docs/configuration.md lists them. */
 const schema = z.object({
   DATABASE_URL: z
@@ -110,6 +120,17 @@ const schema = z.object({
     .optional(),
   NOTIFY_SMS_TEMPLATE_ID: z.uuid('must be the id of the GOV.UK Notify SMS template').optional(),
   NOTIFY_BASE_URL: z.url('must be a URL such as https://api.notifications.service.gov.uk').optional(),
+  GRAPH_TENANT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'must be the Entra tenant id (a GUID) or its domain, e.g. nhs.net')
+    .optional(),
+  GRAPH_CLIENT_ID: z.guid('must be the app registration’s Application (client) ID, a GUID').optional(),
+  GRAPH_CLIENT_SECRET: z.string().optional(),
+  GRAPH_SCHEDULE: cronExpression('17 * * * *'),
+  GRAPH_BASE_URL: httpsOrigin('https://graph.microsoft.com').default('https://graph.microsoft.com'),
+  GRAPH_AUTHORITY_URL: httpsOrigin('https://login.microsoftonline.com').default(
+    'https://login.microsoftonline.com',
+  ),
   MicrosoftAppId: z.string().optional(),
   MicrosoftAppPassword: z.string().optional(),
   MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
@@ -139,6 +160,44 @@ export interface Config {
   teams: TeamsConfig;
   /** Null when GOV.UK Notify is not configured: SMS delivery of temporary passwords is refused. */
   notify: { apiKey: string; smsTemplateId: string; baseUrl?: string | undefined } | null;
+  /** Null when the Microsoft Graph sign-in poller is not configured: it is off. */
+  graph: GraphConfig | null;
+}
+
+/** The Microsoft Graph sign-in poller: an app registration's client credentials and where to reach Entra. */
+export interface GraphConfig {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** node-cron expression, in SCHEDULE_TIMEZONE. */
+  schedule: string;
+  /** Graph's origin, e.g. https://graph.microsoft.com (tests point it at a local stand-in). */
+  baseUrl: string;
+  /** The Entra sign-in origin; the tenant id is appended (tests point it at a local stand-in). */
+  authorityUrl: string;
+}
+
+/** Off with none of the three credentials; all three are needed once one is set. */
+function graphConfig(e: Env): GraphConfig | null {
+  if (!e.GRAPH_TENANT_ID && !e.GRAPH_CLIENT_ID && !e.GRAPH_CLIENT_SECRET) return null;
+  const required = (name: string, value: string | undefined, what: string): string => {
+    if (value) return value;
+    throw new ConfigError(
+      `Invalid configuration: ${name} is required once any of GRAPH_TENANT_ID, GRAPH_CLIENT_ID or GRAPH_CLIENT_SECRET is set (${what}).`,
+    );
+  };
+  return {
+    tenantId: required('GRAPH_TENANT_ID', e.GRAPH_TENANT_ID, 'the Entra tenant (Directory) ID'),
+    clientId: required(
+      'GRAPH_CLIENT_ID',
+      e.GRAPH_CLIENT_ID,
+      'the app registration’s Application (client) ID',
+    ),
+    clientSecret: required('GRAPH_CLIENT_SECRET', e.GRAPH_CLIENT_SECRET, 'a client secret of that app'),
+    schedule: e.GRAPH_SCHEDULE,
+    baseUrl: e.GRAPH_BASE_URL,
+    authorityUrl: e.GRAPH_AUTHORITY_URL,
+  };
 }
 
 /**
@@ -256,5 +315,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slack: slackConfig(e),
     teams: teamsConfig(e),
     notify: notifyConfig(e),
+    graph: graphConfig(e),
   };
 }

@@ -55,6 +55,7 @@ describe('loadConfig defaults', () => {
         production: false,
       },
       notify: null,
+      graph: null,
     });
   });
 
@@ -112,6 +113,55 @@ describe('loadConfig defaults', () => {
     });
   });
 
+  describe('the Microsoft Graph sign-in poller', () => {
+    const tenant = '0c3c1e5e-8f0a-4a57-9a4b-6f2d3c1b2a10';
+    const client = '6b1f3c52-2d8e-4f7a-9c41-0e5d7a8b9c20';
+    const secret = 'client~secret~value~0123456789';
+    const all = { GRAPH_TENANT_ID: tenant, GRAPH_CLIENT_ID: client, GRAPH_CLIENT_SECRET: secret };
+
+    it('is off without credentials, and on, hourly at :17 against Microsoft’s cloud, with all three', () => {
+      expect(loadConfig({}).graph).toBeNull();
+      expect(loadConfig({ GRAPH_SCHEDULE: '0 * * * *' }).graph).toBeNull();
+      expect(loadConfig(all).graph).toEqual({
+        tenantId: tenant,
+        clientId: client,
+        clientSecret: secret,
+        schedule: '17 * * * *',
+        baseUrl: 'https://graph.microsoft.com',
+        authorityUrl: 'https://login.microsoftonline.com',
+      });
+    });
+
+    it('reads the schedule and the two URLs (tests point them at stand-ins)', () => {
+      expect(
+        loadConfig({
+          ...all,
+          GRAPH_TENANT_ID: 'nhs.net',
+          GRAPH_SCHEDULE: '*/30 * * * *',
+          GRAPH_BASE_URL: 'https://127.0.0.1:8443/',
+          GRAPH_AUTHORITY_URL: 'https://login.microsoftonline.us',
+        }).graph,
+      ).toMatchObject({
+        tenantId: 'nhs.net',
+        schedule: '*/30 * * * *',
+        baseUrl: 'https://127.0.0.1:8443',
+        authorityUrl: 'https://login.microsoftonline.us',
+      });
+    });
+
+    it.each([
+      ['GRAPH_TENANT_ID', { GRAPH_CLIENT_ID: client, GRAPH_CLIENT_SECRET: secret }],
+      ['GRAPH_CLIENT_ID', { GRAPH_TENANT_ID: tenant, GRAPH_CLIENT_SECRET: secret }],
+      ['GRAPH_CLIENT_SECRET', { GRAPH_TENANT_ID: tenant, GRAPH_CLIENT_ID: client }],
+      ['GRAPH_CLIENT_ID', { GRAPH_TENANT_ID: tenant }],
+      ['GRAPH_TENANT_ID', { GRAPH_CLIENT_SECRET: secret }],
+    ])('refuses a partial set, naming %s, and never echoes the secret', (variable, env) => {
+      const error = configError(env);
+      expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${variable} is required`));
+      expect(error.message).not.toContain(secret);
+    });
+  });
+
   it('counts an empty string as unset', () => {
     const blank = loadConfig({
       DATABASE_URL: '',
@@ -125,6 +175,12 @@ describe('loadConfig defaults', () => {
       SITE_ACCOUNT_LIMIT: '',
       DSPT_MINIMUM: '',
       MFA_EXEMPT_SECTORS: '',
+      GRAPH_TENANT_ID: '',
+      GRAPH_CLIENT_ID: '',
+      GRAPH_CLIENT_SECRET: ' ',
+      GRAPH_SCHEDULE: '',
+      GRAPH_BASE_URL: '',
+      GRAPH_AUTHORITY_URL: '',
     });
     expect(blank).toEqual(loadConfig({}));
     expect(blank.database).toEqual({ engine: 'pglite', dataDir: path.resolve('./data/pglite') });
@@ -269,6 +325,13 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     ['MFA_EXEMPT_SECTORS', 'care-home,spaceship'],
     ['SWEEP_SCHEDULE', 'not cron'],
     ['SCHEDULE_TIMEZONE', 'Mars/Base'],
+    ['GRAPH_SCHEDULE', 'every hour'],
+    ['GRAPH_BASE_URL', 'http://graph.microsoft.com'],
+    ['GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0'],
+    ['GRAPH_AUTHORITY_URL', 'login.microsoftonline.com'],
+    ['GRAPH_AUTHORITY_URL', 'https://login.microsoftonline.com/common'],
+    ['GRAPH_CLIENT_ID', 'nhsmail-bot'],
+    ['GRAPH_TENANT_ID', 'tenant/../x'],
   ])('%s=%j', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
@@ -284,6 +347,10 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     expect(configError({ MFA_EXEMPT_SECTORS: 'spaceship' }).message).toMatch(/care-home/);
     expect(configError({ SWEEP_SCHEDULE: 'not cron' }).message).toMatch(
       /cron expression such as "0 5 \* \* \*"/,
+    );
+    expect(configError({ GRAPH_SCHEDULE: 'x' }).message).toMatch(/cron expression such as "17 \* \* \* \*"/);
+    expect(configError({ GRAPH_BASE_URL: 'http://graph.microsoft.com' }).message).toMatch(
+      /https:\/\/ URL with no path, such as https:\/\/graph\.microsoft\.com/,
     );
     expect(configError({ SCHEDULE_TIMEZONE: 'Mars/Base' }).message).toMatch(
       /IANA time zone such as Europe\/London/,

@@ -2,12 +2,13 @@ import type http from 'node:http';
 import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
-import { startScheduler } from '../../src/jobs/scheduler.js';
+import { type ScheduledJob, startScheduler } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
 import { isEntrypoint } from '../entrypoint.js';
+import { graphSignInJob } from '../graph/schedule.js';
 import { openRuntime, operatorSocketPath } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
 import { createTeamsAdapter } from '../teams/app.js';
@@ -121,6 +122,9 @@ export async function startBot(
     notifiers,
     operatorsChannel: config.operatorsChannel,
     catchUp: config.sweepCatchUp,
+    jobs: [graphSignInJob(config.graph, { lifecycle: runtime.lifecycle, logger })].filter(
+      (j): j is ScheduledJob => j !== null,
+    ),
   });
   for (const task of scheduler.tasks) {
     logger.info(

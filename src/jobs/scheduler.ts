@@ -16,6 +16,15 @@ export interface Schedules {
   delivery: string;
 }
 
+/** A further schedule an adapter contributes (the Graph sign-in poll). */
+export interface ScheduledJob {
+  name: string;
+  expression: string;
+  /** True: one process per fire (RunCoordinator); false: every process runs it. */
+  distributed: boolean;
+  run(): Promise<unknown>;
+}
+
 export interface ScheduleOptions {
   db: Db;
   lifecycle: Lifecycle;
@@ -26,6 +35,8 @@ export interface ScheduleOptions {
   notifiers: ChannelNotifier[];
   /** Where a line goes when a notification is parked as failed. */
   operatorsChannel?: OperatorsChannel | null;
+  /** Adapters' own schedules, run and stopped with the rest. */
+  jobs?: ScheduledJob[];
   /** Sweep at start when no sweep has completed for a day (every process was down at fire time). */
   catchUp: boolean;
 }
@@ -101,6 +112,9 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
       true,
     ),
   ];
+  for (const extra of options.jobs ?? []) {
+    tasks.push(job(extra.name, extra.expression, () => extra.run(), extra.distributed));
+  }
   if (options.notifiers.length > 0) {
     tasks.push(
       job(

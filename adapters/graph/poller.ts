@@ -1,0 +1,157 @@
+import type { GraphConfig } from '../../src/config.js';
+import { isDomainError, refused } from '../../src/domain/errors.js';
+import type { Actor } from '../../src/domain/roles.js';
+import type { Logger } from '../../src/logger.js';
+import type { ActivityObservation, Disagreement } from '../../src/service/activity-import.js';
+import type { RequestContext } from '../../src/service/context.js';
+import type { Lifecycle } from '../../src/service/lifecycle.js';
+import { type GraphTransport, GraphUsersClient, type UsersSource } from './client.js';
+import { signInOf } from './sign-ins.js';
+
+/** Each list in the report keeps at most this many entries; the counts are always complete. */
+export const REPORT_SAMPLE = 100;
+
+/** One run over every user Graph lists: the import report's counts, plus what was skipped and why. */
+export interface GraphPollReport {
+  pages: number;
+  /** Users Graph listed, whatever their address. */
+  users: number;
+  /** Users with neither mail nor user principal name at @nhs.net: not the bot's business. */
+  notNhsMail: number;
+  /** @nhs.net users with no sign-in time at all. */
+  neverSignedIn: number;
+  /** @nhs.net users with a sign-in, handed to recordObservedActivity. */
+  observations: number;
+  recorded: number;
+  unchanged: number;
+  unknownCount: number;
+  /** @nhs.net addresses signed in at Entra that the bot does not manage (the first REPORT_SAMPLE). */
+  unknown: string[];
+  invalidCount: number;
+  /** Addresses that end in @nhs.net but are not valid NHSmail addresses, with why. */
+  invalid: string[];
+  disagreementCount: number;
+  /** Accounts the bot has as pending, inactive or deleted that Entra shows in use: a person decides. */
+  disagreements: Disagreement[];
+}
+
+const emptyReport = (): GraphPollReport => ({
+  pages: 0,
+  users: 0,
+  notNhsMail: 0,
+  neverSignedIn: 0,
+  observations: 0,
+  recorded: 0,
+  unchanged: 0,
+  unknownCount: 0,
+  unknown: [],
+  invalidCount: 0,
+  invalid: [],
+  disagreementCount: 0,
+  disagreements: [],
+});
+
+const keep = <T>(into: T[], items: readonly T[]) => {
+  into.push(...items.slice(0, Math.max(0, REPORT_SAMPLE - into.length)));
+};
+
+/** The counts of a report, for a log line (no lists). */
+export const reportCounts = ({ unknown, invalid, disagreements, ...counts }: GraphPollReport) => counts;
+
+/**
+ * Pages through every user Graph lists and records each @nhs.net user's latest sign-in with
+ * recordObservedActivity, one call per page: the same rules, audit (platform `import`) and report
+ * as `import activity` and `POST /activity`. Safe to repeat: a sign-in already recorded, or older
+ * than the account's last activity, changes nothing. Pages recorded before a failure stay recorded.
+ */
+export async function pollGraphSignIns(
+  deps: { users: UsersSource; lifecycle: Pick<Lifecycle, 'recordObservedActivity'>; logger: Logger },
+  ctx: RequestContext,
+): Promise<GraphPollReport> {
+  const log = deps.logger.child({ job: 'graph-sign-ins' });
+  const started = Date.now();
+  const report = emptyReport();
+  let next: string | undefined;
+  try {
+    do {
+      const page = await deps.users.usersPage(next);
+      report.pages++;
+      const observations: ActivityObservation[] = [];
+      for (const user of page.value) {
+        report.users++;
+        const signIn = signInOf(user);
+        if (signIn.kind === 'observation') observations.push(signIn.observation);
+        else if (signIn.kind === 'not-nhs-net') report.notNhsMail++;
+        else if (signIn.kind === 'never-signed-in') report.neverSignedIn++;
+        else {
+          report.invalidCount++;
+          keep(report.invalid, [signIn.problem]);
+        }
+      }
+      report.observations += observations.length;
+      if (observations.length > 0) {
+        const recorded = await deps.lifecycle.recordObservedActivity(ctx, { observations });
+        report.recorded += recorded.recorded;
+        report.unchanged += recorded.unchanged;
+        report.unknownCount += recorded.unknown.length;
+        keep(report.unknown, recorded.unknown);
+        report.disagreementCount += recorded.disagreements.length;
+        keep(report.disagreements, recorded.disagreements);
+      }
+      log.debug({ page: report.pages, users: page.value.length }, 'graph users page recorded');
+      const following = page['@odata.nextLink'];
+      if (following !== undefined && following === next) {
+        throw refused(
+          'GRAPH_ERROR',
+          'Microsoft Graph gave the same next page twice; stopped to avoid a loop.',
+        );
+      }
+      next = following;
+    } while (next);
+  } catch (e) {
+    log.error(
+      {
+        code: isDomainError(e) ? e.code : undefined,
+        problem: e instanceof Error ? e.message : String(e),
+        ...reportCounts(report),
+      },
+      'graph sign-in poll failed (the pages counted here were recorded before it stopped)',
+    );
+    throw e;
+  }
+  log.info({ ...reportCounts(report), ms: Date.now() - started }, 'graph sign-in poll finished');
+  if (report.disagreementCount > 0) {
+    log.warn(
+      { disagreements: report.disagreements, count: report.disagreementCount },
+      'Entra shows accounts in use that the bot has as pending, inactive or deleted: an administrator should look',
+    );
+  }
+  return report;
+}
+
+/**
+ * The poller as the bot and the one-off command use it: one Graph client (and so one cached
+ * token) for every run, audited with platform `import`.
+ */
+export class GraphSignInPoller {
+  private readonly users: GraphUsersClient;
+
+  constructor(
+    config: GraphConfig,
+    private readonly deps: {
+      lifecycle: Pick<Lifecycle, 'recordObservedActivity'>;
+      logger: Logger;
+      transport?: GraphTransport;
+    },
+  ) {
+    this.users = new GraphUsersClient(config, deps.logger, deps.transport);
+  }
+
+  /** One run: `actor` is the scheduler (or the operator for a one-off run), `now` the clock. */
+  run(actor: Actor, now: Date): Promise<GraphPollReport> {
+    return pollGraphSignIns(
+      { users: this.users, lifecycle: this.deps.lifecycle, logger: this.deps.logger },
+      { actor, platform: 'import', now },
+    );
+  }
+}
