@@ -17,14 +17,22 @@ export const REDACT_PATHS = [
 
 export type Logger = pino.Logger;
 
-/** Structured JSON logs; the CLI sends them to stderr so that stdout stays the command's output. */
-export function createLogger(options: { level: string; destination?: 'stdout' | 'stderr' }): Logger {
+/**
+ * Structured JSON logs; the CLI sends them to stderr so that stdout stays the command's output.
+ * A stream destination is for tests that read every line the bot writes.
+ */
+export function createLogger(options: {
+  level: string;
+  destination?: 'stdout' | 'stderr' | pino.DestinationStream;
+}): Logger {
   return pino(
     {
       level: options.level,
       base: { service: 'nhsmail-bot' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     },
-    pino.destination(options.destination === 'stderr' ? 2 : 1),
+    typeof options.destination === 'object'
+      ? options.destination
+      : pino.destination(options.destination === 'stderr' ? 2 : 1),
   );
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { openRuntime, type Runtime } from '../../adapters/runtime.js';
 import { type RunningBot, startBot } from '../../adapters/server/main.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { createScratchPostgresDatabase, type ScratchDatabase } from './postgres-scratch.js';
 
 /**
@@ -31,7 +31,10 @@ export class BotUnderTest {
     return this.seed.database;
   }
 
-  async start(env: Record<string, string>): Promise<void> {
+  async start(
+    env: Record<string, string>,
+    logger: Logger = createLogger({ level: 'silent' }),
+  ): Promise<void> {
     this.scratch = await createScratchPostgresDatabase();
     this.dir = await mkdtemp(path.join(tmpdir(), 'nhsmail-bot-'));
     const config = loadConfig({
@@ -44,7 +47,7 @@ export class BotUnderTest {
       SWEEP_CATCH_UP: 'false',
       ...env,
     });
-    this.bot = await startBot(config, createLogger({ level: 'silent' }));
+    this.bot = await startBot(config, logger);
     this.seed = await openRuntime(config);
   }
 

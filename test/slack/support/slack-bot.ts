@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FORMS } from '../../../src/commands/forms.js';
+import type { Logger } from '../../../src/logger.js';
 import { BotUnderTest } from '../../support/bot-process.js';
 import { FakeSlack, postToBot, type Recorded } from './fake-slack.js';
 
@@ -19,6 +20,12 @@ export class SlackTestBot {
   readonly slack = new FakeSlack();
   private readonly process = new BotUnderTest();
 
+  /** `env` adds to (or overrides) the bot's configuration; `logger` sees everything it logs. */
+  constructor(
+    private readonly env: Record<string, string> = {},
+    private readonly logger?: Logger,
+  ) {}
+
   get url(): string {
     return `http://127.0.0.1:${this.process.port}/slack/events`;
   }
@@ -33,11 +40,15 @@ export class SlackTestBot {
 
   async start(): Promise<void> {
     await this.slack.start();
-    await this.process.start({
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_API_URL: this.slack.apiUrl,
-    });
+    await this.process.start(
+      {
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+        SLACK_API_URL: this.slack.apiUrl,
+        ...this.env,
+      },
+      this.logger,
+    );
   }
 
   async stop(): Promise<void> {
