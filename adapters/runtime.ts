@@ -6,6 +6,7 @@ import { migrate } from '../db/migrate.js';
 import type { Config } from '../src/config.js';
 import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
 import type { CredentialDelivery } from '../src/service/ports.js';
+import type { Telemetry } from '../src/service/telemetry.js';
 import { EnvelopeLetters } from './delivery/envelope.js';
 import { NotifySms } from './delivery/notify-sms.js';
 import { RoutedDelivery } from './delivery/routes.js';
@@ -38,7 +39,7 @@ export function defaultDelivery(config: Config): CredentialDelivery {
  */
 export async function openRuntime(
   config: Config,
-  options: { delivery?: CredentialDelivery; lockRetries?: number } = {},
+  options: { delivery?: CredentialDelivery; lockRetries?: number; telemetry?: Telemetry } = {},
 ): Promise<Runtime> {
   let release: (() => Promise<void>) | null = null;
   if (config.database.engine === 'pglite') {
@@ -66,6 +67,7 @@ export async function openRuntime(
       db: database.db,
       policy: config.policy,
       delivery: options.delivery ?? defaultDelivery(config),
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     });
     return {
       database,

@@ -156,6 +156,8 @@ export const outbox = pgTable(
     availableAt: at('available_at').notNull(),
     deliveredAt: at('delivered_at'),
     lastError: text('last_error'),
+    /** The command or job run that queued it: its log lines and the delivery's share this id. */
+    correlationId: text('correlation_id'),
   },
   (t) => [index('outbox_pending_idx').on(t.availableAt).where(sql`state = 'pending'`)],
 );
@@ -295,6 +297,7 @@ export const deliveries = pgTable(
     deliveredAt: at('delivered_at'),
     lastError: text('last_error'),
     createdAt: at('created_at').notNull(),
+    correlationId: text('correlation_id'),
   },
   (t) => [
     uniqueIndex('deliveries_once_idx').on(t.outboxId, t.target, t.part),

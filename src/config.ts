@@ -50,6 +50,7 @@ const schema = z.object({
   SWEEP_SCHEDULE: cronExpression('0 5 * * *'),
   REMINDER_SCHEDULE: cronExpression('0 10 * * 1-5'),
   DELIVERY_SCHEDULE: cronExpression('*/2 * * * * *'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
   SWEEP_CATCH_UP: z.enum(['true', 'false'], 'must be true or false').default('true'),
   OPERATORS_CHANNEL: z
     .string()
@@ -140,6 +141,9 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+/** Every environment variable the bot reads (the README's configuration table lists each). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   database: { engine: 'postgres'; url: string } | { engine: 'pglite'; dataDir: string };
   dataDir: string;
@@ -149,6 +153,8 @@ export interface Config {
   scheduleTimezone: string;
   /** Sweep at start when no sweep completed in the last 25 hours (every process was down). */
   sweepCatchUp: boolean;
+  /** How long a stopping bot lets commands, requests and jobs in progress finish. */
+  shutdownTimeoutMs: number;
   /** Where a line goes when a notification is parked as failed; null: only `notifications failed`. */
   operatorsChannel: { platform: ChatPlatform; channelId: string } | null;
   envelopeDir: string;
@@ -299,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedules: { sweep: e.SWEEP_SCHEDULE, reminders: e.REMINDER_SCHEDULE, delivery: e.DELIVERY_SCHEDULE },
     scheduleTimezone: e.SCHEDULE_TIMEZONE,
     sweepCatchUp: e.SWEEP_CATCH_UP === 'true',
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     operatorsChannel: e.OPERATORS_CHANNEL ? operatorsChannel(e.OPERATORS_CHANNEL) : null,
     envelopeDir: path.resolve(e.ENVELOPE_DIR ?? path.join(dataDir, 'envelopes')),
     activityFeedSecret: e.ACTIVITY_FEED_SECRET ?? null,

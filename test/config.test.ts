@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
       schedules: { sweep: '0 5 * * *', reminders: '0 10 * * 1-5', delivery: '*/2 * * * * *' },
       scheduleTimezone: 'Europe/London',
       sweepCatchUp: true,
+      shutdownTimeoutMs: 20_000,
       operatorsChannel: null,
       envelopeDir: path.resolve('./data/envelopes'),
       activityFeedSecret: null,

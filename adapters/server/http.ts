@@ -10,9 +10,16 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Prom
 export class HttpServer {
   private readonly routes = new Map<string, Handler>();
   readonly server: http.Server;
+  /** Requests being answered; a closing server waits for them. */
+  private readonly active = new Set<Promise<void>>();
 
   constructor(private readonly logger: Logger) {
-    this.server = http.createServer((req, res) => this.dispatch(req, res));
+    this.server = http.createServer((req, res) => {
+      const done = new Promise<void>((resolve) => res.once('close', resolve));
+      this.active.add(done);
+      void done.then(() => this.active.delete(done));
+      this.dispatch(req, res);
+    });
   }
 
   route(method: 'GET' | 'POST', path: string, handler: Handler): this {
@@ -30,11 +37,24 @@ export class HttpServer {
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  /**
+   * Stops accepting connections, lets requests already being answered finish for up to
+   * `timeoutMs`, then drops whatever is left. Resolves true when every request finished.
+   */
+  async close(timeoutMs: number): Promise<boolean> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.allSettled([...this.active]).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.server.closeAllConnections();
+    await closed;
+    return finished;
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {

@@ -9,11 +9,12 @@ import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { graphSignInJob } from '../graph/schedule.js';
-import { openRuntime, operatorSocketPath } from '../runtime.js';
+import { openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
 import { createTeamsAdapter } from '../teams/app.js';
 import { activityFeedHandler } from './activity-feed.js';
 import { HttpServer, sendJson } from './http.js';
+import { PrometheusTelemetry } from './metrics.js';
 
 export interface RunningBot {
   port: number;
@@ -21,34 +22,60 @@ export interface RunningBot {
 }
 
 /**
- * The long-running bot: migrations, the HTTP server (health checks now; Slack and Teams later),
- * the daily sweep schedule, and — on the embedded database — the operator channel for the CLI.
+ * The long-running bot. The HTTP server answers /healthz at once; /readyz says 503 until the
+ * migrations are applied and the database answers, and again from the moment it starts to stop.
+ * Then the adapters (Slack, Teams, the activity feed), the schedules and, on the embedded
+ * database, the operator channel for the CLI.
  */
 export async function startBot(
   config: Config,
   logger: Logger,
   options: { delivery?: CredentialDelivery } = {},
 ): Promise<RunningBot> {
-  const runtime = await openRuntime(config, {
-    ...(options.delivery ? { delivery: options.delivery } : {}),
-    lockRetries: 3,
-  });
+  const telemetry = new PrometheusTelemetry();
+  let state: 'starting' | 'ready' | 'stopping' = 'starting';
+  let database: Runtime['database'] | null = null;
+  const http = new HttpServer(logger)
+    .route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }))
+    .route('GET', '/readyz', async (_req, res) => {
+      if (state !== 'ready' || !database) {
+        sendJson(res, 503, { status: state });
+        return;
+      }
+      try {
+        await database.ping();
+        sendJson(res, 200, { status: 'ready', database: database.engine });
+      } catch (err) {
+        logger.warn({ err }, 'readiness check failed');
+        sendJson(res, 503, { status: 'unavailable', database: database.engine });
+      }
+    })
+    .route('GET', '/metrics', async (_req, res) => {
+      const { contentType, body } = await telemetry.exposition();
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+      res.end(body);
+    });
+  const port = await http.listen(config.port);
+  logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz, GET /metrics`);
+
+  let runtime: Runtime;
+  try {
+    runtime = await openRuntime(config, {
+      ...(options.delivery ? { delivery: options.delivery } : {}),
+      lockRetries: 3,
+      telemetry,
+    });
+  } catch (e) {
+    await http.close(0);
+    throw e;
+  }
+  database = runtime.database;
+  telemetry.watchOutbox(runtime.database.db, logger);
   logger.info(
     { database: runtime.database.engine, where: runtime.database.description },
     'database ready (migrations applied)',
   );
 
-  const http = new HttpServer(logger)
-    .route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }))
-    .route('GET', '/readyz', async (_req, res) => {
-      try {
-        await runtime.database.ping();
-        sendJson(res, 200, { status: 'ready', database: runtime.database.engine });
-      } catch (err) {
-        logger.warn({ err }, 'readiness check failed');
-        sendJson(res, 503, { status: 'unavailable', database: runtime.database.engine });
-      }
-    });
   const slack = config.slack
     ? createSlackAdapter(config.slack, { lifecycle: runtime.lifecycle, logger })
     : null;
@@ -65,9 +92,6 @@ export async function startBot(
       activityFeedHandler(config.activityFeedSecret, runtime.lifecycle, logger),
     );
   }
-  const port = await http.listen(config.port);
-  logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz`);
-
   let operatorChannel: http.Server | null = null;
   if (runtime.database.engine === 'pglite') {
     const socketPath = operatorSocketPath(config);
@@ -136,14 +160,41 @@ export async function startBot(
     logger.info('no chat platform configured: queued notifications wait until Slack or Teams is turned on');
   }
 
+  state = 'ready';
+  logger.info('ready');
+
+  let stopped: Promise<void> | null = null;
+  /**
+   * Stops taking new work (readiness off, no new connections or Socket Mode events, no new fires),
+   * lets commands, requests and the running delivery pass or sweep finish within the shutdown
+   * timeout, then closes the database. Whatever outlives the timeout is cut off: a delivery in
+   * flight is then re-sent once its lease lapses, never lost.
+   */
+  const stop = async () => {
+    state = 'stopping';
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    await slack?.stop();
+    if (operatorChannel) {
+      const channel = operatorChannel;
+      await new Promise<void>((resolve) => channel.close(() => resolve()));
+    }
+    const [requests, jobs, commands] = await Promise.all([
+      http.close(left()),
+      scheduler.stop(left()),
+      runtime.lifecycle.inFlight.drain(left()),
+    ]);
+    if (!requests || !jobs || !commands) {
+      logger.warn({ requests, jobs, commands }, 'shutdown timeout: some work was cut off');
+    }
+    await runtime.close();
+    logger.info('stopped');
+  };
   return {
     port,
-    stop: async () => {
-      await scheduler.stop();
-      await slack?.stop();
-      await http.close();
-      if (operatorChannel) await new Promise<void>((resolve) => operatorChannel?.close(() => resolve()));
-      await runtime.close();
+    stop: () => {
+      stopped ??= stop();
+      return stopped;
     },
   };
 }

@@ -56,6 +56,11 @@ export function createSlackAdapter(
     });
     app = new App({ token: config.botToken, receiver, clientOptions, logger });
   }
+  // Every listener's whole run, including work after the ack, counts as work in progress: a
+  // stopping bot lets it finish (answers through response_url included).
+  app.use(async ({ next }) => {
+    await deps.lifecycle.inFlight.track(next());
+  });
   registerSlashCommand(app, deps);
   registerDirectMessages(app, deps);
   registerAppHome(app, deps);

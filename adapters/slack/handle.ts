@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
-import { INTERNAL_ERROR_TEXT, type Reply, runText } from '../../src/commands/execute.js';
+import { internalErrorReply, type Reply, runText } from '../../src/commands/execute.js';
 import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackIdentities } from './identity.js';
@@ -27,6 +28,7 @@ export async function runForSlackUser(
   text: string | string[],
 ): Promise<Reply> {
   const started = Date.now();
+  const correlationId = randomUUID();
   try {
     const actor = await deps.identities.actorFor(client, where.teamId, where.userId);
     const ctx = {
@@ -34,12 +36,14 @@ export async function runForSlackUser(
       platform: 'slack' as const,
       now: deps.clock(),
       chat: slackOrigin(where.teamId, where.userId, where.channelId),
+      correlationId,
     };
     const empty = typeof text === 'string' ? text.trim() === '' : text.length === 0;
     const reply = await runText(deps.lifecycle, ctx, empty ? 'help' : text);
     deps.logger.info(
       {
         platform: 'slack',
+        correlationId,
         command: reply.command,
         outcome: reply.ok ? 'done' : reply.error?.code,
         ms: Date.now() - started,
@@ -48,15 +52,8 @@ export async function runForSlackUser(
     );
     return reply;
   } catch (err) {
-    deps.logger.error({ err, platform: 'slack' }, 'command failed');
-    return {
-      ok: false,
-      exitCode: 1,
-      command: null,
-      text: INTERNAL_ERROR_TEXT,
-      data: { error: { code: 'INTERNAL_ERROR' } },
-      error: { code: 'INTERNAL_ERROR', kind: 'refused', message: 'internal error', details: {} },
-    };
+    deps.logger.error({ err, platform: 'slack', correlationId }, 'command failed');
+    return internalErrorReply(correlationId);
   }
 }
 

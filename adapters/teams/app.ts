@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
-import { INTERNAL_ERROR_TEXT } from '../../src/commands/execute.js';
+import { internalErrorReply } from '../../src/commands/execute.js';
 import type { TeamsConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
-import { onTurn, type TeamsDeps } from './bot.js';
+import { CORRELATION_ID, onTurn, type TeamsDeps } from './bot.js';
 import { botRequest, botResponse, readJson } from './http.js';
 import { TeamsIdentities } from './identity.js';
 import { TeamsNotifier } from './notifier.js';
@@ -48,8 +49,9 @@ export function createTeamsAdapter(
     clock: options.clock ?? (() => new Date()),
   };
   adapter.onTurnError = async (context, err) => {
-    logger.error({ err }, 'teams turn failed');
-    await context.sendActivity(INTERNAL_ERROR_TEXT);
+    const correlationId = context.turnState.get<string>(CORRELATION_ID) ?? randomUUID();
+    logger.error({ err, correlationId }, 'teams turn failed');
+    await context.sendActivity(internalErrorReply(correlationId).text);
   };
   return {
     ok: true,

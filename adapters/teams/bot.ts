@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Activity, type ConversationReference, TurnContext } from 'botbuilder';
 import { runText } from '../../src/commands/execute.js';
 import { formForText } from '../../src/commands/forms.js';
@@ -57,8 +58,13 @@ async function remember(deps: TeamsDeps, activity: Activity, address?: string): 
  * channel (where the bot's @mention is stripped). Teams retries a turn it thinks timed out; the
  * activity id makes a retry count once.
  */
+/** Where a turn keeps its correlation id, so the turn-error answer can quote it. */
+export const CORRELATION_ID = 'nhsmail.correlationId';
+
 export async function onTurn(deps: TeamsDeps, context: TurnContext): Promise<void> {
   const activity = context.activity;
+  const correlationId = randomUUID();
+  context.turnState.set(CORRELATION_ID, correlationId);
   await remember(deps, activity);
   if (activity.type === 'installationUpdate' && (activity as { action?: string }).action === 'add') {
     await context.sendActivity('Hello! I run NHSmail account commands here: type **help** to see them.');
@@ -88,7 +94,7 @@ export async function onTurn(deps: TeamsDeps, context: TurnContext): Promise<voi
     parseMention: parseTeamsMention,
   };
   const now = deps.clock();
-  const ctx = { actor, platform: 'teams' as const, now, chat };
+  const ctx = { actor, platform: 'teams' as const, now, chat, correlationId };
   const submitted = activity.value as CardSubmit | undefined;
   if (submitted && typeof submitted === 'object' && typeof submitted.nhsmail === 'string') {
     await onCardSubmit(context, submitted, (words) => runText(deps.lifecycle, ctx, words), now);
@@ -104,6 +110,7 @@ export async function onTurn(deps: TeamsDeps, context: TurnContext): Promise<voi
   deps.logger.info(
     {
       platform: 'teams',
+      correlationId,
       command: reply.command,
       outcome: reply.ok ? 'done' : reply.error?.code,
       ms: Date.now() - started,

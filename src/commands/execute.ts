@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
@@ -22,10 +23,53 @@ export interface Reply {
   /** The machine-readable result (`--json`), or `{ error }` when refused. */
   data: unknown;
   error?: { code: string; kind: DomainError['kind']; message: string; details: Record<string, unknown> };
+  /** The request's id: in its log lines, and on the notifications it queued. */
+  correlationId?: string;
 }
 
-/** Parses typed words (a chat message, or the CLI's argv) and runs them. */
+/** The answer when the bot itself failed: the reference finds the log lines. */
+export function internalErrorReply(correlationId: string): Reply {
+  return {
+    ok: false,
+    exitCode: 1,
+    command: null,
+    text: `${INTERNAL_ERROR_TEXT} (Reference: ${correlationId})`,
+    data: { error: { code: 'INTERNAL_ERROR', correlationId } },
+    error: { code: 'INTERNAL_ERROR', kind: 'refused', message: 'internal error', details: {} },
+    correlationId,
+  };
+}
+
+/**
+ * Parses typed words (a chat message, or the CLI's argv) and runs them: the one way in for every
+ * adapter, so every command is counted, timed and tracked until it finishes (a stopping process
+ * waits for it). A bug is counted as INTERNAL_ERROR and thrown for the adapter to answer.
+ */
 export async function runText(
+  lifecycle: Lifecycle,
+  ctx: RequestContext,
+  input: string | string[],
+): Promise<Reply> {
+  const correlationId = ctx.correlationId ?? randomUUID();
+  const started = performance.now();
+  const count = (command: string | null, outcome: string) =>
+    lifecycle.telemetry.command({
+      command,
+      platform: ctx.platform,
+      outcome,
+      seconds: (performance.now() - started) / 1000,
+    });
+  try {
+    const reply = await lifecycle.inFlight.track(parseAndRun(lifecycle, { ...ctx, correlationId }, input));
+    count(reply.command, reply.ok ? 'done' : (reply.error?.code ?? 'refused'));
+    return { ...reply, correlationId };
+  } catch (e) {
+    count(null, 'INTERNAL_ERROR');
+    throw e;
+  }
+}
+
+async function parseAndRun(
   lifecycle: Lifecycle,
   ctx: RequestContext,
   input: string | string[],

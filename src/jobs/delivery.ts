@@ -3,6 +3,7 @@ import { type Db, rowsOf } from '../../db/index.js';
 import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ChatPlatform } from '../service/context.js';
+import { type DeliveryEvent, NO_TELEMETRY, type Telemetry } from '../service/telemetry.js';
 
 /** A queued notification, as an adapter renders it. */
 export interface OutgoingNotification {
@@ -63,6 +64,8 @@ export interface DeliveryOptions {
   batch: number;
   /** Where parked notifications are reported, besides `notifications failed`. */
   operators?: OperatorsChannel | null;
+  /** Counts each send's outcome (the bot's metrics). */
+  telemetry?: Telemetry;
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = { retryBudget: 8, leaseMs: 60_000, batch: 50 };
@@ -92,8 +95,13 @@ export async function runDelivery(
   const run: DeliveryRun = { expanded: 0, delivered: 0, rateLimited: 0, retried: 0, failed: 0 };
   run.expanded = await expand(db, notifiers, now(), options);
   const claimed = await claim(db, notifiers, now(), options);
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
   await Promise.all(
     claimed.map(async (d) => {
+      // Every line about this send carries the delivery and the request that queued it.
+      const log = logger.child({ delivery: d.id, notification: d.outboxId, correlationId: d.correlationId });
+      const count = (outcome: DeliveryEvent['outcome']) =>
+        telemetry.delivery({ platform: d.platform, kind: d.kind, outcome });
       const notifier = notifiers.find(
         (n) => n.platform === d.platform && (isDirect(d) ? n.directKinds : n.kinds).includes(d.kind),
       );
@@ -115,6 +123,8 @@ export async function runDelivery(
           { state: 'delivered', deliveredAt: at, leasedUntil: null, lastError: outcome.note ?? null },
           { target: d.target, until: new Date(at.getTime() + notifier.minIntervalMs) },
         );
+        log.debug({ target: d.target, kind: d.kind, part: d.part }, 'delivered');
+        count('delivered');
         run.delivered++;
         return;
       }
@@ -126,10 +136,8 @@ export async function runDelivery(
           { availableAt: after, leasedUntil: null, lastError: outcome.error },
           { target: d.target, until: after },
         );
-        logger.info(
-          { delivery: d.id, target: d.target, retryAfterMs: outcome.retryAfterMs },
-          'rate limited; waiting',
-        );
+        log.info({ target: d.target, retryAfterMs: outcome.retryAfterMs }, 'rate limited; waiting');
+        count('rate-limited');
         run.rateLimited++;
         return;
       }
@@ -146,10 +154,11 @@ export async function runDelivery(
             at,
           },
         );
-        logger.error(
-          { delivery: d.id, target: d.target, kind: d.kind, attempts, error: outcome.error },
+        log.error(
+          { target: d.target, kind: d.kind, attempts, error: outcome.error },
           'notification parked as failed',
         );
+        count('parked');
         run.failed++;
         return;
       }
@@ -160,10 +169,11 @@ export async function runDelivery(
         leasedUntil: null,
         lastError: outcome.error,
       });
-      logger.warn(
-        { delivery: d.id, target: d.target, attempts, error: outcome.error },
+      log.warn(
+        { target: d.target, attempts, error: outcome.error },
         'notification not delivered; will retry',
       );
+      count('retry');
       run.retried++;
     }),
   );
@@ -220,6 +230,7 @@ async function expand(
         payload: row.payload,
         availableAt: now,
         createdAt: now,
+        correlationId: row.correlationId,
       };
       const channelDeliveries = (platform: ChatPlatform, tenant: string, channelId: string) => {
         const notifier = notifiers.find((n) => n.platform === platform && n.kinds.includes(row.kind));
@@ -338,6 +349,7 @@ async function settle(
       const p = report.parked;
       await tx.insert(outbox).values({
         createdAt: report.at,
+        correlationId: p.correlationId,
         kind: PARKED_KIND,
         audience: { type: 'operators' },
         payload: {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import cron, { type ScheduledTask, type TaskContext } from 'node-cron';
 import { type Db, rowsOf } from '../../db/index.js';
@@ -45,8 +46,8 @@ export interface Scheduler {
   tasks: ScheduledTask[];
   /** The catch-up sweep's run, when one was started. */
   catchUp: Promise<void>;
-  /** Stops the schedules and waits for the jobs already running to finish. */
-  stop(): Promise<void>;
+  /** Stops the schedules and waits (up to `timeoutMs`) for running jobs; true when they all finished. */
+  stop(timeoutMs?: number): Promise<boolean>;
 }
 
 /** A sweep missed for longer than this is caught up when a process starts. */
@@ -56,6 +57,7 @@ const schedulerContext = (): RequestContext => ({
   actor: { kind: 'scheduler' },
   platform: 'schedule',
   now: new Date(),
+  correlationId: randomUUID(),
 });
 
 /**
@@ -75,8 +77,12 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
 
   const sweepNow = async () => {
     const started = Date.now();
-    const report = await options.lifecycle.sweep(schedulerContext(), { dryRun: false });
-    options.logger.info({ job: 'sweep', counts: report.counts, ms: Date.now() - started }, 'sweep finished');
+    const ctx = schedulerContext();
+    const report = await options.lifecycle.sweep(ctx, { dryRun: false });
+    options.logger.info(
+      { job: 'sweep', correlationId: ctx.correlationId, counts: report.counts, ms: Date.now() - started },
+      'sweep finished',
+    );
     return report.counts;
   };
 
@@ -105,8 +111,12 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
       'pending-reminders',
       options.schedules.reminders,
       async () => {
-        const report = await options.lifecycle.remindPending(schedulerContext(), { dryRun: false });
-        options.logger.info({ job: 'pending-reminders', reminded: report.reminded }, 'reminders queued');
+        const ctx = schedulerContext();
+        const report = await options.lifecycle.remindPending(ctx, { dryRun: false });
+        options.logger.info(
+          { job: 'pending-reminders', correlationId: ctx.correlationId, reminded: report.reminded },
+          'reminders queued',
+        );
         return { reminded: report.reminded };
       },
       true,
@@ -124,6 +134,7 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
           runDelivery(options.db, options.notifiers, options.logger, () => new Date(), {
             ...DEFAULT_DELIVERY,
             operators: options.operatorsChannel ?? null,
+            telemetry: options.lifecycle.telemetry,
           }),
         false,
       ),
@@ -144,10 +155,18 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
   return {
     tasks,
     catchUp,
-    stop: async () => {
+    stop: async (timeoutMs = 30_000) => {
       for (const task of tasks) await task.stop();
-      await Promise.allSettled([...running]);
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        Promise.allSettled([...running]).then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
       for (const task of tasks) await task.destroy();
+      return finished;
     },
   };
 }

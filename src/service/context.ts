@@ -28,4 +28,6 @@ export interface RequestContext {
   /** The clock for this request; `--now` on the CLI sets it, tests set it, production reads the wall clock. */
   now: Date;
   chat?: ChatOrigin | undefined;
+  /** Ties the request's log lines and the notifications it queued together (a UUID per command or job run). */
+  correlationId?: string | undefined;
 }

@@ -17,6 +17,7 @@ import * as queries from './queries.js';
 import * as reminders from './reminders.js';
 import * as sites from './sites.js';
 import * as sweeps from './sweep.js';
+import { InFlight, NO_TELEMETRY, type Telemetry } from './telemetry.js';
 import * as transfers from './transfer.js';
 
 type UseCase<I, O> = (deps: ServiceDeps, ctx: RequestContext, input: I) => Promise<O>;
@@ -33,6 +34,10 @@ const bind =
  */
 export interface Lifecycle {
   readonly policy: Policy;
+  /** Where commands, sweeps and deliveries are counted (the bot's metrics). */
+  readonly telemetry: Telemetry;
+  /** Commands in progress: a stopping bot waits for them. */
+  readonly inFlight: InFlight;
   provision: Bound<typeof accounts.provision>;
   firstLogin: Bound<typeof accounts.firstLogin>;
   leaver: Bound<typeof accounts.leaver>;
@@ -76,6 +81,7 @@ export interface LifecycleOptions {
   db: Db;
   policy: Policy;
   delivery: CredentialDelivery;
+  telemetry?: Telemetry;
 }
 
 export async function createLifecycle(options: LifecycleOptions): Promise<Lifecycle> {
@@ -86,8 +92,11 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     delivery: options.delivery,
     hashMobile: (e164) => createHmac('sha256', key).update(e164).digest('hex'),
   };
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
   return {
     policy: options.policy,
+    telemetry,
+    inFlight: new InFlight(),
     provision: bind(deps, accounts.provision),
     firstLogin: bind(deps, accounts.firstLogin),
     leaver: bind(deps, accounts.leaver),
@@ -106,7 +115,13 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     expiring: bind(deps, queries.expiring),
     auditTrail: bind(deps, queries.auditTrail),
     contact: bind(deps, queries.contact),
-    sweep: bind(deps, sweeps.sweep),
+    sweep: async (ctx, input) => {
+      const started = performance.now();
+      const report = await sweeps.sweep(deps, ctx, input);
+      if (!input.dryRun)
+        telemetry.sweep({ seconds: (performance.now() - started) / 1000, counts: report.counts });
+      return report;
+    },
     remindPending: bind(deps, reminders.remindPending),
     remind: bind(deps, reminders.remindHolder),
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),

@@ -104,6 +104,7 @@ export async function remindPending(
         await tx.insert(outbox).values(
           reminders.map((r) => ({
             createdAt: now,
+            correlationId: ctx.correlationId ?? null,
             kind: 'reminder',
             audience: { type: 'holder' as const, address: r.address },
             payload: { ...r, status: 'pending' },
@@ -128,6 +129,7 @@ export async function remindPending(
     await deps.db.insert(outbox).values(
       [...byOrg].map(([org, items]) => ({
         createdAt: now,
+        correlationId: ctx.correlationId ?? null,
         kind: 'pending-digest',
         audience: { type: 'org' as const, ods: org },
         payload: { org, at: now.toISOString(), items: items.sort((a, b) => b.pendingDays - a.pendingDays) },

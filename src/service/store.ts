@@ -101,6 +101,7 @@ export async function enqueue(
   await tx.insert(outbox).values(
     notifications.map((n) => ({
       createdAt: ctx.now,
+      correlationId: ctx.correlationId ?? null,
       kind: n.kind,
       audience: n.audience,
       payload: n.payload,

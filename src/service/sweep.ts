@@ -181,6 +181,7 @@ export async function sweep(
     await deps.db.insert(outbox).values(
       [...byOrg].map(([org, items]) => ({
         createdAt: ctx.now,
+        correlationId: ctx.correlationId ?? null,
         kind: 'digest',
         audience: { type: 'org' as const, ods: org },
         payload: {
@@ -241,6 +242,7 @@ async function runStepBatch(deps: ServiceDeps, ctx: RequestContext, step: Step) 
       await tx.insert(outbox).values(
         changed.map((row) => ({
           createdAt: ctx.now,
+          correlationId: ctx.correlationId ?? null,
           kind: 'status-change',
           audience: { type: 'holder' as const, address: row.address },
           payload: { address: row.address, org: row.org, from: step.from, to: step.to, reason: step.reason },
@@ -384,6 +386,7 @@ async function recordWarning(
   // The holder's own warning; the organisation's channels get this run's digest instead.
   await tx.insert(outbox).values({
     createdAt: ctx.now,
+    correlationId: ctx.correlationId ?? null,
     kind: 'warning',
     audience: { type: 'holder', address: w.address },
     payload,

@@ -79,6 +79,7 @@ describe('no temporary password or full mobile number outside its delivery', () 
       (calls) =>
         calls.filter((c) => c.method === 'chat.postMessage' && String(c.body.channel).startsWith('U0'))
           .length >= 4,
+      30_000,
     );
 
     const passwords = notify.sms.map(

@@ -35,6 +35,19 @@ export class FakeSlack {
     | ((n: number, body: Record<string, unknown>) => 'ok' | '429' | '500' | 'channel_not_found')
     | null = null;
   private postMessages = 0;
+  /** While true, chat.postMessage is received but not answered until `releaseHeld()` (a slow Slack). */
+  holdPostMessage = false;
+  private readonly held: Array<() => void> = [];
+
+  /** How many chat.postMessage calls are waiting for an answer. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Answers (and records) every held chat.postMessage. */
+  releaseHeld(): void {
+    for (const answer of this.held.splice(0)) answer();
+  }
   /** What apps.connections.open hands out: the Socket Mode WebSocket to connect to. */
   socketUrl = '';
 
@@ -80,10 +93,14 @@ export class FakeSlack {
             return;
           }
         }
-        const answer = this.answer(method, body);
-        this.calls.push({ path, method, body, authorization: req.headers.authorization, response: answer });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-        for (const wake of this.waiters.splice(0)) wake();
+        const respond = () => {
+          const answer = this.answer(method, body);
+          this.calls.push({ path, method, body, authorization: req.headers.authorization, response: answer });
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+          for (const wake of this.waiters.splice(0)) wake();
+        };
+        if (method === 'chat.postMessage' && this.holdPostMessage) this.held.push(respond);
+        else respond();
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openRuntime, type Runtime } from '../../adapters/runtime.js';
+import { loadConfig } from '../../src/config.js';
+import { FakeSlack } from '../slack/support/fake-slack.js';
+import { SIGNING_SECRET } from '../slack/support/slack-bot.js';
+import { queryRows } from '../support/engines.js';
+import { createScratchPostgresDatabase, type ScratchDatabase } from '../support/postgres-scratch.js';
+import { childEnv, killLeftoverChildren, projectRoot, trackChild } from '../support/processes.js';
+import { activeAccount, as, operator, person } from '../support/service.js';
+
+/** The bot as operators run it (`npm start`), in a child process that prints JSON log lines. */
+class BotProcess {
+  readonly child: ChildProcess;
+  private out = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'adapters/server/main.ts'], {
+      cwd: projectRoot,
+      env: childEnv({ PORT: '0', LOG_LEVEL: 'info', ...env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    trackChild(this.child);
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.out += chunk;
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.out += chunk;
+    });
+    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
+  }
+
+  get output(): string {
+    return this.out;
+  }
+
+  /** The port from its "listening" line, once printed. */
+  async port(timeoutMs = 20_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = /"port":(\d+)/.exec(this.out);
+      if (found) return Number(found[1]);
+      if (Date.now() > deadline) throw new Error(`no port line; output:\n${this.out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+const get = async (port: number, route: string) => {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${route}`);
+    return { status: res.status, body: (await res.json().catch(() => null)) as { status?: string } | null };
+  } catch {
+    return { status: 0, body: null };
+  }
+};
+
+const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('the bot process: readiness and shutdown', () => {
+  afterEach(() => killLeftoverChildren());
+
+  it('is live at once, ready only once its database is migrated, and stops with exit 0', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'nhsmail-ready-'));
+    try {
+      const bot = new BotProcess({ DATA_DIR: dir, SWEEP_CATCH_UP: 'false' });
+      const port = await bot.port();
+      const seen: string[] = [];
+      await until(async () => {
+        const ready = await get(port, '/readyz');
+        seen.push(`${ready.status}:${ready.body?.status}`);
+        return ready.status === 200;
+      });
+      expect((await get(port, '/healthz')).status).toBe(200);
+      // The embedded database takes a moment to open and migrate: not ready until then.
+      expect(seen[0]).toBe('503:starting');
+      expect(seen.at(-1)).toBe('200:ready');
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+      expect(bot.output).toContain('"msg":"stopped"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('SIGTERM during a delivery', () => {
+    const slack = new FakeSlack();
+    let scratch: ScratchDatabase;
+    let seed: Runtime;
+    let dir: string;
+    let env: Record<string, string>;
+
+    beforeAll(async () => {
+      await slack.start();
+      scratch = await createScratchPostgresDatabase();
+      dir = await mkdtemp(path.join(tmpdir(), 'nhsmail-sigterm-'));
+      env = {
+        DATABASE_URL: scratch.url,
+        DATA_DIR: dir,
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        DELIVERY_SCHEDULE: '* * * * * *',
+        SWEEP_CATCH_UP: 'false',
+      };
+      seed = await openRuntime(loadConfig(env));
+    });
+    afterAll(async () => {
+      await seed.close();
+      await scratch.drop();
+      await slack.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('finishes the send it started, marks it delivered, and nothing is sent twice after a restart', async () => {
+      const l = seed.lifecycle;
+      await l.addOrganisation(operator(), { ods: 'RXX', name: 'Northtown', kind: 'trust' });
+      await l.subscribe(
+        {
+          ...operator(),
+          platform: 'slack',
+          chat: {
+            platform: 'slack',
+            tenant: 'T0001',
+            userId: 'U0LA',
+            channelId: 'C0X',
+            parseMention: () => null,
+          },
+        },
+        { org: 'RXX' },
+      );
+      const holder = await activeAccount(l, 'RXX', person('Sid', 'Staff'));
+      await l.leaver(as(holder), { address: holder });
+
+      slack.holdPostMessage = true;
+      const bot = new BotProcess(env);
+      const port = await bot.port();
+      await until(() => slack.heldCount === 1);
+      bot.child.kill('SIGTERM');
+      // It stops taking work at once, but waits for Slack to answer the send in flight.
+      await until(async () => (await get(port, '/readyz')).status !== 200, 5_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(bot.child.exitCode).toBeNull();
+      slack.holdPostMessage = false;
+      slack.releaseHeld();
+      expect(await bot.exited).toBe(0);
+
+      const posted = () =>
+        slack.calls.filter((c) => c.method === 'chat.postMessage' && c.body.channel === 'C0X');
+      expect(posted()).toHaveLength(1);
+      const rows = await queryRows<{ state: string }>(seed.database.db, sql`select state from deliveries`);
+      expect(rows).toEqual([{ state: 'delivered' }]);
+
+      // A new process finds nothing left to send.
+      const again = new BotProcess(env);
+      await again.port();
+      await new Promise((r) => setTimeout(r, 2500));
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+      expect(posted()).toHaveLength(1);
+    });
+  });
+});
