@@ -100,6 +100,8 @@ export async function startBot(
       const reply = await runText(runtime.lifecycle, ctx, request.words);
       logger.info(
         {
+          platform: 'cli',
+          correlationId: reply.correlationId,
           command: reply.command,
           outcome: reply.ok ? 'done' : reply.error?.code,
           actor: request.as ?? 'operator',
