@@ -68,6 +68,7 @@ export async function openRuntime(
       policy: config.policy,
       delivery: options.delivery ?? defaultDelivery(config),
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      hrDataKey: config.hrDataKey,
     });
     return {
       database,

@@ -74,6 +74,8 @@ export const accounts = pgTable(
     purgedAt: at('purged_at'),
     /** When the holder was last reminded (pending accounts' reminders, the "Remind" button). */
     lastRemindedAt: at('last_reminded_at'),
+    /** A leaving date from the HR feed: the sweep marks the leaver then, and grace starts then. */
+    leavesAt: at('leaves_at'),
   },
   (t) => [
     uniqueIndex('accounts_address_key').on(t.address),
@@ -84,6 +86,7 @@ export const accounts = pgTable(
     index('accounts_retention_due_idx').on(t.inactiveSince).where(sql`status = 'inactive'`),
     index('accounts_restore_due_idx').on(t.deletedAt).where(sql`status = 'deleted' and purged_at is null`),
     index('accounts_pending_idx').on(t.createdAt).where(sql`status = 'pending'`),
+    index('accounts_leaves_idx').on(t.leavesAt).where(sql`leaves_at is not null`),
     index('accounts_reg_idx').on(t.regBody, t.regNumber),
     index('accounts_dob_idx').on(t.dob),
     index('accounts_mobile_idx').on(t.mobileHash),
@@ -311,3 +314,46 @@ export const deliveryTargets = pgTable('delivery_targets', {
   target: text('target').primaryKey(),
   nextSendAt: at('next_send_at').notNull(),
 });
+
+export const starterState = pgEnum('starter_state', ['scheduled', 'provisioned']);
+
+/**
+ * Starters from the HR feed, remembered by organisation and employee number, so a file imported
+ * twice (or next week's overlapping extract) creates nothing twice. A row waits as `scheduled`
+ * until its provisioning day (a policy number of days before the start date), then the sweep
+ * provisions it with every rule of `provision`. The mobile number of a waiting SMS starter is
+ * kept sealed (AES-256-GCM, key outside the database: HR_DATA_KEY) and erased once used.
+ */
+export const hrStarters = pgTable(
+  'hr_starters',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    org: text('org')
+      .notNull()
+      .references(() => organisations.ods),
+    employeeNumber: text('employee_number').notNull(),
+    state: starterState('state').notNull(),
+    /** The account made for them (or, for a starter the bot found already had one, null). */
+    address: text('address'),
+    given: text('given'),
+    family: text('family'),
+    dob: date('dob', { mode: 'string' }),
+    regBody: text('reg_body'),
+    regNumber: text('reg_number'),
+    route: text('route').notNull(),
+    mobileMasked: text('mobile_masked'),
+    mobileSealed: text('mobile_sealed'),
+    startDate: date('start_date', { mode: 'string' }).notNull(),
+    provisionOn: date('provision_on', { mode: 'string' }).notNull(),
+    importedAt: at('imported_at').notNull(),
+    importedBy: text('imported_by').notNull(),
+    provisionedAt: at('provisioned_at'),
+    /** Why the sweep could not provision it yet (a duplicate found since, the site full…). */
+    lastError: text('last_error'),
+  },
+  (t) => [
+    uniqueIndex('hr_starters_employee_idx').on(t.org, t.employeeNumber),
+    index('hr_starters_employee_number_idx').on(t.employeeNumber),
+    index('hr_starters_due_idx').on(t.provisionOn).where(sql`state = 'scheduled'`),
+  ],
+);

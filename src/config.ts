@@ -78,6 +78,15 @@ const schema = z.object({
     .transform(csv)
     .pipe(z.array(z.string().regex(/^\d+$/, 'must be whole days, e.g. 7,3,1').transform(Number)))
     .refine((list) => list.every((n) => n >= 1 && n <= 365), 'days must be between 1 and 365'),
+  STARTER_LEAD_DAYS: z.coerce.number().int().min(0).max(90).default(DEFAULT_POLICY.starterLeadDays),
+  HR_FEED_SECRET: z.string().min(32, 'must be a shared secret of at least 32 characters').optional(),
+  HR_DATA_KEY: z
+    .string()
+    .refine(
+      (v) => Buffer.from(v, 'base64').length === 32,
+      'must be 32 random bytes in base64 (e.g. from "openssl rand -base64 32")',
+    )
+    .optional(),
   SITE_ACCOUNT_LIMIT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_POLICY.siteAccountLimit),
   DSPT_MINIMUM: z
     .string()
@@ -158,6 +167,10 @@ export interface Config {
   /** Where a line goes when a notification is parked as failed; null: only `notifications failed`. */
   operatorsChannel: { platform: ChatPlatform; channelId: string } | null;
   envelopeDir: string;
+  /** Shared secret for POST /hr/starters and /hr/leavers; null leaves them off. */
+  hrFeedSecret: string | null;
+  /** Seals the mobile numbers of HR starters waiting for their provisioning day; null: not kept. */
+  hrDataKey: Buffer | null;
   /** Shared secret for POST /activity; null leaves the endpoint off. */
   activityFeedSecret: string | null;
   policy: Policy;
@@ -318,7 +331,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       siteAccountLimit: e.SITE_ACCOUNT_LIMIT,
       dsptMinimum: { ...DEFAULT_POLICY.dsptMinimum, ...e.DSPT_MINIMUM },
       mfaExemptSectors: e.MFA_EXEMPT_SECTORS,
+      starterLeadDays: e.STARTER_LEAD_DAYS,
     },
+    hrFeedSecret: e.HR_FEED_SECRET ?? null,
+    hrDataKey: e.HR_DATA_KEY ? Buffer.from(e.HR_DATA_KEY, 'base64') : null,
     slack: slackConfig(e),
     teams: teamsConfig(e),
     notify: notifyConfig(e),

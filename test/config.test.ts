@@ -46,7 +46,10 @@ describe('loadConfig defaults', () => {
         siteAccountLimit: 10,
         dsptMinimum: STANDARDS_MET_EVERYWHERE,
         mfaExemptSectors: [],
+        starterLeadDays: 5,
       },
+      hrFeedSecret: null,
+      hrDataKey: null,
       slack: null,
       teams: {
         appId: undefined,

@@ -1,5 +1,5 @@
 import { DSPT_LABELS, type DsptStatus, type Organisation } from '../domain/organisation.js';
-import { daysLeft } from '../domain/time.js';
+import { daysLeft, londonDate } from '../domain/time.js';
 import type { FailedDelivery } from '../jobs/delivery.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
 import type { ActivityImportReport } from '../service/activity-import.js';
@@ -53,6 +53,11 @@ export function accountText(a: AccountView, now: Date): string {
   if (a.name) lines.push(`Name: ${a.name}`);
   const clock = clockLine(a, now);
   if (clock) lines.push(clock);
+  if (a.leavesAt) {
+    lines.push(
+      `Leaving on ${londonDate(new Date(a.leavesAt))} (HR feed): marked as a leaver that day, and the grace period starts then.`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -217,6 +222,11 @@ export function sweep(r: SweepReport): Rendered {
   const c = r.counts;
   const text = [
     `${r.dryRun ? 'Dry run: would change' : 'Sweep done'} at ${r.at}:`,
+    `  HR starters provisioned on their day: ${c['hr-starters']}`,
+    `  HR leavers marked on their leaving date: ${c['hr-leavers']}`,
+    ...r.startersFailed.map(
+      (f) => `  HR starter ${f.employeeNumber} (${f.org}) not provisioned: ${f.message}`,
+    ),
     `  leavers past grace → inactive: ${c['grace-ended']}`,
     `  idle accounts → inactive: ${c.inactivity}`,
     `  inactive past retention → deleted: ${c['retention-ended']}`,

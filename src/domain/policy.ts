@@ -18,6 +18,8 @@ export interface Policy {
   dsptMinimum: Record<OrgKind, DsptStatus>;
   /** Sectors whose staff may complete first login without registering MFA. */
   mfaExemptSectors: OrgKind[];
+  /** Days before an HR starter's start date that the account is made, so credentials arrive before Day 1. */
+  starterLeadDays: number;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -37,6 +39,7 @@ export const DEFAULT_POLICY: Policy = {
     'gp-locum': 'standards-met',
   },
   mfaExemptSectors: [],
+  starterLeadDays: 5,
 };
 
 export const mfaRequired = (policy: Policy, sector: OrgKind): boolean =>

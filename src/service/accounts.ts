@@ -77,9 +77,12 @@ async function setStatus(
   ctx: RequestContext,
   changes: Partial<typeof accounts.$inferInsert>,
 ): Promise<AccountRow> {
+  // A leaving date from the HR feed stands through the first login; any other change (a leaver,
+  // a joiner, a lapse, a reactivation) settles or overtakes it.
+  const leavesAt = row.status === 'pending' && to === 'active' ? row.leavesAt : null;
   const [updated] = await tx
     .update(accounts)
-    .set({ ...changes, status: to, statusChangedAt: ctx.now })
+    .set({ ...changes, status: to, statusChangedAt: ctx.now, leavesAt })
     .where(eq(accounts.id, row.id))
     .returning();
   if (!updated) throw new Error(`account ${row.address} vanished while locked`);

@@ -11,10 +11,12 @@ import * as accounts from './accounts.js';
 import * as activityImport from './activity-import.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
+import * as hrFeed from './hr-feed.js';
 import * as organisations from './organisations.js';
 import type { CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
 import * as reminders from './reminders.js';
+import { Sealer } from './sealed.js';
 import * as sites from './sites.js';
 import * as sweeps from './sweep.js';
 import { InFlight, NO_TELEMETRY, type Telemetry } from './telemetry.js';
@@ -60,6 +62,8 @@ export interface Lifecycle {
   remindPending: Bound<typeof reminders.remindPending>;
   remind: Bound<typeof reminders.remindHolder>;
   recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
+  importStarters: Bound<typeof hrFeed.importStarters>;
+  importLeavers: Bound<typeof hrFeed.importLeavers>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   linkChatUser: Bound<typeof chat.linkChatUser>;
@@ -82,6 +86,8 @@ export interface LifecycleOptions {
   policy: Policy;
   delivery: CredentialDelivery;
   telemetry?: Telemetry;
+  /** HR_DATA_KEY: seals waiting HR starters' mobile numbers. */
+  hrDataKey?: Buffer | null;
 }
 
 export async function createLifecycle(options: LifecycleOptions): Promise<Lifecycle> {
@@ -91,6 +97,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     policy: options.policy,
     delivery: options.delivery,
     hashMobile: (e164) => createHmac('sha256', key).update(e164).digest('hex'),
+    sealer: options.hrDataKey ? new Sealer(options.hrDataKey) : null,
   };
   const telemetry = options.telemetry ?? NO_TELEMETRY;
   return {
@@ -125,6 +132,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     remindPending: bind(deps, reminders.remindPending),
     remind: bind(deps, reminders.remindHolder),
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
+    importStarters: bind(deps, hrFeed.importStarters),
+    importLeavers: bind(deps, hrFeed.importLeavers),
     failedNotifications: async (ctx) => {
       if (!isSystemActor(ctx.actor)) {
         throw refused(

@@ -11,6 +11,7 @@ import type { Principal } from '../domain/roles.js';
 import type { Mobile, Registration } from '../domain/validation.js';
 import type { RequestContext } from './context.js';
 import type { CredentialDelivery, DeliveryReceipt, DeliveryRoute } from './ports.js';
+import type { Sealer } from './sealed.js';
 import { type AccountRow, audit, countsAgainstSiteCap, type Executor } from './store.js';
 
 /** A new person as typed into provision, site register (the owner) or site request-account. */
@@ -29,6 +30,8 @@ export interface ProvisionDeps {
   policy: Policy;
   delivery: CredentialDelivery;
   hashMobile(e164: string): string;
+  /** Seals mobile numbers of HR starters waiting for their day; null when HR_DATA_KEY is unset. */
+  sealer: Sealer | null;
 }
 
 export interface Provisioned {

@@ -133,6 +133,8 @@ export interface AccountView {
   /** Until when NAS can still restore a deleted account. */
   restoreUntil: string | null;
   purged: boolean;
+  /** A leaving date from the HR feed: the account becomes a leaver then (grace starting then). */
+  leavesAt: string | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -164,6 +166,7 @@ export function accountView(row: AccountRow, org: Organisation, policy: Policy):
         ? iso(addDays(row.deletedAt, policy.restoreDays))
         : null,
     purged: row.purgedAt !== null,
+    leavesAt: iso(row.leavesAt),
   };
 }
 

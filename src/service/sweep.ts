@@ -13,6 +13,7 @@ import type { Status } from '../domain/status.js';
 import { addDays, daysLeft } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
+import { type DueReport, runDueHrChanges } from './hr-feed.js';
 import { auditValues, type Executor } from './store.js';
 
 const BATCH = 500;
@@ -41,7 +42,9 @@ export interface QueuedWarning {
 export interface SweepReport {
   dryRun: boolean;
   at: string;
-  counts: Record<SweepStep | 'warnings', number>;
+  counts: Record<SweepStep | 'warnings' | 'hr-starters' | 'hr-leavers', number>;
+  /** HR starters whose day came but who could not be provisioned (kept, and retried next sweep). */
+  startersFailed: DueReport['startersFailed'];
   changes: SweepChange[];
   warnings: QueuedWarning[];
   /** True when more changes or warnings happened than the report lists. */
@@ -136,7 +139,16 @@ export async function sweep(
   const report: SweepReport = {
     dryRun: input.dryRun,
     at: ctx.now.toISOString(),
-    counts: { 'grace-ended': 0, inactivity: 0, 'retention-ended': 0, purge: 0, warnings: 0 },
+    counts: {
+      'hr-starters': 0,
+      'hr-leavers': 0,
+      'grace-ended': 0,
+      inactivity: 0,
+      'retention-ended': 0,
+      purge: 0,
+      warnings: 0,
+    },
+    startersFailed: [],
     changes: [],
     warnings: [],
     truncated: false,
@@ -146,6 +158,11 @@ export async function sweep(
     if (report.changes.length < REPORT_LIMIT) report.changes.push(change);
     else report.truncated = true;
   };
+  // HR dates first: today's starters get their accounts, today's leavers start their grace.
+  const hr = await runDueHrChanges(deps, ctx, input.dryRun);
+  report.counts['hr-starters'] = hr.starters;
+  report.counts['hr-leavers'] = hr.leavers;
+  report.startersFailed = hr.startersFailed;
   for (const step of steps(deps, ctx.now)) {
     if (input.dryRun) {
       const due = await deps.db
