@@ -13,6 +13,7 @@ import { openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
 import { createTeamsAdapter } from '../teams/app.js';
 import { activityFeedHandler } from './activity-feed.js';
+import { hrFeedHandler } from './hr-feed.js';
 import { HttpServer, sendJson } from './http.js';
 import { PrometheusTelemetry } from './metrics.js';
 
@@ -85,6 +86,11 @@ export async function startBot(
   }
   const teams = createTeamsAdapter(config.teams, { lifecycle: runtime.lifecycle, logger });
   if (teams.ok) http.route('POST', '/api/messages', (req, res) => teams.teams.handle(req, res));
+  if (config.hrFeedSecret) {
+    for (const file of ['starters', 'leavers'] as const) {
+      http.route('POST', `/hr/${file}`, hrFeedHandler(file, config.hrFeedSecret, runtime.lifecycle, logger));
+    }
+  }
   if (config.activityFeedSecret) {
     http.route(
       'POST',

@@ -22,6 +22,7 @@ export class TeamsNotifier implements ChannelNotifier {
     'transfer-leaver',
     'transfer-joiner',
     'leaver-request',
+    'hr-import',
     PARKED_KIND,
     ...DIGEST_KINDS,
   ] as const;

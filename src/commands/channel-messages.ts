@@ -121,3 +121,20 @@ export function parkedText(p: Record<string, unknown>): string {
 export function leaverRequestText(p: Record<string, unknown>): string {
   return `Leaver request: ${String(p.address)} asks to leave ${String(p.org)}. A local administrator of ${String(p.org)}: if they are leaving, mark them as a leaver; their grace period then starts.`;
 }
+
+/** After an HR file is imported: what it did for this organisation, in one message. */
+export function hrImportText(p: Record<string, unknown>): string {
+  const n = (key: string) => Number(p[key] ?? 0);
+  const errors = n('errors');
+  const rejected =
+    errors > 0 ? `; ${errors} row${errors === 1 ? '' : 's'} rejected (the importer has the reasons)` : '';
+  if (p.file === 'leavers') {
+    return `HR leavers file imported for ${String(p.org)}: ${n('marked')} marked as leavers now, ${n('scheduled')} scheduled for their leaving date${rejected}.`;
+  }
+  const duplicates = Array.isArray(p.duplicates) ? (p.duplicates as string[]) : [];
+  const existing =
+    duplicates.length > 0
+      ? `; ${duplicates.length} skipped as people who already have an account (${duplicates.slice(0, 20).join(', ')}${duplicates.length > 20 ? ', …' : ''}): mark them as joiners instead`
+      : '';
+  return `HR starters file imported for ${String(p.org)}: ${n('created')} account${n('created') === 1 ? '' : 's'} created, ${n('scheduled')} scheduled for their provisioning day${existing}${rejected}.`;
+}

@@ -4,6 +4,7 @@ import {
   type DigestAction,
   digestPage,
   digestPages,
+  hrImportText,
   leaverRequestText,
   parkedText,
 } from '../../../src/commands/channel-messages.js';
@@ -35,6 +36,7 @@ export const SLACK_NOTIFICATION_KINDS = [
   'transfer-leaver',
   'transfer-joiner',
   'leaver-request',
+  'hr-import',
   PARKED_KIND,
   ...DIGEST_KINDS,
 ] as const;
@@ -98,6 +100,10 @@ export function notificationMessage(n: OutgoingNotification): { text: string; bl
   if (n.kind === PARKED_KIND) {
     const text = parkedText(n.payload);
     return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
+  }
+  if (n.kind === 'hr-import') {
+    const text = hrImportText(n.payload);
+    return { text, blocks: [section(escapeMrkdwn(text))] };
   }
   if (n.kind === 'leaver-request') {
     const text = leaverRequestText(n.payload);

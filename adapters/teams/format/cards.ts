@@ -4,6 +4,7 @@ import {
   type DigestAction,
   digestPage,
   digestPages,
+  hrImportText,
   leaverRequestText,
   parkedText,
 } from '../../../src/commands/channel-messages.js';
@@ -182,6 +183,7 @@ export function digestCard(n: OutgoingNotification): Attachment {
 export function notificationCard(n: OutgoingNotification): Attachment {
   if (isDigest(n.kind)) return digestCard(n);
   if (n.kind === PARKED_KIND) return adaptiveCard([text(`⚠️ ${parkedText(n.payload)}`)]);
+  if (n.kind === 'hr-import') return adaptiveCard([text(hrImportText(n.payload))]);
   if (n.kind === 'leaver-request') {
     const { address, org } = n.payload as { address: string; org: string };
     return adaptiveCard(

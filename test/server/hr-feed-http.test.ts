@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SlackTestBot } from '../slack/support/slack-bot.js';
+import { queryRows } from '../support/engines.js';
+import { activeAccount, operator, person } from '../support/service.js';
+
+const SECRET = 'hr-feed-secret-0123456789abcdef-xyz';
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'hr', name));
+
+/** HR systems push their extract over HTTP: the same import, the same rules, the same report. */
+describe('POST /hr/starters and /hr/leavers', () => {
+  const bot = new SlackTestBot({ HR_FEED_SECRET: SECRET });
+  const post = (route: string, body: Buffer | string, secret = SECRET) =>
+    fetch(bot.url.replace('/slack/events', route), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'text/csv' },
+      body,
+    });
+  const starters = async () =>
+    (await queryRows<{ n: number }>(bot.database.db, sql`select count(*)::int as n from hr_starters`))[0]?.n;
+
+  beforeAll(async () => {
+    await bot.start();
+    const l = bot.lifecycle;
+    await l.addOrganisation(operator(), { ods: 'RXX', name: 'Northtown', kind: 'trust' });
+    await l.addOrganisation(operator(), { ods: 'RYY', name: 'Southville', kind: 'trust' });
+    await l.grantRole(operator(), { address: 'la@nhs.net', role: 'local-admin', org: 'RXX' });
+    bot.slack.emails.set('U0LA', 'la@nhs.net');
+    await bot.command('U0LA', 'subscribe --org RXX', { channel_id: 'C0RXX' });
+    await activeAccount(l, 'RYY', person('Devendra', 'Patel', { reg: { body: 'GMC', number: '7654321' } }));
+  });
+  afterAll(async () => {
+    await bot.stop();
+  });
+
+  it('refuses a request without the shared secret, and one not in the documented layout, changing nothing', async () => {
+    expect((await post('/hr/starters', fixture('starters-messy.csv'), 'wrong-secret')).status).toBe(401);
+    const wrong = await post('/hr/starters', fixture('starters-wrong-layout.csv'));
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(await wrong.json())).toContain('FILE_LAYOUT');
+    expect(await starters()).toBe(0);
+  });
+
+  it('imports a starters extract as the named person, reports per row, and tells the organisation’s channel', async () => {
+    const res = await post('/hr/starters?as=la@nhs.net', fixture('starters-messy.csv'));
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as Record<string, unknown>;
+    expect(report).toMatchObject({ rows: 7, created: 1, scheduled: 1, existing: 1 });
+    expect(report.duplicates).toEqual([
+      { row: 5, employeeNumber: 'E1004', address: 'devendra.patel@nhs.net' },
+    ]);
+    // RYY's row is not this local administrator's to import.
+    expect((report.errors as Array<{ row: number }>).map((e) => e.row)).toEqual([4, 7, 8]);
+    await bot.slack.waitFor((calls) =>
+      calls.some((c) => c.method === 'chat.postMessage' && c.body.channel === 'C0RXX'),
+    );
+    const summary = bot.slack.of('chat.postMessage').find((c) => c.body.channel === 'C0RXX');
+    expect(String(summary?.body.text)).toBe(
+      'HR starters file imported for RXX: 1 account created, 1 scheduled for their provisioning day; 1 skipped as people who already have an account (devendra.patel@nhs.net): mark them as joiners instead; 2 rows rejected (the importer has the reasons).',
+    );
+    const again = (await (
+      await post('/hr/starters?as=la@nhs.net', fixture('starters-messy.csv'))
+    ).json()) as {
+      created: number;
+      existing: number;
+    };
+    expect(again).toMatchObject({ created: 0, existing: 3 });
+  });
+
+  it('imports leavers by employee number', async () => {
+    const res = await post('/hr/leavers', 'employee_number,leaving_date\r\nE1001,2020-01-01\r\n');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ rows: 1, marked: 1, errors: [] });
+    expect((await bot.lifecycle.status(operator(), { address: 'ada.okafor@nhs.net' })).account.status).toBe(
+      'leaver',
+    );
+  });
+});
