@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type Reply, runCommand } from '../../src/commands/execute.js';
+import { Presets, SingleBar } from 'cli-progress';
+import { type CommandHooks, type Reply, runCommand } from '../../src/commands/execute.js';
 import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { type DomainError, invalid, isDomainError } from '../../src/domain/errors.js';
@@ -13,6 +14,31 @@ import { forwardToBot } from './operator-channel.js';
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** True on an interactive terminal: long imports draw a progress bar on stderr. */
+  interactive?: boolean;
+}
+
+/** A progress bar for a long import, on stderr, only on an interactive terminal. */
+function progressHooks(io: Io, command: Command): CommandHooks & { stop(): void } {
+  if (!io.interactive || (command.name !== 'import starters' && command.name !== 'import leavers')) {
+    return { stop: () => {} };
+  }
+  const bar = new SingleBar(
+    { format: 'Importing {bar} {percentage}% | {rows} rows', stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    progress: ({ rows, bytes, size }) => {
+      if (!started) bar.start(Math.max(1, size), 0, { rows: 0 });
+      started = true;
+      bar.update(Math.min(bytes, size), { rows });
+    },
+    stop: () => {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
 }
 
 interface Globals {
@@ -50,6 +76,12 @@ export function contextFor(globals: Pick<Globals, 'as' | 'now'>): RequestContext
     : { kind: 'operator' };
   const now = globals.now ? parseInstant(globals.now, '--now time') : new Date();
   return { actor, platform: 'cli', now };
+}
+
+/** The words with the file's path made absolute: the bot that runs them works in another directory. */
+function fileAbsolute(words: string[], file: string): string[] {
+  const at = words.indexOf(file);
+  return at < 0 ? words : [...words.slice(0, at), path.resolve(file), ...words.slice(at + 1)];
 }
 
 function print(io: Io, reply: Reply, json: boolean): number {
@@ -112,8 +144,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
   }
   if (config.database.engine === 'pglite') {
     // The bot runs in another directory: a report's path must be absolute before it is handed over.
-    const words =
-      command.name === 'import activity' ? ['import', 'activity', path.resolve(command.file)] : globals.words;
+    const words = 'file' in command ? fileAbsolute(globals.words, command.file) : globals.words;
     const forwarded = await forwardToBot(operatorSocketPath(config), {
       words,
       as: globals.as,
@@ -131,9 +162,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
     }
     throw e;
   }
+  const hooks = progressHooks(io, command);
   try {
-    return print(io, await runCommand(runtime.lifecycle, ctx, command), globals.json);
+    const reply = await runCommand(runtime.lifecycle, ctx, command, hooks);
+    hooks.stop();
+    return print(io, reply, globals.json);
   } finally {
+    hooks.stop();
     await runtime.close();
   }
 }
@@ -142,6 +177,7 @@ if (isEntrypoint(import.meta.url)) {
   runCli(process.argv.slice(2), process.env, {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    interactive: Boolean(process.stderr.isTTY),
   }).then(
     (code) => {
       process.exitCode = code;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import { parseActivityReport } from '../service/activity-import.js';
 import type { ChatUserRef, RequestContext } from '../service/context.js';
+import { LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../service/hr-feed.js';
 import type { Lifecycle } from '../service/lifecycle.js';
 import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
 import * as render from './render.js';
@@ -88,10 +90,11 @@ export async function runCommand(
   lifecycle: Lifecycle,
   ctx: RequestContext,
   command: Command,
+  hooks: CommandHooks = {},
 ): Promise<Reply> {
   try {
     if (ctx.actor.kind === 'guest') refuseGuest(ctx, command);
-    const { text, data } = await dispatch(lifecycle, ctx, command);
+    const { text, data } = await dispatch(lifecycle, ctx, command, hooks);
     return { ok: true, exitCode: 0, command: command.name, text, data };
   } catch (e) {
     return failure(command.name, e);
@@ -146,10 +149,16 @@ function failure(command: CommandName | null, e: unknown): Reply {
   };
 }
 
+/** What the command line adds to a run: progress of a long import, for its progress bar. */
+export interface CommandHooks {
+  progress?(p: { rows: number; bytes: number; size: number }): void;
+}
+
 async function dispatch(
   l: Lifecycle,
   ctx: RequestContext,
   c: Command,
+  hooks: CommandHooks,
 ): Promise<{ text: string; data: unknown }> {
   switch (c.name) {
     case 'help': {
@@ -224,6 +233,35 @@ async function dispatch(
       });
       const parsed = parseActivityReport(csv);
       return render.activityImport(await l.recordObservedActivity({ ...ctx, platform: 'import' }, parsed));
+    }
+    case 'import starters':
+    case 'import leavers': {
+      if (ctx.platform !== 'cli') {
+        throw refused(
+          'COMMAND_LINE_ONLY',
+          'HR files are imported on the bot’s command line ("import starters FILE.csv"), or pushed by HR systems to POST /hr/starters and /hr/leavers.',
+        );
+      }
+      const size = await stat(c.file).then(
+        (s) => s.size,
+        (e: NodeJS.ErrnoException) => {
+          throw invalid(
+            'FILE_NOT_READABLE',
+            `${c.file} could not be read (${e.code ?? e.message}). Give the path of HR's CSV file.`,
+          );
+        },
+      );
+      const stream = createReadStream(c.file);
+      const progress = hooks.progress;
+      const onProgress = progress
+        ? (rows: number) => progress({ rows, bytes: stream.bytesRead, size })
+        : undefined;
+      if (c.name === 'import starters') {
+        const records = readHrCsv(stream, STARTER_COLUMNS);
+        return render.starterImport(await l.importStarters(ctx, { records, dryRun: c.dryRun, onProgress }));
+      }
+      const records = readHrCsv(stream, LEAVER_COLUMNS);
+      return render.leaverImport(await l.importLeavers(ctx, { records, dryRun: c.dryRun, onProgress }));
     }
     case 'notifications failed':
       return render.failedNotifications(await l.failedNotifications(ctx));

@@ -50,6 +50,7 @@ export type Command =
   | { name: 'reminders'; dryRun: boolean }
   | { name: 'remind'; address: string }
   | { name: 'import activity'; file: string }
+  | { name: 'import starters' | 'import leavers'; file: string; dryRun: boolean }
   | { name: 'notifications failed' }
   | { name: 'link'; user: string; address: string }
   | { name: 'subscribe' | 'unsubscribe'; org: string }
@@ -441,6 +442,34 @@ export const SPECS: Spec[] = [
     options: {},
     positionals: [1, 1],
     build: ({ positionals }) => ({ name: 'import activity', file: at(positionals, 0) }),
+  },
+  {
+    name: 'import starters',
+    usage: 'import starters FILE.csv [--dry-run]',
+    summary:
+      'Provision new starters from the HR extract (or schedule them before their start date); report every row (command line).',
+    operatorOnly: true,
+    options: { 'dry-run': bool },
+    positionals: [1, 1],
+    build: ({ values, positionals }) => ({
+      name: 'import starters',
+      file: at(positionals, 0),
+      dryRun: values['dry-run'] === true,
+    }),
+  },
+  {
+    name: 'import leavers',
+    usage: 'import leavers FILE.csv [--dry-run]',
+    summary:
+      'Mark leavers from the HR extract, now or on their leaving date; report every row (command line).',
+    operatorOnly: true,
+    options: { 'dry-run': bool },
+    positionals: [1, 1],
+    build: ({ values, positionals }) => ({
+      name: 'import leavers',
+      file: at(positionals, 0),
+      dryRun: values['dry-run'] === true,
+    }),
   },
   {
     name: 'notifications failed',

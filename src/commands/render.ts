@@ -4,6 +4,7 @@ import type { FailedDelivery } from '../jobs/delivery.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
 import type { ActivityImportReport } from '../service/activity-import.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
+import type { LeaverImportReport, StarterImportReport } from '../service/hr-feed.js';
 import type { RoleChange } from '../service/organisations.js';
 import type { AuditRow, ContactResult, Expiry, StatusResult } from '../service/queries.js';
 import type { ReminderReport, RemindResult } from '../service/reminders.js';
@@ -236,6 +237,29 @@ export function sweep(r: SweepReport): Rendered {
     ...(r.truncated ? ['  (list truncated; counts are complete)'] : []),
   ].join('\n');
   return { text, data: r };
+}
+
+const rowsWord = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
+
+export function starterImport(r: StarterImportReport): Rendered {
+  const lines = [
+    `${r.dryRun ? 'Dry run (nothing changed): would import' : 'Imported'} ${rowsWord(r.rows)} of starters: ${r.created} ${r.dryRun ? 'to create' : 'created'} now, ${r.scheduled} scheduled for their provisioning day, ${r.existing} already imported, ${r.duplicates.length} already ${r.duplicates.length === 1 ? 'has' : 'have'} an account, ${r.errors.length} rejected.`,
+    ...r.createdAddresses.filter((a) => !r.dryRun).map((a) => `  created ${a}`),
+    ...r.duplicates.map(
+      (d) =>
+        `  row ${d.row} (${d.employeeNumber}): already has ${d.address}; not created. Mark them as a joiner instead ("joiner ${d.address} --org ODS").`,
+    ),
+    ...r.errors.map((e) => `  row ${e.row}: ${e.message}`),
+  ];
+  return { text: lines.join('\n'), data: r };
+}
+
+export function leaverImport(r: LeaverImportReport): Rendered {
+  const lines = [
+    `${r.dryRun ? 'Dry run (nothing changed): would import' : 'Imported'} ${rowsWord(r.rows)} of leavers: ${r.marked} marked as leavers now, ${r.scheduled} scheduled for their leaving date, ${r.existing} already done, ${r.errors.length} rejected.`,
+    ...r.errors.map((e) => `  row ${e.row}: ${e.message}`),
+  ];
+  return { text: lines.join('\n'), data: r };
 }
 
 export function reminders(r: ReminderReport): Rendered {

@@ -145,6 +145,9 @@ describe('every grammar command through Slack', () => {
     expect(await run('org add --ods RZZ --name Z --kind trust')).toContain('OPERATOR_ONLY');
     expect(await run('sweep')).toContain('OPERATOR_ONLY');
     expect(await run('reminders')).toContain('OPERATOR_ONLY');
+    // A file path typed in chat would name a file on the bot's server: never read.
+    expect(await run('import starters /etc/passwd')).toContain('COMMAND_LINE_ONLY');
+    expect(await run('import leavers /etc/passwd')).toContain('COMMAND_LINE_ONLY');
     expect(await run('import activity /etc/passwd')).toContain('OPERATOR_ONLY');
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
     expect(
