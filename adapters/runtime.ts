@@ -4,6 +4,7 @@ import lockfile from 'proper-lockfile';
 import { type Database, openDatabase } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
 import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
 import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
 import type { CredentialDelivery } from '../src/service/ports.js';
 import { EnvelopeLetters } from './delivery/envelope.js';
@@ -38,7 +39,7 @@ export function defaultDelivery(config: Config): CredentialDelivery {
  */
 export async function openRuntime(
   config: Config,
-  options: { delivery?: CredentialDelivery; lockRetries?: number } = {},
+  options: { delivery?: CredentialDelivery; lockRetries?: number; logger?: Logger } = {},
 ): Promise<Runtime> {
   let release: (() => Promise<void>) | null = null;
   if (config.database.engine === 'pglite') {
@@ -66,6 +67,7 @@ export async function openRuntime(
       db: database.db,
       policy: config.policy,
       delivery: options.delivery ?? defaultDelivery(config),
+      logger: options.logger,
     });
     return {
       database,

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { type DomainError, invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress, parseInstant } from '../../src/domain/validation.js';
+import { createLogger } from '../../src/logger.js';
 import type { RequestContext } from '../../src/service/context.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
@@ -123,7 +124,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
   }
   let runtime: Awaited<ReturnType<typeof openRuntime>>;
   try {
-    runtime = await openRuntime(config, { lockRetries: 10 });
+    // Logs (an operational action such as a requeued notification) go to stderr: stdout is the output.
+    runtime = await openRuntime(config, {
+      lockRetries: 10,
+      logger: createLogger({ level: config.logLevel, destination: 'stderr' }),
+    });
   } catch (e) {
     if (e instanceof DatabaseBusyError) {
       io.stderr(`${e.message}\n`);

@@ -32,6 +32,7 @@ export async function startBot(
   const runtime = await openRuntime(config, {
     ...(options.delivery ? { delivery: options.delivery } : {}),
     lockRetries: 3,
+    logger,
   });
   logger.info(
     { database: runtime.database.engine, where: runtime.database.description },

@@ -183,6 +183,8 @@ async function dispatch(
     }
     case 'notifications failed':
       return render.failedNotifications(await l.failedNotifications(ctx));
+    case 'notifications retry':
+      return render.retriedNotifications(await l.retryNotifications(ctx, c), c.id);
     case 'link':
       return render.linked(await l.linkChatUser(ctx, { user: chatUser(ctx, c.user), address: c.address }));
     case 'subscribe':

@@ -51,6 +51,7 @@ export type Command =
   | { name: 'remind'; address: string }
   | { name: 'import activity'; file: string }
   | { name: 'notifications failed' }
+  | { name: 'notifications retry'; id?: number | undefined; all: boolean }
   | { name: 'link'; user: string; address: string }
   | { name: 'subscribe' | 'unsubscribe'; org: string }
   | { name: 'subscriptions'; org?: string | undefined };
@@ -136,6 +137,17 @@ function parseRole(input: string): RoleName {
 }
 
 const at = (positionals: string[], i: number): string => positionals[i] ?? '';
+
+function parseNotificationId(input: string): number {
+  const value = input.trim().replace(/^#/, '');
+  if (!/^[1-9]\d{0,14}$/.test(value)) {
+    throw invalid(
+      'INVALID_ID',
+      `"${input}" is not a notification number. Use the number "notifications failed" shows, e.g. notifications retry 42.`,
+    );
+  }
+  return Number(value);
+}
 
 export const SPECS: Spec[] = [
   {
@@ -450,6 +462,23 @@ export const SPECS: Spec[] = [
     options: {},
     positionals: [0, 0],
     build: () => ({ name: 'notifications failed' }),
+  },
+  {
+    name: 'notifications retry',
+    usage: 'notifications retry ID|--all',
+    summary:
+      'Put a parked notification (its number in "notifications failed"), or all of them, back in the delivery queue (operator only).',
+    operatorOnly: true,
+    options: { all: bool },
+    positionals: [0, 1],
+    build({ values, positionals }) {
+      const all = values.all === true;
+      const id = positionals[0];
+      if (all === (id !== undefined)) {
+        throw invalid('MISSING_ARGUMENT', `Name one notification or give --all. Usage: ${this.usage}`);
+      }
+      return { name: 'notifications retry', id: id === undefined ? undefined : parseNotificationId(id), all };
+    },
   },
   {
     name: 'link',

@@ -2,15 +2,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { settings } from '../../db/schema.js';
-import { refused } from '../domain/errors.js';
 import type { Policy } from '../domain/policy.js';
-import { isSystemActor } from '../domain/roles.js';
-import { type FailedDelivery, failedDeliveries } from '../jobs/delivery.js';
+import type { FailedDelivery } from '../jobs/delivery.js';
+import { type Logger, silentLogger } from '../logger.js';
 import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
 import * as activityImport from './activity-import.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
+import * as notifications from './notifications.js';
 import * as organisations from './organisations.js';
 import type { CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
@@ -57,6 +57,8 @@ export interface Lifecycle {
   recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
+  /** Puts a parked notification (or every one) back in the delivery queue. */
+  retryNotifications: Bound<typeof notifications.retryNotifications>;
   linkChatUser: Bound<typeof chat.linkChatUser>;
   subscribe: Bound<typeof chat.subscribe>;
   unsubscribe: Bound<typeof chat.unsubscribe>;
@@ -76,6 +78,8 @@ export interface LifecycleOptions {
   db: Db;
   policy: Policy;
   delivery: CredentialDelivery;
+  /** Where operational actions that write no audit row are logged; silent when absent. */
+  logger?: Logger | undefined;
 }
 
 export async function createLifecycle(options: LifecycleOptions): Promise<Lifecycle> {
@@ -84,6 +88,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     db: options.db,
     policy: options.policy,
     delivery: options.delivery,
+    logger: options.logger ?? silentLogger(),
     hashMobile: (e164) => createHmac('sha256', key).update(e164).digest('hex'),
   };
   return {
@@ -110,15 +115,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     remindPending: bind(deps, reminders.remindPending),
     remind: bind(deps, reminders.remindHolder),
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
-    failedNotifications: async (ctx) => {
-      if (!isSystemActor(ctx.actor)) {
-        throw refused(
-          'OPERATOR_ONLY',
-          'Failed notifications are listed for operators on the bot’s command line.',
-        );
-      }
-      return failedDeliveries(deps.db);
-    },
+    failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
+    retryNotifications: bind(deps, notifications.retryNotifications),
     linkChatUser: bind(deps, chat.linkChatUser),
     subscribe: bind(deps, chat.subscribe),
     unsubscribe: bind(deps, chat.unsubscribe),

@@ -203,6 +203,9 @@ const EXAMPLES: Array<[string, Command]> = [
   ['subscribe --org rxx', { name: 'subscribe', org: 'RXX' }],
   ['import activity report.csv', { name: 'import activity', file: 'report.csv' }],
   ['notifications failed', { name: 'notifications failed' }],
+  ['notifications retry 42', { name: 'notifications retry', id: 42, all: false }],
+  ['notifications retry #42', { name: 'notifications retry', id: 42, all: false }],
+  ['notifications retry --all', { name: 'notifications retry', id: undefined, all: true }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
@@ -378,6 +381,17 @@ describe('parseCommand errors', () => {
     );
   });
 
+  it('asks for one notification number or --all', () => {
+    expectInvalid(() => parse('notifications retry'), 'MISSING_ARGUMENT', /one notification or give --all/);
+    expectInvalid(
+      () => parse('notifications retry 4 --all'),
+      'MISSING_ARGUMENT',
+      /Usage: notifications retry/,
+    );
+    expectInvalid(() => parse('notifications retry 0'), 'INVALID_ID', /notifications failed/);
+    expectInvalid(() => parse('notifications retry slack:C0X'), 'INVALID_ID', /notification number/);
+  });
+
   it('reports every error as invalid input, never as a refusal', () => {
     for (const text of ['', 'levaer', 'leaver', 'leaver a@nhs.net --force', 'joiner a@nhs.net']) {
       expect(domainError(() => parse(text)).kind).toBe('invalid');
@@ -401,7 +415,8 @@ describe('helpText', () => {
     expect(lines).toContain('remind ADDRESS');
     expect(lines).toContain('leaver ADDRESS');
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
-    expect(lines).toHaveLength(SPECS.length - 5);
+    expect(lines.some((l) => l.startsWith('notifications retry'))).toBe(false);
+    expect(lines).toHaveLength(SPECS.length - 6);
   });
 
   it('shows every command to operators', () => {

@@ -147,6 +147,8 @@ describe('every grammar command through Slack', () => {
     expect(await run('reminders')).toContain('OPERATOR_ONLY');
     expect(await run('import activity /etc/passwd')).toContain('OPERATOR_ONLY');
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
+    expect(await run('notifications retry 1')).toContain('OPERATOR_ONLY');
+    expect(await run('notifications retry --all')).toContain('OPERATOR_ONLY');
     expect(
       await one<{ n: number }>(sql`select count(*)::int as n from organisations where ods = 'RZZ'`),
     ).toEqual({ n: 0 });
