@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { type Reply, runCommand } from '../../src/commands/execute.js';
 import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -14,6 +15,8 @@ import { forwardToBot } from './operator-channel.js';
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** stdout as a stream, for output too large to hold as text (`export audit` without --out). */
+  out: Writable;
 }
 
 interface Globals {
@@ -54,6 +57,7 @@ export function contextFor(globals: Pick<Globals, 'as' | 'now'>): RequestContext
 }
 
 function print(io: Io, reply: Reply, json: boolean): number {
+  if (reply.ok && reply.streamed) return reply.exitCode;
   if (json) {
     if (reply.ok) io.stdout(`${JSON.stringify(reply.data, null, 2)}\n`);
     else io.stderr(`${JSON.stringify(reply.data, null, 2)}\n`);
@@ -78,6 +82,28 @@ function domainFailure(io: Io, e: DomainError, json: boolean): number {
     },
     json,
   );
+}
+
+/**
+ * The bot runs in another directory: the paths in a command handed over to it (a report to
+ * read, a file to write) are made absolute first, as this process would read them.
+ */
+export function withAbsolutePaths(command: Command, words: string[]): string[] {
+  if (command.name === 'import activity') {
+    const at = words.findIndex((w, i) => i >= 2 && w === command.file);
+    return words.map((w, i) => (i === at ? path.resolve(w) : w));
+  }
+  if (command.name === 'export audit' && command.out !== undefined) {
+    const out = command.out;
+    return words.map((w, i) =>
+      w === `--out=${out}`
+        ? `--out=${path.resolve(out)}`
+        : words[i - 1] === '--out' && w === out
+          ? path.resolve(out)
+          : w,
+    );
+  }
+  return words;
 }
 
 /**
@@ -112,14 +138,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
     throw e;
   }
   if (config.database.engine === 'pglite') {
-    // The bot runs in another directory: a report's path must be absolute before it is handed over.
-    const words =
-      command.name === 'import activity' ? ['import', 'activity', path.resolve(command.file)] : globals.words;
-    const forwarded = await forwardToBot(operatorSocketPath(config), {
-      words,
-      as: globals.as,
-      now: ctx.now.toISOString(),
-    });
+    const forwarded = await forwardToBot(
+      operatorSocketPath(config),
+      { words: withAbsolutePaths(command, globals.words), as: globals.as, now: ctx.now.toISOString() },
+      io.out,
+    );
     if (forwarded) return print(io, forwarded, globals.json);
   }
   let runtime: Awaited<ReturnType<typeof openRuntime>>;
@@ -137,7 +160,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
     throw e;
   }
   try {
-    return print(io, await runCommand(runtime.lifecycle, ctx, command), globals.json);
+    return print(io, await runCommand(runtime.lifecycle, ctx, command, { output: io.out }), globals.json);
   } finally {
     await runtime.close();
   }
@@ -147,6 +170,7 @@ if (isEntrypoint(import.meta.url)) {
   runCli(process.argv.slice(2), process.env, {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    out: process.stdout,
   }).then(
     (code) => {
       process.exitCode = code;

@@ -72,9 +72,9 @@ export async function startBot(
   let operatorChannel: http.Server | null = null;
   if (runtime.database.engine === 'pglite') {
     const socketPath = operatorSocketPath(config);
-    operatorChannel = await serveOperatorChannel(socketPath, async (request) => {
+    operatorChannel = await serveOperatorChannel(socketPath, async (request, output) => {
       const ctx = contextFor(request);
-      const reply = await runText(runtime.lifecycle, ctx, request.words);
+      const reply = await runText(runtime.lifecycle, ctx, request.words, { output });
       logger.info(
         {
           command: reply.command,

@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import { parseActivityReport } from '../service/activity-import.js';
 import type { ChatUserRef, RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
+import { writeAuditCsv, writeAuditCsvFile } from './audit-csv.js';
 import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
 import * as render from './render.js';
 import { tokenize } from './tokenize.js';
@@ -22,6 +25,17 @@ export interface Reply {
   /** The machine-readable result (`--json`), or `{ error }` when refused. */
   data: unknown;
   error?: { code: string; kind: DomainError['kind']; message: string; details: Record<string, unknown> };
+  /** The result was written to the caller's `output` stream (a CSV export): print nothing more. */
+  streamed?: boolean;
+}
+
+/** What a caller offers a command besides its words. */
+export interface CommandIo {
+  /**
+   * Where a command whose result is a file's worth of data (`export audit` without --out) writes
+   * it as it goes: the CLI's stdout, or the operator channel's response. Chat offers none.
+   */
+  output?: Writable | undefined;
 }
 
 /** Parses typed words (a chat message, or the CLI's argv) and runs them. */
@@ -29,6 +43,7 @@ export async function runText(
   lifecycle: Lifecycle,
   ctx: RequestContext,
   input: string | string[],
+  io: CommandIo = {},
 ): Promise<Reply> {
   let command: Command;
   try {
@@ -36,7 +51,7 @@ export async function runText(
   } catch (e) {
     return failure(null, e);
   }
-  return runCommand(lifecycle, ctx, command);
+  return runCommand(lifecycle, ctx, command, io);
 }
 
 /** Runs a parsed command. Domain refusals become replies; anything else is a bug and is thrown. */
@@ -44,11 +59,12 @@ export async function runCommand(
   lifecycle: Lifecycle,
   ctx: RequestContext,
   command: Command,
+  io: CommandIo = {},
 ): Promise<Reply> {
   try {
     if (ctx.actor.kind === 'guest') refuseGuest(ctx, command);
-    const { text, data } = await dispatch(lifecycle, ctx, command);
-    return { ok: true, exitCode: 0, command: command.name, text, data };
+    const { text, data, streamed } = await dispatch(lifecycle, ctx, command, io);
+    return { ok: true, exitCode: 0, command: command.name, text, data, ...(streamed ? { streamed } : {}) };
   } catch (e) {
     return failure(command.name, e);
   }
@@ -106,7 +122,8 @@ async function dispatch(
   l: Lifecycle,
   ctx: RequestContext,
   c: Command,
-): Promise<{ text: string; data: unknown }> {
+  io: CommandIo,
+): Promise<render.Rendered & { streamed?: boolean }> {
   switch (c.name) {
     case 'help': {
       const text = helpText({ includeOperator: ctx.platform === 'cli', topic: c.topic });
@@ -145,6 +162,17 @@ async function dispatch(
       return render.expiring(await l.expiring(ctx, c), ctx.now, c.within);
     case 'audit':
       return render.audit(await l.auditTrail(ctx, c), c.address);
+    case 'export audit': {
+      const exported = await l.exportAudit(ctx, { from: c.from, to: c.to });
+      if (c.out !== undefined) {
+        return render.auditExport(exported, await writeAuditCsvFile(exported, c.out), path.resolve(c.out));
+      }
+      if (!io.output) {
+        throw invalid('OUT_REQUIRED', `Say which file the CSV goes to: add --out FILE.`);
+      }
+      const rows = await writeAuditCsv(exported, io.output);
+      return { ...render.auditExport(exported, rows, null), streamed: true };
+    }
     case 'site register':
       return render.siteRegistered(
         await l.registerSite(ctx, {

@@ -6,6 +6,7 @@ import { type DsptStatus, type OrgKind, SITE_KINDS, type SiteKind } from '../dom
 import { ROLE_NAMES, type RoleName } from '../domain/roles.js';
 import {
   parseAddress,
+  parseDate,
   parseDateOfBirth,
   parseDspt,
   parseInstant,
@@ -36,6 +37,7 @@ export type Command =
   | { name: 'status'; address?: string | undefined }
   | { name: 'expiring'; org?: string | undefined; within: number }
   | { name: 'audit'; address?: string | undefined }
+  | { name: 'export audit'; from: string; to: string; out?: string | undefined }
   | {
       name: 'site register';
       ods: string;
@@ -370,6 +372,30 @@ export const SPECS: Spec[] = [
       name: 'audit',
       address: positionals[0] === undefined ? undefined : parseAddress(positionals[0]),
     }),
+  },
+  {
+    name: 'export audit',
+    usage: 'export audit --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE]',
+    summary:
+      'Every audit entry of those days (London time, --to included), oldest first, as CSV: evidence for the DSPT (operator only).',
+    operatorOnly: true,
+    options: { from: str, to: str, out: str },
+    positionals: [0, 0],
+    build({ values }) {
+      const from = parseDate(required(values, 'from', this.usage), '--from date');
+      const to = parseDate(required(values, 'to', this.usage), '--to date');
+      if (from > to) {
+        throw invalid(
+          'INVALID_RANGE',
+          `--from ${from} is after --to ${to}. Give the first day, then the last (both are included).`,
+        );
+      }
+      const out = optional(values, 'out');
+      if (out !== undefined && out.trim() === '') {
+        throw invalid('MISSING_OPTION', `--out needs a file name. Usage: ${this.usage}`);
+      }
+      return { name: 'export audit', from, to, out };
+    },
   },
   {
     name: 'site register',

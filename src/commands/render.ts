@@ -3,6 +3,7 @@ import { daysLeft } from '../domain/time.js';
 import type { FailedDelivery } from '../jobs/delivery.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
 import type { ActivityImportReport } from '../service/activity-import.js';
+import type { AuditExport } from '../service/audit-export.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
 import type { RetryResult } from '../service/notifications.js';
 import type { RoleChange } from '../service/organisations.js';
@@ -155,6 +156,14 @@ export function audit(rows: AuditRow[], address: string | undefined): Rendered {
     return `${r.at}  ${r.action.padEnd(18)} ${change.padEnd(20)} by ${r.actor} (${r.platform})${r.reason ? `: ${r.reason}` : ''}`;
   });
   return { text: lines.join('\n'), data: rows };
+}
+
+export function auditExport(e: AuditExport, rows: number, file: string | null): Rendered {
+  const data = { from: e.from, to: e.to, since: e.since, until: e.until, rows, file };
+  return {
+    text: `Wrote ${rows} audit ${rows === 1 ? 'entry' : 'entries'} of ${e.from} to ${e.to} (London days: ${e.since} to ${e.until}) to ${file}.`,
+    data,
+  };
 }
 
 export function contact(r: ContactResult): Rendered {

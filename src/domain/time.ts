@@ -6,3 +6,46 @@ export const addDays = (when: Date, days: number): Date => new Date(when.getTime
 export const daysLeft = (now: Date, due: Date): number => Math.ceil((due.getTime() - now.getTime()) / DAY_MS);
 
 export const isoDate = (when: Date): string => when.toISOString().slice(0, 10);
+
+const LONDON_WALL_CLOCK = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** How far London's clocks are ahead of UTC at `when`: 0 in GMT, one hour in BST. */
+function londonOffsetMs(when: Date): number {
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    Number(LONDON_WALL_CLOCK.formatToParts(when).find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(
+    part('year'),
+    part('month') - 1,
+    part('day'),
+    part('hour'),
+    part('minute'),
+    part('second'),
+  );
+  return wall - Math.floor(when.getTime() / 1000) * 1000;
+}
+
+/**
+ * The instant a calendar day (YYYY-MM-DD, already validated) begins in London. The UK changes
+ * its clocks at 01:00 UTC, never at midnight, so every London day has exactly one midnight, and
+ * the offset at that day's 00:00 UTC is the offset at its London midnight.
+ */
+export function londonDayStart(date: string): Date {
+  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
+  const utcMidnight = new Date(Date.UTC(y, m - 1, d));
+  return new Date(utcMidnight.getTime() - londonOffsetMs(utcMidnight));
+}
+
+/** The calendar day after `date` (YYYY-MM-DD). */
+export function nextDay(date: string): string {
+  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}

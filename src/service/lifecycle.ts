@@ -8,6 +8,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
 import * as activityImport from './activity-import.js';
+import * as auditExport from './audit-export.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import * as notifications from './notifications.js';
@@ -50,6 +51,7 @@ export interface Lifecycle {
   status: Bound<typeof queries.accountStatus>;
   expiring: Bound<typeof queries.expiring>;
   auditTrail: Bound<typeof queries.auditTrail>;
+  exportAudit: Bound<typeof auditExport.exportAudit>;
   contact: Bound<typeof queries.contact>;
   sweep: Bound<typeof sweeps.sweep>;
   remindPending: Bound<typeof reminders.remindPending>;
@@ -110,6 +112,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     status: bind(deps, queries.accountStatus),
     expiring: bind(deps, queries.expiring),
     auditTrail: bind(deps, queries.auditTrail),
+    exportAudit: bind(deps, auditExport.exportAudit),
     contact: bind(deps, queries.contact),
     sweep: bind(deps, sweeps.sweep),
     remindPending: bind(deps, reminders.remindPending),

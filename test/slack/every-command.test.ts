@@ -149,6 +149,10 @@ describe('every grammar command through Slack', () => {
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry 1')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry --all')).toContain('OPERATOR_ONLY');
+    expect(await run('export audit --from 2026-01-01 --to 2026-12-31')).toContain('OPERATOR_ONLY');
+    expect(await run('export audit --from 2026-01-01 --to 2026-12-31 --out /tmp/audit.csv')).toContain(
+      'OPERATOR_ONLY',
+    );
     expect(
       await one<{ n: number }>(sql`select count(*)::int as n from organisations where ods = 'RZZ'`),
     ).toEqual({ n: 0 });
