@@ -4,6 +4,7 @@ import lockfile from 'proper-lockfile';
 import { type Database, openDatabase } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
 import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
 import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
 import type { CredentialDelivery } from '../src/service/ports.js';
 import type { Telemetry } from '../src/service/telemetry.js';
@@ -39,7 +40,12 @@ export function defaultDelivery(config: Config): CredentialDelivery {
  */
 export async function openRuntime(
   config: Config,
-  options: { delivery?: CredentialDelivery; lockRetries?: number; telemetry?: Telemetry } = {},
+  options: {
+    delivery?: CredentialDelivery;
+    lockRetries?: number;
+    telemetry?: Telemetry;
+    logger?: Logger;
+  } = {},
 ): Promise<Runtime> {
   let release: (() => Promise<void>) | null = null;
   if (config.database.engine === 'pglite') {
@@ -69,6 +75,7 @@ export async function openRuntime(
       delivery: options.delivery ?? defaultDelivery(config),
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       hrDataKey: config.hrDataKey,
+      logger: options.logger,
     });
     return {
       database,

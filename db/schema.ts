@@ -142,7 +142,11 @@ export const auditLog = pgTable(
     reason: text('reason'),
     details: jsonb('details').$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_address_idx').on(t.address, t.id)],
+  (t) => [
+    index('audit_address_idx').on(t.address, t.id),
+    // `export audit` pages through a date range by (at, id): a keyset, so each page is one index range.
+    index('audit_at_idx').on(t.at, t.id),
+  ],
 );
 
 /** Notifications written in the same transaction as the change; delivered by workers (later issue). */

@@ -90,3 +90,6 @@ export function createLogger(options: {
       : pino.destination(options.destination === 'stderr' ? 2 : 1),
   );
 }
+
+/** A logger that writes nothing: the default where no one reads the log (tests, one-off scripts). */
+export const silentLogger = (): Logger => pino({ level: 'silent' });

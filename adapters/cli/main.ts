@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { Presets, SingleBar } from 'cli-progress';
 import { type CommandHooks, type Reply, runCommand } from '../../src/commands/execute.js';
 import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
@@ -6,6 +7,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { type DomainError, invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress, parseInstant } from '../../src/domain/validation.js';
+import { createLogger } from '../../src/logger.js';
 import type { RequestContext } from '../../src/service/context.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
@@ -16,6 +18,8 @@ export interface Io {
   stderr(text: string): void;
   /** True on an interactive terminal: long imports draw a progress bar on stderr. */
   interactive?: boolean;
+  /** stdout as a stream, for output too large to hold as text (`export audit` without --out). */
+  out: Writable;
 }
 
 /** A progress bar for a long import, on stderr, only on an interactive terminal. */
@@ -78,13 +82,8 @@ export function contextFor(globals: Pick<Globals, 'as' | 'now'>): RequestContext
   return { actor, platform: 'cli', now };
 }
 
-/** The words with the file's path made absolute: the bot that runs them works in another directory. */
-function fileAbsolute(words: string[], file: string): string[] {
-  const at = words.indexOf(file);
-  return at < 0 ? words : [...words.slice(0, at), path.resolve(file), ...words.slice(at + 1)];
-}
-
 function print(io: Io, reply: Reply, json: boolean): number {
+  if (reply.ok && reply.streamed) return reply.exitCode;
   if (json) {
     if (reply.ok) io.stdout(`${JSON.stringify(reply.data, null, 2)}\n`);
     else io.stderr(`${JSON.stringify(reply.data, null, 2)}\n`);
@@ -109,6 +108,32 @@ function domainFailure(io: Io, e: DomainError, json: boolean): number {
     },
     json,
   );
+}
+
+/**
+ * The bot runs in another directory: the paths in a command handed over to it (a report to
+ * read, a file to write) are made absolute first, as this process would read them.
+ */
+export function withAbsolutePaths(command: Command, words: string[]): string[] {
+  if (
+    command.name === 'import activity' ||
+    command.name === 'import starters' ||
+    command.name === 'import leavers'
+  ) {
+    const at = words.findIndex((w, i) => i >= 2 && w === command.file);
+    return words.map((w, i) => (i === at ? path.resolve(w) : w));
+  }
+  if (command.name === 'export audit' && command.out !== undefined) {
+    const out = command.out;
+    return words.map((w, i) =>
+      w === `--out=${out}`
+        ? `--out=${path.resolve(out)}`
+        : words[i - 1] === '--out' && w === out
+          ? path.resolve(out)
+          : w,
+    );
+  }
+  return words;
 }
 
 /**
@@ -143,18 +168,20 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
     throw e;
   }
   if (config.database.engine === 'pglite') {
-    // The bot runs in another directory: a report's path must be absolute before it is handed over.
-    const words = 'file' in command ? fileAbsolute(globals.words, command.file) : globals.words;
-    const forwarded = await forwardToBot(operatorSocketPath(config), {
-      words,
-      as: globals.as,
-      now: ctx.now.toISOString(),
-    });
+    const forwarded = await forwardToBot(
+      operatorSocketPath(config),
+      { words: withAbsolutePaths(command, globals.words), as: globals.as, now: ctx.now.toISOString() },
+      io.out,
+    );
     if (forwarded) return print(io, forwarded, globals.json);
   }
   let runtime: Awaited<ReturnType<typeof openRuntime>>;
   try {
-    runtime = await openRuntime(config, { lockRetries: 10 });
+    // Logs (an operational action such as a requeued notification) go to stderr: stdout is the output.
+    runtime = await openRuntime(config, {
+      lockRetries: 10,
+      logger: createLogger({ level: config.logLevel, destination: 'stderr' }),
+    });
   } catch (e) {
     if (e instanceof DatabaseBusyError) {
       io.stderr(`${e.message}\n`);
@@ -164,7 +191,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
   }
   const hooks = progressHooks(io, command);
   try {
-    const reply = await runCommand(runtime.lifecycle, ctx, command, hooks);
+    const hooks = progressHooks(io, command);
+    const reply = await runCommand(runtime.lifecycle, ctx, command, { output: io.out, ...hooks });
     hooks.stop();
     return print(io, reply, globals.json);
   } finally {
@@ -178,6 +206,7 @@ if (isEntrypoint(import.meta.url)) {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     interactive: Boolean(process.stderr.isTTY),
+    out: process.stdout,
   }).then(
     (code) => {
       process.exitCode = code;

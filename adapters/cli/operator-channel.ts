@@ -1,5 +1,8 @@
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { flushed } from '../../src/commands/audit-csv.js';
 import type { Reply } from '../../src/commands/execute.js';
 
 /**
@@ -12,7 +15,14 @@ export interface OperatorRequest {
   now?: string | undefined;
 }
 
-export type OperatorHandler = (request: OperatorRequest) => Promise<Reply>;
+/**
+ * Runs one operator command. A command whose result is a file's worth of data (`export audit`
+ * without --out) writes it to `output` as it goes, and answers with a Reply marked `streamed`.
+ */
+export type OperatorHandler = (request: OperatorRequest, output: Writable) => Promise<Reply>;
+
+/** The answer is the command's output itself (CSV), streamed, rather than a JSON Reply. */
+const STREAMED_TYPE = 'text/csv; charset=utf-8';
 
 export function serveOperatorChannel(socketPath: string, handle: OperatorHandler): Promise<http.Server> {
   if (existsSync(socketPath)) rmSync(socketPath);
@@ -31,11 +41,36 @@ export function serveOperatorChannel(socketPath: string, handle: OperatorHandler
         res.writeHead(400).end();
         return;
       }
-      handle(request).then(
-        (reply) => {
+      // Streamed output goes straight into the response, at the pace the CLI reads it; the
+      // head is sent with the first bytes, so a refusal before them is still a JSON Reply.
+      const output = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          if (!res.headersSent) res.writeHead(200, { 'content-type': STREAMED_TYPE });
+          if (res.write(chunk)) done();
+          else res.once('drain', () => done());
+        },
+      });
+      handle(request, output).then(
+        async (reply) => {
+          if (reply.streamed) {
+            output.end();
+            await finished(output);
+            if (!res.headersSent) res.writeHead(200, { 'content-type': STREAMED_TYPE });
+            res.end();
+            return;
+          }
+          if (res.headersSent) {
+            res.destroy(new Error('the command failed after its output had started'));
+            return;
+          }
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
         },
         (e: unknown) => {
+          // Half a CSV must not pass for a whole one: cut the stream, and the CLI reports the failure.
+          if (res.headersSent) {
+            res.destroy(e instanceof Error ? e : new Error(String(e)));
+            return;
+          }
           res
             .writeHead(500, { 'content-type': 'application/json' })
             .end(JSON.stringify({ message: String(e) }));
@@ -53,13 +88,46 @@ export function serveOperatorChannel(socketPath: string, handle: OperatorHandler
   });
 }
 
-/** Sends a command to the running bot; null when no bot is listening. */
-export function forwardToBot(socketPath: string, request: OperatorRequest): Promise<Reply | null> {
+/**
+ * Sends a command to the running bot; null when no bot is listening. Streamed output (a CSV
+ * export) is copied to `output` as it arrives; a stream the bot cut short rejects.
+ */
+export function forwardToBot(
+  socketPath: string,
+  request: OperatorRequest,
+  output?: Writable,
+): Promise<Reply | null> {
   if (!existsSync(socketPath)) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, path: '/command', method: 'POST', headers: { 'content-type': 'application/json' } },
+      {
+        socketPath,
+        path: '/command',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        // One command, one connection: a kept-alive socket to a bot since restarted would fail (EPIPE).
+        agent: false,
+      },
       (res) => {
+        if (res.statusCode === 200 && res.headers['content-type'] === STREAMED_TYPE) {
+          if (!output) {
+            res.destroy();
+            reject(new Error('the running bot streamed output, but there is nowhere to write it'));
+            return;
+          }
+          pipeline(res, output, { end: false })
+            .then(() => flushed(output))
+            .then(
+              () => resolve({ ok: true, exitCode: 0, command: null, text: '', data: null, streamed: true }),
+              (e: unknown) =>
+                reject(
+                  new Error(
+                    `the running bot stopped sending the output before its end, so it is incomplete: ${e instanceof Error ? e.message : String(e)}`,
+                  ),
+                ),
+            );
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -65,6 +65,7 @@ export async function startBot(
       ...(options.delivery ? { delivery: options.delivery } : {}),
       lockRetries: 3,
       telemetry,
+      logger,
     });
   } catch (e) {
     await http.close(0);
@@ -101,9 +102,9 @@ export async function startBot(
   let operatorChannel: http.Server | null = null;
   if (runtime.database.engine === 'pglite') {
     const socketPath = operatorSocketPath(config);
-    operatorChannel = await serveOperatorChannel(socketPath, async (request) => {
+    operatorChannel = await serveOperatorChannel(socketPath, async (request, output) => {
       const ctx = contextFor(request);
-      const reply = await runText(runtime.lifecycle, ctx, request.words);
+      const reply = await runText(runtime.lifecycle, ctx, request.words, { output });
       logger.info(
         {
           platform: 'cli',

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import { parseActivityReport } from '../service/activity-import.js';
 import type { ChatUserRef, RequestContext } from '../service/context.js';
 import { LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../service/hr-feed.js';
 import type { Lifecycle } from '../service/lifecycle.js';
+import { writeAuditCsv, writeAuditCsvFile } from './audit-csv.js';
 import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
 import * as render from './render.js';
 import { tokenize } from './tokenize.js';
@@ -27,7 +30,23 @@ export interface Reply {
   error?: { code: string; kind: DomainError['kind']; message: string; details: Record<string, unknown> };
   /** The request's id: in its log lines, and on the notifications it queued. */
   correlationId?: string;
+  /** The result was written to the caller's `output` stream (a CSV export): print nothing more. */
+  streamed?: boolean;
 }
+
+/** What a caller offers a command besides its words. */
+export interface CommandIo {
+  /**
+   * Where a command whose result is a file's worth of data (`export audit` without --out) writes
+   * it as it goes: the CLI's stdout, or the operator channel's response. Chat offers none.
+   */
+  output?: Writable | undefined;
+  /** Progress of a long import, for the command line's progress bar. */
+  progress?(p: { rows: number; bytes: number; size: number }): void;
+}
+
+/** The command line's progress hooks are part of what it offers a command. */
+export type CommandHooks = Pick<CommandIo, 'progress'>;
 
 /** The answer when the bot itself failed: the reference finds the log lines. */
 export function internalErrorReply(correlationId: string): Reply {
@@ -51,6 +70,7 @@ export async function runText(
   lifecycle: Lifecycle,
   ctx: RequestContext,
   input: string | string[],
+  io: CommandIo = {},
 ): Promise<Reply> {
   const correlationId = ctx.correlationId ?? randomUUID();
   const started = performance.now();
@@ -62,7 +82,9 @@ export async function runText(
       seconds: (performance.now() - started) / 1000,
     });
   try {
-    const reply = await lifecycle.inFlight.track(parseAndRun(lifecycle, { ...ctx, correlationId }, input));
+    const reply = await lifecycle.inFlight.track(
+      parseAndRun(lifecycle, { ...ctx, correlationId }, input, io),
+    );
     count(reply.command, reply.ok ? 'done' : (reply.error?.code ?? 'refused'));
     return { ...reply, correlationId };
   } catch (e) {
@@ -75,6 +97,7 @@ async function parseAndRun(
   lifecycle: Lifecycle,
   ctx: RequestContext,
   input: string | string[],
+  io: CommandIo,
 ): Promise<Reply> {
   let command: Command;
   try {
@@ -82,7 +105,7 @@ async function parseAndRun(
   } catch (e) {
     return failure(null, e);
   }
-  return runCommand(lifecycle, ctx, command);
+  return runCommand(lifecycle, ctx, command, io);
 }
 
 /** Runs a parsed command. Domain refusals become replies; anything else is a bug and is thrown. */
@@ -90,12 +113,12 @@ export async function runCommand(
   lifecycle: Lifecycle,
   ctx: RequestContext,
   command: Command,
-  hooks: CommandHooks = {},
+  io: CommandIo = {},
 ): Promise<Reply> {
   try {
     if (ctx.actor.kind === 'guest') refuseGuest(ctx, command);
-    const { text, data } = await dispatch(lifecycle, ctx, command, hooks);
-    return { ok: true, exitCode: 0, command: command.name, text, data };
+    const { text, data, streamed } = await dispatch(lifecycle, ctx, command, io);
+    return { ok: true, exitCode: 0, command: command.name, text, data, ...(streamed ? { streamed } : {}) };
   } catch (e) {
     return failure(command.name, e);
   }
@@ -149,17 +172,12 @@ function failure(command: CommandName | null, e: unknown): Reply {
   };
 }
 
-/** What the command line adds to a run: progress of a long import, for its progress bar. */
-export interface CommandHooks {
-  progress?(p: { rows: number; bytes: number; size: number }): void;
-}
-
 async function dispatch(
   l: Lifecycle,
   ctx: RequestContext,
   c: Command,
-  hooks: CommandHooks,
-): Promise<{ text: string; data: unknown }> {
+  io: CommandIo,
+): Promise<render.Rendered & { streamed?: boolean }> {
   switch (c.name) {
     case 'help': {
       const text = helpText({ includeOperator: ctx.platform === 'cli', topic: c.topic });
@@ -198,6 +216,17 @@ async function dispatch(
       return render.expiring(await l.expiring(ctx, c), ctx.now, c.within);
     case 'audit':
       return render.audit(await l.auditTrail(ctx, c), c.address);
+    case 'export audit': {
+      const exported = await l.exportAudit(ctx, { from: c.from, to: c.to });
+      if (c.out !== undefined) {
+        return render.auditExport(exported, await writeAuditCsvFile(exported, c.out), path.resolve(c.out));
+      }
+      if (!io.output) {
+        throw invalid('OUT_REQUIRED', `Say which file the CSV goes to: add --out FILE.`);
+      }
+      const rows = await writeAuditCsv(exported, io.output);
+      return { ...render.auditExport(exported, rows, null), streamed: true };
+    }
     case 'site register':
       return render.siteRegistered(
         await l.registerSite(ctx, {
@@ -252,7 +281,7 @@ async function dispatch(
         },
       );
       const stream = createReadStream(c.file);
-      const progress = hooks.progress;
+      const progress = io.progress;
       const onProgress = progress
         ? (rows: number) => progress({ rows, bytes: stream.bytesRead, size })
         : undefined;
@@ -265,6 +294,8 @@ async function dispatch(
     }
     case 'notifications failed':
       return render.failedNotifications(await l.failedNotifications(ctx));
+    case 'notifications retry':
+      return render.retriedNotifications(await l.retryNotifications(ctx, c), c.id);
     case 'link':
       return render.linked(await l.linkChatUser(ctx, { user: chatUser(ctx, c.user), address: c.address }));
     case 'subscribe':

@@ -6,6 +6,7 @@ import { type DsptStatus, type OrgKind, SITE_KINDS, type SiteKind } from '../dom
 import { ROLE_NAMES, type RoleName } from '../domain/roles.js';
 import {
   parseAddress,
+  parseDate,
   parseDateOfBirth,
   parseDspt,
   parseInstant,
@@ -36,6 +37,7 @@ export type Command =
   | { name: 'status'; address?: string | undefined }
   | { name: 'expiring'; org?: string | undefined; within: number }
   | { name: 'audit'; address?: string | undefined }
+  | { name: 'export audit'; from: string; to: string; out?: string | undefined }
   | {
       name: 'site register';
       ods: string;
@@ -52,6 +54,7 @@ export type Command =
   | { name: 'import activity'; file: string }
   | { name: 'import starters' | 'import leavers'; file: string; dryRun: boolean }
   | { name: 'notifications failed' }
+  | { name: 'notifications retry'; id?: number | undefined; all: boolean }
   | { name: 'link'; user: string; address: string }
   | { name: 'subscribe' | 'unsubscribe'; org: string }
   | { name: 'subscriptions'; org?: string | undefined };
@@ -137,6 +140,17 @@ function parseRole(input: string): RoleName {
 }
 
 const at = (positionals: string[], i: number): string => positionals[i] ?? '';
+
+function parseNotificationId(input: string): number {
+  const value = input.trim().replace(/^#/, '');
+  if (!/^[1-9]\d{0,14}$/.test(value)) {
+    throw invalid(
+      'INVALID_ID',
+      `"${input}" is not a notification number. Use the number "notifications failed" shows, e.g. notifications retry 42.`,
+    );
+  }
+  return Number(value);
+}
 
 export const SPECS: Spec[] = [
   {
@@ -361,6 +375,30 @@ export const SPECS: Spec[] = [
     }),
   },
   {
+    name: 'export audit',
+    usage: 'export audit --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE]',
+    summary:
+      'Every audit entry of those days (London time, --to included), oldest first, as CSV: evidence for the DSPT (operator only).',
+    operatorOnly: true,
+    options: { from: str, to: str, out: str },
+    positionals: [0, 0],
+    build({ values }) {
+      const from = parseDate(required(values, 'from', this.usage), '--from date');
+      const to = parseDate(required(values, 'to', this.usage), '--to date');
+      if (from > to) {
+        throw invalid(
+          'INVALID_RANGE',
+          `--from ${from} is after --to ${to}. Give the first day, then the last (both are included).`,
+        );
+      }
+      const out = optional(values, 'out');
+      if (out !== undefined && out.trim() === '') {
+        throw invalid('MISSING_OPTION', `--out needs a file name. Usage: ${this.usage}`);
+      }
+      return { name: 'export audit', from, to, out };
+    },
+  },
+  {
     name: 'site register',
     usage:
       'site register --ods ODS --kind pharmacy|dental|care-home --name NAME --dspt STATUS --owner-given G --owner-family F [--owner-mobile M] [--owner-dob YYYY-MM-DD] [--owner-reg BODY:NUMBER] [--owner-delivery sms|envelope]',
@@ -479,6 +517,23 @@ export const SPECS: Spec[] = [
     options: {},
     positionals: [0, 0],
     build: () => ({ name: 'notifications failed' }),
+  },
+  {
+    name: 'notifications retry',
+    usage: 'notifications retry ID|--all',
+    summary:
+      'Put a parked notification (its number in "notifications failed"), or all of them, back in the delivery queue (operator only).',
+    operatorOnly: true,
+    options: { all: bool },
+    positionals: [0, 1],
+    build({ values, positionals }) {
+      const all = values.all === true;
+      const id = positionals[0];
+      if (all === (id !== undefined)) {
+        throw invalid('MISSING_ARGUMENT', `Name one notification or give --all. Usage: ${this.usage}`);
+      }
+      return { name: 'notifications retry', id: id === undefined ? undefined : parseNotificationId(id), all };
+    },
   },
   {
     name: 'link',

@@ -3,8 +3,10 @@ import { daysLeft, londonDate } from '../domain/time.js';
 import type { FailedDelivery } from '../jobs/delivery.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
 import type { ActivityImportReport } from '../service/activity-import.js';
+import type { AuditExport } from '../service/audit-export.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
 import type { LeaverImportReport, StarterImportReport } from '../service/hr-feed.js';
+import type { RetryResult } from '../service/notifications.js';
 import type { RoleChange } from '../service/organisations.js';
 import type { AuditRow, ContactResult, Expiry, StatusResult } from '../service/queries.js';
 import type { ReminderReport, RemindResult } from '../service/reminders.js';
@@ -160,6 +162,14 @@ export function audit(rows: AuditRow[], address: string | undefined): Rendered {
     return `${r.at}  ${r.action.padEnd(18)} ${change.padEnd(20)} by ${r.actor} (${r.platform})${r.reason ? `: ${r.reason}` : ''}`;
   });
   return { text: lines.join('\n'), data: rows };
+}
+
+export function auditExport(e: AuditExport, rows: number, file: string | null): Rendered {
+  const data = { from: e.from, to: e.to, since: e.since, until: e.until, rows, file };
+  return {
+    text: `Wrote ${rows} audit ${rows === 1 ? 'entry' : 'entries'} of ${e.from} to ${e.to} (London days: ${e.since} to ${e.until}) to ${file}.`,
+    data,
+  };
 }
 
 export function contact(r: ContactResult): Rendered {
@@ -337,14 +347,30 @@ export function activityImport(r: ActivityImportReport): Rendered {
   return { text: lines.join('\n'), data: r };
 }
 
+const parkedLine = (r: FailedDelivery) =>
+  `${String(r.id).padStart(6)}  ${r.createdAt}  ${r.kind.padEnd(16)} ${r.target}  after ${r.attempts} attempt(s): ${r.lastError ?? ''}`;
+
 export function failedNotifications(rows: FailedDelivery[]): Rendered {
   if (rows.length === 0) return { text: 'No failed notifications.', data: rows };
-  const lines = rows.map(
-    (r) =>
-      `${r.createdAt}  ${r.kind.padEnd(16)} ${r.target}  after ${r.attempts} attempt(s): ${r.lastError ?? ''}`,
-  );
   return {
-    text: [`${rows.length} notification(s) could not be delivered:`, ...lines].join('\n'),
+    text: [
+      `${rows.length} notification(s) could not be delivered:`,
+      ...rows.map(parkedLine),
+      'Send one again with "notifications retry NUMBER" (the first column), or all with "notifications retry --all".',
+    ].join('\n'),
     data: rows,
   };
+}
+
+export function retriedNotifications(r: RetryResult, id: number | undefined): Rendered {
+  if (r.requeued.length === 0) return { text: 'No failed notifications to retry.', data: r };
+  const shown = r.requeued.slice(0, 50);
+  const text = [
+    id === undefined
+      ? `Requeued ${r.requeued.length} parked notification(s); the delivery worker sends them again within seconds:`
+      : `Requeued notification ${id}; the delivery worker sends it again within seconds:`,
+    ...shown.map(parkedLine),
+    ...(r.requeued.length > shown.length ? ['  (list shortened; --json has them all)'] : []),
+  ].join('\n');
+  return { text, data: r };
 }

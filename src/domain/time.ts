@@ -17,17 +17,47 @@ const LONDON_DAY = new Intl.DateTimeFormat('en-CA', {
 /** The calendar day it is in England at `when`, as YYYY-MM-DD: HR dates are English days. */
 export const londonDate = (when: Date): string => LONDON_DAY.format(when);
 
-/** The moment an English calendar day (YYYY-MM-DD) begins: midnight in London, GMT or BST. */
-export function londonMidnight(day: string): Date {
-  const utcMidnight = new Date(`${day}T00:00:00Z`);
-  // London is UTC+0 or UTC+1: at UTC midnight, London's day has begun an hour early in summer.
-  const hour = Number(
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', hourCycle: 'h23' }).format(
-      utcMidnight,
-    ),
-  );
-  return new Date(utcMidnight.getTime() - hour * 3_600_000);
-}
-
 /** A YYYY-MM-DD day `n` days later (or earlier, for negative `n`). */
 export const shiftDay = (day: string, n: number): string => isoDate(addDays(new Date(`${day}T12:00:00Z`), n));
+const LONDON_WALL_CLOCK = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** How far London's clocks are ahead of UTC at `when`: 0 in GMT, one hour in BST. */
+function londonOffsetMs(when: Date): number {
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    Number(LONDON_WALL_CLOCK.formatToParts(when).find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(
+    part('year'),
+    part('month') - 1,
+    part('day'),
+    part('hour'),
+    part('minute'),
+    part('second'),
+  );
+  return wall - Math.floor(when.getTime() / 1000) * 1000;
+}
+
+/**
+ * The instant a calendar day (YYYY-MM-DD, already validated) begins in London. The UK changes
+ * its clocks at 01:00 UTC, never at midnight, so every London day has exactly one midnight, and
+ * the offset at that day's 00:00 UTC is the offset at its London midnight.
+ */
+export function londonDayStart(date: string): Date {
+  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
+  const utcMidnight = new Date(Date.UTC(y, m - 1, d));
+  return new Date(utcMidnight.getTime() - londonOffsetMs(utcMidnight));
+}
+
+/** The calendar day after `date` (YYYY-MM-DD). */
+export function nextDay(date: string): string {
+  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}

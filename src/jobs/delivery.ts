@@ -397,3 +397,65 @@ export async function failedDeliveries(db: Db, limit = 100): Promise<FailedDeliv
     createdAt: r.createdAt.toISOString(),
   }));
 }
+
+/** A parked delivery put back in the queue, as it was when it was parked. */
+export interface RequeuedDelivery extends FailedDelivery {
+  /** The time the worker may send it again. */
+  availableAt: string;
+}
+
+/**
+ * Puts parked deliveries back in the queue: pending, no attempts counted, due at `now`, claimed
+ * by nobody, so the worker sends them again on its next pass (within the channel's rate limit,
+ * and ahead of the channel's newer messages, since they are older). Only failed rows are touched:
+ * a delivered one would be posted twice. The last error stays on the row until the next attempt
+ * replaces it. `ids` names the rows; `'all'` takes every parked one.
+ */
+export async function requeueFailedDeliveries(
+  db: Db,
+  ids: readonly number[] | 'all',
+  now: Date,
+): Promise<RequeuedDelivery[]> {
+  if (ids !== 'all' && ids.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const parked = await tx
+      .select()
+      .from(deliveries)
+      .where(
+        and(eq(deliveries.state, 'failed'), ids === 'all' ? undefined : inArray(deliveries.id, [...ids])),
+      )
+      .orderBy(asc(deliveries.id))
+      .for('update');
+    if (parked.length === 0) return [];
+    await tx
+      .update(deliveries)
+      .set({ state: 'pending', attempts: 0, availableAt: now, leasedUntil: null })
+      .where(
+        inArray(
+          deliveries.id,
+          parked.map((r) => r.id),
+        ),
+      );
+    return parked.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      target: r.target,
+      attempts: r.attempts,
+      lastError: r.lastError,
+      createdAt: r.createdAt.toISOString(),
+      availableAt: now.toISOString(),
+    }));
+  });
+}
+
+/** One delivery's state, whatever it is: to explain why it cannot be retried. */
+export async function deliveryState(
+  db: Db,
+  id: number,
+): Promise<{ state: 'pending' | 'delivered' | 'failed'; deliveredAt: string | null } | null> {
+  const [row] = await db
+    .select({ state: deliveries.state, deliveredAt: deliveries.deliveredAt })
+    .from(deliveries)
+    .where(eq(deliveries.id, id));
+  return row ? { state: row.state, deliveredAt: row.deliveredAt?.toISOString() ?? null } : null;
+}

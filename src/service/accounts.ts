@@ -7,6 +7,7 @@ import { isSiteKind, type Organisation } from '../domain/organisation.js';
 import { mfaRequired } from '../domain/policy.js';
 import type { Status } from '../domain/status.js';
 import { addDays, isoDate } from '../domain/time.js';
+import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import {
   assertSiteCanTakeAccount,
@@ -30,6 +31,8 @@ import {
 
 export interface ServiceDeps extends ProvisionDeps {
   db: Db;
+  /** For operational actions that change no account and so write no audit row (a requeued notification). */
+  logger: Logger;
 }
 
 export interface ProvisionResult {

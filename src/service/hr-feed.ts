@@ -5,7 +5,7 @@ import { accounts, hrStarters, outbox } from '../../db/schema.js';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
 import type { Organisation } from '../domain/organisation.js';
 import { isSystemActor, type Principal } from '../domain/roles.js';
-import { londonDate, londonMidnight, shiftDay } from '../domain/time.js';
+import { londonDate, londonDayStart, shiftDay } from '../domain/time.js';
 import {
   type Mobile,
   parseAddress,
@@ -469,7 +469,7 @@ async function importLeaver(
     }
     return { kind: 'marked', org: row.homeOrg };
   }
-  const leavesAt = londonMidnight(leavingDate);
+  const leavesAt = londonDayStart(leavingDate);
   return deps.db.transaction(async (tx) => {
     const principal = await loadPrincipal(tx, ctx);
     const row = await getAccount(tx, address, true);

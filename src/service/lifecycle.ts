@@ -2,16 +2,17 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { settings } from '../../db/schema.js';
-import { refused } from '../domain/errors.js';
 import type { Policy } from '../domain/policy.js';
-import { isSystemActor } from '../domain/roles.js';
-import { type FailedDelivery, failedDeliveries } from '../jobs/delivery.js';
+import type { FailedDelivery } from '../jobs/delivery.js';
+import { type Logger, silentLogger } from '../logger.js';
 import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
 import * as activityImport from './activity-import.js';
+import * as auditExport from './audit-export.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import * as hrFeed from './hr-feed.js';
+import * as notifications from './notifications.js';
 import * as organisations from './organisations.js';
 import type { CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
@@ -57,6 +58,7 @@ export interface Lifecycle {
   status: Bound<typeof queries.accountStatus>;
   expiring: Bound<typeof queries.expiring>;
   auditTrail: Bound<typeof queries.auditTrail>;
+  exportAudit: Bound<typeof auditExport.exportAudit>;
   contact: Bound<typeof queries.contact>;
   sweep: Bound<typeof sweeps.sweep>;
   remindPending: Bound<typeof reminders.remindPending>;
@@ -66,6 +68,8 @@ export interface Lifecycle {
   importLeavers: Bound<typeof hrFeed.importLeavers>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
+  /** Puts a parked notification (or every one) back in the delivery queue. */
+  retryNotifications: Bound<typeof notifications.retryNotifications>;
   linkChatUser: Bound<typeof chat.linkChatUser>;
   subscribe: Bound<typeof chat.subscribe>;
   unsubscribe: Bound<typeof chat.unsubscribe>;
@@ -88,6 +92,8 @@ export interface LifecycleOptions {
   telemetry?: Telemetry;
   /** HR_DATA_KEY: seals waiting HR starters' mobile numbers. */
   hrDataKey?: Buffer | null;
+  /** Where operational actions that write no audit row are logged; silent when absent. */
+  logger?: Logger | undefined;
 }
 
 export async function createLifecycle(options: LifecycleOptions): Promise<Lifecycle> {
@@ -96,6 +102,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     db: options.db,
     policy: options.policy,
     delivery: options.delivery,
+    logger: options.logger ?? silentLogger(),
     hashMobile: (e164) => createHmac('sha256', key).update(e164).digest('hex'),
     sealer: options.hrDataKey ? new Sealer(options.hrDataKey) : null,
   };
@@ -121,6 +128,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     status: bind(deps, queries.accountStatus),
     expiring: bind(deps, queries.expiring),
     auditTrail: bind(deps, queries.auditTrail),
+    exportAudit: bind(deps, auditExport.exportAudit),
     contact: bind(deps, queries.contact),
     sweep: async (ctx, input) => {
       const started = performance.now();
@@ -134,15 +142,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
     importStarters: bind(deps, hrFeed.importStarters),
     importLeavers: bind(deps, hrFeed.importLeavers),
-    failedNotifications: async (ctx) => {
-      if (!isSystemActor(ctx.actor)) {
-        throw refused(
-          'OPERATOR_ONLY',
-          'Failed notifications are listed for operators on the bot’s command line.',
-        );
-      }
-      return failedDeliveries(deps.db);
-    },
+    failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
+    retryNotifications: bind(deps, notifications.retryNotifications),
     linkChatUser: bind(deps, chat.linkChatUser),
     subscribe: bind(deps, chat.subscribe),
     unsubscribe: bind(deps, chat.unsubscribe),

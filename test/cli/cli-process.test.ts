@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/index.js';
+import { auditLog } from '../../db/schema.js';
 import { queryRows } from '../support/engines.js';
 import { pdfText } from '../support/pdf-text.js';
 import { createScratchPostgresDatabase, type ScratchDatabase } from '../support/postgres-scratch.js';
@@ -306,4 +308,55 @@ describe('operator CLI as a child process, on PostgreSQL', () => {
     expect(printed.length).toBeGreaterThan(10);
     for (const output of printed) expect(output).not.toContain(password);
   }, 30_000);
+
+  it('exports the audit entries of a range of days as CSV, on stdout or to an owner-only file', async () => {
+    // Entries around 10 and 11 March 2025 (GMT, so London days are UTC days), written out of order.
+    await database()
+      .db.insert(auditLog)
+      .values(
+        [
+          ['2025-03-11T18:00:00.000Z', '=HYPERLINK("http://evil.example","click")'],
+          ['2025-03-09T23:59:59.999Z', 'the day before'],
+          ['2025-03-10T00:00:00.000Z', 'Smith, Jones "and" Partners\nsecond line'],
+          ['2025-03-12T00:00:00.000Z', 'the day after'],
+        ].map(([at, reason]) => ({
+          at: new Date(at ?? ''),
+          actor: 'operator',
+          platform: 'cli' as const,
+          action: 'note',
+          address: JANE,
+          reason,
+        })),
+      );
+    const range = ['export', 'audit', '--from', '2025-03-10', '--to', '2025-03-11'];
+
+    const streamed = await nhsmail(...range);
+    expect(streamed.code, streamed.stderr).toBe(0);
+    expect(streamed.stderr).toBe('');
+    expect(
+      streamed.stdout.startsWith('\uFEFFat,actor,platform,action,address,org,from,to,reason,details\r\n'),
+    ).toBe(true);
+    expect(streamed.stdout).toContain(`,"'=HYPERLINK(""http://evil.example"",""click"")",`);
+    const rows = parse(streamed.stdout, { bom: true, columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => [r.at, r.address, r.action, r.reason])).toEqual([
+      ['2025-03-10T00:00:00.000Z', JANE, 'note', 'Smith, Jones "and" Partners\nsecond line'],
+      ['2025-03-11T18:00:00.000Z', JANE, 'note', `'=HYPERLINK("http://evil.example","click")`],
+    ]);
+
+    const file = join(tmp, 'dspt-audit-march.csv');
+    const written = await nhsmail(...range, '--out', file);
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toBe(
+      `Wrote 2 audit entries of 2025-03-10 to 2025-03-11 (London days: 2025-03-10T00:00:00.000Z to 2025-03-12T00:00:00.000Z) to ${file}.\n`,
+    );
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readFile(file, 'utf8')).toBe(streamed.stdout);
+
+    const backwards = await nhsmail('export', 'audit', '--from', '2025-03-12', '--to', '2025-03-11');
+    expect(backwards.code).toBe(2);
+    expect(backwards.stdout).toBe('');
+    expect(backwards.stderr).toMatch(
+      /^Invalid \(INVALID_RANGE\): --from 2025-03-12 is after --to 2025-03-11/,
+    );
+  }, 60_000);
 });

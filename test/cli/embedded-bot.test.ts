@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBot, startBot } from '../../adapters/server/main.js';
 import { loadConfig } from '../../src/config.js';
@@ -124,6 +125,26 @@ describe('bot on the embedded database, with the operator CLI beside it', () => 
 
     const marked = await cliJson<AccountJson>('leaver', SAM, '--now', markedAt.toISOString());
     expect(marked).toMatchObject({ address: SAM, status: 'leaver', graceExpiresAt: graceEnds });
+
+    // An audit export streams through the socket as CSV; with --out, the bot writes the file.
+    const londonDay = (when: Date) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(when);
+    const range = ['--from', londonDay(new Date(Date.now() - DAY_MS)), '--to', londonDay(markedAt)];
+    const exported = await cli('export', 'audit', ...range);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toBe('');
+    const rows = parse(exported.stdout, { bom: true, columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => [r.action, r.address, r.to])).toEqual([
+      ['org-add', '', ''],
+      ['provision', SAM, 'pending'],
+      ['leaver', SAM, 'leaver'],
+    ]);
+    const file = join(tmp, 'audit.csv');
+    const written = await cli('export', 'audit', ...range, '--out', file);
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toMatch(new RegExp(`^Wrote 3 audit entries of .* to ${file}\\.\n$`));
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readFile(file, 'utf8')).toBe(exported.stdout);
 
     const stillReady = await fetch(`http://127.0.0.1:${bot.port}/readyz`);
     expect(stillReady.status).toBe(200);

@@ -156,6 +156,14 @@ const EXAMPLES: Array<[string, Command]> = [
   ['audit', { name: 'audit', address: undefined }],
   ['audit jane.doe@nhs.net', { name: 'audit', address: 'jane.doe@nhs.net' }],
   [
+    'export audit --from 2026-04-01 --to 2026-06-30',
+    { name: 'export audit', from: '2026-04-01', to: '2026-06-30', out: undefined },
+  ],
+  [
+    'Export Audit --from=2026-04-01 --to=2026-04-01 --out "DSPT evidence/q1.csv"',
+    { name: 'export audit', from: '2026-04-01', to: '2026-04-01', out: 'DSPT evidence/q1.csv' },
+  ],
+  [
     'site register --ods fa123 --kind pharmacy --name “St Mary’s Pharmacy” --dspt standards-met --owner-given Amir --owner-family Khan --owner-mobile +447700900123 --owner-reg GPhC:2012345 --owner-dob 1980-01-31 --owner-delivery sms',
     {
       name: 'site register',
@@ -205,6 +213,9 @@ const EXAMPLES: Array<[string, Command]> = [
   ['subscribe --org rxx', { name: 'subscribe', org: 'RXX' }],
   ['import activity report.csv', { name: 'import activity', file: 'report.csv' }],
   ['notifications failed', { name: 'notifications failed' }],
+  ['notifications retry 42', { name: 'notifications retry', id: 42, all: false }],
+  ['notifications retry #42', { name: 'notifications retry', id: 42, all: false }],
+  ['notifications retry --all', { name: 'notifications retry', id: undefined, all: true }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
@@ -380,6 +391,39 @@ describe('parseCommand errors', () => {
     );
   });
 
+  it('asks for one notification number or --all', () => {
+    expectInvalid(() => parse('notifications retry'), 'MISSING_ARGUMENT', /one notification or give --all/);
+    expectInvalid(
+      () => parse('notifications retry 4 --all'),
+      'MISSING_ARGUMENT',
+      /Usage: notifications retry/,
+    );
+    expectInvalid(() => parse('notifications retry 0'), 'INVALID_ID', /notifications failed/);
+    expectInvalid(() => parse('notifications retry slack:C0X'), 'INVALID_ID', /notification number/);
+  });
+
+  it('reads the export range as real days, the first no later than the last', () => {
+    const base = 'export audit --from 2026-04-01 --to';
+    expectInvalid(
+      () => parse('export audit --from 2026-02-30 --to 2026-03-01'),
+      'INVALID_DATE',
+      /2026-02-30 is not a real --from date/,
+    );
+    expectInvalid(
+      () => parse(`${base} 30/06/2026`),
+      'INVALID_DATE',
+      /not a --to date\. Write it as YYYY-MM-DD/,
+    );
+    expectInvalid(
+      () => parse(`${base} 2026-03-31`),
+      'INVALID_RANGE',
+      /--from 2026-04-01 is after --to 2026-03-31/,
+    );
+    expectInvalid(() => parse('export audit --from 2026-04-01'), 'MISSING_OPTION', /--to is required/);
+    expectInvalid(() => parse(`${base} 2026-04-30 --out " "`), 'MISSING_OPTION', /--out needs a file name/);
+    expectInvalid(() => parse(`${base} 2026-04-30 report.csv`), 'TOO_MANY_WORDS', /Usage: export audit/);
+  });
+
   it('reports every error as invalid input, never as a refusal', () => {
     for (const text of ['', 'levaer', 'leaver', 'leaver a@nhs.net --force', 'joiner a@nhs.net']) {
       expect(domainError(() => parse(text)).kind).toBe('invalid');
@@ -404,7 +448,9 @@ describe('helpText', () => {
     expect(lines).toContain('leaver ADDRESS');
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
     expect(lines.some((l) => l.startsWith('import starters'))).toBe(false);
-    expect(lines).toHaveLength(SPECS.length - 7);
+    expect(lines.some((l) => l.startsWith('notifications retry'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('export audit'))).toBe(false);
+    expect(lines).toHaveLength(SPECS.length - 9);
   });
 
   it('shows every command to operators', () => {

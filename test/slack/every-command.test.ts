@@ -150,6 +150,12 @@ describe('every grammar command through Slack', () => {
     expect(await run('import leavers /etc/passwd')).toContain('COMMAND_LINE_ONLY');
     expect(await run('import activity /etc/passwd')).toContain('OPERATOR_ONLY');
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
+    expect(await run('notifications retry 1')).toContain('OPERATOR_ONLY');
+    expect(await run('notifications retry --all')).toContain('OPERATOR_ONLY');
+    expect(await run('export audit --from 2026-01-01 --to 2026-12-31')).toContain('OPERATOR_ONLY');
+    expect(await run('export audit --from 2026-01-01 --to 2026-12-31 --out /tmp/audit.csv')).toContain(
+      'OPERATOR_ONLY',
+    );
     expect(
       await one<{ n: number }>(sql`select count(*)::int as n from organisations where ods = 'RZZ'`),
     ).toEqual({ n: 0 });
