@@ -100,6 +100,14 @@ export async function* readHrCsv(
   }
 }
 
+/** What an HR import reads: the file's rows, whether to change anything, and progress. */
+export interface HrImportInput {
+  records: AsyncIterable<HrRecord>;
+  dryRun: boolean;
+  /** Called after each row, with the number of rows read so far. */
+  onProgress?: ((rows: number) => void) | undefined;
+}
+
 export interface StarterRow {
   row: number;
   employeeNumber: string;
@@ -186,11 +194,7 @@ type StarterOutcome =
 export async function importStarters(
   deps: ServiceDeps,
   ctx: RequestContext,
-  input: {
-    records: AsyncIterable<HrRecord>;
-    dryRun: boolean;
-    onProgress?: ((rows: number) => void) | undefined;
-  },
+  input: HrImportInput,
 ): Promise<StarterImportReport> {
   const report: StarterImportReport = {
     dryRun: input.dryRun,
@@ -375,11 +379,7 @@ export interface LeaverImportReport {
 export async function importLeavers(
   deps: ServiceDeps,
   ctx: RequestContext,
-  input: {
-    records: AsyncIterable<HrRecord>;
-    dryRun: boolean;
-    onProgress?: ((rows: number) => void) | undefined;
-  },
+  input: HrImportInput,
 ): Promise<LeaverImportReport> {
   const report: LeaverImportReport = {
     dryRun: input.dryRun,
