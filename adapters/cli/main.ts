@@ -89,8 +89,8 @@ function domainFailure(io: Io, e: DomainError, json: boolean): number {
  * read, a file to write) are made absolute first, as this process would read them.
  */
 export function withAbsolutePaths(command: Command, words: string[]): string[] {
-  if (command.name === 'import activity') {
-    const at = words.findIndex((w, i) => i >= 2 && w === command.file);
+  if (command.name === 'import activity' || command.name === 'import orgs') {
+    const at = words.findIndex((w, i) => i >= 2 && w === command.file && words[i - 1] !== '--kind');
     return words.map((w, i) => (i === at ? path.resolve(w) : w));
   }
   if (command.name === 'export audit' && command.out !== undefined) {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
@@ -105,6 +105,20 @@ function refuseGuest(ctx: RequestContext, command: Command): void {
   );
 }
 
+/** A file an operator named, opened to be streamed; refused as their mistake when it cannot be. */
+async function openForReading(file: string, what: string): Promise<FileHandle> {
+  const problem = (code: string) =>
+    invalid('FILE_NOT_READABLE', `${file} could not be read (${code}). Give the path of ${what}.`);
+  const handle = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw problem(e.code ?? e.message);
+  });
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw problem('not a file');
+  }
+  return handle;
+}
+
 function failure(command: CommandName | null, e: unknown): Reply {
   if (!isDomainError(e)) throw e;
   const error = { code: e.code, kind: e.kind, message: e.message, details: e.details };
@@ -208,6 +222,25 @@ async function dispatch(
       });
       const parsed = parseActivityReport(csv);
       return render.activityImport(await l.recordObservedActivity({ ...ctx, platform: 'import' }, parsed));
+    }
+    case 'import orgs': {
+      if (!isSystemActor(ctx.actor)) {
+        throw refused(
+          'OPERATOR_ONLY',
+          'Organisation data is imported by the operator on the bot’s command line.',
+        );
+      }
+      const file = await openForReading(c.file, 'the ODS extract');
+      try {
+        return render.orgImport(
+          await l.importOrganisations(
+            { ...ctx, platform: 'import' },
+            { source: file.createReadStream(), kind: c.kind, dryRun: c.dryRun, file: path.basename(c.file) },
+          ),
+        );
+      } finally {
+        await file.close().catch(() => {});
+      }
     }
     case 'notifications failed':
       return render.failedNotifications(await l.failedNotifications(ctx));

@@ -44,6 +44,13 @@ export function londonDayStart(date: string): Date {
   return new Date(utcMidnight.getTime() - londonOffsetMs(utcMidnight));
 }
 
+/** The calendar day (YYYY-MM-DD) it is in London at `when`. */
+export function londonDate(when: Date): string {
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    LONDON_WALL_CLOCK.formatToParts(when).find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
 /** The calendar day after `date` (YYYY-MM-DD). */
 export function nextDay(date: string): string {
   const [y = 0, m = 1, d = 1] = date.split('-').map(Number);

@@ -12,6 +12,7 @@ import * as auditExport from './audit-export.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import * as notifications from './notifications.js';
+import * as orgImport from './org-import.js';
 import * as organisations from './organisations.js';
 import type { CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
@@ -57,6 +58,7 @@ export interface Lifecycle {
   remindPending: Bound<typeof reminders.remindPending>;
   remind: Bound<typeof reminders.remindHolder>;
   recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
+  importOrganisations: Bound<typeof orgImport.importOrganisations>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   /** Puts a parked notification (or every one) back in the delivery queue. */
@@ -118,6 +120,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     remindPending: bind(deps, reminders.remindPending),
     remind: bind(deps, reminders.remindHolder),
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
+    importOrganisations: bind(deps, orgImport.importOrganisations),
     failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
     retryNotifications: bind(deps, notifications.retryNotifications),
     linkChatUser: bind(deps, chat.linkChatUser),
