@@ -182,7 +182,7 @@ async function dispatch(
         return render.auditExport(exported, await writeAuditCsvFile(exported, c.out), path.resolve(c.out));
       }
       if (!io.output) {
-        throw invalid('OUT_REQUIRED', `Say which file the CSV goes to: add --out FILE.`);
+        throw invalid('OUT_REQUIRED', 'Say which file the CSV goes to: add --out FILE.');
       }
       const rows = await writeAuditCsv(exported, io.output);
       return { ...render.auditExport(exported, rows, null), streamed: true };

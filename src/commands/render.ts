@@ -162,7 +162,7 @@ export function audit(rows: AuditRow[], address: string | undefined): Rendered {
 export function auditExport(e: AuditExport, rows: number, file: string | null): Rendered {
   const data = { from: e.from, to: e.to, since: e.since, until: e.until, rows, file };
   return {
-    text: `Wrote ${rows} audit ${rows === 1 ? 'entry' : 'entries'} of ${e.from} to ${e.to} (London days: ${e.since} to ${e.until}) to ${file}.`,
+    text: `Wrote ${rows} audit ${rows === 1 ? 'entry' : 'entries'} of ${e.from} to ${e.to} (London days: ${e.since} to ${e.until}) to ${file ?? 'the output'}.`,
     data,
   };
 }
