@@ -117,10 +117,11 @@ function domainFailure(io: Io, e: DomainError, json: boolean): number {
 export function withAbsolutePaths(command: Command, words: string[]): string[] {
   if (
     command.name === 'import activity' ||
+    command.name === 'import orgs' ||
     command.name === 'import starters' ||
     command.name === 'import leavers'
   ) {
-    const at = words.findIndex((w, i) => i >= 2 && w === command.file);
+    const at = words.findIndex((w, i) => i >= 2 && w === command.file && words[i - 1] !== '--kind');
     return words.map((w, i) => (i === at ? path.resolve(w) : w));
   }
   if (command.name === 'export audit' && command.out !== undefined) {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
@@ -159,6 +158,20 @@ function refuseGuest(ctx: RequestContext, command: Command): void {
   );
 }
 
+/** A file an operator named, opened to be streamed; refused as their mistake when it cannot be. */
+async function openForReading(file: string, what: string): Promise<FileHandle> {
+  const problem = (code: string) =>
+    invalid('FILE_NOT_READABLE', `${file} could not be read (${code}). Give the path of ${what}.`);
+  const handle = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw problem(e.code ?? e.message);
+  });
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw problem('not a file');
+  }
+  return handle;
+}
+
 function failure(command: CommandName | null, e: unknown): Reply {
   if (!isDomainError(e)) throw e;
   const error = { code: e.code, kind: e.kind, message: e.message, details: e.details };
@@ -222,7 +235,7 @@ async function dispatch(
         return render.auditExport(exported, await writeAuditCsvFile(exported, c.out), path.resolve(c.out));
       }
       if (!io.output) {
-        throw invalid('OUT_REQUIRED', `Say which file the CSV goes to: add --out FILE.`);
+        throw invalid('OUT_REQUIRED', 'Say which file the CSV goes to: add --out FILE.');
       }
       const rows = await writeAuditCsv(exported, io.output);
       return { ...render.auditExport(exported, rows, null), streamed: true };
@@ -271,26 +284,42 @@ async function dispatch(
           'HR files are imported on the bot’s command line ("import starters FILE.csv"), or pushed by HR systems to POST /hr/starters and /hr/leavers.',
         );
       }
-      const size = await stat(c.file).then(
-        (s) => s.size,
-        (e: NodeJS.ErrnoException) => {
-          throw invalid(
-            'FILE_NOT_READABLE',
-            `${c.file} could not be read (${e.code ?? e.message}). Give the path of HR's CSV file.`,
-          );
-        },
-      );
-      const stream = createReadStream(c.file);
-      const progress = io.progress;
-      const onProgress = progress
-        ? (rows: number) => progress({ rows, bytes: stream.bytesRead, size })
-        : undefined;
-      if (c.name === 'import starters') {
-        const records = readHrCsv(stream, STARTER_COLUMNS);
-        return render.starterImport(await l.importStarters(ctx, { records, dryRun: c.dryRun, onProgress }));
+      const file = await openForReading(c.file, "HR's CSV file");
+      try {
+        const size = (await file.stat()).size;
+        const stream = file.createReadStream();
+        const progress = io.progress;
+        const onProgress = progress
+          ? (rows: number) => progress({ rows, bytes: stream.bytesRead, size })
+          : undefined;
+        if (c.name === 'import starters') {
+          const records = readHrCsv(stream, STARTER_COLUMNS);
+          return render.starterImport(await l.importStarters(ctx, { records, dryRun: c.dryRun, onProgress }));
+        }
+        const records = readHrCsv(stream, LEAVER_COLUMNS);
+        return render.leaverImport(await l.importLeavers(ctx, { records, dryRun: c.dryRun, onProgress }));
+      } finally {
+        await file.close().catch(() => {});
       }
-      const records = readHrCsv(stream, LEAVER_COLUMNS);
-      return render.leaverImport(await l.importLeavers(ctx, { records, dryRun: c.dryRun, onProgress }));
+    }
+    case 'import orgs': {
+      if (!isSystemActor(ctx.actor)) {
+        throw refused(
+          'OPERATOR_ONLY',
+          'Organisation data is imported by the operator on the bot’s command line.',
+        );
+      }
+      const file = await openForReading(c.file, 'the ODS extract');
+      try {
+        return render.orgImport(
+          await l.importOrganisations(
+            { ...ctx, platform: 'import' },
+            { source: file.createReadStream(), kind: c.kind, dryRun: c.dryRun, file: path.basename(c.file) },
+          ),
+        );
+      } finally {
+        await file.close().catch(() => {});
+      }
     }
     case 'notifications failed':
       return render.failedNotifications(await l.failedNotifications(ctx));

@@ -2,7 +2,14 @@ import { parseArgs } from 'node:util';
 import { CONTACT_CATEGORIES, type ContactCategory } from '../domain/contact.js';
 import { jaroWinkler } from '../domain/duplicates.js';
 import { invalid } from '../domain/errors.js';
-import { type DsptStatus, type OrgKind, SITE_KINDS, type SiteKind } from '../domain/organisation.js';
+import {
+  type DsptStatus,
+  ODS_FILE_KINDS,
+  ORG_KINDS,
+  type OrgKind,
+  SITE_KINDS,
+  type SiteKind,
+} from '../domain/organisation.js';
 import { ROLE_NAMES, type RoleName } from '../domain/roles.js';
 import {
   parseAddress,
@@ -14,6 +21,7 @@ import {
   parseName,
   parseOds,
   parseOrgKind,
+  parseOrgName,
   parseRegistration,
   parseWholeNumber,
 } from '../domain/validation.js';
@@ -53,6 +61,7 @@ export type Command =
   | { name: 'remind'; address: string }
   | { name: 'import activity'; file: string }
   | { name: 'import starters' | 'import leavers'; file: string; dryRun: boolean }
+  | { name: 'import orgs'; file: string; kind: OrgKind; dryRun: boolean }
   | { name: 'notifications failed' }
   | { name: 'notifications retry'; id?: number | undefined; all: boolean }
   | { name: 'link'; user: string; address: string }
@@ -190,7 +199,7 @@ export const SPECS: Spec[] = [
     options: { ods: str, name: str, kind: str, dspt: str },
     positionals: [0, 0],
     build({ values }) {
-      const name = required(values, 'name', this.usage).trim();
+      const name = parseOrgName(required(values, 'name', this.usage));
       const dspt = optional(values, 'dspt');
       return {
         name: 'org add',
@@ -422,7 +431,7 @@ export const SPECS: Spec[] = [
         name: 'site register',
         ods: parseOds(required(values, 'ods', this.usage)),
         kind: parseOrgKind(required(values, 'kind', this.usage), SITE_KINDS) as SiteKind,
-        siteName: required(values, 'name', this.usage).trim(),
+        siteName: parseOrgName(required(values, 'name', this.usage)),
         dspt: parseDspt(required(values, 'dspt', this.usage)),
         owner: person(values, now, this.usage, 'owner-'),
       };
@@ -508,6 +517,36 @@ export const SPECS: Spec[] = [
       file: at(positionals, 0),
       dryRun: values['dry-run'] === true,
     }),
+  },
+  {
+    name: 'import orgs',
+    usage: `import orgs FILE.csv [--kind ${ORG_KINDS.join('|')}] [--dry-run]`,
+    summary:
+      'Add organisations from an NHS ODS extract (etr.csv, epraccur.csv…) and update their names; closed ones are reported, nothing is deleted (operator only).',
+    operatorOnly: true,
+    options: { kind: str, 'dry-run': bool },
+    positionals: [1, 1],
+    build({ values, positionals }) {
+      const file = at(positionals, 0);
+      const kind = optional(values, 'kind');
+      const byName = ODS_FILE_KINDS[(file.split(/[\\/]/).pop() ?? '').toLowerCase().replace(/\.csv$/, '')];
+      if (kind === undefined && byName === undefined) {
+        throw invalid(
+          'MISSING_OPTION',
+          `--kind is required: an ODS file does not say what kind of organisation it lists (only ${Object.keys(
+            ODS_FILE_KINDS,
+          )
+            .map((n) => `${n}.csv`)
+            .join(', ')} are known by name). Usage: ${this.usage}`,
+        );
+      }
+      return {
+        name: 'import orgs',
+        file,
+        kind: kind === undefined ? (byName as OrgKind) : parseOrgKind(kind),
+        dryRun: values['dry-run'] === true,
+      };
+    },
   },
   {
     name: 'notifications failed',

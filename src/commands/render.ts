@@ -7,6 +7,7 @@ import type { AuditExport } from '../service/audit-export.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
 import type { LeaverImportReport, StarterImportReport } from '../service/hr-feed.js';
 import type { RetryResult } from '../service/notifications.js';
+import type { OrgImportReport } from '../service/org-import.js';
 import type { RoleChange } from '../service/organisations.js';
 import type { AuditRow, ContactResult, Expiry, StatusResult } from '../service/queries.js';
 import type { ReminderReport, RemindResult } from '../service/reminders.js';
@@ -167,7 +168,7 @@ export function audit(rows: AuditRow[], address: string | undefined): Rendered {
 export function auditExport(e: AuditExport, rows: number, file: string | null): Rendered {
   const data = { from: e.from, to: e.to, since: e.since, until: e.until, rows, file };
   return {
-    text: `Wrote ${rows} audit ${rows === 1 ? 'entry' : 'entries'} of ${e.from} to ${e.to} (London days: ${e.since} to ${e.until}) to ${file}.`,
+    text: `Wrote ${rows} audit ${rows === 1 ? 'entry' : 'entries'} of ${e.from} to ${e.to} (London days: ${e.since} to ${e.until}) to ${file ?? 'the output'}.`,
     data,
   };
 }
@@ -373,4 +374,29 @@ export function retriedNotifications(r: RetryResult, id: number | undefined): Re
     ...(r.requeued.length > shown.length ? ['  (list shortened; --json has them all)'] : []),
   ].join('\n');
   return { text, data: r };
+}
+
+export function orgImport(r: OrgImportReport): Rendered {
+  const would = (done: string, maybe: string) => (r.dryRun ? maybe : done);
+  const d = r.details;
+  const lines = [
+    `${r.dryRun ? 'Dry run, nothing was changed. ' : ''}Read ${r.rows} ${r.kind} row(s): ${would('added', 'would add')} ${r.added}, ${would('renamed', 'would rename')} ${r.updated}, unchanged ${r.unchanged}, closed ${r.closed}, rejected ${r.rejected}.`,
+    ...d.renamed.slice(0, 50).map((x) => `  row ${x.row}: ${x.ods} "${x.from}" → "${x.to}"`),
+    ...d.closed
+      .slice(0, 50)
+      .map(
+        (x) =>
+          `  row ${x.row}: ${x.ods} ${x.name} closed on ${x.closedOn}: ${x.registered ? 'registered with the bot, left as it is (see its accounts)' : 'not added'}`,
+      ),
+    ...d.rejected.slice(0, 50).map((x) => `  row ${x.row}: rejected: ${x.problem}`),
+    ...(r.notRegistered > 0
+      ? [
+          `  ${r.notRegistered} ${r.kind} site(s) in the file are not registered with the bot and were not added: NAS registers community sites with "site register" (DSPT check, shared mailbox, owner).`,
+        ]
+      : []),
+  ];
+  if (r.truncated || d.renamed.length > 50 || d.closed.length > 50 || d.rejected.length > 50) {
+    lines.push('  (lists shortened; --json has more)');
+  }
+  return { text: lines.join('\n'), data: r };
 }

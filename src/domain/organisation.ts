@@ -9,6 +9,17 @@ export const ORG_KINDS = [
 ] as const;
 export type OrgKind = (typeof ORG_KINDS)[number];
 
+/**
+ * NHS ODS's CSV extracts, by file name, for the kinds the bot knows: NHS trusts, GP practices,
+ * dispensaries (community pharmacies) and general dental practices. Others need `--kind`.
+ */
+export const ODS_FILE_KINDS: Readonly<Record<string, OrgKind>> = {
+  etr: 'trust',
+  epraccur: 'gp-practice',
+  edispensary: 'pharmacy',
+  egdpprac: 'dental',
+};
+
 /** Community sites register through NAS: site first, then at most N individual accounts. */
 export const SITE_KINDS = ['pharmacy', 'dental', 'care-home'] as const;
 export type SiteKind = (typeof SITE_KINDS)[number];

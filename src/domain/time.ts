@@ -7,18 +7,9 @@ export const daysLeft = (now: Date, due: Date): number => Math.ceil((due.getTime
 
 export const isoDate = (when: Date): string => when.toISOString().slice(0, 10);
 
-const LONDON_DAY = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/London',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** The calendar day it is in England at `when`, as YYYY-MM-DD: HR dates are English days. */
-export const londonDate = (when: Date): string => LONDON_DAY.format(when);
-
 /** A YYYY-MM-DD day `n` days later (or earlier, for negative `n`). */
 export const shiftDay = (day: string, n: number): string => isoDate(addDays(new Date(`${day}T12:00:00Z`), n));
+
 const LONDON_WALL_CLOCK = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/London',
   hourCycle: 'h23',
@@ -56,8 +47,12 @@ export function londonDayStart(date: string): Date {
   return new Date(utcMidnight.getTime() - londonOffsetMs(utcMidnight));
 }
 
-/** The calendar day after `date` (YYYY-MM-DD). */
-export function nextDay(date: string): string {
-  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+/** The calendar day (YYYY-MM-DD) it is in London at `when`. */
+export function londonDate(when: Date): string {
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    LONDON_WALL_CLOCK.formatToParts(when).find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
 }
+
+/** The calendar day after `date` (YYYY-MM-DD). */
+export const nextDay = (date: string): string => shiftDay(date, 1);

@@ -189,6 +189,22 @@ export function parseName(input: string, what: string): string {
   return value;
 }
 
+/**
+ * An organisation's name, as typed or as ODS publishes it: spaces tidied, 1 to 200 characters,
+ * with a letter or digit and no control characters (a line break in a name would break every
+ * list it appears in).
+ */
+export function parseOrgName(input: string): string {
+  const value = input.trim().replace(/\s+/g, ' ');
+  if (value.length === 0 || value.length > 200 || /\p{Cc}/u.test(value) || !/[\p{L}\p{N}]/u.test(value)) {
+    throw invalid(
+      'INVALID_NAME',
+      `"${input}" is not a usable organisation name: give 1 to 200 characters, with letters or digits.`,
+    );
+  }
+  return value;
+}
+
 export function parseWholeNumber(input: string, what: string, min: number, max: number): number {
   if (!/^\d+$/.test(input.trim())) {
     throw invalid('INVALID_NUMBER', `"${input}" is not a whole number of ${what}.`);

@@ -13,6 +13,7 @@ import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import * as hrFeed from './hr-feed.js';
 import * as notifications from './notifications.js';
+import * as orgImport from './org-import.js';
 import * as organisations from './organisations.js';
 import type { CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
@@ -66,6 +67,7 @@ export interface Lifecycle {
   recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
   importStarters: Bound<typeof hrFeed.importStarters>;
   importLeavers: Bound<typeof hrFeed.importLeavers>;
+  importOrganisations: Bound<typeof orgImport.importOrganisations>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   /** Puts a parked notification (or every one) back in the delivery queue. */
@@ -142,6 +144,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
     importStarters: bind(deps, hrFeed.importStarters),
     importLeavers: bind(deps, hrFeed.importLeavers),
+    importOrganisations: bind(deps, orgImport.importOrganisations),
     failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
     retryNotifications: bind(deps, notifications.retryNotifications),
     linkChatUser: bind(deps, chat.linkChatUser),

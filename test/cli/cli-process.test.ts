@@ -359,4 +359,43 @@ describe('operator CLI as a child process, on PostgreSQL', () => {
       /^Invalid \(INVALID_RANGE\): --from 2025-03-12 is after --to 2025-03-11/,
     );
   }, 60_000);
+
+  it('imports organisations from an ODS extract (kind known by its name), after a dry run', async () => {
+    // The fixture: NHS trusts in ODS's layout, CRLF, every field quoted; a path relative to the CLI's directory.
+    const etr = 'test/fixtures/ods/etr.csv';
+    const orgs = () =>
+      queryRows<{ ods: string; name: string }>(
+        database().db,
+        sql`select ods, name from organisations order by ods`,
+      );
+    const before = await orgs();
+
+    const dry = await nhsmailJson<{ dryRun: boolean; added: number; rows: number }>(
+      'import',
+      'orgs',
+      etr,
+      '--dry-run',
+    );
+    expect(dry).toMatchObject({ dryRun: true, rows: 12, added: 4 });
+    expect(await orgs()).toEqual(before);
+
+    const imported = await nhsmail('import', 'orgs', etr);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stderr).toBe('');
+    const lines = imported.stdout.split('\n');
+    expect(lines[0]).toBe('Read 12 trust row(s): added 4, renamed 1, unchanged 1, closed 2, rejected 4.');
+    expect(lines).toContain(
+      '  row 2: RYY "Southville Community NHS Trust" → "SOUTHVILLE COMMUNITY HEALTH NHS TRUST"',
+    );
+    expect(lines).toContain('  row 4: RQQ OLDTOWN HEALTHCARE NHS TRUST closed on 2020-03-31: not added');
+    expect(lines.some((l) => /^ {2}row 5: rejected: "R-1" is not an ODS code/.test(l))).toBe(true);
+    const after = await orgs();
+    expect(after.find((o) => o.ods === 'RZZ')?.name).toBe('EASTBY, WESTBY AND DISTRICT NHS FOUNDATION TRUST');
+    expect(after.find((o) => o.ods === 'RXX')?.name).toBe('Northtown Hospitals NHS Trust');
+    expect(after.some((o) => o.ods === 'RQQ')).toBe(false);
+
+    const unknown = await nhsmail('import', 'orgs', 'test/fixtures/ods/trusts.csv');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^Invalid \(MISSING_OPTION\): --kind is required/);
+  }, 60_000);
 });

@@ -147,6 +147,15 @@ describe('operator channel', () => {
       '--to=2026-06-30',
       '--out=/tmp/q1.csv',
     ]);
+    // A file named like the kind: the word after --kind is the kind, not the file.
+    expect(words('import', 'orgs', '--kind', 'trust', 'trust', '--dry-run')).toEqual([
+      'import',
+      'orgs',
+      '--kind',
+      'trust',
+      join(process.cwd(), 'trust'),
+      '--dry-run',
+    ]);
     expect(words('status', 'jane.doe@nhs.net')).toEqual(['status', 'jane.doe@nhs.net']);
   });
 });

@@ -212,6 +212,24 @@ const EXAMPLES: Array<[string, Command]> = [
   ],
   ['subscribe --org rxx', { name: 'subscribe', org: 'RXX' }],
   ['import activity report.csv', { name: 'import activity', file: 'report.csv' }],
+  [
+    'import orgs downloads/etr.csv',
+    { name: 'import orgs', file: 'downloads/etr.csv', kind: 'trust', dryRun: false },
+  ],
+  [
+    'import orgs EPRACCUR.CSV --dry-run',
+    { name: 'import orgs', file: 'EPRACCUR.CSV', kind: 'gp-practice', dryRun: true },
+  ],
+  [
+    'import orgs edispensary.csv',
+    { name: 'import orgs', file: 'edispensary.csv', kind: 'pharmacy', dryRun: false },
+  ],
+  ['import orgs egdpprac.csv', { name: 'import orgs', file: 'egdpprac.csv', kind: 'dental', dryRun: false }],
+  [
+    'import orgs homes-2026.csv --kind Care-Home',
+    { name: 'import orgs', file: 'homes-2026.csv', kind: 'care-home', dryRun: false },
+  ],
+  ['import orgs etr.csv --kind icb', { name: 'import orgs', file: 'etr.csv', kind: 'icb', dryRun: false }],
   ['notifications failed', { name: 'notifications failed' }],
   ['notifications retry 42', { name: 'notifications retry', id: 42, all: false }],
   ['notifications retry #42', { name: 'notifications retry', id: 42, all: false }],
@@ -424,6 +442,24 @@ describe('parseCommand errors', () => {
     expectInvalid(() => parse(`${base} 2026-04-30 report.csv`), 'TOO_MANY_WORDS', /Usage: export audit/);
   });
 
+  it('needs the kind of an ODS file it does not know by name', () => {
+    expectInvalid(
+      () => parse('import orgs ecarehome.csv'),
+      'MISSING_OPTION',
+      /--kind is required.*etr\.csv, epraccur\.csv/,
+    );
+    expectInvalid(() => parse('import orgs etr.csv --kind hospital'), 'INVALID_KIND', /trust, icb/);
+    expectInvalid(() => parse('import orgs'), 'MISSING_ARGUMENT', /Usage: import orgs FILE\.csv/);
+  });
+
+  it('refuses an organisation name with neither letters nor digits', () => {
+    expectInvalid(
+      () => parse('org add --ods RXX --name "* * *" --kind trust'),
+      'INVALID_NAME',
+      /organisation name/,
+    );
+  });
+
   it('reports every error as invalid input, never as a refusal', () => {
     for (const text of ['', 'levaer', 'leaver', 'leaver a@nhs.net --force', 'joiner a@nhs.net']) {
       expect(domainError(() => parse(text)).kind).toBe('invalid');
@@ -450,7 +486,8 @@ describe('helpText', () => {
     expect(lines.some((l) => l.startsWith('import starters'))).toBe(false);
     expect(lines.some((l) => l.startsWith('notifications retry'))).toBe(false);
     expect(lines.some((l) => l.startsWith('export audit'))).toBe(false);
-    expect(lines).toHaveLength(SPECS.length - 9);
+    expect(lines.some((l) => l.startsWith('import orgs'))).toBe(false);
+    expect(lines).toHaveLength(SPECS.length - 10);
   });
 
   it('shows every command to operators', () => {

@@ -8,6 +8,7 @@ import {
   parseMobile,
   parseName,
   parseOds,
+  parseOrgName,
   parseRegistration,
   parseWholeNumber,
 } from '../../src/domain/validation.js';
@@ -280,6 +281,21 @@ describe('parseName', () => {
 
   it('accepts exactly 64 characters', () => {
     expect(parseName('a'.repeat(64), 'given name')).toHaveLength(64);
+  });
+});
+
+describe('parseOrgName', () => {
+  it.each([
+    ['  Northtown   Hospitals NHS Trust ', 'Northtown Hospitals NHS Trust'],
+    ['EASTBY, WESTBY AND DISTRICT NHS FOUNDATION TRUST', 'EASTBY, WESTBY AND DISTRICT NHS FOUNDATION TRUST'],
+    ['ST MARY\'S "HEART OF THE CITY" NHS TRUST', 'ST MARY\'S "HEART OF THE CITY" NHS TRUST'],
+    ['Boots UK Ltd (Store 1234)', 'Boots UK Ltd (Store 1234)'],
+  ])('tidies %j', (input, expected) => {
+    expect(parseOrgName(input)).toBe(expected);
+  });
+
+  it.each(['', '   ', '---', 'x'.repeat(201), 'Two\u0000Parts'])('refuses %j', (input) => {
+    expectInvalid(() => parseOrgName(input), 'INVALID_NAME', /organisation name/);
   });
 });
 

@@ -149,6 +149,7 @@ describe('every grammar command through Slack', () => {
     expect(await run('import starters /etc/passwd')).toContain('COMMAND_LINE_ONLY');
     expect(await run('import leavers /etc/passwd')).toContain('COMMAND_LINE_ONLY');
     expect(await run('import activity /etc/passwd')).toContain('OPERATOR_ONLY');
+    expect(await run('import orgs /etc/passwd --kind trust')).toContain('OPERATOR_ONLY');
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry 1')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry --all')).toContain('OPERATOR_ONLY');
