@@ -1,16 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDomainError } from '../../src/domain/errors.js';
 import { parseAddress, parseInstant } from '../../src/domain/validation.js';
 import type { Logger } from '../../src/logger.js';
 import type { ActivityObservation } from '../../src/service/activity-import.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
-import { sendJson } from './http.js';
+import { bearerSecret, refuseSecret, sendJson } from './http.js';
 
 const MAX_EVENTS = 10_000;
 const MAX_BYTES = 2 * 1024 * 1024;
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * `POST /activity`: other systems report sign-ins and sent mail, authenticated with the shared
@@ -18,12 +15,11 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * "at": "ISO-8601"}]}` (at most 10,000). Answers with the same report as `import activity`.
  */
 export function activityFeedHandler(secret: string, lifecycle: Lifecycle, logger: Logger) {
-  const expected = digest(secret);
+  const authorised = bearerSecret(secret);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(digest(given), expected)) {
+    if (!authorised(req)) {
       logger.warn({ route: '/activity' }, 'activity feed refused: wrong or missing shared secret');
-      sendJson(res, 401, { error: 'the shared secret (Authorization: Bearer …) is missing or wrong' });
+      refuseSecret(req, res);
       return;
     }
     const chunks: Buffer[] = [];

@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
@@ -6,9 +6,7 @@ import { parseAddress } from '../../src/domain/validation.js';
 import type { Logger } from '../../src/logger.js';
 import { LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
-import { sendJson } from './http.js';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
+import { bearerSecret, refuseSecret, sendJson } from './http.js';
 
 /**
  * `POST /hr/starters` and `POST /hr/leavers`: HR systems push their CSV extract as the body
@@ -25,14 +23,12 @@ export function hrFeedHandler(
   lifecycle: Lifecycle,
   logger: Logger,
 ) {
-  const expected = digest(secret);
+  const authorised = bearerSecret(secret);
   const route = `/hr/${file}`;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(digest(given), expected)) {
+    if (!authorised(req)) {
       logger.warn({ route }, 'HR feed refused: wrong or missing shared secret');
-      req.resume();
-      sendJson(res, 401, { error: 'the shared secret (Authorization: Bearer …) is missing or wrong' });
+      refuseSecret(req, res);
       return;
     }
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;

@@ -1,5 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '../../src/logger.js';
+import { settledWithin } from '../../src/service/telemetry.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -44,14 +46,7 @@ export class HttpServer {
   async close(timeoutMs: number): Promise<boolean> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      Promise.allSettled([...this.active]).then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    const finished = await settledWithin([...this.active], timeoutMs);
     this.server.closeAllConnections();
     await closed;
     return finished;
@@ -78,4 +73,22 @@ export class HttpServer {
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * A check of the shared secret a feed sends as `Authorization: Bearer …`, compared in constant
+ * time (digests of equal length, whatever was sent).
+ */
+export function bearerSecret(secret: string): (req: IncomingMessage) => boolean {
+  const expected = digest(secret);
+  return (req) =>
+    timingSafeEqual(digest(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''), expected);
+}
+
+/** The answer to a feed request without the right secret. */
+export function refuseSecret(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  sendJson(res, 401, { error: 'the shared secret (Authorization: Bearer …) is missing or wrong' });
 }

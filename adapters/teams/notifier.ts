@@ -1,13 +1,12 @@
 import type { Activity, CloudAdapter, ConversationReference } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
-import { DIGEST_KINDS } from '../../src/commands/channel-messages.js';
+import { CHANNEL_KINDS } from '../../src/commands/channel-messages.js';
 import { HOLDER_KINDS, holderText } from '../../src/commands/holder-messages.js';
-import {
-  type ChannelNotifier,
-  type ChannelTarget,
-  type OutgoingNotification,
-  PARKED_KIND,
-  type SendOutcome,
+import type {
+  ChannelNotifier,
+  ChannelTarget,
+  OutgoingNotification,
+  SendOutcome,
 } from '../../src/jobs/delivery.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import { notificationCard, teamsParts } from './format/cards.js';
@@ -18,14 +17,7 @@ import { notificationCard, teamsParts } from './format/cards.js';
  */
 export class TeamsNotifier implements ChannelNotifier {
   readonly platform = 'teams' as const;
-  readonly kinds = [
-    'transfer-leaver',
-    'transfer-joiner',
-    'leaver-request',
-    'hr-import',
-    PARKED_KIND,
-    ...DIGEST_KINDS,
-  ] as const;
+  readonly kinds = CHANNEL_KINDS;
   readonly directKinds = HOLDER_KINDS;
   /**
    * One message a second per conversation: Teams allows a bot about 7 a second and 60 in 30 s per

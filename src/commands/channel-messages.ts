@@ -1,4 +1,4 @@
-import type { OutgoingNotification } from '../jobs/delivery.js';
+import { type OutgoingNotification, PARKED_KIND } from '../jobs/delivery.js';
 
 /**
  * What organisations' channels are told, platform-neutral. The digests: what each line says and which button it carries. Slack
@@ -6,6 +6,16 @@ import type { OutgoingNotification } from '../jobs/delivery.js';
  * and a long digest continues over several messages, never cut short.
  */
 export const DIGEST_KINDS = ['digest', 'pending-digest'] as const;
+
+/** Every kind of notification an organisation's channel (or the operators' channel) is sent. */
+export const CHANNEL_KINDS = [
+  'transfer-leaver',
+  'transfer-joiner',
+  'leaver-request',
+  'hr-import',
+  PARKED_KIND,
+  ...DIGEST_KINDS,
+] as const;
 
 /** A line's button: the click runs the grammar's `joiner ADDRESS --org ORG` or `remind ADDRESS`. */
 export type DigestAction =

@@ -255,7 +255,7 @@ const rowsWord = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
 export function starterImport(r: StarterImportReport): Rendered {
   const lines = [
     `${r.dryRun ? 'Dry run (nothing changed): would import' : 'Imported'} ${rowsWord(r.rows)} of starters: ${r.created} ${r.dryRun ? 'to create' : 'created'} now, ${r.scheduled} scheduled for their provisioning day, ${r.existing} already imported, ${r.duplicates.length} already ${r.duplicates.length === 1 ? 'has' : 'have'} an account, ${r.errors.length} rejected.`,
-    ...r.createdAddresses.filter((a) => !r.dryRun).map((a) => `  created ${a}`),
+    ...(r.dryRun ? [] : r.createdAddresses.map((a) => `  created ${a}`)),
     ...r.duplicates.map(
       (d) =>
         `  row ${d.row} (${d.employeeNumber}): already has ${d.address}; not created. Mark them as a joiner instead ("joiner ${d.address} --org ODS").`,

@@ -388,15 +388,17 @@ export async function failedDeliveries(db: Db, limit = 100): Promise<FailedDeliv
     .where(eq(deliveries.state, 'failed'))
     .orderBy(sql`${deliveries.id} desc`)
     .limit(limit);
-  return rows.map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    target: r.target,
-    attempts: r.attempts,
-    lastError: r.lastError,
-    createdAt: r.createdAt.toISOString(),
-  }));
+  return rows.map(failedView);
 }
+
+const failedView = (r: typeof deliveries.$inferSelect): FailedDelivery => ({
+  id: r.id,
+  kind: r.kind,
+  target: r.target,
+  attempts: r.attempts,
+  lastError: r.lastError,
+  createdAt: r.createdAt.toISOString(),
+});
 
 /** A parked delivery put back in the queue, as it was when it was parked. */
 export interface RequeuedDelivery extends FailedDelivery {
@@ -436,15 +438,7 @@ export async function requeueFailedDeliveries(
           parked.map((r) => r.id),
         ),
       );
-    return parked.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      target: r.target,
-      attempts: r.attempts,
-      lastError: r.lastError,
-      createdAt: r.createdAt.toISOString(),
-      availableAt: now.toISOString(),
-    }));
+    return parked.map((r) => ({ ...failedView(r), availableAt: now.toISOString() }));
   });
 }
 

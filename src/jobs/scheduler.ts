@@ -5,6 +5,7 @@ import { type Db, rowsOf } from '../../db/index.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
+import { settledWithin } from '../service/telemetry.js';
 import { type ChannelNotifier, DEFAULT_DELIVERY, type OperatorsChannel, runDelivery } from './delivery.js';
 import { PostgresRunCoordinator } from './run-coordinator.js';
 
@@ -157,14 +158,7 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
     catchUp,
     stop: async (timeoutMs = 30_000) => {
       for (const task of tasks) await task.stop();
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        Promise.allSettled([...running]).then(() => true),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      const finished = await settledWithin([...running], timeoutMs);
       for (const task of tasks) await task.destroy();
       return finished;
     },

@@ -50,23 +50,27 @@ export class InFlight {
     return work;
   }
 
-  /** Resolves true once nothing is running, or false when `timeoutMs` passes first. */
+  /** Resolves true once nothing is running (work started meanwhile included), or false when `timeoutMs` passes first. */
   async drain(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      while (this.running.size > 0) {
-        const finished = await Promise.race([
-          Promise.allSettled([...this.running]).then(() => true as const),
-          deadline,
-        ]);
-        if (!finished) return false;
-      }
-      return true;
-    } finally {
-      clearTimeout(timer);
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size > 0) {
+      if (!(await settledWithin([...this.running], deadline - Date.now()))) return false;
     }
+    return true;
+  }
+}
+
+/** Waits for every promise to settle, up to `timeoutMs`: true when they all did in time. */
+export async function settledWithin(work: readonly Promise<unknown>[], timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.allSettled(work).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import {
+  CHANNEL_KINDS,
   DIGEST_KINDS,
   type DigestAction,
   digestPage,
@@ -32,14 +33,7 @@ export interface RemindButtonValue {
   address: string;
 }
 
-export const SLACK_NOTIFICATION_KINDS = [
-  'transfer-leaver',
-  'transfer-joiner',
-  'leaver-request',
-  'hr-import',
-  PARKED_KIND,
-  ...DIGEST_KINDS,
-] as const;
+export const SLACK_NOTIFICATION_KINDS = CHANNEL_KINDS;
 
 /** Digest lines per Slack message: one section each, under Slack's 50 blocks with header and footer. */
 const DIGEST_ITEMS_PER_MESSAGE = 45;
