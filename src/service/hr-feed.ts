@@ -133,7 +133,7 @@ export function parseStarter(r: HrRecord, now: Date): StarterRow {
   if (!/^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$/.test(employeeNumber)) {
     throw invalid(
       'INVALID_EMPLOYEE_NUMBER',
-      `employee_number "${employeeNumber}" is missing or not a number HR would issue.`,
+      `employee_number "${employeeNumber}" is missing or not an employee number: give the one on the HR record (letters, digits, / or -, up to 32 characters).`,
     );
   }
   const mobileText = field(r, 'mobile');
@@ -446,6 +446,12 @@ async function leaverAddress(deps: ServiceDeps, record: HrRecord): Promise<strin
   return addresses[0] ?? '';
 }
 
+const notYourLeaver = (address: string, ods: string) =>
+  refused(
+    'NOT_YOUR_ORGANISATION',
+    `You may import leavers for organisations you administer; ${address} belongs to ${ods}. Ask its local administrators ("contact"), or run the import as one of them.`,
+  );
+
 type LeaverOutcome = { kind: 'marked' | 'scheduled' | 'existing'; org: string };
 
 async function importLeaver(
@@ -458,28 +464,20 @@ async function importLeaver(
   const today = londonDate(ctx.now);
   if (leavingDate <= today) {
     const row = await getAccount(deps.db, address);
-    if (row.status === 'leaver') return { kind: 'existing', org: row.homeOrg };
-    if (dryRun) return { kind: 'marked', org: row.homeOrg };
-    const done = await markLeaver(deps, ctx, { address });
-    if (done.outcome === 'requested') {
-      throw refused(
-        'NOT_YOUR_ORGANISATION',
-        `You may not mark ${address} as a leaver; its organisation's administrators can.`,
-      );
-    }
-    return { kind: 'marked', org: row.homeOrg };
+    const home = await getOrg(deps.db, row.homeOrg);
+    // Checked before `leaver`, which for a holder's own address would file a leaver request instead.
+    if (!(await loadPrincipal(deps.db, ctx)).canMarkLeaver(home)) throw notYourLeaver(address, home.ods);
+    if (row.status === 'leaver') return { kind: 'existing', org: home.ods };
+    if (dryRun) return { kind: 'marked', org: home.ods };
+    await markLeaver(deps, ctx, { address });
+    return { kind: 'marked', org: home.ods };
   }
   const leavesAt = londonDayStart(leavingDate);
   return deps.db.transaction(async (tx) => {
     const principal = await loadPrincipal(tx, ctx);
     const row = await getAccount(tx, address, true);
     const home = await getOrg(tx, row.homeOrg);
-    if (!principal.canMarkLeaver(home)) {
-      throw refused(
-        'NOT_YOUR_ORGANISATION',
-        `You may schedule leavers for organisations you administer; ${address} belongs to ${home.ods}. Ask its local administrators ("contact").`,
-      );
-    }
+    if (!principal.canMarkLeaver(home)) throw notYourLeaver(address, home.ods);
     if (row.status !== 'pending' && row.status !== 'active') {
       throw refused(
         'NOT_ACTIVE',

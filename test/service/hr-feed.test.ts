@@ -11,7 +11,6 @@ import {
   addOrg,
   as,
   auditCount,
-  CapturingDelivery,
   day,
   everyTableAsText,
   grant,
@@ -261,6 +260,22 @@ describeEachEngine('the HR feed', (ctx) => {
         ['leaver-scheduled', 'operator'],
         ['leaver', 'scheduler'],
       ]);
+    });
+
+    it('refuses rows the importer may not act on, and files no leaver request for their own address', async () => {
+      const lou = await staff();
+      const report = await s.lifecycle.importLeavers(as(lou), {
+        records: leavers(`address,leaving_date\n${lou},2026-11-01\n${lou},2026-12-03\n`),
+        dryRun: false,
+      });
+      expect(report).toMatchObject({ marked: 0, scheduled: 0 });
+      expect(report.errors.map((e) => e.row)).toEqual([2, 3]);
+      expect(report.errors[0]?.message).toContain('You may import leavers for organisations you administer');
+      expect((await outboxRows(s.db)).filter((r) => r.kind === 'leaver-request')).toEqual([]);
+      expect((await s.lifecycle.status(operator(), { address: lou })).account).toMatchObject({
+        status: 'active',
+        leavesAt: null,
+      });
     });
 
     it('drops a leaving date that a joiner or an earlier leaver overtook', async () => {
