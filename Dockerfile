@@ -6,12 +6,10 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-# npm install, not npm ci: npm ci refuses this lockfile as out of sync (npm 11 wrote it without
-# other platforms' Biome binaries; npm 10, which node:20 ships, would also place esbuild
-# differently; see .ci/run). npm install still takes every version from the lockfile. Compiling
-# needs no install scripts, so none are run.
+# npm ci: exactly the lockfile, or fail. The lockfile is accepted by npm 10 (which node:20 ships)
+# and npm 11 alike (test/deploy/lockfile.test.ts). Compiling needs no install scripts, so none run.
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund --ignore-scripts
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
