@@ -17,6 +17,9 @@ import { tokenize } from './tokenize.js';
 export const INTERNAL_ERROR_TEXT =
   'Something went wrong on the bot’s side and the command did not complete; nothing was changed. Try again in a minute; if it keeps failing, tell your IT team.';
 
+/** What every chat adapter answers to an edited message: edits are never run (see the adapters). */
+export const EDIT_NOT_RUN = 'I act on new messages only, so I did not run your edit.';
+
 /** A platform-neutral answer: adapters turn `text`/`data` into a CLI line, Block Kit or a card. */
 export interface Reply {
   ok: boolean;

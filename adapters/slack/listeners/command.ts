@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { formForText } from '../../../src/commands/forms.js';
+import { decodeSlackText } from '../decode.js';
 import { formView } from '../format/modal.js';
 import { replyMessages } from '../format/reply.js';
 import { postInChannel, runForSlackUser, type SlackDeps } from '../handle.js';
@@ -7,11 +8,14 @@ import { postInChannel, runForSlackUser, type SlackDeps } from '../handle.js';
 /**
  * `/nhsmail <command>`: acknowledged at once (Slack allows 3 seconds, and the database may be
  * slow), then answered through the command's response_url, ephemerally unless it is channel news.
+ * The manifest asks Slack to escape users, channels and links (`should_escape`), so the text is
+ * decoded first: `<mailto:jane.doe@nhs.net|jane.doe@nhs.net>` is the address that was typed.
  */
 export function registerSlashCommand(app: App, deps: SlackDeps): void {
   app.command('/nhsmail', async ({ command, ack, respond, client }) => {
     await ack();
-    const form = formForText(command.text);
+    const typed = decodeSlackText(command.text);
+    const form = formForText(typed);
     if (form) {
       // The trigger id lasts 3 seconds: open the form before anything else.
       await client.views.open({
@@ -24,7 +28,7 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
       deps,
       client,
       { teamId: command.team_id, userId: command.user_id, channelId: command.channel_id },
-      command.text,
+      typed,
     );
     const responseType = postInChannel(reply) ? 'in_channel' : 'ephemeral';
     for (const message of replyMessages(reply)) {

@@ -4,9 +4,10 @@ import { FORMS } from '../../../src/commands/forms.js';
 import type { Logger } from '../../../src/logger.js';
 import { BotUnderTest } from '../../support/bot-process.js';
 import { FakeSlack, postToBot, type Recorded } from './fake-slack.js';
+import { messageFields, slashCommandText } from './slack-typing.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f2b1c9d';
-const fixture = (name: string): Record<string, unknown> =>
+export const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'fixtures', name), 'utf8')) as Record<
     string,
     unknown
@@ -61,7 +62,7 @@ export class SlackTestBot {
     const payload = {
       ...fixture('slash-command.json'),
       user_id: userId,
-      text,
+      text: slashCommandText(text),
       response_url: this.slack.responseUrl(),
     };
     const body = new URLSearchParams(
@@ -73,13 +74,16 @@ export class SlackTestBot {
     });
   }
 
-  /** Types `/nhsmail <text>` as a Slack user; resolves with the HTTP ack and, once sent, the bot's answers. */
+  /**
+   * Types `/nhsmail <text>` as a Slack user (sent as Slack sends it: escaped, addresses as mailto
+   * links); resolves with the HTTP ack and, once sent, the bot's answers.
+   */
   async command(userId: string, text: string, fields: Record<string, string> = {}) {
     const responseUrl = this.slack.responseUrl();
     const payload = {
       ...fixture('slash-command.json'),
       user_id: userId,
-      text,
+      text: slashCommandText(text),
       response_url: responseUrl,
       ...fields,
     };
@@ -231,6 +235,28 @@ export class SlackTestBot {
     return { ack, update: this.slack.calls.slice(before).find((c) => c.method === 'views.update') };
   }
 
+  /**
+   * Posts a payload exactly as recorded (test/slack/fixtures/recorded/): an Events API envelope as
+   * JSON, a slash command as its form fields, an interaction as `payload=`. A slash command's
+   * response_url is pointed at the stand-in; resolves with the HTTP ack.
+   */
+  async postRecorded(payload: Record<string, unknown>): Promise<Response> {
+    let body: string;
+    let contentType = 'application/x-www-form-urlencoded';
+    if (payload.type === 'event_callback') {
+      body = JSON.stringify(payload);
+      contentType = 'application/json';
+    } else if (typeof payload.command === 'string') {
+      const fields = { ...payload, response_url: this.slack.responseUrl() };
+      body = new URLSearchParams(
+        Object.entries(fields).map(([k, v]): [string, string] => [k, String(v)]),
+      ).toString();
+    } else {
+      body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    }
+    return postToBot(this.url, body, { secret: SIGNING_SECRET, contentType });
+  }
+
   /** Opening the app's Home tab, as the app_home_opened event. */
   async openHome(userId: string, eventId: string) {
     const base = fixture('app-home-opened.json');
@@ -242,13 +268,16 @@ export class SlackTestBot {
     return postToBot(this.url, body, { secret: SIGNING_SECRET, contentType: 'application/json' });
   }
 
-  /** A direct message to the bot, as a message.im event; `eventId` repeats to simulate a Slack retry. */
+  /**
+   * A direct message to the bot, as a message.im event with the words as Slack sends them (escaped
+   * text and rich_text blocks); `eventId` repeats to simulate a Slack retry.
+   */
   async directMessage(userId: string, text: string, eventId: string, headers: Record<string, string> = {}) {
     const base = fixture('message-im.json');
     const event = {
       ...(base.event as Record<string, unknown>),
       user: userId,
-      text,
+      ...messageFields(text),
       ts: `${Date.now() / 1000}`,
     };
     const body = JSON.stringify({ ...base, event, event_id: eventId });
