@@ -21,6 +21,19 @@ export type CardSubmit =
   | { nhsmail: 'digest_accept_joiner'; address: string; org: string }
   | { nhsmail: 'digest_remind'; address: string };
 
+/** Every kind of CardSubmit: what a card's Action.Execute may name as its verb. */
+const CARD_SUBMIT_KINDS: Record<CardSubmit['nhsmail'], true> = {
+  form: true,
+  transfer_mark_leaver: true,
+  transfer_accept_joiner: true,
+  duplicate_start_joiner: true,
+  digest_accept_joiner: true,
+  digest_remind: true,
+};
+
+export const isCardSubmitKind = (kind: unknown): kind is CardSubmit['nhsmail'] =>
+  typeof kind === 'string' && Object.hasOwn(CARD_SUBMIT_KINDS, kind);
+
 export const adaptiveCard = (body: Element[], actions: Element[] = []): Attachment =>
   CardFactory.adaptiveCard({
     type: 'AdaptiveCard',

@@ -43,7 +43,10 @@ export class TeamsTestBot {
     await this.connector.stop();
   }
 
-  /** POSTs an activity (a fixture with changes) and returns the HTTP response and what the bot sent meanwhile. */
+  /**
+   * POSTs an activity (a fixture with changes) and returns the HTTP response (its status, and its
+   * body: an invoke's answer) and what the bot sent meanwhile.
+   */
   async send(activity: Record<string, unknown>, headers: Record<string, string> = {}) {
     const before = this.connector.calls.length;
     const res = await fetch(this.url, {
@@ -51,21 +54,41 @@ export class TeamsTestBot {
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ ...activity, serviceUrl: this.connector.serviceUrl }),
     });
-    return { status: res.status, sent: this.connector.calls.slice(before) };
+    const text = await res.text();
+    const json = res.headers.get('content-type')?.includes('application/json') && text !== '';
+    const body = json ? (JSON.parse(text) as Record<string, unknown>) : null;
+    return { status: res.status, body, sent: this.connector.calls.slice(before) };
   }
 
-  /** A personal-chat message from a Teams user, with a fresh activity id unless one is given. */
+  /**
+   * A personal-chat message from a Teams user, with a fresh activity id unless one is given, as
+   * Teams sends typed words: the plain rendering in `text` and the HTML in a text/html attachment.
+   */
   async say(userId: string, text: string, id?: string) {
     this.seq++;
     const base = fixture('message-personal.json');
     return this.send({
       ...base,
       id: id ?? `17000000${String(this.seq).padStart(5, '0')}`,
-      text,
+      ...typedInTeams(text),
       from: { id: userId, name: userId, aadObjectId: `aad-${userId}` },
       conversation: { conversationType: 'personal', tenantId: 'tenant-nhs-0001', id: `a:personal-${userId}` },
     });
   }
+}
+
+/**
+ * Words typed in Teams' compose box, as Teams delivers them (test/teams/fixtures/recorded/): `text`
+ * is the plain rendering, and the message itself is HTML in a `text/html` attachment, where `&`,
+ * `<` and `>` are entities.
+ */
+export function typedInTeams(typed: string) {
+  const html = typed.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return {
+    text: typed,
+    textFormat: 'plain',
+    attachments: [{ contentType: 'text/html', content: `<p>${html}</p>` }],
+  };
 }
 
 /** The text of what the bot sent: message text and the Adaptive Cards' TextBlocks and facts. */
