@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
-import { SlackTestBot } from '../slack/support/slack-bot.js';
+import { answerText, SlackTestBot } from '../slack/support/slack-bot.js';
 import { operator, person } from '../support/service.js';
 import { TeamsTestBot } from '../teams/support/teams-bot.js';
 
@@ -17,11 +17,13 @@ interface ChatDriver {
   user(key: string, email: string): void;
   /** Types words as that user (in a channel when given); resolves with what the bot answered, as plain text. */
   type(key: string, text: string, channel?: string): Promise<string>;
+  /** Edits that user's last direct message to these words, as the platform reports an edit. */
+  edit(key: string, text: string): Promise<string>;
 }
 
 const flatten = (text: string) =>
   text
-    .replace(/\*\*/g, '')
+    .replace(/\*\*|`/g, '')
     .replace(/:no_entry: |:warning: /g, '')
     .replace(/\\n/g, ' ')
     .replace(/\s+/g, ' ')
@@ -45,6 +47,13 @@ function slackDriver(): ChatDriver {
     async type(key, text, channel) {
       const r = await bot.command(ids.get(key) ?? '', text, channel ? { channel_id: channel } : {});
       return flatten(r.text);
+    },
+    async edit(key, text) {
+      const dms = () => bot.slack.of('chat.postMessage').filter((c) => c.body.channel === 'D0DIRECT');
+      const before = dms().length;
+      await bot.editDirectMessage(ids.get(key) ?? '', 'status', text, `Ev0EDIT${Date.now()}`);
+      await bot.slack.waitFor(() => dms().length > before);
+      return flatten(answerText(dms().slice(before)));
     },
   };
 }
@@ -93,6 +102,10 @@ function teamsDriver(): ChatDriver {
           })
           .join(' '),
       );
+    },
+    async edit(key, text) {
+      const r = await bot.edit(ids.get(key) ?? '', text);
+      return flatten(r.sent.map((c) => String(c.body.text ?? '')).join(' '));
     },
   };
 }
@@ -148,6 +161,20 @@ describe.each([
       "(NOT_NHS_NET) jane@gmail.com is not an @nhs.net address. The bot only manages NHSmail accounts: use the person's @nhs.net address.",
     );
     expect(await chat.type('sam', 'levaer x@nhs.net')).toContain('Did you mean "leaver"?');
+  });
+
+  it('passes typed &, quotes and accents to the validators unchanged', async () => {
+    expect(await chat.type('sam', 'provision --given "Siân & Co" --family O’Connor --org RXX')).toContain(
+      '(INVALID_NAME) "Siân & Co" is not a usable given name',
+    );
+  });
+
+  it('answers an edited message with what to do, and does not run it', async () => {
+    const before = await chat.lifecycle.auditTrail(operator(), { address: jane });
+    expect(await chat.edit('sam', `leaver ${jane}`)).toContain(
+      `I act on new messages only, so I did not run your edit. To run it, send it as a new message: leaver ${jane}`,
+    );
+    expect(await chat.lifecycle.auditTrail(operator(), { address: jane })).toEqual(before);
   });
 
   it('lets an unverified user ask for contacts only', async () => {

@@ -257,6 +257,23 @@ export class SlackTestBot {
     return postToBot(this.url, body, { secret: SIGNING_SECRET, contentType });
   }
 
+  /**
+   * An edit of a direct message the user sent earlier (`before` → `after`), as the message_changed
+   * event Slack sends (recorded shape: fixtures/recorded/dm-edited.json).
+   */
+  async editDirectMessage(userId: string, before: string, after: string, eventId: string) {
+    const base = fixture('recorded/dm-edited.json');
+    const event = base.event as Record<string, Record<string, unknown>>;
+    const ts = `${Date.now() / 1000}`;
+    const edited = {
+      ...event,
+      message: { ...event.message, user: userId, ts, edited: { user: userId, ts }, ...messageFields(after) },
+      previous_message: { ...event.previous_message, user: userId, ts, ...messageFields(before) },
+    };
+    const body = JSON.stringify({ ...base, event: edited, event_id: eventId });
+    return postToBot(this.url, body, { secret: SIGNING_SECRET, contentType: 'application/json' });
+  }
+
   /** Opening the app's Home tab, as the app_home_opened event. */
   async openHome(userId: string, eventId: string) {
     const base = fixture('app-home-opened.json');

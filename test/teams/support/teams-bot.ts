@@ -61,6 +61,21 @@ export class TeamsTestBot {
   }
 
   /**
+   * An edit of a personal-chat message to these words, as the messageUpdate Teams sends
+   * (recorded shape: fixtures/recorded/message-edited.json).
+   */
+  async edit(userId: string, text: string) {
+    this.seq++;
+    return this.send({
+      ...fixture('recorded/message-edited.json'),
+      id: `17000000${String(this.seq).padStart(5, '0')}`,
+      text,
+      from: { id: userId, name: userId, aadObjectId: `aad-${userId}` },
+      conversation: { conversationType: 'personal', tenantId: 'tenant-nhs-0001', id: `a:personal-${userId}` },
+    });
+  }
+
+  /**
    * A personal-chat message from a Teams user, with a fresh activity id unless one is given, as
    * Teams sends typed words: the plain rendering in `text` and the HTML in a text/html attachment.
    */
