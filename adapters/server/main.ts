@@ -11,10 +11,10 @@ import { isEntrypoint } from '../entrypoint.js';
 import { graphSignInJob } from '../graph/schedule.js';
 import { openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
-import { createTeamsAdapter } from '../teams/app.js';
+import { createTeamsAdapter, teamsAdapterRefusal } from '../teams/app.js';
 import { activityFeedHandler } from './activity-feed.js';
 import { hrFeedHandler } from './hr-feed.js';
-import { HttpServer, sendJson } from './http.js';
+import { HttpServer, type Phase, sendJson } from './http.js';
 import { PrometheusTelemetry } from './metrics.js';
 
 export interface RunningBot {
@@ -22,11 +22,22 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/** The POST routes this configuration serves once the database is ready; any other stays 404. */
+function routesOnceReady(config: Config): string[] {
+  return [
+    ...(config.slack?.mode === 'http' ? ['/slack/events'] : []),
+    ...(teamsAdapterRefusal(config.teams) === null ? ['/api/messages'] : []),
+    ...(config.hrFeedSecret ? ['/hr/starters', '/hr/leavers'] : []),
+    ...(config.activityFeedSecret ? ['/activity'] : []),
+  ];
+}
+
 /**
  * The long-running bot. The HTTP server answers /healthz at once; /readyz says 503 until the
  * migrations are applied and the database answers, and again from the moment it starts to stop.
- * Then the adapters (Slack, Teams, the activity feed), the schedules and, on the embedded
- * database, the operator channel for the CLI.
+ * So do the routes the configuration will serve (Slack, Teams, the feeds), with Retry-After.
+ * Then the adapters, the schedules and, on the embedded database, the operator channel for the
+ * CLI.
  */
 export async function startBot(
   config: Config,
@@ -34,9 +45,9 @@ export async function startBot(
   options: { delivery?: CredentialDelivery } = {},
 ): Promise<RunningBot> {
   const telemetry = new PrometheusTelemetry();
-  let state: 'starting' | 'ready' | 'stopping' = 'starting';
+  let state: Phase = 'starting';
   let database: Runtime['database'] | null = null;
-  const http = new HttpServer(logger)
+  const http = new HttpServer(logger, () => state)
     .route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }))
     .route('GET', '/readyz', async (_req, res) => {
       if (state !== 'ready' || !database) {
@@ -56,6 +67,7 @@ export async function startBot(
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
       res.end(body);
     });
+  for (const path of routesOnceReady(config)) http.whenReady('POST', path);
   const port = await http.listen(config.port);
   logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz, GET /metrics`);
 
