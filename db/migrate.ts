@@ -23,6 +23,9 @@ export const MIGRATION_LOCK = 'nhsmail-bot migrations';
 export async function migrate(database: Database): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder });
   await database.db.transaction(async (tx) => {
+    // A literal, not a parameter: postgres.js runs a statement's first use with parameters in two
+    // steps, and if its connection is cut meanwhile (a bot told to stop while it waits here), the
+    // rollback waits for the server, which answers only once the lock is granted.
     await tx.execute(sql.raw(`select pg_advisory_xact_lock(hashtext('${MIGRATION_LOCK}'))`));
     await tx.execute(sql`CREATE SCHEMA IF NOT EXISTS drizzle`);
     await tx.execute(sql`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (
