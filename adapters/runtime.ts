@@ -37,6 +37,10 @@ export function defaultDelivery(config: Config): CredentialDelivery {
 /**
  * Opens the database (PostgreSQL, or PGlite in DATA_DIR), applies migrations and builds the
  * lifecycle service. PGlite can be opened by one process only: a lock in DATA_DIR guards it.
+ *
+ * When `signal` aborts (the bot told to stop while starting), it closes what it opened, cutting
+ * short a migration on PostgreSQL (its transaction rolls back; PGlite finishes it first),
+ * releases the lock, and rejects with the signal's reason.
  */
 export async function openRuntime(
   config: Config,
@@ -45,8 +49,11 @@ export async function openRuntime(
     lockRetries?: number;
     telemetry?: Telemetry;
     logger?: Logger;
+    signal?: AbortSignal;
   } = {},
 ): Promise<Runtime> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   let release: (() => Promise<void>) | null = null;
   if (config.database.engine === 'pglite') {
     mkdirSync(config.dataDir, { recursive: true });
@@ -66,28 +73,37 @@ export async function openRuntime(
       throw e;
     }
   }
-  const database = openDatabase(config.database);
+  let database: Database | null = null;
+  const interrupt = () => void database?.close({ interrupt: true }).catch(() => {});
+  signal?.addEventListener('abort', interrupt, { once: true });
   try {
-    await migrate(database);
+    signal?.throwIfAborted();
+    const opened = openDatabase(config.database);
+    database = opened;
+    await migrate(opened);
     const lifecycle = await createLifecycle({
-      db: database.db,
+      db: opened.db,
       policy: config.policy,
       delivery: options.delivery ?? defaultDelivery(config),
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       hrDataKey: config.hrDataKey,
       logger: options.logger,
     });
+    signal?.throwIfAborted();
     return {
-      database,
+      database: opened,
       lifecycle,
       close: async () => {
-        await database.close();
+        await opened.close();
         await release?.();
       },
     };
   } catch (e) {
-    await database.close().catch(() => {});
+    await database?.close().catch(() => {});
     await release?.();
-    throw e;
+    // Once aborted, the error is whatever closing the database did to the query running.
+    throw signal?.aborted ? signal.reason : e;
+  } finally {
+    signal?.removeEventListener('abort', interrupt);
   }
 }

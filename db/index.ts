@@ -26,7 +26,14 @@ export interface Database {
   description: string;
   /** Round-trips a trivial query; used by /readyz. */
   ping(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Closes the connections once the queries running finish (PostgreSQL gives them 5 s). With
+   * `interrupt`, PostgreSQL's connections are cut at once: queries in flight fail, and the server
+   * rolls back their transaction (a session waiting for a lock notices only once it gets it).
+   * PGlite cannot be interrupted: it finishes the transaction running first. Calling it again
+   * returns the first call's promise.
+   */
+  close(options?: { interrupt?: boolean }): Promise<void>;
 }
 
 export function openDatabase(target: DatabaseTarget): Database {
@@ -44,7 +51,7 @@ export function openDatabase(target: DatabaseTarget): Database {
       ping: async () => {
         await client`select 1`;
       },
-      close: () => client.end({ timeout: 5 }),
+      close: once((options) => client.end({ timeout: options?.interrupt ? 0 : 5 })),
     };
   }
   let client: PGlite;
@@ -65,7 +72,16 @@ export function openDatabase(target: DatabaseTarget): Database {
     ping: async () => {
       await client.query('select 1');
     },
-    close: () => client.close(),
+    close: once(() => client.close()),
+  };
+}
+
+/** A close that runs once: later calls get the first call's promise. */
+function once(close: Database['close']): Database['close'] {
+  let closing: Promise<void> | null = null;
+  return (options) => {
+    closing ??= close(options);
+    return closing;
   };
 }
 

@@ -6,6 +6,9 @@ import { type Database, rowsOf } from './index.js';
 /** The committed SQL migrations and journal, produced by `npm run db:generate`. */
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
+/** The advisory lock key's text (`hashtext(…)`): whoever holds this lock holds back every migration. */
+export const MIGRATION_LOCK = 'nhsmail-bot migrations';
+
 /**
  * Applies every committed migration not yet applied. Safe to call on every start, and from several
  * replicas starting at once against one PostgreSQL.
@@ -20,7 +23,10 @@ export const migrationsFolder = fileURLToPath(new URL('./migrations', import.met
 export async function migrate(database: Database): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder });
   await database.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('nhsmail-bot migrations'))`);
+    // A literal, not a parameter: postgres.js runs a statement's first use with parameters in two
+    // steps, and if its connection is cut meanwhile (a bot told to stop while it waits here), the
+    // rollback waits for the server, which answers only once the lock is granted.
+    await tx.execute(sql.raw(`select pg_advisory_xact_lock(hashtext('${MIGRATION_LOCK}'))`));
     await tx.execute(sql`CREATE SCHEMA IF NOT EXISTS drizzle`);
     await tx.execute(sql`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (
       id SERIAL PRIMARY KEY,

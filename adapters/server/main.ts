@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
-import { type ScheduledJob, startScheduler } from '../../src/jobs/scheduler.js';
+import { type ScheduledJob, type Scheduler, startScheduler } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
 import { contextFor } from '../cli/main.js';
@@ -11,10 +11,10 @@ import { isEntrypoint } from '../entrypoint.js';
 import { graphSignInJob } from '../graph/schedule.js';
 import { openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
-import { createTeamsAdapter } from '../teams/app.js';
+import { createTeamsAdapter, teamsAdapterRefusal } from '../teams/app.js';
 import { activityFeedHandler } from './activity-feed.js';
 import { hrFeedHandler } from './hr-feed.js';
-import { HttpServer, sendJson } from './http.js';
+import { HttpServer, type Phase, sendJson } from './http.js';
 import { PrometheusTelemetry } from './metrics.js';
 
 export interface RunningBot {
@@ -23,20 +23,52 @@ export interface RunningBot {
 }
 
 /**
+ * How `startBot` rejects when its signal aborted before it was ready: whatever it had started is
+ * stopped (HTTP server, database, the embedded database's lock, Slack's connection).
+ */
+export class StoppedDuringStartUp extends Error {
+  override readonly name = 'StoppedDuringStartUp';
+  constructor() {
+    super('stopped during start-up');
+  }
+}
+
+/** The POST routes this configuration serves once the database is ready; any other stays 404. */
+function routesOnceReady(config: Config): string[] {
+  return [
+    ...(config.slack?.mode === 'http' ? ['/slack/events'] : []),
+    ...(teamsAdapterRefusal(config.teams) === null ? ['/api/messages'] : []),
+    ...(config.hrFeedSecret ? ['/hr/starters', '/hr/leavers'] : []),
+    ...(config.activityFeedSecret ? ['/activity'] : []),
+  ];
+}
+
+/** Resolves when `signal` aborts (at once if it has); never without a signal. */
+function whenAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/**
  * The long-running bot. The HTTP server answers /healthz at once; /readyz says 503 until the
  * migrations are applied and the database answers, and again from the moment it starts to stop.
- * Then the adapters (Slack, Teams, the activity feed), the schedules and, on the embedded
- * database, the operator channel for the CLI.
+ * So do the routes the configuration will serve (Slack, Teams, the feeds), with Retry-After.
+ * Then the adapters, the schedules and, on the embedded database, the operator channel for the
+ * CLI. When `signal` aborts before the bot is ready, it stops what it started and rejects with
+ * `StoppedDuringStartUp`.
  */
 export async function startBot(
   config: Config,
   logger: Logger,
-  options: { delivery?: CredentialDelivery } = {},
+  options: { delivery?: CredentialDelivery; signal?: AbortSignal } = {},
 ): Promise<RunningBot> {
+  const { signal } = options;
   const telemetry = new PrometheusTelemetry();
-  let state: 'starting' | 'ready' | 'stopping' = 'starting';
+  let state: Phase = 'starting';
   let database: Runtime['database'] | null = null;
-  const http = new HttpServer(logger)
+  const http = new HttpServer(logger, () => state)
     .route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }))
     .route('GET', '/readyz', async (_req, res) => {
       if (state !== 'ready' || !database) {
@@ -56,6 +88,11 @@ export async function startBot(
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
       res.end(body);
     });
+  for (const path of routesOnceReady(config)) http.whenReady('POST', path);
+  const stopping = () => {
+    state = 'stopping';
+  };
+  signal?.addEventListener('abort', stopping, { once: true });
   const port = await http.listen(config.port);
   logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz, GET /metrics`);
 
@@ -66,10 +103,16 @@ export async function startBot(
       lockRetries: 3,
       telemetry,
       logger,
+      ...(signal ? { signal } : {}),
     });
   } catch (e) {
-    await http.close(0);
-    throw e;
+    if (!signal?.aborted) {
+      await http.close(0);
+      throw e;
+    }
+    await http.close(config.shutdownTimeoutMs);
+    logger.info('stopped during start-up');
+    throw new StoppedDuringStartUp();
   }
   database = runtime.database;
   telemetry.watchOutbox(runtime.database.db, logger);
@@ -100,6 +143,40 @@ export async function startBot(
     );
   }
   let operatorChannel: http.Server | null = null;
+  let scheduler: Scheduler | null = null;
+
+  /**
+   * Stops taking new work (readiness off, no new connections or Socket Mode events, no new fires),
+   * lets commands, requests and the running delivery pass or sweep finish within the shutdown
+   * timeout, then closes the database. Whatever outlives the timeout is cut off: a delivery in
+   * flight is then re-sent once its lease lapses, never lost.
+   */
+  const shutDown = async (done: string) => {
+    state = 'stopping';
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    await slack?.stop();
+    if (operatorChannel) {
+      const channel = operatorChannel;
+      await new Promise<void>((resolve) => channel.close(() => resolve()));
+    }
+    const [requests, jobs, commands] = await Promise.all([
+      http.close(left()),
+      scheduler ? scheduler.stop(left()) : true,
+      runtime.lifecycle.inFlight.drain(left()),
+    ]);
+    if (!requests || !jobs || !commands) {
+      logger.warn({ requests, jobs, commands }, 'shutdown timeout: some work was cut off');
+    }
+    await runtime.close();
+    logger.info(done);
+  };
+  let stopped: Promise<void> | null = null;
+  const stop = (done = 'stopped') => {
+    stopped ??= shutDown(done);
+    return stopped;
+  };
+
   if (runtime.database.engine === 'pglite') {
     const socketPath = operatorSocketPath(config);
     operatorChannel = await serveOperatorChannel(socketPath, async (request, output) => {
@@ -129,13 +206,20 @@ export async function startBot(
       'Slack adapter off: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (Slack calls POST /slack/events) or with SLACK_APP_TOKEN (Socket Mode) to turn it on; manifest/slack.yaml creates the app',
     );
   } else {
-    await slack.start();
-    logger.info(
-      { mode: slack.mode },
-      slack.mode === 'http'
-        ? 'Slack adapter on: POST /slack/events'
-        : 'Slack adapter on: Socket Mode connection open',
-    );
+    // Socket Mode may take long to connect (Slack's retries): a stop need not wait for it.
+    await Promise.race([slack.start(), whenAborted(signal)]);
+    if (!signal?.aborted) {
+      logger.info(
+        { mode: slack.mode },
+        slack.mode === 'http'
+          ? 'Slack adapter on: POST /slack/events'
+          : 'Slack adapter on: Socket Mode connection open',
+      );
+    }
+  }
+  if (signal?.aborted) {
+    await stop('stopped during start-up');
+    throw new StoppedDuringStartUp();
   }
 
   if (!teams.ok) logger.error(teams.reason);
@@ -146,7 +230,7 @@ export async function startBot(
   } else logger.info('Teams adapter on: POST /api/messages (Bot Framework authentication)');
 
   const notifiers = [...(slack ? [slack.notifier] : []), ...(teams.ok ? [teams.teams.notifier] : [])];
-  const scheduler = startScheduler({
+  scheduler = startScheduler({
     db: runtime.database.db,
     lifecycle: runtime.lifecycle,
     logger,
@@ -169,43 +253,10 @@ export async function startBot(
     logger.info('no chat platform configured: queued notifications wait until Slack or Teams is turned on');
   }
 
+  signal?.removeEventListener('abort', stopping);
   state = 'ready';
   logger.info('ready');
-
-  let stopped: Promise<void> | null = null;
-  /**
-   * Stops taking new work (readiness off, no new connections or Socket Mode events, no new fires),
-   * lets commands, requests and the running delivery pass or sweep finish within the shutdown
-   * timeout, then closes the database. Whatever outlives the timeout is cut off: a delivery in
-   * flight is then re-sent once its lease lapses, never lost.
-   */
-  const stop = async () => {
-    state = 'stopping';
-    const deadline = Date.now() + config.shutdownTimeoutMs;
-    const left = () => Math.max(0, deadline - Date.now());
-    await slack?.stop();
-    if (operatorChannel) {
-      const channel = operatorChannel;
-      await new Promise<void>((resolve) => channel.close(() => resolve()));
-    }
-    const [requests, jobs, commands] = await Promise.all([
-      http.close(left()),
-      scheduler.stop(left()),
-      runtime.lifecycle.inFlight.drain(left()),
-    ]);
-    if (!requests || !jobs || !commands) {
-      logger.warn({ requests, jobs, commands }, 'shutdown timeout: some work was cut off');
-    }
-    await runtime.close();
-    logger.info('stopped');
-  };
-  return {
-    port,
-    stop: () => {
-      stopped ??= stop();
-      return stopped;
-    },
-  };
+  return { port, stop: () => stop() };
 }
 
 async function main(): Promise<void> {
@@ -220,11 +271,19 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.logLevel });
-  const bot = await startBot(config, logger);
+  // Signals are handled from the first moment: a stop while starting (migrations may be waiting
+  // behind another replica's) stops what has started and exits 0, as any other stop does.
+  const starting = new AbortController();
+  let bot: RunningBot | null = null;
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    if (!bot) {
+      logger.info({ signal }, 'shutting down during start-up');
+      starting.abort();
+      return;
+    }
     logger.info({ signal }, 'shutting down');
     bot.stop().then(
       () => process.exit(0),
@@ -234,8 +293,14 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  try {
+    bot = await startBot(config, logger, { signal: starting.signal });
+  } catch (e) {
+    if (e instanceof StoppedDuringStartUp) process.exit(0);
+    throw e;
+  }
 }
 
 if (isEntrypoint(import.meta.url)) {

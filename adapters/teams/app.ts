@@ -22,18 +22,20 @@ export interface TeamsAdapter {
 
 export type TeamsAdapterResult = { ok: true; teams: TeamsAdapter } | { ok: false; reason: string };
 
+/** Why this configuration cannot run the Teams adapter, or null when it can. Known before the database is open. */
+export function teamsAdapterRefusal(config: TeamsConfig): string | null {
+  return !config.appId && config.production
+    ? 'Teams adapter not started: NODE_ENV=production and no MicrosoftAppId, so botbuilder would accept unauthenticated requests. Set MicrosoftAppId and MicrosoftAppPassword (and MicrosoftAppType/MicrosoftAppTenantId) from the Azure Bot registration.'
+    : null;
+}
+
 /** The Teams bot on the shared core, behind botbuilder's CloudAdapter. */
 export function createTeamsAdapter(
   config: TeamsConfig,
   options: { lifecycle: Lifecycle; logger: Logger; clock?: () => Date },
 ): TeamsAdapterResult {
-  if (!config.appId && config.production) {
-    return {
-      ok: false,
-      reason:
-        'Teams adapter not started: NODE_ENV=production and no MicrosoftAppId, so botbuilder would accept unauthenticated requests. Set MicrosoftAppId and MicrosoftAppPassword (and MicrosoftAppType/MicrosoftAppTenantId) from the Azure Bot registration.',
-    };
-  }
+  const refusal = teamsAdapterRefusal(config);
+  if (refusal) return { ok: false, reason: refusal };
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.appId ?? '',
     MicrosoftAppPassword: config.appPassword ?? '',

@@ -15,11 +15,8 @@ import { migrate } from '../../db/migrate.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
 import { createLifecycle } from '../../src/service/lifecycle.js';
-import { keepTestExitCode } from '../support/exit-code.js';
 import { CapturingDelivery } from '../support/service.js';
 import { server } from './postgres-server.js';
-
-keepTestExitCode();
 
 const ROWS = Number(process.env.BENCH_ROWS ?? '50000');
 const DUE_PERCENT = Number(process.env.BENCH_DUE_PERCENT ?? '20');

@@ -10,11 +10,8 @@ import { openDatabase, rowsOf } from '../../db/index.js';
 import { migrate } from '../../db/migrate.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { createLifecycle } from '../../src/service/lifecycle.js';
-import { keepTestExitCode } from '../support/exit-code.js';
 import { CapturingDelivery } from '../support/service.js';
 import { server } from './postgres-server.js';
-
-keepTestExitCode();
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,400000').split(',').map(Number);
 const due = Number(process.env.BENCH_DUE ?? '1000');
