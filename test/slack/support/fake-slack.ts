@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
+import { checkMessage, checkView } from '../../support/block-kit.js';
 
 /** One call the bot made to the Slack Web API, or one POST to a response_url. */
 export interface Recorded {
@@ -10,8 +11,34 @@ export interface Recorded {
   authorization: string | undefined;
   /** What the stand-in answered (e.g. the ts of a posted message). */
   response?: Record<string, unknown>;
-  /** Set when chaos refused the call: it was not accepted. */
+  /** Set when chaos refused the call, or Slack's limits did (the error Slack answers): it was not accepted. */
   refused?: string;
+  /** Which of Block Kit's documented limits the call broke, when it was refused for that. */
+  problems?: string[];
+}
+
+/** Methods whose arguments are a message (`text`, `blocks`), and those whose `view` is a view. */
+const MESSAGE_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'response_url']);
+const VIEW_METHODS = new Set(['views.open', 'views.update', 'views.push', 'views.publish']);
+
+/** What Slack would refuse in a call, and the error it answers with; undefined when it would take it. */
+export function blockKitRefusal(
+  method: string,
+  body: Record<string, unknown>,
+): { error: string; problems: string[] } | undefined {
+  if (MESSAGE_METHODS.has(method)) {
+    const problems = checkMessage(body);
+    if (problems.length === 0) return undefined;
+    return {
+      error: problems.every((p) => p.startsWith('/text ')) ? 'msg_too_long' : 'invalid_blocks',
+      problems,
+    };
+  }
+  if (VIEW_METHODS.has(method)) {
+    const problems = checkView(body.view);
+    return problems.length === 0 ? undefined : { error: 'invalid_arguments', problems };
+  }
+  return undefined;
 }
 
 /**
@@ -21,6 +48,12 @@ export interface Recorded {
  */
 export class FakeSlack {
   readonly calls: Recorded[] = [];
+  /**
+   * Calls refused because they broke Block Kit's documented limits (also in `calls`). Slack refuses
+   * these as the stand-in does; `stop()` fails the test file if any are left here, so every message
+   * the suite makes the bot send is checked. A test that sends one on purpose takes it with `takeInvalid()`.
+   */
+  readonly invalid: Recorded[] = [];
   /** Slack user id → profile e-mail (what users.info returns with users:read.email). */
   readonly emails = new Map<string, string>();
   private server: http.Server | undefined;
@@ -93,6 +126,22 @@ export class FakeSlack {
             return;
           }
         }
+        const broken = blockKitRefusal(method, body);
+        if (broken) {
+          const answer = {
+            ok: false,
+            error: broken.error,
+            errors: broken.problems,
+            response_metadata: { messages: broken.problems.map((p) => `[ERROR] ${p}`) },
+          };
+          const call = { path, method, body, authorization: req.headers.authorization, response: answer };
+          const refused = { ...call, refused: broken.error, problems: broken.problems };
+          this.calls.push(refused);
+          this.invalid.push(refused);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+          for (const wake of this.waiters.splice(0)) wake();
+          return;
+        }
         const respond = () => {
           const answer = this.answer(method, body);
           this.calls.push({ path, method, body, authorization: req.headers.authorization, response: answer });
@@ -108,8 +157,22 @@ export class FakeSlack {
     this.port = typeof address === 'object' && address ? address.port : 0;
   }
 
+  /** Stops; throws if the bot sent anything Slack would have refused for its blocks and no test took it. */
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    const left = this.takeInvalid();
+    if (left.length > 0) {
+      throw new Error(
+        `Slack would have refused ${left.length} call(s) for breaking Block Kit's limits:\n${left
+          .map((c) => `${c.method}: ${(c.problems ?? []).join('; ')}`)
+          .join('\n')}`,
+      );
+    }
+  }
+
+  /** The calls refused for breaking Block Kit's limits so far, taken out of `invalid`. */
+  takeInvalid(): Recorded[] {
+    return this.invalid.splice(0);
   }
 
   private answer(method: string, body: Record<string, unknown>): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FORMS } from '../../../src/commands/forms.js';
 import type { Logger } from '../../../src/logger.js';
+import { checkView } from '../../support/block-kit.js';
 import { BotUnderTest } from '../../support/bot-process.js';
 import { FakeSlack, postToBot, type Recorded } from './fake-slack.js';
 import { messageFields, slashCommandText } from './slack-typing.js';
@@ -199,7 +200,11 @@ export class SlackTestBot {
       contentType: 'application/x-www-form-urlencoded',
     });
     const text = await res.text();
-    return { status: res.status, answer: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    const answer = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    // Slack shows the view in the answer instead of the form, and refuses it as views.update would.
+    const problems = answer.response_action === 'update' ? checkView(answer.view) : [];
+    if (problems.length > 0) throw new Error(`Slack would refuse the view answered: ${problems.join('; ')}`);
+    return { status: res.status, answer };
   }
 
   /** A click on a button inside a modal the bot showed (block_actions with a view container). */
