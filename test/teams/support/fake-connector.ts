@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { validateAdaptiveCard } from '../../support/schemas.js';
 
 export interface ConnectorCall {
   method: string;
@@ -14,7 +15,30 @@ export interface ConnectorCall {
   seq: number;
   /** Set when chaos refused a proactive post: it was not accepted (kept in `refused`, not `calls`). */
   refused?: Exclude<ConnectorVerdict, 'ok'>;
+  /** Why an activity was refused as Teams would (its card fails the 1.5 schema, or it is too big); kept in `invalid`. */
+  problems?: string[];
 }
+
+const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
+
+/**
+ * "Format your bot messages": a bot message may be about 100 KB, counted as UTF-16 (images as
+ * links); past it the Connector answers 413 MessageSizeTooBig.
+ */
+export const MESSAGE_SIZE_LIMIT = 100 * 1024;
+
+/** What is wrong with the Adaptive Cards an activity carries, attachment by attachment. */
+export function cardProblems(activity: Record<string, unknown>): string[] {
+  const attachments = Array.isArray(activity.attachments) ? (activity.attachments as unknown[]) : [];
+  return attachments.flatMap((a, i) => {
+    const attachment = (a ?? {}) as { contentType?: unknown; content?: unknown };
+    if (attachment.contentType !== ADAPTIVE_CARD) return [];
+    return validateAdaptiveCard(attachment.content).map((p) => `attachments/${i}: ${p}`);
+  });
+}
+
+/** The size of an activity as Teams counts it: two bytes a UTF-16 code unit. */
+export const messageSize = (activity: Record<string, unknown>) => JSON.stringify(activity).length * 2;
 
 /** How chaos answers one proactive post: accept it, throttle it (429), fail it (500) or refuse it for good. */
 export type ConnectorVerdict = 'ok' | '429' | '500' | '403' | '404';
@@ -37,6 +61,13 @@ export class FakeConnector {
   readonly calls: ConnectorCall[] = [];
   /** Proactive posts that chaos refused, with what they were answered. */
   readonly refused: ConnectorCall[] = [];
+  /**
+   * Activities (replies, proactive posts, updates) refused with 400 because an Adaptive Card in
+   * them fails the Adaptive Cards 1.5 schema, or with 413 because they are over Teams' size limit. `stop()` fails the test file if any are left here, so
+   * every card the suite makes the bot send is checked; a test that sends one on purpose takes it
+   * with `takeInvalid()`.
+   */
+  readonly invalid: ConnectorCall[] = [];
   readonly members = new Map<string, TeamsMember>();
   /**
    * Chaos for proactive posts (POST v3/conversations/{id}/activities), as FakeSlack's
@@ -90,6 +121,21 @@ export class FakeConnector {
           at: this.clock(),
           seq: ++this.arrivals,
         };
+        const problems = collection === 'activities' ? cardProblems(body) : [];
+        if (problems.length > 0) {
+          this.invalid.push({ ...call, problems });
+          return send(400, {
+            error: { code: 'BadArgument', message: `The Adaptive Card is not valid: ${problems.join('; ')}` },
+          });
+        }
+        const size = collection === 'activities' ? messageSize(body) : 0;
+        if (size > MESSAGE_SIZE_LIMIT) {
+          this.invalid.push({
+            ...call,
+            problems: [`${size} bytes as UTF-16; the limit is ${MESSAGE_SIZE_LIMIT}`],
+          });
+          return send(413, { error: { code: 'MessageSizeTooBig', message: 'Message size too big.' } });
+        }
         if (req.method === 'POST' && collection === 'activities' && !item && this.activitiesChaos) {
           const verdict = this.activitiesChaos(++this.proactivePosts, conversationId, body);
           if (verdict !== 'ok') {
@@ -109,8 +155,22 @@ export class FakeConnector {
     this.port = typeof address === 'object' && address ? address.port : 0;
   }
 
+  /** Stops; throws if the bot sent a card that fails the schema and no test took it. */
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    const left = this.takeInvalid();
+    if (left.length > 0) {
+      throw new Error(
+        `The Connector refused ${left.length} activit${left.length === 1 ? 'y' : 'ies'} (an Adaptive Card that fails the 1.5 schema, or too big):\n${left
+          .map((c) => `${c.method} ${c.path}: ${(c.problems ?? []).join('; ')}`)
+          .join('\n')}`,
+      );
+    }
+  }
+
+  /** The activities refused for an invalid card so far, taken out of `invalid`. */
+  takeInvalid(): ConnectorCall[] {
+    return this.invalid.splice(0);
   }
 
   /** Every proactive post to a conversation, accepted or refused, in order of arrival. */
