@@ -122,9 +122,14 @@ export function digestPage(n: Digest & { part: number }, perPage: number): Diges
   };
 }
 
+/** How much of a platform's error a parked line quotes: the operator CLI shows all of it. */
+const PARKED_ERROR_SHOWN = 500;
+
 /** The operators' channel line when a notification is parked as failed. */
 export function parkedText(p: Record<string, unknown>): string {
-  return `A notification could not be delivered and is parked as failed: ${String(p.kind)} to ${String(p.target)} after ${String(p.attempts)} attempt${p.attempts === 1 ? '' : 's'} (${String(p.error ?? 'no reason given')}). Run "notifications failed" on the operator CLI to see every parked notification.`;
+  const error = String(p.error ?? 'no reason given');
+  const shown = error.length > PARKED_ERROR_SHOWN ? `${error.slice(0, PARKED_ERROR_SHOWN - 1)}…` : error;
+  return `A notification could not be delivered and is parked as failed: ${String(p.kind)} to ${String(p.target)} after ${String(p.attempts)} attempt${p.attempts === 1 ? '' : 's'} (${shown}). Run "notifications failed" on the operator CLI to see every parked notification.`;
 }
 
 /** A holder's own request to leave, as their organisation's administrators (or NAS) see it. */

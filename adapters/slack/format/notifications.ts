@@ -10,6 +10,7 @@ import {
   parkedText,
 } from '../../../src/commands/channel-messages.js';
 import { type OutgoingNotification, PARKED_KIND } from '../../../src/jobs/delivery.js';
+import { SLACK_LIMITS, truncate, truncateMrkdwn } from './limits.js';
 import { escapeMrkdwn } from './reply.js';
 
 /** Buttons on transfer requests: the click runs `leaver` / `joiner` as whoever clicked. */
@@ -72,13 +73,17 @@ function lineButton(action: DigestAction): types.Button {
 function digestMessage(n: OutgoingNotification): { text: string; blocks: types.KnownBlock[] } {
   const page = digestPage(n, DIGEST_ITEMS_PER_MESSAGE);
   const blocks: types.KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: page.head.slice(0, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: truncate(page.head, SLACK_LIMITS.header) } },
   ];
   for (const line of page.lines) {
     const text = `*${escapeMrkdwn(line.address)}* — ${line.when}: ${line.what}`;
     blocks.push(
       line.action
-        ? { type: 'section', text: { type: 'mrkdwn', text }, accessory: lineButton(line.action) }
+        ? {
+            type: 'section',
+            text: { type: 'mrkdwn', text: truncateMrkdwn(text, SLACK_LIMITS.text) },
+            accessory: lineButton(line.action),
+          }
         : section(text),
     );
   }
@@ -156,20 +161,41 @@ export function notificationMessage(n: OutgoingNotification): { text: string; bl
   };
 }
 
-/** The message after someone acted: the request kept, the button replaced by who did what (mrkdwn). */
+const DONE = ':white_check_mark: ';
+
+const isDoneNote = (b: types.KnownBlock) =>
+  b.type === 'context' && b.elements[0]?.type === 'mrkdwn' && b.elements[0].text.startsWith(DONE);
+
+/**
+ * The message after someone acted: the request kept, the button replaced by who did what (mrkdwn).
+ * A digest's lines each have a button, so one message can be acted on many times: each act adds a
+ * note, and once the message is at Slack's 50 blocks the oldest notes make room for the newest.
+ */
 export function actedMessage(original: types.KnownBlock[], doneMrkdwn: string): types.KnownBlock[] {
+  const kept = original.filter((b) => b.type !== 'actions');
+  while (kept.length >= SLACK_LIMITS.messageBlocks) {
+    const oldest = kept.findIndex(isDoneNote);
+    kept.splice(oldest === -1 ? kept.length - 1 : oldest, 1);
+  }
   return [
-    ...original.filter((b) => b.type !== 'actions'),
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `:white_check_mark: ${doneMrkdwn}` }] },
+    ...kept,
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncateMrkdwn(`${DONE}${doneMrkdwn}`, SLACK_LIMITS.text) }],
+    },
   ];
 }
 
-const section = (text: string): types.KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+/** A section of escaped mrkdwn, cut to Slack's 3,000 characters if it is longer. */
+const section = (text: string): types.KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: truncateMrkdwn(text, SLACK_LIMITS.text) },
+});
 
 function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
   return {
     type: 'button',
-    text: { type: 'plain_text', text },
+    text: { type: 'plain_text', text: truncate(text, SLACK_LIMITS.buttonText) },
     action_id: actionId,
     value,
     ...(style ? { style } : {}),
