@@ -8,6 +8,7 @@ import {
   formValues,
   formWords,
 } from '../../../src/commands/forms.js';
+import { SLACK_LIMITS, truncate } from '../format/limits.js';
 import { modalValues } from '../format/modal.js';
 import { replyMessages } from '../format/reply.js';
 import { runForSlackUser, type SlackDeps } from '../handle.js';
@@ -79,29 +80,40 @@ export function outcomeView(
   target: string | undefined,
   title?: string,
 ): types.ModalView {
-  const blocks: types.KnownBlock[] = replyMessages(reply).flatMap((m) => m.blocks);
   const matches = (reply.error?.code === 'DUPLICATE_PERSON' ? reply.error.details.matches : undefined) as
     | Array<{ address: string }>
     | undefined;
-  if (matches && target && spec.command !== 'site register') {
-    for (const match of matches.slice(0, 10)) {
-      blocks.push({
-        type: 'section',
-        text: { type: 'mrkdwn', text: `Existing account: *${match.address}*` },
-        accessory: {
-          type: 'button',
-          text: { type: 'plain_text', text: `Start a joiner into ${target}` },
-          action_id: ACTION_DUPLICATE_JOINER,
-          value: JSON.stringify({ address: match.address, org: target } satisfies DuplicateButtonValue),
-        },
-      });
-    }
-  }
+  const buttons: types.KnownBlock[] =
+    matches && target && spec.command !== 'site register'
+      ? matches.slice(0, 10).map((match) => ({
+          type: 'section',
+          text: { type: 'mrkdwn', text: `Existing account: *${match.address}*` },
+          accessory: {
+            type: 'button',
+            text: {
+              type: 'plain_text',
+              text: truncate(`Start a joiner into ${target}`, SLACK_LIMITS.buttonText),
+            },
+            action_id: ACTION_DUPLICATE_JOINER,
+            value: JSON.stringify({ address: match.address, org: target } satisfies DuplicateButtonValue),
+          },
+        }))
+      : [];
+  // A modal holds 100 blocks: a very long answer gives way to the duplicates' buttons.
+  const blocks = [
+    ...replyMessages(reply)
+      .flatMap((m) => m.blocks)
+      .slice(0, SLACK_LIMITS.viewBlocks - buttons.length),
+    ...buttons,
+  ];
   return {
     type: 'modal',
     callback_id: `${spec.callbackId}_done`,
-    title: { type: 'plain_text', text: (title ?? (reply.ok ? 'Done' : 'Not done')).slice(0, 24) },
+    title: {
+      type: 'plain_text',
+      text: truncate(title ?? (reply.ok ? 'Done' : 'Not done'), SLACK_LIMITS.modalTitle),
+    },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: blocks.slice(0, 100),
+    blocks,
   };
 }
