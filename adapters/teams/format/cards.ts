@@ -57,6 +57,17 @@ const submit = (title: string, data: CardSubmit, style?: 'positive' | 'destructi
 });
 
 /**
+ * The longest value a form's text field takes (an organisation's name, 200 characters); Teams stops
+ * the typing there. What is shown again after a failed submission is kept to it too, and each
+ * field's problem (which quotes the value) to `PROBLEM_SHOWN`, so that a card full of very long
+ * input stays well inside Teams' message size ("Format your bot messages": about 100 KB).
+ */
+const TEXT_MAX = 200;
+const PROBLEM_SHOWN = 500;
+
+const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/**
  * A form as an Adaptive Card: one input per grammar flag. After a failed submission it is shown
  * again with what was typed and each field's problem beneath it.
  */
@@ -67,11 +78,12 @@ export function formCard(
 ): Attachment {
   const body: Element[] = [text(spec.title, { weight: 'Bolder', size: 'Medium' })];
   for (const f of spec.fields) {
+    const value = values[f.flag];
     const common = {
       id: f.flag,
       label: f.label,
       isRequired: !f.optional,
-      ...(values[f.flag] ? { value: values[f.flag] } : {}),
+      ...(value ? { value: value.slice(0, TEXT_MAX) } : {}),
     };
     if (f.kind === 'select') {
       body.push({
@@ -82,10 +94,16 @@ export function formCard(
       });
     } else if (f.kind === 'date') body.push({ type: 'Input.Date', ...common });
     else
-      body.push({ type: 'Input.Text', ...(f.placeholder ? { placeholder: f.placeholder } : {}), ...common });
+      body.push({
+        type: 'Input.Text',
+        ...(f.placeholder ? { placeholder: f.placeholder } : {}),
+        ...common,
+        maxLength: TEXT_MAX,
+      });
     if (f.hint) body.push(text(f.hint, { isSubtle: true, size: 'Small', spacing: 'None' }));
     const error = errors[f.flag];
-    if (error) body.push(text(error, { color: 'Attention', size: 'Small', spacing: 'None' }));
+    if (error)
+      body.push(text(clip(error, PROBLEM_SHOWN), { color: 'Attention', size: 'Small', spacing: 'None' }));
   }
   return adaptiveCard(body, [submit(spec.submit, { nhsmail: 'form', form: spec.callbackId })]);
 }
