@@ -248,6 +248,7 @@ function message(e: ErrorObject, data: unknown, branches: Branches): string {
   const p = e.params as Record<string, unknown>;
   if (e.keyword === 'additionalProperties')
     return `must NOT have the property "${String(p.additionalProperty)}"`;
+  if (e.keyword === 'const') return `must be ${JSON.stringify(p.allowedValue)}`;
   if (e.keyword === 'enum') {
     return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
   }
