@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -12,8 +12,15 @@ import { projectRoot } from './processes.js';
  */
 export const schemasDir = path.join(projectRoot, '..', 'shared', 'schemas');
 
-const load = (file: string): AnySchemaObject =>
-  JSON.parse(readFileSync(path.join(schemasDir, file), 'utf8')) as AnySchemaObject;
+function load(file: string): AnySchemaObject {
+  const at = path.join(schemasDir, file);
+  if (!existsSync(at)) {
+    throw new Error(
+      `${at} is missing: the published schemas are kept in shared/schemas, beside the repository`,
+    );
+  }
+  return JSON.parse(readFileSync(at, 'utf8')) as AnySchemaObject;
+}
 
 // Both ajv-draft-04 and ajv-formats are CommonJS whose module.exports is the export itself; under
 // NodeNext their typings describe that as a namespace holding `default`, so take it from there.
