@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BotUnderTest } from '../../support/bot-process.js';
+import { validateAdaptiveCard } from '../../support/schemas.js';
 import { FakeConnector } from './fake-connector.js';
 
 export const fixture = (name: string): Record<string, unknown> =>
@@ -57,6 +58,13 @@ export class TeamsTestBot {
     const text = await res.text();
     const json = res.headers.get('content-type')?.includes('application/json') && text !== '';
     const body = json ? (JSON.parse(text) as Record<string, unknown>) : null;
+    // A Universal Actions answer carries the card that replaces the clicked one: Teams renders it
+    // only if it is a valid Adaptive Card, as the Connector takes only valid ones.
+    if (body?.type === 'application/vnd.microsoft.card.adaptive') {
+      const problems = validateAdaptiveCard(body.value);
+      if (problems.length > 0)
+        throw new Error(`The invoke answered an invalid Adaptive Card: ${problems.join('; ')}`);
+    }
     return { status: res.status, body, sent: this.connector.calls.slice(before) };
   }
 
