@@ -14,8 +14,12 @@ import {
 const fixture = (name: string) => path.join(import.meta.dirname, '..', 'fixtures', 'hr', name);
 const NOW = ['--now', '2026-11-23T09:00:00Z'];
 
-/** `import starters` / `import leavers` through the real CLI, on the embedded database. */
-describe('HR imports on the command line', () => {
+/**
+ * `import starters` / `import leavers` through the real CLI, on the embedded database. Each CLI
+ * call is a process that opens PGlite (several seconds on a busy two-core machine), and a test
+ * makes up to five: the time allowed is for that, not a measure of anything.
+ */
+describe('HR imports on the command line', { timeout: 120_000 }, () => {
   let dataDir = '';
   const env = () => ({ DATA_DIR: dataDir });
   const cli = (...args: string[]) => runCliProcess(args, env(), 120_000);
