@@ -1,3 +1,5 @@
+import { decodeUriPart } from '../uri.js';
+
 /**
  * What a person typed, from what Slack sends: the one decoding step for every way a person types
  * to the bot in Slack, before the grammar sees the words.
@@ -23,15 +25,7 @@ export const unescapeSlack = (text: string): string =>
 /** The address or number a `mailto:`/`tel:` link points to; any other link as written. */
 function linkTarget(url: string): string {
   const scheme = /^(mailto|tel):(.*)$/i.exec(url);
-  return scheme ? decodeURIComponentSafe(scheme[2] ?? '') : url;
-}
-
-function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+  return scheme ? decodeUriPart(scheme[2] ?? '') : url;
 }
 
 /** One `<…>` of Slack markup (its inside, still escaped) as the words the person typed. */

@@ -1,5 +1,6 @@
 import type { Activity } from 'botbuilder';
 import { Parser } from 'htmlparser2';
+import { decodeUriPart } from '../uri.js';
 
 /**
  * What a person typed, from what Teams sends: the one decoding step for every Teams message
@@ -172,7 +173,7 @@ export function decodeTeamsText(source: string, mentions: Mention[], botId: stri
         if (name === 'img' || name === 'emoji') emit(attributes.alt ?? '');
         if (name === 'a' && /^mailto:/i.test(attributes.href ?? '')) {
           // An address link is its address.
-          emit(decodeURIComponentSafe((attributes.href ?? '').replace(/^mailto:/i, '')));
+          emit(decodeUriPart((attributes.href ?? '').replace(/^mailto:/i, '')));
           stack.push({ name: 'a-text', skip: true });
         }
       },
@@ -199,12 +200,4 @@ export function decodeTeamsText(source: string, mentions: Mention[], botId: stri
   parser.write(source);
   parser.end();
   return (out + afterMention).replace(/\s+/g, ' ').trim();
-}
-
-function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
