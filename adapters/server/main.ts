@@ -295,6 +295,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // The last line of defence: no single request may end the process. A promise some library left
+  // unawaited (Bolt's receiver, botbuilder) is logged as the bug it is, and the bot keeps serving.
+  process.on('unhandledRejection', (err: unknown) => {
+    logger.error({ err }, 'unhandled rejection: a bug; the bot keeps serving');
+  });
   try {
     bot = await startBot(config, logger, { signal: starting.signal });
   } catch (e) {

@@ -1,9 +1,10 @@
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { SlackConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackDeps } from './handle.js';
+import { guardSlackRequests } from './http-guard.js';
 import { SlackIdentities } from './identity.js';
 import { registerRemindButton, registerTransferButtons } from './listeners/actions.js';
 import { registerSlashCommand } from './listeners/command.js';
@@ -17,8 +18,11 @@ import { SocketModeConnection } from './socket-mode.js';
 export interface SlackAdapter {
   mode: SlackConfig['mode'];
   app: App;
-  /** HTTP mode: the handler for POST /slack/events, which verifies Slack's signature itself. */
-  requestListener: RequestListener | null;
+  /**
+   * HTTP mode: the handler for POST /slack/events. Bolt verifies Slack's signature itself; a body
+   * of a shape Bolt cannot take is answered 400 before it gets there.
+   */
+  requestListener: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
   /** Posts queued notifications (transfer requests) into subscribed Slack channels. */
   notifier: SlackNotifier;
   start(): Promise<void>;
@@ -39,7 +43,7 @@ export function createSlackAdapter(
     clock: options.clock ?? (() => new Date()),
   };
   let app: App;
-  let requestListener: RequestListener | null = null;
+  let requestListener: SlackAdapter['requestListener'] = null;
   if (config.mode === 'http') {
     const receiver = new HTTPReceiver({
       signingSecret: config.signingSecret ?? '',
@@ -47,7 +51,7 @@ export function createSlackAdapter(
       logger,
     });
     app = new App({ token: config.botToken, receiver, clientOptions, logger });
-    requestListener = receiver.requestListener;
+    requestListener = guardSlackRequests(receiver.requestListener, deps.logger);
   } else {
     const receiver = new SocketModeConnection({
       appToken: config.appToken ?? '',

@@ -6,7 +6,7 @@ import type { TeamsConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import { CORRELATION_ID, onTurn, type TeamsDeps } from './bot.js';
-import { botRequest, botResponse, readJson } from './http.js';
+import { activityProblem, botRequest, botResponse, readJson } from './http.js';
 import { TeamsIdentities } from './identity.js';
 import { TeamsNotifier } from './notifier.js';
 
@@ -50,6 +50,7 @@ export function createTeamsAdapter(
     logger,
     clock: options.clock ?? (() => new Date()),
   };
+  const authenticated = Boolean(config.appId);
   adapter.onTurnError = async (context, err) => {
     const correlationId = context.turnState.get<string>(CORRELATION_ID) ?? randomUUID();
     logger.error({ err, correlationId }, 'teams turn failed');
@@ -59,15 +60,15 @@ export function createTeamsAdapter(
     ok: true,
     teams: {
       adapter,
-      authenticated: Boolean(config.appId),
+      authenticated,
       notifier: new TeamsNotifier(adapter, config.appId ?? '', options.lifecycle),
       handle: async (req, res) => {
         const body = await readJson(req);
-        if (body === null || typeof body.type !== 'string') {
-          // Not an activity: refuse here rather than let botbuilder's parser fail with a 500.
-          res
-            .writeHead(400, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ error: 'not a Bot Framework activity' }));
+        // Not an activity botbuilder can take: refuse here rather than let it fail with a 500.
+        const problem = body === null ? 'not a Bot Framework activity' : activityProblem(body, authenticated);
+        if (problem) {
+          logger.warn({ problem }, 'malformed Teams activity refused');
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: problem }));
           return;
         }
         await adapter.process(botRequest(req, body), botResponse(res), (context) => onTurn(deps, context));

@@ -55,3 +55,33 @@ export function botResponse(res: ServerResponse): Response {
     },
   };
 }
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * What is wrong with a posted activity, or null when botbuilder can take it: a type, a
+ * conversation id and a serviceUrl to answer at (without them botbuilder fails with a 500 and its
+ * own words). Without authentication (the Emulator, outside production) nothing vouches for the
+ * serviceUrl, so the bot answers only one on this machine: it never calls out to an address a
+ * stranger named.
+ */
+export function activityProblem(body: Record<string, unknown>, authenticated: boolean): string | null {
+  if (typeof body.type !== 'string') return 'not a Bot Framework activity';
+  const conversation = body.conversation as { id?: unknown } | null | undefined;
+  if (typeof conversation !== 'object' || conversation === null || typeof conversation.id !== 'string') {
+    return 'the activity has no conversation id';
+  }
+  if (typeof body.serviceUrl !== 'string') return 'the activity has no serviceUrl';
+  let url: URL;
+  try {
+    url = new URL(body.serviceUrl);
+  } catch {
+    return 'the activity’s serviceUrl is not a URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return 'the activity’s serviceUrl is not http(s)';
+  if (!authenticated && !LOOPBACK.has(url.hostname)) {
+    return 'without authentication (no MicrosoftAppId) the bot answers only a serviceUrl on this machine, as the Bot Framework Emulator sends';
+  }
+  return null;
+}

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,65 +9,11 @@ import { MIGRATION_LOCK } from '../../db/migrate.js';
 import { loadConfig } from '../../src/config.js';
 import { FakeSlack } from '../slack/support/fake-slack.js';
 import { SIGNING_SECRET } from '../slack/support/slack-bot.js';
+import { BotProcess, get, until } from '../support/bot-child.js';
 import { queryRows } from '../support/engines.js';
 import { createScratchPostgresDatabase, type ScratchDatabase } from '../support/postgres-scratch.js';
-import { childEnv, killLeftoverChildren, projectRoot, trackChild } from '../support/processes.js';
+import { killLeftoverChildren } from '../support/processes.js';
 import { activeAccount, as, operator, person } from '../support/service.js';
-
-/** The bot as operators run it (`npm start`), in a child process that prints JSON log lines. */
-class BotProcess {
-  readonly child: ChildProcess;
-  private out = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'adapters/server/main.ts'], {
-      cwd: projectRoot,
-      env: childEnv({ PORT: '0', LOG_LEVEL: 'info', ...env }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    trackChild(this.child);
-    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.out += chunk;
-    });
-    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.out += chunk;
-    });
-    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
-  }
-
-  get output(): string {
-    return this.out;
-  }
-
-  /** The port from its "listening" line, once printed. */
-  async port(timeoutMs = 20_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = /"port":(\d+)/.exec(this.out);
-      if (found) return Number(found[1]);
-      if (Date.now() > deadline) throw new Error(`no port line; output:\n${this.out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-const get = async (port: number, route: string) => {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}${route}`);
-    return { status: res.status, body: (await res.json().catch(() => null)) as { status?: string } | null };
-  } catch {
-    return { status: 0, body: null };
-  }
-};
-
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe('the bot process: readiness and shutdown', () => {
   afterEach(() => killLeftoverChildren());
