@@ -279,7 +279,8 @@ export const SPECS: Spec[] = [
   {
     name: 'joiner',
     usage: 'joiner ADDRESS --org ODS',
-    summary: 'Accept a leaver into your organisation: same address, same mailbox.',
+    summary:
+      'Accept a leaver into your organisation: same address, same mailbox. An account whose first login is still due stays pending.',
     options: { org: str },
     positionals: [1, 1],
     build({ values, positionals }) {

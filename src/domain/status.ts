@@ -15,13 +15,21 @@ export type TransitionCause =
 const TRANSITIONS: Record<TransitionCause, { from: readonly Status[]; to: Status }> = {
   'first-login': { from: ['pending'], to: 'active' },
   leaver: { from: ['pending', 'active'], to: 'leaver' },
-  joiner: { from: ['leaver'], to: 'active' },
+  joiner: { from: ['leaver'], to: 'active' }, // 'pending' when first login is still due: joinerStatus
   'grace-ended': { from: ['leaver'], to: 'inactive' },
   inactivity: { from: ['active'], to: 'inactive' },
   reactivate: { from: ['inactive'], to: 'active' },
   'retention-ended': { from: ['inactive'], to: 'deleted' },
   restore: { from: ['deleted'], to: 'active' },
 };
+
+/**
+ * A joiner keeps the account's first-login state: a holder who never completed first login (and
+ * so never changed the temporary password or registered MFA) is pending in the new home, not
+ * active. Otherwise leaver then joiner would be a way round first login.
+ */
+export const joinerStatus = (firstLoginAt: Date | null): 'active' | 'pending' =>
+  firstLoginAt === null ? 'pending' : 'active';
 
 export const transitionTarget = (cause: TransitionCause): Status => TRANSITIONS[cause].to;
 

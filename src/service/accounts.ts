@@ -5,7 +5,7 @@ import { NAS_GP_LOCUM_MAILBOX } from '../domain/contact.js';
 import { DomainError, invalid, refused } from '../domain/errors.js';
 import { isSiteKind, type Organisation } from '../domain/organisation.js';
 import { mfaRequired } from '../domain/policy.js';
-import type { Status } from '../domain/status.js';
+import { joinerStatus, type Status } from '../domain/status.js';
 import { addDays, isoDate } from '../domain/time.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
@@ -336,7 +336,10 @@ export async function joiner(
   });
 }
 
-/** leaver → active in `target`: same address, same mailbox; restarts the activity clock. */
+/**
+ * leaver → active in `target`: same address, same mailbox; restarts the activity clock. An account
+ * whose first login is still due goes back to pending there instead (`joinerStatus`).
+ */
 async function completeJoiner(
   tx: Executor,
   ctx: RequestContext,
@@ -345,18 +348,23 @@ async function completeJoiner(
   target: Organisation,
   note: string | null,
 ): Promise<AccountRow> {
-  const updated = await setStatus(tx, row, 'active', ctx, {
+  const to = joinerStatus(row.firstLoginAt);
+  const updated = await setStatus(tx, row, to, ctx, {
     homeOrg: target.ods,
     graceExpiresAt: null,
-    lastActivityAt: ctx.now,
+    ...(to === 'active' ? { lastActivityAt: ctx.now } : {}),
   });
+  const notes = [
+    note,
+    to === 'pending' ? 'first login still due: pending until the holder signs in and registers MFA' : null,
+  ].filter((n): n is string => n !== null);
   await audit(tx, ctx, {
     action: 'joiner',
     address: row.address,
     org: target.ods,
     from: 'leaver',
-    to: 'active',
-    reason: `joined ${target.ods} from ${from.ods}${note ? `; ${note}` : ''}`,
+    to,
+    reason: `joined ${target.ods} from ${from.ods}${notes.map((n) => `; ${n}`).join('')}`,
   });
   await tx
     .update(transferRequests)

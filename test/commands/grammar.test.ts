@@ -499,7 +499,7 @@ describe('helpText', () => {
 
   it('explains one command by name', () => {
     expect(helpText({ includeOperator: false, topic: 'joiner' })).toBe(
-      'joiner ADDRESS --org ODS\n  Accept a leaver into your organisation: same address, same mailbox.',
+      'joiner ADDRESS --org ODS\n  Accept a leaver into your organisation: same address, same mailbox. An account whose first login is still due stays pending.',
     );
   });
 

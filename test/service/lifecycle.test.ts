@@ -116,6 +116,31 @@ describeEachEngine('lifecycle rules', (ctx) => {
       expect(undone.account).toMatchObject({ status: 'active', org: 'RXX' });
     });
 
+    it('keeps the first-login state through leaver and joiner: a never-used account joins as pending', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await addOrg(s.lifecycle, 'RYY');
+      // The holder is also a local administrator of their own organisation: they may not record
+      // their own first login, so leaver then joiner must not do it for them either.
+      const made = await s.lifecycle.provision(operator(), { ...person('Nev', 'Used'), org: 'RXX' });
+      const address = made.account.address;
+      await grant(s.lifecycle, address, 'local-admin', 'RXX');
+      await refusal(s.lifecycle.firstLogin(as(address), { address, mfa: true }), 'FIRST_LOGIN_NOT_SELF');
+      await s.lifecycle.leaver(as(address), { address });
+      const back = await s.lifecycle.joiner(as(address, day(1)), { address, org: 'RXX' });
+      expect(back.account).toMatchObject({ status: 'pending', org: 'RXX', firstLoginAt: null });
+      await s.lifecycle.leaver(operator(day(2)), { address });
+      const moved = await s.lifecycle.joiner(operator(day(3)), { address, org: 'RYY' });
+      expect(moved.account).toMatchObject({ status: 'pending', org: 'RYY', firstLoginAt: null });
+      const trail = await s.lifecycle.auditTrail(operator(), { address });
+      expect(trail.filter((r) => r.action === 'joiner').map((r) => [r.from, r.to])).toEqual([
+        ['leaver', 'pending'],
+        ['leaver', 'pending'],
+      ]);
+      // The first login, recorded by someone else, is what makes it active.
+      const active = await s.lifecycle.firstLogin(operator(day(4)), { address, mfa: true });
+      expect(active.status).toBe('active');
+    });
+
     it('lets only the joining organisation’s administrators accept a joiner, and the home’s mark a leaver', async () => {
       await addOrg(s.lifecycle, 'RXX');
       await addOrg(s.lifecycle, 'RYY');
