@@ -293,6 +293,18 @@ function slackConfig(e: Env): SlackConfig | null {
   return { mode: appToken ? 'socket' : 'http', botToken, signingSecret, appToken, apiUrl };
 }
 
+/** Variables whose values are secrets. */
+const SECRET = /SECRET|TOKEN|PASSWORD|KEY/i;
+
+/**
+ * A rejected value as an error may show it: a secret only by its length, never its characters;
+ * a URL (DATABASE_URL) without the password it may carry.
+ */
+const shown = (name: string, value: string) =>
+  SECRET.test(name)
+    ? `a value of ${value.length} characters, not shown`
+    : `"${value.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^:/@\s]*:)[^@\s]*@/i, '$1***@')}"`;
+
 /** Reads the environment once. An empty (or blank) value counts as unset. Throws ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(
@@ -303,7 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'configuration');
     throw new ConfigError(
-      `Invalid configuration: ${name} ${issue?.message ?? 'is invalid'} (got "${cleaned[name] ?? ''}").`,
+      `Invalid configuration: ${name} ${issue?.message ?? 'is invalid'} (got ${shown(name, cleaned[name] ?? '')}).`,
     );
   }
   const e = parsed.data;
