@@ -215,17 +215,29 @@ export async function sweep(
 
 async function runStepBatch(deps: ServiceDeps, ctx: RequestContext, step: Step) {
   return deps.db.transaction(async (tx) => {
-    const due = tx
+    // The batch is claimed in a statement of its own, so it is claimed once. As a subquery of the
+    // UPDATE, PostgreSQL may re-run it per row (it did on freshly loaded, unanalysed data), and
+    // then one statement changed every due account, not a batch.
+    const claimed = await tx
       .select({ id: accounts.id })
       .from(accounts)
       .where(step.due)
       .orderBy(asc(accounts.id))
       .limit(BATCH)
       .for('update', { skipLocked: true });
+    if (claimed.length === 0) return [];
     const changed = await tx
       .update(accounts)
       .set(step.set)
-      .where(and(inArray(accounts.id, due), step.due))
+      .where(
+        and(
+          inArray(
+            accounts.id,
+            claimed.map((row) => row.id),
+          ),
+          step.due,
+        ),
+      )
       .returning({ id: accounts.id, address: accounts.address, org: accounts.homeOrg });
     if (changed.length === 0) return changed;
     if (step.to === 'inactive') {
