@@ -61,11 +61,15 @@ export function splitGlobals(argv: string[]): Globals {
     if (flag === '--json' && inline === undefined) globals.json = true;
     else if (flag === '--as' || flag === '--now') {
       const value = inline ?? argv[++i];
-      if (value === undefined || value.startsWith('--')) {
+      // An empty value (`--as ''`, `--now=`) must not quietly mean "the operator" or "now".
+      if (value === undefined || value.trim() === '' || value.startsWith('--')) {
         throw invalid(
           'BAD_OPTION',
           `${flag} needs a value, e.g. ${flag === '--as' ? '--as jane.doe@nhs.net' : '--now 2026-12-01T09:00:00Z'}.`,
         );
+      }
+      if ((flag === '--as' ? globals.as : globals.now) !== undefined) {
+        throw invalid('BAD_OPTION', `${flag} was given twice: give it once.`);
       }
       if (flag === '--as') globals.as = value;
       else globals.now = value;
@@ -75,10 +79,9 @@ export function splitGlobals(argv: string[]): Globals {
 }
 
 export function contextFor(globals: Pick<Globals, 'as' | 'now'>): RequestContext {
-  const actor: Actor = globals.as
-    ? { kind: 'person', address: parseAddress(globals.as) }
-    : { kind: 'operator' };
-  const now = globals.now ? parseInstant(globals.now, '--now time') : new Date();
+  const actor: Actor =
+    globals.as !== undefined ? { kind: 'person', address: parseAddress(globals.as) } : { kind: 'operator' };
+  const now = globals.now !== undefined ? parseInstant(globals.now, '--now time') : new Date();
   return { actor, platform: 'cli', now };
 }
 
@@ -154,7 +157,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
     throw e;
   }
   if (command.name === 'help') {
-    const text = helpText({ includeOperator: true, topic: command.topic });
+    let text: string;
+    try {
+      text = helpText({ includeOperator: true, topic: command.topic });
+    } catch (e) {
+      if (isDomainError(e)) return domainFailure(io, e, globals.json);
+      throw e;
+    }
     io.stdout(globals.json ? `${JSON.stringify({ help: text })}\n` : `${text}\n`);
     return 0;
   }

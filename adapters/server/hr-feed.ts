@@ -34,8 +34,8 @@ export function hrFeedHandler(
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
     let actor: Actor = { kind: 'operator' };
     try {
-      const as = query.get('as');
-      if (as) actor = { kind: 'person', address: parseAddress(as) };
+      // `?as=` given but empty must not quietly mean the operator: it is parsed, and refused.
+      if (query.has('as')) actor = { kind: 'person', address: parseAddress(query.getAll('as').join(',')) };
     } catch (e) {
       req.resume();
       sendJson(res, 400, { error: isDomainError(e) ? e.message : String(e) });

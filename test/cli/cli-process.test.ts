@@ -252,6 +252,17 @@ describe('operator CLI as a child process, on PostgreSQL', () => {
         says: 'that day does not exist',
       },
       { args: ['status', JANE, '--now', '2025-02-30'], code: 'INVALID_DATE', says: 'does not exist' },
+      // Issue 12: an unknown help topic was exit 70 with a stack trace; an empty --as ran as the
+      // operator; --now= was ignored; a repeated --as quietly took the last.
+      { args: ['help', 'nosuchtopic'], code: 'UNKNOWN_COMMAND', says: '"nosuchtopic" is not a command' },
+      { args: ['leaver', JANE, '--as', ''], code: 'BAD_OPTION', says: '--as needs a value' },
+      { args: ['leaver', JANE, '--as='], code: 'BAD_OPTION', says: '--as needs a value' },
+      { args: ['sweep', '--now='], code: 'BAD_OPTION', says: '--now needs a value' },
+      {
+        args: ['leaver', JANE, '--as', 'a.b@nhs.net', '--as', 'c.d@nhs.net'],
+        code: 'BAD_OPTION',
+        says: '--as was given twice',
+      },
     ];
     const results = await Promise.all(cases.map((c) => nhsmail(...c.args)));
     results.forEach((result, i) => {

@@ -41,6 +41,11 @@ describe('POST /hr/starters and /hr/leavers', () => {
     expect(wrong.status).toBe(400);
     expect(JSON.stringify(await wrong.json())).toContain('FILE_LAYOUT');
     expect(await starters()).toBe(0);
+    // An empty ?as= must not quietly run as the operator (issue 12).
+    const empty = await post('/hr/starters?as=', fixture('starters-messy.csv'));
+    expect(empty.status).toBe(400);
+    expect(JSON.stringify(await empty.json())).toContain('is not an email address');
+    expect(await starters()).toBe(0);
   });
 
   it('imports a starters extract as the named person, reports per row, and tells the organisation’s channel', async () => {
