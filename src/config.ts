@@ -257,7 +257,7 @@ function teamsConfig(e: Env): TeamsConfig {
     appPassword: e.MicrosoftAppPassword,
     appType: e.MicrosoftAppType,
     appTenantId: e.MicrosoftAppTenantId,
-    production: e.NODE_ENV === 'production',
+    production: e.NODE_ENV.trim().toLowerCase() === 'production', // Production, PRODUCTION too
   };
 }
 

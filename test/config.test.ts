@@ -63,6 +63,13 @@ describe('loadConfig defaults', () => {
     });
   });
 
+  it('counts NODE_ENV=production in any case as production', () => {
+    for (const value of ['production', 'Production', 'PRODUCTION', ' production ']) {
+      expect(loadConfig({ NODE_ENV: value }).teams.production, value).toBe(true);
+    }
+    expect(loadConfig({ NODE_ENV: 'development' }).teams.production).toBe(false);
+  });
+
   it('configures GOV.UK Notify only with both the API key and the SMS template', () => {
     const key = 'nhsmail-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0';
     const template = 'f33517ff-2a88-4f6e-b855-c550268ce08a';
