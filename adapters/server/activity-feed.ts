@@ -8,6 +8,8 @@ import { bearerSecret, refuseSecret, sendJson } from './http.js';
 
 const MAX_EVENTS = 10_000;
 const MAX_BYTES = 2 * 1024 * 1024;
+const SHAPE =
+  'each event must be {"address": "jane.doe@nhs.net", "at": "2026-11-23T09:00:00Z"}, both strings; these rows (from 0) are not';
 
 /**
  * `POST /activity`: other systems report sign-ins and sent mail, authenticated with the shared
@@ -47,16 +49,28 @@ export function activityFeedHandler(secret: string, lifecycle: Lifecycle, logger
       sendJson(res, 413, { error: `at most ${MAX_EVENTS} events per request` });
       return;
     }
+    // The shape first: `null`, or an object where a string belongs, is a broken sender, refused
+    // whole (400) before anything is recorded, never answered with a TypeError.
+    const misshapen = events.flatMap((e, row) =>
+      typeof e === 'object' && e !== null && typeof e.address === 'string' && typeof e.at === 'string'
+        ? []
+        : [row],
+    );
+    if (misshapen.length > 0) {
+      sendJson(res, 400, { error: SHAPE, rows: misshapen.slice(0, 10) });
+      return;
+    }
     const observations: ActivityObservation[] = [];
     const invalid: Array<{ row: number; problem: string }> = [];
     events.forEach((e, i) => {
       try {
         observations.push({
-          address: parseAddress(String(e.address ?? '')),
-          at: parseInstant(String(e.at ?? ''), 'activity time'),
+          address: parseAddress(String(e.address)),
+          at: parseInstant(String(e.at), 'activity time'),
         });
       } catch (err) {
-        invalid.push({ row: i, problem: isDomainError(err) ? err.message : String(err) });
+        if (!isDomainError(err)) throw err;
+        invalid.push({ row: i, problem: err.message });
       }
     });
     const report = await lifecycle.recordObservedActivity(

@@ -62,6 +62,12 @@ describe('POST /activity, the sign-in feed', () => {
     expect((await post({ events: [{ address: jane, at }] }, '')).status).toBe(401);
     expect((await post('{"events": ')).status).toBe(400);
     expect((await post({ events: 'nope' })).status).toBe(400);
+    // Events of the wrong shape are refused whole, with the rows, never a TypeError (issue 12).
+    const misshapen = await post({ events: [{ address: jane, at }, null, { address: { x: 1 }, at }, 7] });
+    expect(misshapen.status).toBe(400);
+    const body = await misshapen.text();
+    expect(body).toContain('"rows":[1,2,3]');
+    expect(body).not.toContain('TypeError');
     expect(await bot.lifecycle.auditTrail(operator(), { address: jane })).toEqual(before);
   });
 });
