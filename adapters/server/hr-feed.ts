@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isDomainError } from '../../src/domain/errors.js';
+import { Transform } from 'node:stream';
+import { invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress } from '../../src/domain/validation.js';
 import type { Logger } from '../../src/logger.js';
@@ -17,6 +18,28 @@ import { bearerSecret, refuseSecret, sendJson } from './http.js';
  * operator. `?dry-run=true` changes nothing. Answers 200 with the report (rejected rows
  * included), 400 when the body is not the documented layout, 401 without the secret.
  */
+/** The largest extract one request may carry (64 MiB: 50,000 starters are about 10 MiB). */
+export const MAX_HR_BODY_BYTES = 64 * 1024 * 1024;
+
+const tooLarge = () =>
+  invalid(
+    'BODY_TOO_LARGE',
+    `An HR extract may be at most ${MAX_HR_BODY_BYTES / 1024 / 1024} MiB per request: send it in parts.`,
+  );
+
+/** The request body, failing with BODY_TOO_LARGE once it passes the limit (it is never held whole). */
+function bounded(req: IncomingMessage): Transform {
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      done(size > MAX_HR_BODY_BYTES ? tooLarge() : null, chunk);
+    },
+  });
+  req.on('error', (e) => counter.destroy(e));
+  return req.pipe(counter);
+}
+
 export function hrFeedHandler(
   file: 'starters' | 'leavers',
   secret: string,
@@ -41,13 +64,19 @@ export function hrFeedHandler(
       sendJson(res, 400, { error: isDomainError(e) ? e.message : String(e) });
       return;
     }
+    if (Number(req.headers['content-length'] ?? 0) > MAX_HR_BODY_BYTES) {
+      // Not read at all: the connection is closed rather than left with an unread body on it.
+      res.setHeader('connection', 'close');
+      sendJson(res, 413, { error: { code: 'BODY_TOO_LARGE', message: tooLarge().message } });
+      return;
+    }
     const ctx = { actor, platform: 'import' as const, now: new Date(), correlationId: randomUUID() };
     const dryRun = query.get('dry-run') === 'true';
     try {
       const report =
         file === 'starters'
-          ? await lifecycle.importStarters(ctx, { records: readHrCsv(req, STARTER_COLUMNS), dryRun })
-          : await lifecycle.importLeavers(ctx, { records: readHrCsv(req, LEAVER_COLUMNS), dryRun });
+          ? await lifecycle.importStarters(ctx, { records: readHrCsv(bounded(req), STARTER_COLUMNS), dryRun })
+          : await lifecycle.importLeavers(ctx, { records: readHrCsv(bounded(req), LEAVER_COLUMNS), dryRun });
       logger.info(
         { route, correlationId: ctx.correlationId, rows: report.rows, errors: report.errors.length, dryRun },
         'HR file imported',
@@ -55,6 +84,14 @@ export function hrFeedHandler(
       sendJson(res, 200, report);
     } catch (e) {
       if (!isDomainError(e)) throw e;
+      if (e.code === 'BODY_TOO_LARGE') {
+        res.setHeader('connection', 'close');
+        sendJson(res, 413, { error: { code: e.code, message: e.message } });
+        req.destroy();
+        return;
+      }
+      // The rest of the body is read and dropped, so the connection can serve the next request.
+      req.unpipe();
       req.resume();
       sendJson(res, e.code === 'FILE_LAYOUT' ? 400 : 403, { error: { code: e.code, message: e.message } });
     }

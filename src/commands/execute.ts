@@ -3,6 +3,7 @@ import { type FileHandle, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
+import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import { parseActivityReport } from '../service/activity-import.js';
 import type { ChatUserRef, RequestContext } from '../service/context.js';
@@ -143,7 +144,7 @@ export function chatUser(ctx: RequestContext, token: string): ChatUserRef {
   if (ctx.chat && userId) return { platform: ctx.chat.platform, tenant: ctx.chat.tenant, userId };
   throw invalid(
     'INVALID_CHAT_USER',
-    `"${token}" is not a chat user. Mention them (@name) in Slack or Teams, or write slack:TEAM:USER or teams:TENANT:USER.`,
+    `${quote(token)} is not a chat user. Mention them (@name) in Slack or Teams, or write slack:TEAM:USER or teams:TENANT:USER.`,
   );
 }
 

@@ -10,6 +10,7 @@ import {
   SITE_KINDS,
   type SiteKind,
 } from '../domain/organisation.js';
+import { quote } from '../domain/quote.js';
 import { ROLE_NAMES, type RoleName } from '../domain/roles.js';
 import {
   parseAddress,
@@ -138,14 +139,14 @@ function parseDelivery(input: string): DeliveryRoute {
   if ((DELIVERY_ROUTES as readonly string[]).includes(value)) return value as DeliveryRoute;
   throw invalid(
     'INVALID_DELIVERY',
-    `"${input}" is not a delivery route. Use --delivery sms or --delivery envelope.`,
+    `${quote(input)} is not a delivery route. Use --delivery sms or --delivery envelope.`,
   );
 }
 
 function parseRole(input: string): RoleName {
   const value = input.trim().toLowerCase();
   if ((ROLE_NAMES as readonly string[]).includes(value)) return value as RoleName;
-  throw invalid('INVALID_ROLE', `"${input}" is not a role. Use one of: ${ROLE_NAMES.join(', ')}.`);
+  throw invalid('INVALID_ROLE', `${quote(input)} is not a role. Use one of: ${ROLE_NAMES.join(', ')}.`);
 }
 
 const at = (positionals: string[], i: number): string => positionals[i] ?? '';
@@ -155,7 +156,7 @@ function parseNotificationId(input: string): number {
   if (!/^[1-9]\d{0,14}$/.test(value)) {
     throw invalid(
       'INVALID_ID',
-      `"${input}" is not a notification number. Use the number "notifications failed" shows, e.g. notifications retry 42.`,
+      `${quote(input)} is not a notification number. Use the number "notifications failed" shows, e.g. notifications retry 42.`,
     );
   }
   return Number(value);
@@ -184,7 +185,7 @@ export const SPECS: Spec[] = [
       if (category !== undefined && !(CONTACT_CATEGORIES as readonly string[]).includes(category)) {
         throw invalid(
           'INVALID_CATEGORY',
-          `"${positionals[0]}" is not one of: ${CONTACT_CATEGORIES.join(', ')}.`,
+          `${quote(positionals[0] ?? '')} is not one of: ${CONTACT_CATEGORIES.join(', ')}.`,
         );
       }
       return { name: 'contact', category: category as ContactCategory | undefined };
@@ -669,7 +670,7 @@ export function parseCommand(words: string[], now: Date): Command {
   }
   if (parsed.positionals.length > max) {
     const extra = parsed.positionals.slice(max).join(' ');
-    throw invalid('TOO_MANY_WORDS', `"${extra}" was not expected. Usage: ${spec.usage}`);
+    throw invalid('TOO_MANY_WORDS', `${quote(extra)} was not expected. Usage: ${spec.usage}`);
   }
   return spec.build({ values: parsed.values, positionals: parsed.positionals, now });
 }
@@ -703,7 +704,7 @@ function unknownCommand(words: string[]): Error {
   const hint = best && best.score > 0.8 ? ` Did you mean "${best.name}"?` : '';
   return invalid(
     'UNKNOWN_COMMAND',
-    `"${words[0]}" is not a command.${hint} Type "help" to see the commands.`,
+    `${quote(words[0] ?? '')} is not a command.${hint} Type "help" to see the commands.`,
   );
 }
 

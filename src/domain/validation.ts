@@ -1,5 +1,6 @@
 import { invalid } from './errors.js';
 import { DSPT_STATUSES, type DsptStatus, ORG_KINDS, type OrgKind } from './organisation.js';
+import { quote } from './quote.js';
 
 /**
  * Parsers for everything a person types. Each returns the normalised value or throws an
@@ -16,7 +17,7 @@ export function parseAddress(input: string): string {
   if (!value.includes('@')) {
     throw invalid(
       'INVALID_ADDRESS',
-      `"${input}" is not an email address. Use the full @nhs.net address, e.g. jane.doe@nhs.net.`,
+      `${quote(input)} is not an email address. Use the full @nhs.net address, e.g. jane.doe@nhs.net.`,
     );
   }
   if (!value.endsWith('@nhs.net')) {
@@ -28,7 +29,7 @@ export function parseAddress(input: string): string {
   if (!NHS_NET.test(value) || value.includes('..')) {
     throw invalid(
       'INVALID_ADDRESS',
-      `"${input}" is not a valid @nhs.net address (letters, digits, dots, hyphens, underscores and apostrophes only).`,
+      `${quote(input)} is not a valid @nhs.net address (letters, digits, dots, hyphens, underscores and apostrophes only).`,
     );
   }
   return value;
@@ -43,7 +44,7 @@ export function parseOds(input: string): string {
   if (!/^[A-Z0-9]{3,6}$/.test(value) || !/[A-Z]/.test(value)) {
     throw invalid(
       'INVALID_ODS',
-      `"${input}" is not an ODS code. ODS codes are 3 to 6 letters and digits, such as RXX, RJ1, A81001 or FA123.`,
+      `${quote(input)} is not an ODS code. ODS codes are 3 to 6 letters and digits, such as RXX, RJ1, A81001 or FA123.`,
     );
   }
   return value;
@@ -80,7 +81,10 @@ export function parseDspt(input: string): DsptStatus {
     .toLowerCase()
     .replace(/[\s_]+/g, '-');
   if ((DSPT_STATUSES as readonly string[]).includes(value)) return value as DsptStatus;
-  throw invalid('INVALID_DSPT', `"${input}" is not a DSPT status. Use one of: ${DSPT_STATUSES.join(', ')}.`);
+  throw invalid(
+    'INVALID_DSPT',
+    `${quote(input)} is not a DSPT status. Use one of: ${DSPT_STATUSES.join(', ')}.`,
+  );
 }
 
 export function parseOrgKind(input: string, allowed: readonly OrgKind[] = ORG_KINDS): OrgKind {
@@ -88,7 +92,7 @@ export function parseOrgKind(input: string, allowed: readonly OrgKind[] = ORG_KI
   if ((allowed as readonly string[]).includes(value)) return value as OrgKind;
   throw invalid(
     'INVALID_KIND',
-    `"${input}" is not an organisation kind here. Use one of: ${allowed.join(', ')}.`,
+    `${quote(input)} is not an organisation kind here. Use one of: ${allowed.join(', ')}.`,
   );
 }
 
@@ -118,7 +122,7 @@ export function parseRegistration(input: string): Registration {
   if (!match || !body || !(REGISTRATION_BODIES as readonly string[]).includes(body)) {
     throw invalid(
       'INVALID_REGISTRATION',
-      `"${input}" is not a registration number. Write BODY:NUMBER with BODY one of GMC, NMC, GPhC, GDC, HCPC, e.g. GMC:1234567.`,
+      `${quote(input)} is not a registration number. Write BODY:NUMBER with BODY one of GMC, NMC, GPhC, GDC, HCPC, e.g. GMC:1234567.`,
     );
   }
   const number = (match[2] ?? '').toUpperCase();
@@ -126,7 +130,7 @@ export function parseRegistration(input: string): Registration {
   if (!shape.pattern.test(number)) {
     throw invalid(
       'INVALID_REGISTRATION',
-      `"${input}" is not a valid ${body} number. Expected ${shape.example}.`,
+      `${quote(input)} is not a valid ${body} number. Expected ${shape.example}.`,
     );
   }
   return { body: body as RegistrationBody, number };
@@ -143,7 +147,7 @@ export function parseDate(input: string, what = 'date'): string {
     }
     throw invalid('INVALID_DATE', `${input} is not a real ${what}: that day does not exist.`);
   }
-  throw invalid('INVALID_DATE', `"${input}" is not a ${what}. Write it as YYYY-MM-DD, e.g. 1985-04-23.`);
+  throw invalid('INVALID_DATE', `${quote(input)} is not a ${what}. Write it as YYYY-MM-DD, e.g. 1985-04-23.`);
 }
 
 /** A date of birth: a real date, in the past, for someone of working age (16 to 100). */
@@ -173,7 +177,7 @@ export function parseInstant(input: string, what = 'time'): Date {
   }
   throw invalid(
     'INVALID_TIME',
-    `"${input}" is not an ISO-8601 ${what}. Write e.g. 2026-11-23 or 2026-11-23T09:30:00Z (with Z or an offset).`,
+    `${quote(input)} is not an ISO-8601 ${what}. Write e.g. 2026-11-23 or 2026-11-23T09:30:00Z (with Z or an offset).`,
   );
 }
 
@@ -183,7 +187,7 @@ export function parseName(input: string, what: string): string {
   if (value.length === 0 || value.length > 64 || !/^[\p{L}][\p{L}\p{M} '’-]*$/u.test(value)) {
     throw invalid(
       'INVALID_NAME',
-      `"${input}" is not a usable ${what}: use letters, spaces, hyphens and apostrophes (1 to 64 characters).`,
+      `${quote(input)} is not a usable ${what}: use letters, spaces, hyphens and apostrophes (1 to 64 characters).`,
     );
   }
   return value;
@@ -199,7 +203,7 @@ export function parseOrgName(input: string): string {
   if (value.length === 0 || value.length > 200 || /\p{Cc}/u.test(value) || !/[\p{L}\p{N}]/u.test(value)) {
     throw invalid(
       'INVALID_NAME',
-      `"${input}" is not a usable organisation name: give 1 to 200 characters, with letters or digits.`,
+      `${quote(input)} is not a usable organisation name: give 1 to 200 characters, with letters or digits.`,
     );
   }
   return value;
@@ -207,7 +211,7 @@ export function parseOrgName(input: string): string {
 
 export function parseWholeNumber(input: string, what: string, min: number, max: number): number {
   if (!/^\d+$/.test(input.trim())) {
-    throw invalid('INVALID_NUMBER', `"${input}" is not a whole number of ${what}.`);
+    throw invalid('INVALID_NUMBER', `${quote(input)} is not a whole number of ${what}.`);
   }
   const value = Number(input);
   if (value < min || value > max) {

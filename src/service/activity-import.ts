@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { inArray } from 'drizzle-orm';
 import { accounts, auditLog } from '../../db/schema.js';
 import { invalid, refused } from '../domain/errors.js';
+import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
 import { parseAddress } from '../domain/validation.js';
@@ -211,7 +212,7 @@ export function parseActivityReport(csv: string): {
     if (bad) {
       problems.push({
         row,
-        problem: `"${bad.raw}" in ${bad.column} is not a date (dd/mm/yyyy hh:mm or ISO-8601).`,
+        problem: `${quote(bad.raw)} in ${bad.column} is not a date (dd/mm/yyyy hh:mm or ISO-8601).`,
       });
       return;
     }

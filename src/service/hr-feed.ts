@@ -4,6 +4,7 @@ import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
 import { accounts, hrStarters, outbox } from '../../db/schema.js';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
 import type { Organisation } from '../domain/organisation.js';
+import { quote } from '../domain/quote.js';
 import { isSystemActor, type Principal } from '../domain/roles.js';
 import { londonDate, londonDayStart, shiftDay } from '../domain/time.js';
 import {
@@ -53,6 +54,9 @@ export interface HrRecord {
  * other columns ignored. Throws FILE_LAYOUT (exit 2) when the header lacks a required column or
  * the file is not CSV at all.
  */
+/** The longest row an HR extract may have (64 KiB): bounds the memory one row can take. */
+export const MAX_ROW_BYTES = 64 * 1024;
+
 export async function* readHrCsv(
   source: Readable | string,
   layout: { required: readonly string[]; either?: readonly string[] },
@@ -77,6 +81,8 @@ export async function* readHrCsv(
     relax_column_count: true,
     trim: true,
     info: true,
+    // An HR row is a few hundred bytes: a far longer one is not an HR extract, and is not held whole.
+    max_record_size: MAX_ROW_BYTES,
   });
   if (typeof source === 'string') parser.end(source);
   else {
@@ -133,7 +139,7 @@ export function parseStarter(r: HrRecord, now: Date): StarterRow {
   if (!/^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$/.test(employeeNumber)) {
     throw invalid(
       'INVALID_EMPLOYEE_NUMBER',
-      `employee_number "${employeeNumber}" is missing or not an employee number: give the one on the HR record (letters, digits, / or -, up to 32 characters).`,
+      `employee_number ${quote(employeeNumber)} is missing or not an employee number: give the one on the HR record (letters, digits, / or -, up to 32 characters).`,
     );
   }
   const mobileText = field(r, 'mobile');
@@ -142,7 +148,7 @@ export function parseStarter(r: HrRecord, now: Date): StarterRow {
   const reg: Registration | undefined = regText ? parseRegistration(regText) : undefined;
   const deliveryText = field(r, 'delivery').toLowerCase();
   if (deliveryText && !(DELIVERY_ROUTES as readonly string[]).includes(deliveryText)) {
-    throw invalid('INVALID_DELIVERY', `delivery "${deliveryText}" must be sms or envelope.`);
+    throw invalid('INVALID_DELIVERY', `delivery ${quote(deliveryText)} must be sms or envelope.`);
   }
   const delivery = (deliveryText || undefined) as DeliveryRoute | undefined;
   return {

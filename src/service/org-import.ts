@@ -5,6 +5,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { auditLog, organisations } from '../../db/schema.js';
 import { invalid, isDomainError, refused } from '../domain/errors.js';
 import { isSiteKind, type OrgKind } from '../domain/organisation.js';
+import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import { londonDate } from '../domain/time.js';
 import { parseOds, parseOrgName } from '../domain/validation.js';
@@ -198,7 +199,7 @@ function readRow(row: number, fields: string[]): OdsRow | { ods: string | null; 
     if (!closedOn) {
       return {
         ods,
-        problem: `"${closed}" in column 12 (close date) is not a date: ODS writes dates as YYYYMMDD.`,
+        problem: `${quote(closed)} in column 12 (close date) is not a date: ODS writes dates as YYYYMMDD.`,
       };
     }
     return { row, ods, name, closedOn };

@@ -7,6 +7,7 @@ import { type DuplicateMatch, matchReasons, type PersonFacts } from '../domain/d
 import { invalid, refused } from '../domain/errors.js';
 import { DSPT_LABELS, dsptMeets, isSiteKind, type Organisation } from '../domain/organisation.js';
 import { mfaRequired, type Policy } from '../domain/policy.js';
+import { quote } from '../domain/quote.js';
 import type { Principal } from '../domain/roles.js';
 import type { Mobile, Registration } from '../domain/validation.js';
 import type { RequestContext } from './context.js';
@@ -229,7 +230,7 @@ async function allocateAddress(
   if (base.length === 0) {
     throw invalid(
       'INVALID_NAME',
-      `No address can be made from "${given} ${family}": the name has no letters A to Z.`,
+      `No address can be made from ${quote(`${given} ${family}`)}: the name has no letters A to Z.`,
     );
   }
   const pattern = `${base}%@nhs.net`;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,54 @@ describe('POST /hr/starters and /hr/leavers', () => {
     const empty = await post('/hr/starters?as=', fixture('starters-messy.csv'));
     expect(empty.status).toBe(400);
     expect(JSON.stringify(await empty.json())).toContain('is not an email address');
+    expect(await starters()).toBe(0);
+  });
+
+  it('bounds the body, each row and what it echoes of bad input (issue 12)', async () => {
+    const header =
+      'Employee_Number,Family_Name,Given_Name,Date_of_Birth,Mobile,Org_ODS,Start_Date,Delivery\n';
+    // A bad name of 20,000 characters with a terminal escape: quoted short and escaped, not whole.
+    const longName = `\u001b[31m${'x'.repeat(20_000)}`;
+    const bad = await post(
+      '/hr/starters?dry-run=true',
+      `${header}E9001,Doe,${longName},1990-01-01,,RXX,2026-11-30,envelope\n`,
+    );
+    expect(bad.status).toBe(200);
+    const report = await bad.text();
+    expect(report.length).toBeLessThan(2_000);
+    // The escape is written out (JSON of the message's `\u001b`), never sent as the character.
+    expect(report).not.toContain(String.fromCharCode(27));
+    expect(report).toContain('\\\\u001b[31m');
+    // One row of 1 MiB is not an HR extract: refused as the layout, not held or echoed.
+    const huge = await post(
+      '/hr/starters',
+      `${header}E9002,Doe,${'y'.repeat(1024 * 1024)},1990-01-01,,RXX,2026-11-30,envelope\n`,
+    );
+    expect(huge.status).toBe(400);
+    expect((await huge.text()).length).toBeLessThan(2_000);
+    // A body over the limit is refused before it is read, and the connection is closed.
+    // (On a connection of its own: the bot closes it, as it should, under the rest of the upload.)
+    const over = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = http.request(
+        bot.url.replace('/slack/events', '/hr/starters'),
+        {
+          method: 'POST',
+          agent: false,
+          headers: {
+            authorization: `Bearer ${SECRET}`,
+            'content-type': 'text/csv',
+            'content-length': String(65 * 1024 * 1024),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+        },
+      );
+      req.on('error', reject);
+      req.write(Buffer.alloc(1024, 0x61));
+    });
+    expect(over).toEqual({ status: 413, connection: 'close' });
     expect(await starters()).toBe(0);
   });
 
