@@ -28,7 +28,7 @@ describe('Slack forms instead of flags', () => {
     expect(ack.status).toBe(200);
     await bot.slack.waitFor((calls) => calls.filter((c) => c.method === 'views.open').length > before);
     const open = bot.slack.of('views.open').at(-1);
-    expect(open?.body.trigger_id).toBe('13345224609.738474920.8088930838d88f008e0');
+    expect(open?.body.trigger_id).toBe(bot.lastTriggerId);
     const view = open?.body.view as { callback_id: string; blocks: Array<{ block_id: string }> };
     expect(view.callback_id).toBe('form_provision');
     expect(view.blocks.map((b) => b.block_id)).toEqual([

@@ -179,6 +179,27 @@ describe('Slack /nhsmail over HTTP', () => {
     });
   });
 
+  it('runs a replayed signed slash command once (the same request within Slack’s 5 minutes)', async () => {
+    const before = await bot.lifecycle.auditTrail(operator(), { address: locum });
+    const payload = new URLSearchParams({
+      token: 'x',
+      team_id: 'T0001',
+      user_id: LA,
+      channel_id: 'C0HELPDESK',
+      command: '/nhsmail',
+      text: `activity <mailto:${locum}|${locum}>`,
+      response_url: bot.slack.responseUrl(),
+      trigger_id: '13345224609.738474920.replayed',
+    }).toString();
+    const timestamp = Math.floor(Date.now() / 1000);
+    const options = { secret: SIGNING_SECRET, contentType: 'application/x-www-form-urlencoded', timestamp };
+    expect((await postToBot(bot.url, payload, options)).status).toBe(200);
+    expect((await postToBot(bot.url, payload, options)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 800));
+    const after = await bot.lifecycle.auditTrail(operator(), { address: locum });
+    expect(after.length - before.length).toBe(1);
+  });
+
   describe('direct messages', () => {
     it('answers plain words in a DM, and a retried event has one effect', async () => {
       const before = bot.slack.of('chat.postMessage').length;

@@ -14,6 +14,9 @@ import { postInChannel, runForSlackUser, type SlackDeps } from '../handle.js';
 export function registerSlashCommand(app: App, deps: SlackDeps): void {
   app.command('/nhsmail', async ({ command, ack, respond, client }) => {
     await ack();
+    // A signed request replayed within Slack's 5 minutes passes the signature check again; each
+    // invocation has its own trigger id, so a replay is run once.
+    if (!(await deps.lifecycle.firstDelivery(`slack:command:${command.trigger_id}`, deps.clock()))) return;
     const typed = decodeSlackText(command.text);
     const form = formForText(typed);
     if (form) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FORMS } from '../../../src/commands/forms.js';
@@ -58,11 +59,20 @@ export class SlackTestBot {
     await this.slack.stop();
   }
 
+  /** The trigger id of the last slash command typed: Slack gives each invocation its own. */
+  lastTriggerId = '';
+
+  private nextTriggerId(): string {
+    this.lastTriggerId = `13345224609.738474920.${randomBytes(8).toString('hex')}`;
+    return this.lastTriggerId;
+  }
+
   /** Types `/nhsmail <text>` and returns only Slack's view of the ack (for commands that open a form). */
   async slash(userId: string, text: string): Promise<Response> {
     const payload = {
       ...fixture('slash-command.json'),
       user_id: userId,
+      trigger_id: this.nextTriggerId(),
       text: slashCommandText(text),
       response_url: this.slack.responseUrl(),
     };
@@ -84,6 +94,7 @@ export class SlackTestBot {
     const payload = {
       ...fixture('slash-command.json'),
       user_id: userId,
+      trigger_id: this.nextTriggerId(),
       text: slashCommandText(text),
       response_url: responseUrl,
       ...fields,
