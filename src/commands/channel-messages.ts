@@ -1,3 +1,4 @@
+import { clip } from '../domain/quote.js';
 import { type OutgoingNotification, PARKED_KIND } from '../jobs/delivery.js';
 
 /**
@@ -128,7 +129,7 @@ const PARKED_ERROR_SHOWN = 500;
 /** The operators' channel line when a notification is parked as failed. */
 export function parkedText(p: Record<string, unknown>): string {
   const error = String(p.error ?? 'no reason given');
-  const shown = error.length > PARKED_ERROR_SHOWN ? `${error.slice(0, PARKED_ERROR_SHOWN - 1)}…` : error;
+  const shown = clip(error, PARKED_ERROR_SHOWN);
   return `A notification could not be delivered and is parked as failed: ${String(p.kind)} to ${String(p.target)} after ${String(p.attempts)} attempt${p.attempts === 1 ? '' : 's'} (${shown}). Run "notifications failed" on the operator CLI to see every parked notification.`;
 }
 

@@ -1,3 +1,5 @@
+import { clip } from '../../../src/domain/quote.js';
+
 /**
  * Block Kit's documented limits that the builders must keep to (docs.slack.dev, Block Kit
  * reference), and the helpers that keep text inside them. Slack refuses a whole message or view
@@ -20,18 +22,10 @@ export const SLACK_LIMITS = {
 
 const ELLIPSIS = '…';
 
-/** Plain text cut to `max` characters, ending with an ellipsis when it was cut. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max - ELLIPSIS.length);
-  // Not half a surrogate pair (an emoji, say).
-  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}${ELLIPSIS}`;
-}
-
-/** Escaped mrkdwn cut as `truncate` cuts, never inside `&amp;`, `&lt;` or `&gt;`. */
+/** Escaped mrkdwn cut as `clip` cuts, never inside `&amp;`, `&lt;` or `&gt;`. */
 export function truncateMrkdwn(text: string, max: number): string {
   if (text.length <= max) return text;
-  const cut = truncate(text, max).slice(0, -ELLIPSIS.length);
+  const cut = clip(text, max).slice(0, -ELLIPSIS.length);
   return `${cut.replace(/&[a-z]{0,3}$/, '')}${ELLIPSIS}`;
 }
 

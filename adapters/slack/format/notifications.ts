@@ -9,8 +9,9 @@ import {
   leaverRequestText,
   parkedText,
 } from '../../../src/commands/channel-messages.js';
+import { clip } from '../../../src/domain/quote.js';
 import { type OutgoingNotification, PARKED_KIND } from '../../../src/jobs/delivery.js';
-import { SLACK_LIMITS, truncate, truncateMrkdwn } from './limits.js';
+import { SLACK_LIMITS, truncateMrkdwn } from './limits.js';
 import { escapeMrkdwn } from './reply.js';
 
 /** Buttons on transfer requests: the click runs `leaver` / `joiner` as whoever clicked. */
@@ -73,7 +74,7 @@ function lineButton(action: DigestAction): types.Button {
 function digestMessage(n: OutgoingNotification): { text: string; blocks: types.KnownBlock[] } {
   const page = digestPage(n, DIGEST_ITEMS_PER_MESSAGE);
   const blocks: types.KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(page.head, SLACK_LIMITS.header) } },
+    { type: 'header', text: { type: 'plain_text', text: clip(page.head, SLACK_LIMITS.header) } },
   ];
   for (const line of page.lines) {
     const text = `*${escapeMrkdwn(line.address)}* — ${line.when}: ${line.what}`;
@@ -195,7 +196,7 @@ const section = (text: string): types.KnownBlock => ({
 function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
   return {
     type: 'button',
-    text: { type: 'plain_text', text: truncate(text, SLACK_LIMITS.buttonText) },
+    text: { type: 'plain_text', text: clip(text, SLACK_LIMITS.buttonText) },
     action_id: actionId,
     value,
     ...(style ? { style } : {}),

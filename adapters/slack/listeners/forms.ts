@@ -8,7 +8,8 @@ import {
   formValues,
   formWords,
 } from '../../../src/commands/forms.js';
-import { SLACK_LIMITS, truncate } from '../format/limits.js';
+import { clip } from '../../../src/domain/quote.js';
+import { SLACK_LIMITS } from '../format/limits.js';
 import { modalValues } from '../format/modal.js';
 import { replyMessages } from '../format/reply.js';
 import { runForSlackUser, type SlackDeps } from '../handle.js';
@@ -92,7 +93,7 @@ export function outcomeView(
             type: 'button',
             text: {
               type: 'plain_text',
-              text: truncate(`Start a joiner into ${target}`, SLACK_LIMITS.buttonText),
+              text: clip(`Start a joiner into ${target}`, SLACK_LIMITS.buttonText),
             },
             action_id: ACTION_DUPLICATE_JOINER,
             value: JSON.stringify({ address: match.address, org: target } satisfies DuplicateButtonValue),
@@ -111,7 +112,7 @@ export function outcomeView(
     callback_id: `${spec.callbackId}_done`,
     title: {
       type: 'plain_text',
-      text: truncate(title ?? (reply.ok ? 'Done' : 'Not done'), SLACK_LIMITS.modalTitle),
+      text: clip(title ?? (reply.ok ? 'Done' : 'Not done'), SLACK_LIMITS.modalTitle),
     },
     close: { type: 'plain_text', text: 'Close' },
     blocks,

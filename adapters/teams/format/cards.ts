@@ -9,6 +9,7 @@ import {
   parkedText,
 } from '../../../src/commands/channel-messages.js';
 import type { FormSpec } from '../../../src/commands/forms.js';
+import { clip } from '../../../src/domain/quote.js';
 import { type OutgoingNotification, PARKED_KIND } from '../../../src/jobs/delivery.js';
 
 type Element = Record<string, unknown>;
@@ -64,8 +65,6 @@ const submit = (title: string, data: CardSubmit, style?: 'positive' | 'destructi
  */
 const TEXT_MAX = 200;
 const PROBLEM_SHOWN = 500;
-
-const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 /**
  * A form as an Adaptive Card: one input per grammar flag. After a failed submission it is shown
