@@ -579,7 +579,8 @@ export const SPECS: Spec[] = [
   {
     name: 'link',
     usage: 'link @USER ADDRESS',
-    summary: 'Vouch that a chat user is the holder of an @nhs.net address (local admins and NAS).',
+    summary:
+      'Vouch that a chat user is the holder of an @nhs.net address. Local admins link only their organisation’s addresses holding no role beyond their own (never nas-admin), and change only links they could have made; NAS links anyone.',
     options: {},
     positionals: [2, 2],
     build: ({ positionals }) => ({

@@ -32,6 +32,24 @@ interface OrgRef {
   kind: OrgKind;
 }
 
+/** A role as `link` weighs it: national (nas-admin) or held for an organisation of a known kind. */
+export interface HeldRole {
+  role: RoleName;
+  org: OrgRef | null;
+}
+
+/**
+ * The address a chat user would act as once linked: where it is homed (null when the bot manages
+ * no such account) and every role it holds.
+ */
+export interface LinkTarget {
+  home: OrgRef | null;
+  roles: readonly HeldRole[];
+}
+
+/** Why `link` is refused; each names the rule in DESIGN.md's "Who may do what". */
+export type LinkVerdict = 'allowed' | 'not-your-organisation' | 'beyond-your-roles';
+
 /**
  * An actor with the roles they hold: every "may they?" question of DESIGN.md's
  * "Who may do what" table is answered here, with no I/O.
@@ -102,6 +120,25 @@ export class Principal {
   visibleOrgs(): string[] | null {
     if (this.isNational) return null;
     return [...new Set(this.roles.flatMap((r) => (r.org ? [r.org] : [])))];
+  }
+
+  /**
+   * `link` hands a chat user everything the address may do, so nobody may link to more than they
+   * hold. A local administrator links only an address homed in an organisation they administer
+   * whose every role is one they hold themselves, in the same organisation (or a manager role where
+   * they administer, which they may grant): never nas-admin, never a role elsewhere. The same test decides
+   * whether they may change an existing link, applied to the address it points to now. NAS and the
+   * operator link anyone.
+   */
+  mayLink(target: LinkTarget): LinkVerdict {
+    if (this.isNational) return 'allowed';
+    if (!target.home || !this.canAdminister(target.home)) return 'not-your-organisation';
+    const within = (held: HeldRole) =>
+      held.role !== 'nas-admin' &&
+      held.org !== null &&
+      this.localRolesApply(held.org) &&
+      (this.holds(held.role, held.org.ods) || (held.role === 'manager' && this.canAdminister(held.org)));
+    return target.roles.every(within) ? 'allowed' : 'beyond-your-roles';
   }
 
   canGrant(role: RoleName, org: OrgRef | null): boolean {

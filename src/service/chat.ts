@@ -3,10 +3,13 @@ import {
   accounts,
   chatLinks,
   handledDeliveries,
+  organisations,
+  roles,
   subscriptions,
   teamsConversations,
 } from '../../db/schema.js';
 import { invalid, refused } from '../domain/errors.js';
+import type { LinkTarget } from '../domain/roles.js';
 import type { ServiceDeps } from './accounts.js';
 import type { ChatOrigin, ChatUserRef, RequestContext } from './context.js';
 import { audit, type Executor, getOrg, loadPrincipal } from './store.js';
@@ -34,8 +37,9 @@ export interface LinkResult {
 
 /**
  * `link @user ADDRESS`: vouches that a chat user is the holder of an @nhs.net address, for people
- * whose chat profile e-mail is not one. Local administrators link their organisation's accounts;
- * NAS administrators and the operator link anyone.
+ * whose chat profile e-mail is not one. A link hands over everything the address may do, so a
+ * local administrator links only their organisations' addresses holding no role beyond their own,
+ * and changes only links they could have made (Principal.mayLink); NAS and the operator link anyone.
  */
 export async function linkChatUser(
   deps: ServiceDeps,
@@ -44,17 +48,20 @@ export async function linkChatUser(
 ): Promise<LinkResult> {
   return deps.db.transaction(async (tx) => {
     const principal = await loadPrincipal(tx, ctx);
-    const [account] = await tx
-      .select({ homeOrg: accounts.homeOrg })
-      .from(accounts)
-      .where(eq(accounts.address, input.address));
-    const home = account ? await getOrg(tx, account.homeOrg) : null;
-    if (!principal.isNational && !(home && principal.canAdminister(home))) {
+    const target = await linkTarget(tx, input.address);
+    const verdict = principal.mayLink(target);
+    if (verdict === 'not-your-organisation') {
       throw refused(
         'LINK_NOT_ALLOWED',
-        home
-          ? `Only a local administrator of ${home.ods} or NAS can link someone to ${input.address}.`
-          : `${input.address} is not an account the bot manages, so only a NAS administrator can link someone to it.`,
+        target.home && principal.canView(target.home)
+          ? `Only a local administrator of ${target.home.ods} or NAS can link someone to ${input.address}.`
+          : `${input.address} is not an account of an organisation you administer, so only NAS or the operator can link someone to it.`,
+      );
+    }
+    if (verdict === 'beyond-your-roles') {
+      throw refused(
+        'LINK_BEYOND_YOUR_ROLES',
+        `${input.address} holds a role you do not hold yourself (nas-admin, or a role in another organisation), and a link hands over everything the address may do. Ask NAS or the operator to link it.`,
       );
     }
     if (ctx.chat && ctx.chat.platform === input.user.platform && ctx.chat.userId === input.user.userId) {
@@ -74,6 +81,16 @@ export async function linkChatUser(
         ),
       )
       .for('update');
+    if (
+      previous &&
+      previous.address !== input.address &&
+      principal.mayLink(await linkTarget(tx, previous.address)) !== 'allowed'
+    ) {
+      throw refused(
+        'LINK_NOT_YOURS',
+        'This chat user is already linked to an address you could not link them to yourself, so only NAS or the operator can change that link.',
+      );
+    }
     await tx
       .insert(chatLinks)
       .values({ ...input.user, address: input.address, linkedBy: principal.label, linkedAt: ctx.now })
@@ -84,11 +101,36 @@ export async function linkChatUser(
     await audit(tx, ctx, {
       action: 'link',
       address: input.address,
-      org: home?.ods ?? null,
+      org: target.home?.ods ?? null,
       reason: `${input.user.platform} user ${input.user.userId} (${input.user.tenant}) linked${previous ? `; was ${previous.address}` : ''}`,
     });
     return { user: input.user, address: input.address, previous: previous?.address ?? null };
   });
+}
+
+/**
+ * What an address may do, as `link` weighs it: its home and every role it holds. The account row
+ * is locked, so a joiner cannot move it between this check and the link.
+ */
+async function linkTarget(tx: Executor, address: string): Promise<LinkTarget> {
+  const [account] = await tx
+    .select({ homeOrg: accounts.homeOrg })
+    .from(accounts)
+    .where(eq(accounts.address, address))
+    .for('update');
+  const held = await tx
+    .select({ role: roles.role, ods: roles.org, kind: organisations.kind })
+    .from(roles)
+    .leftJoin(organisations, eq(organisations.ods, roles.org))
+    .where(eq(roles.address, address));
+  return {
+    home: account ? await getOrg(tx, account.homeOrg) : null,
+    roles: held.map((r) => ({
+      role: r.role,
+      // A role for an organisation the bot no longer knows still counts, as one nobody local holds.
+      org: r.ods === '' ? null : { ods: r.ods, kind: r.kind ?? 'trust' },
+    })),
+  };
 }
 
 function channelOf(ctx: RequestContext, what: string): ChatOrigin & { channelId: string } {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { OrgKind } from '../../src/domain/organisation.js';
-import { type Actor, actorLabel, Principal, ROLE_NAMES, type RoleGrant } from '../../src/domain/roles.js';
+import {
+  type Actor,
+  actorLabel,
+  type LinkTarget,
+  type LinkVerdict,
+  Principal,
+  ROLE_NAMES,
+  type RoleGrant,
+} from '../../src/domain/roles.js';
 
 const org = (ods: string, kind: OrgKind) => ({ ods, kind });
 const RXX = org('RXX', 'trust');
@@ -194,5 +202,98 @@ describe('labels', () => {
   ])('labels %o as %s in the audit trail', (actor, label) => {
     expect(actorLabel(actor)).toBe(label);
     expect(new Principal(actor, []).label).toBe(label);
+  });
+});
+
+describe('link: nobody links a chat user to more than they hold', () => {
+  const held = (name: RoleGrant['role'], o: { ods: string; kind: OrgKind } | null) => ({
+    role: name,
+    org: o,
+  });
+  const SITE_FA = org('FA123', 'pharmacy');
+  /** Addresses a chat user might be linked to: where each is homed and what it holds. */
+  const targets: Record<string, LinkTarget> = {
+    'plain in X': { home: RXX, roles: [] },
+    'manager of X': { home: RXX, roles: [held('manager', RXX)] },
+    'local-admin of X': { home: RXX, roles: [held('local-admin', RXX)] },
+    'nas-admin homed in X': { home: RXX, roles: [held('nas-admin', null)] },
+    'in X, local-admin of Y': { home: RXX, roles: [held('local-admin', RYY)] },
+    'in X, manager of Y': { home: RXX, roles: [held('manager', RYY)] },
+    'in X, site-owner of S': { home: RXX, roles: [held('site-owner', SITE_FA)] },
+    'plain in Y': { home: RYY, roles: [] },
+    'plain at site S': { home: SITE_FA, roles: [] },
+    'owner of site S': { home: SITE_FA, roles: [held('site-owner', SITE_FA)] },
+    'GP locum': { home: GP_LOCUMS, roles: [] },
+    'not managed by the bot': { home: null, roles: [] },
+  };
+  const linkers: Record<string, Principal> = {
+    'manager of X': person('mgr@nhs.net', role('manager', 'RXX')),
+    'local-admin of X': person('la.x@nhs.net', role('local-admin', 'RXX')),
+    'local-admin of X and Y': person('la.xy@nhs.net', role('local-admin', 'RXX'), role('local-admin', 'RYY')),
+    'local-admin of X, manager of Y': person(
+      'la.xm@nhs.net',
+      role('local-admin', 'RXX'),
+      role('manager', 'RYY'),
+    ),
+    'owner of site S': person('owner@nhs.net', role('site-owner', 'FA123')),
+    'local-admin of GP locums': person('la.gpl@nhs.net', role('local-admin', 'GPL')),
+    'nobody in particular': person('jane.doe@nhs.net'),
+    'a NAS administrator': person('nas@nhs.net', role('nas-admin', null)),
+    'the operator': new Principal({ kind: 'operator' }, []),
+  };
+  const OUT: LinkVerdict = 'not-your-organisation';
+  const BEYOND: LinkVerdict = 'beyond-your-roles';
+  const OK: LinkVerdict = 'allowed';
+  const every = (verdict: LinkVerdict): Record<string, LinkVerdict> =>
+    Object.fromEntries(Object.keys(targets).map((t) => [t, verdict]));
+  const ALL_OK = every(OK);
+  const ONLY_OUT = every(OUT);
+  /** The whole matrix: each linker's verdict for each target. */
+  const expected: Record<string, Record<string, LinkVerdict>> = {
+    'manager of X': ONLY_OUT,
+    'local-admin of X': {
+      ...ONLY_OUT,
+      'plain in X': OK,
+      'manager of X': OK,
+      'local-admin of X': OK,
+      'nas-admin homed in X': BEYOND,
+      'in X, local-admin of Y': BEYOND,
+      'in X, manager of Y': BEYOND,
+      'in X, site-owner of S': BEYOND,
+    },
+    'local-admin of X and Y': {
+      ...ONLY_OUT,
+      'plain in X': OK,
+      'manager of X': OK,
+      'local-admin of X': OK,
+      'nas-admin homed in X': BEYOND,
+      'in X, local-admin of Y': OK,
+      'in X, manager of Y': OK,
+      'in X, site-owner of S': BEYOND,
+      'plain in Y': OK,
+    },
+    'local-admin of X, manager of Y': {
+      ...ONLY_OUT,
+      'plain in X': OK,
+      'manager of X': OK,
+      'local-admin of X': OK,
+      'nas-admin homed in X': BEYOND,
+      'in X, local-admin of Y': BEYOND,
+      'in X, manager of Y': OK,
+      'in X, site-owner of S': BEYOND,
+    },
+    'owner of site S': ONLY_OUT,
+    'local-admin of GP locums': ONLY_OUT,
+    'nobody in particular': ONLY_OUT,
+    'a NAS administrator': ALL_OK,
+    'the operator': ALL_OK,
+  };
+
+  it.each(Object.keys(linkers))('%s', (name) => {
+    const linker = linkers[name] as Principal;
+    const verdicts = Object.fromEntries(
+      Object.entries(targets).map(([t, target]) => [t, linker.mayLink(target)]),
+    );
+    expect(verdicts).toEqual(expected[name]);
   });
 });

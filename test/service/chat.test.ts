@@ -6,6 +6,7 @@ import {
   activeAccount,
   addOrg,
   as,
+  auditCount,
   grant,
   operator,
   person,
@@ -21,6 +22,7 @@ const slack = (userId: string, channelId?: string): ChatOrigin => ({
   channelId,
   parseMention: (token) => /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(token)?.[1] ?? null,
 });
+const UATT = { platform: 'slack' as const, tenant: 'T0001', userId: 'UATT' };
 const inChat = (address: string, chat: ChatOrigin): RequestContext => ({
   ...as(address),
   platform: 'slack',
@@ -72,6 +74,106 @@ describeEachEngine('chat identities and channel subscriptions', (ctx) => {
       expect(
         await s.lifecycle.linkedAddress({ platform: 'slack', tenant: 'T0001', userId: 'UNAS' }),
       ).toBeNull();
+    });
+
+    it('refuses to link to an address holding more than the linker (nas-admin, or roles elsewhere)', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await addOrg(s.lifecycle, 'RYY');
+      await grant(s.lifecycle, 'la.x@nhs.net', 'local-admin', 'RXX');
+      const nadia = await activeAccount(s.lifecycle, 'RXX', person('Nadia', 'Nas'));
+      await grant(s.lifecycle, nadia, 'nas-admin');
+      const yAdmin = await activeAccount(s.lifecycle, 'RXX', person('Yan', 'Admin'));
+      await grant(s.lifecycle, yAdmin, 'local-admin', 'RYY');
+      const colleague = await activeAccount(s.lifecycle, 'RXX', person('Cal', 'League'));
+      await grant(s.lifecycle, colleague, 'local-admin', 'RXX');
+      const before = await auditCount(s.db);
+
+      // The red team's reproduction: the link is refused, so UATT never acts as nadia.
+      const reply = await runText(
+        s.lifecycle,
+        inChat('la.x@nhs.net', slack('ULAX')),
+        `link <@UATT> ${nadia}`,
+      );
+      expect(reply).toMatchObject({ ok: false, exitCode: 1, error: { code: 'LINK_BEYOND_YOUR_ROLES' } });
+      expect(reply.text).toContain('Ask NAS or the operator');
+      expect(await s.lifecycle.linkedAddress(UATT)).toBeNull();
+      // …and from the CLI, as the same local administrator.
+      const cli = await runText(s.lifecycle, as('la.x@nhs.net'), ['link', 'slack:T0001:UATT', yAdmin]);
+      expect(cli).toMatchObject({ exitCode: 1, error: { code: 'LINK_BEYOND_YOUR_ROLES' } });
+      expect(await s.lifecycle.linkedAddress(UATT)).toBeNull();
+      expect(await auditCount(s.db)).toBe(before);
+
+      // A colleague holding the same role as the linker, in the same organisation, may be linked.
+      const same = await runText(s.lifecycle, as('la.x@nhs.net'), ['link', 'slack:T0001:UATT', colleague]);
+      expect(same).toMatchObject({ ok: true, exitCode: 0 });
+      // NAS may link anyone.
+      const byNas = await s.lifecycle.linkChatUser(as(nadia), { user: UATT, address: yAdmin });
+      expect(byNas).toMatchObject({ address: yAdmin, previous: colleague });
+    });
+
+    it('weighs the roles again after a leaver and joiner brings an administrator into the organisation', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await addOrg(s.lifecycle, 'RYY');
+      await grant(s.lifecycle, 'la.x@nhs.net', 'local-admin', 'RXX');
+      const nadia = await activeAccount(s.lifecycle, 'RYY', person('Nadia', 'Moved'));
+      await grant(s.lifecycle, nadia, 'nas-admin');
+      await s.lifecycle.leaver(operator(), { address: nadia });
+      await s.lifecycle.joiner(as('la.x@nhs.net'), { address: nadia, org: 'RXX' });
+      await refusal(
+        s.lifecycle.linkChatUser(as('la.x@nhs.net'), { user: UATT, address: nadia }),
+        'LINK_BEYOND_YOUR_ROLES',
+      );
+      expect(await s.lifecycle.linkedAddress(UATT)).toBeNull();
+    });
+
+    it('lets a local administrator change only links they could have made', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await addOrg(s.lifecycle, 'RYY');
+      await grant(s.lifecycle, 'la.x@nhs.net', 'local-admin', 'RXX');
+      await grant(s.lifecycle, 'la.y@nhs.net', 'local-admin', 'RYY');
+      const mine = await activeAccount(s.lifecycle, 'RXX', person('Mia', 'Mine'));
+      const alsoMine = await activeAccount(s.lifecycle, 'RXX', person('Al', 'Somine'));
+      const theirs = await activeAccount(s.lifecycle, 'RYY', person('Theo', 'Theirs'));
+      const other = { platform: 'slack' as const, tenant: 'T0001', userId: 'U0OTHER' };
+      await s.lifecycle.linkChatUser(as('la.y@nhs.net'), { user: other, address: theirs });
+
+      const overwrite = await refusal(
+        s.lifecycle.linkChatUser(as('la.x@nhs.net'), { user: other, address: mine }),
+        'LINK_NOT_YOURS',
+      );
+      expect(overwrite.message).not.toContain(theirs);
+      expect(await s.lifecycle.linkedAddress(other)).toBe(theirs);
+
+      // A link into their own organisation they may change, and RYY's administrator may not.
+      await s.lifecycle.linkChatUser(as('la.x@nhs.net'), { user: UATT, address: mine });
+      await refusal(
+        s.lifecycle.linkChatUser(as('la.y@nhs.net'), { user: UATT, address: theirs }),
+        'LINK_NOT_YOURS',
+      );
+      const relinked = await s.lifecycle.linkChatUser(as('la.x@nhs.net'), { user: UATT, address: alsoMine });
+      expect(relinked.previous).toBe(mine);
+    });
+
+    it('does not reveal where an account of an organisation the asker cannot see is homed', async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await addOrg(s.lifecycle, 'RYY');
+      await grant(s.lifecycle, 'la.x@nhs.net', 'local-admin', 'RXX');
+      await grant(s.lifecycle, 'la.x@nhs.net', 'manager', 'RYY');
+      await addOrg(s.lifecycle, 'RZZ');
+      const inZ = await activeAccount(s.lifecycle, 'RZZ', person('Zed', 'Hidden'));
+      const inY = await activeAccount(s.lifecycle, 'RYY', person('Yves', 'Seen'));
+      const hidden = await refusal(
+        s.lifecycle.linkChatUser(as('la.x@nhs.net'), { user: UATT, address: inZ }),
+        'LINK_NOT_ALLOWED',
+      );
+      expect(hidden.message).not.toContain('RZZ');
+      expect(hidden.message).toContain('only NAS or the operator');
+      // Where they may see the organisation, the refusal names whose administrators can help.
+      const seen = await refusal(
+        s.lifecycle.linkChatUser(as('la.x@nhs.net'), { user: UATT, address: inY }),
+        'LINK_NOT_ALLOWED',
+      );
+      expect(seen.message).toContain('RYY');
     });
 
     it('reads canonical chat users on the CLI and refuses words that are not users', async () => {

@@ -87,6 +87,27 @@ describe('Slack /nhsmail over HTTP', () => {
     expect(mine.text).toContain(`${jane}: leaver`);
   });
 
+  it('refuses to link a chat user to an address holding more than the linker, so nobody becomes NAS', async () => {
+    // The red team's reproduction (issue 12): nadia is homed in RXX and holds nas-admin.
+    const l = bot.lifecycle;
+    const made = await l.provision(operator(), { ...person('Nadia', 'Nas'), org: 'RXX' });
+    const nadia = made.account.address;
+    await l.grantRole(operator(), { address: nadia, role: 'nas-admin' });
+    const ATTACKER = 'U0ATTACKER';
+    bot.slack.emails.set(ATTACKER, 'someone@example.org');
+
+    const link = await bot.command(LA, `link <@${ATTACKER}|att> ${nadia}`);
+    expect(link.text).toContain('Refused (LINK_BEYOND_YOUR_ROLES)');
+    expect(link.text).toContain('Ask NAS or the operator');
+    const grant = await bot.command(ATTACKER, 'grant sam.admin@nhs.net nas-admin');
+    expect(grant.text).not.toContain('Granted');
+    expect(await l.linkedAddress({ platform: 'slack', tenant: 'T0001', userId: ATTACKER })).toBeNull();
+    const roles = await bot.database.db.execute(
+      sql`select role from roles where address = 'sam.admin@nhs.net'`,
+    );
+    expect(JSON.stringify(roles)).not.toContain('nas-admin');
+  });
+
   it('posts a subscription in the channel, for the organisation’s administrators only', async () => {
     const r = await bot.command(LA, 'subscribe --org RXX', { channel_id: 'C0ALERTS' });
     expect(r.answers[0]?.body).toMatchObject({ response_type: 'in_channel' });
