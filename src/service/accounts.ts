@@ -26,6 +26,7 @@ import {
   getOrg,
   graceEnds,
   loadPrincipal,
+  notYourAccount,
   notYourOrganisation,
 } from './store.js';
 
@@ -114,8 +115,15 @@ export async function firstLogin(
         'A first login is recorded by an administrator or from sign-in data, never on the holder’s own word. Ask your local administrator to record it once you have changed your password and registered Microsoft Authenticator.',
       );
     }
-    if (!principal.canAdminister(home))
-      throw notYourOrganisation(`record first logins for ${home.ods}`, home, 'a local administrator');
+    if (!principal.canAdminister(home)) {
+      throw notYourAccount(
+        principal,
+        row.address,
+        home,
+        (whose) => `record first logins for ${whose} accounts`,
+        'a local administrator',
+      );
+    }
     if (row.status !== 'pending') {
       throw refused(
         'NOT_PENDING',
@@ -158,17 +166,19 @@ export async function leaver(
 ): Promise<LeaverResult> {
   return deps.db.transaction(async (tx) => {
     const { principal, row, home } = await openForChange(tx, ctx, input.address);
-    refuseSharedMailbox(row, 'mark as a leaver');
     if (!principal.canMarkLeaver(home)) {
       if (principal.isSelf(row.address) && (row.status === 'active' || row.status === 'pending')) {
         return requestOwnLeaver(tx, deps, ctx, row, home);
       }
-      throw notYourOrganisation(
-        `mark ${home.ods}'s staff as leavers`,
+      throw notYourAccount(
+        principal,
+        row.address,
         home,
+        (whose) => `mark ${whose} staff as leavers`,
         'a local administrator or the site owner',
       );
     }
+    refuseSharedMailbox(row, 'mark as a leaver');
     if (row.status === 'leaver') {
       throw refused(
         'ALREADY_LEAVER',
@@ -285,10 +295,13 @@ export async function joiner(
   return deps.db.transaction(async (tx) => {
     const { principal, row, home } = await openForChange(tx, ctx, input.address);
     const target = await getOrg(tx, input.org);
-    refuseSharedMailbox(row, 'move');
     if (!principal.canAdminister(target)) {
       throw notYourOrganisation(`accept joiners into ${target.ods}`, target, 'a local administrator');
     }
+    refuseSharedMailbox(row, 'move');
+    // The receiving organisation's administrator learns the account's status and home only if
+    // they may see its organisation; otherwise only why it cannot join.
+    const seen = principal.canView(home);
     if (row.status === 'active' || row.status === 'pending') {
       const [transfer] = await tx
         .select()
@@ -310,11 +323,23 @@ export async function joiner(
         });
         return { outcome: 'accepted', account: accountView(row, home, deps.policy), waitingFor: home.ods };
       }
+      if (!seen) {
+        throw refused(
+          'NOT_A_LEAVER',
+          `${row.address} is not a leaver, so it cannot join ${target.ods}. Its current organisation must mark it as a leaver first, or the holder can ask with "transfer --to ${target.ods}".`,
+        );
+      }
       const since = row.homeOrg === target.ods ? ` at ${target.ods}` : ` at ${home.name} (${home.ods})`;
       throw refused(
         'NOT_A_LEAVER',
         `${row.address} is ${row.status}${since}, not a leaver, so it cannot join ${target.ods}${row.status === 'active' ? ` (it became active on ${isoDate(row.statusChangedAt)})` : ''}. Its current organisation must mark it as a leaver first ("leaver ${row.address}"), or the holder can ask with "transfer --to ${target.ods}".`,
         { status: row.status, org: row.homeOrg },
+      );
+    }
+    if (!seen && (row.status === 'inactive' || row.status === 'deleted')) {
+      throw refused(
+        'GRACE_EXPIRED',
+        `${row.address} can no longer join ${target.ods}: its grace period is over. Its organisation's local administrators or NAS can bring it back first; then it can be moved with leaver and joiner.`,
       );
     }
     if (row.status === 'inactive' || row.status === 'deleted') {
@@ -327,7 +352,7 @@ export async function joiner(
     if (ctx.now.getTime() >= graceExpiresAt.getTime()) {
       throw refused(
         'GRACE_EXPIRED',
-        `The grace period of ${row.address} ended on ${graceExpiresAt.toISOString()}, so it can no longer join ${target.ods}; the next sweep marks it inactive. A local administrator of ${home.ods} or NAS can then reactivate it.`,
+        `The grace period of ${row.address} ended on ${graceExpiresAt.toISOString()}, so it can no longer join ${target.ods}; the next sweep marks it inactive. ${seen ? `A local administrator of ${home.ods}` : 'A local administrator of its organisation'} or NAS can then reactivate it.`,
       );
     }
     if (isSiteKind(target.kind)) await assertSiteCanTakeAccount(tx, deps.policy, target);
@@ -405,7 +430,13 @@ export async function recordActivity(
   return deps.db.transaction(async (tx) => {
     const { principal, row, home } = await openForChange(tx, ctx, input.address);
     if (!principal.canAdminister(home)) {
-      throw notYourOrganisation(`record activity for ${home.ods}'s accounts`, home, 'a local administrator');
+      throw notYourAccount(
+        principal,
+        row.address,
+        home,
+        (whose) => `record activity for ${whose} accounts`,
+        'a local administrator',
+      );
     }
     if (row.status === 'pending') {
       throw refused(
@@ -447,9 +478,17 @@ export async function reactivate(
 ): Promise<AccountView> {
   return deps.db.transaction(async (tx) => {
     const { principal, row, home } = await openForChange(tx, ctx, input.address);
+    // Nothing about the account (not even its status) is told to someone who cannot act on it.
+    if (!principal.canAdminister(home)) {
+      throw notYourAccount(
+        principal,
+        row.address,
+        home,
+        (whose) => `reactivate ${whose} accounts`,
+        'a local administrator',
+      );
+    }
     if (row.status === 'inactive') {
-      if (!principal.canAdminister(home))
-        throw notYourOrganisation(`reactivate ${home.ods}'s accounts`, home, 'a local administrator');
       const until = addDays(row.inactiveSince ?? ctx.now, deps.policy.retentionDays);
       if (ctx.now.getTime() >= until.getTime()) {
         throw refused(

@@ -452,10 +452,10 @@ async function leaverAddress(deps: ServiceDeps, record: HrRecord): Promise<strin
   return addresses[0] ?? '';
 }
 
-const notYourLeaver = (address: string, ods: string) =>
+const notYourLeaver = (address: string) =>
   refused(
     'NOT_YOUR_ORGANISATION',
-    `You may import leavers for organisations you administer; ${address} belongs to ${ods}. Ask its local administrators ("contact"), or run the import as one of them.`,
+    `You may import leavers for organisations you administer, and ${address} is not an account of one of them. Ask its local administrators ("contact"), or run the import as one of them.`,
   );
 
 type LeaverOutcome = { kind: 'marked' | 'scheduled' | 'existing'; org: string };
@@ -472,7 +472,7 @@ async function importLeaver(
     const row = await getAccount(deps.db, address);
     const home = await getOrg(deps.db, row.homeOrg);
     // Checked before `leaver`, which for a holder's own address would file a leaver request instead.
-    if (!(await loadPrincipal(deps.db, ctx)).canMarkLeaver(home)) throw notYourLeaver(address, home.ods);
+    if (!(await loadPrincipal(deps.db, ctx)).canMarkLeaver(home)) throw notYourLeaver(address);
     if (row.status === 'leaver') return { kind: 'existing', org: home.ods };
     if (dryRun) return { kind: 'marked', org: home.ods };
     await markLeaver(deps, ctx, { address });
@@ -483,7 +483,7 @@ async function importLeaver(
     const principal = await loadPrincipal(tx, ctx);
     const row = await getAccount(tx, address, true);
     const home = await getOrg(tx, row.homeOrg);
-    if (!principal.canMarkLeaver(home)) throw notYourLeaver(address, home.ods);
+    if (!principal.canMarkLeaver(home)) throw notYourLeaver(address);
     if (row.status !== 'pending' && row.status !== 'active') {
       throw refused(
         'NOT_ACTIVE',

@@ -228,7 +228,7 @@ async function visibleAccount(deps: ServiceDeps, ctx: RequestContext, address: s
   if (!principal.isSelf(address) && !principal.canView(home)) {
     throw refused(
       'NOT_YOUR_ORGANISATION',
-      `You can see your own account, and the accounts of organisations you manage; ${address} belongs to ${home.ods}. Ask its local administrators ("contact").`,
+      `You can see your own account, and the accounts of organisations you manage; ${address} is not one of them. Ask its local administrators ("contact").`,
     );
   }
   return { row, home };

@@ -167,7 +167,7 @@ export async function remindHolder(
     if (!principal.canView(home)) {
       throw refused(
         'NOT_YOUR_ORGANISATION',
-        `You can remind the holders of accounts in organisations you manage; ${row.address} belongs to ${home.ods}. Ask its local administrators ("contact").`,
+        `You can remind the holders of accounts in organisations you manage, and ${row.address} is not one of them. Ask its local administrators ("contact").`,
       );
     }
     if (row.kind !== 'person') {

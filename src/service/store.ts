@@ -187,4 +187,26 @@ export const notYourOrganisation = (what: string, org: Organisation, who: string
     { org: org.ods },
   );
 
+/**
+ * A refusal to act on an account of an organisation the asker does not administer. It names the
+ * organisation only to someone who may see it (or when it is the GP locums' national home): anyone
+ * else learns no more than that the address is not theirs to change. `what(whose)` reads "mark RXX's staff as leavers" or "mark its staff…".
+ */
+export function notYourAccount(
+  principal: Principal,
+  address: string,
+  home: Organisation,
+  what: (whose: string) => string,
+  who: string,
+) {
+  // GP locums' home is NAS's national organisation: naming it is what tells them whom to ask.
+  if (principal.canView(home) || home.kind === 'gp-locum') {
+    return notYourOrganisation(what(`${home.ods}'s`), home, who);
+  }
+  return refused(
+    'NOT_YOUR_ORGANISATION',
+    `You are not ${who} of the organisation ${address} belongs to, so you cannot ${what('its')}. Ask one of its local administrators or NAS ("contact" shows who).`,
+  );
+}
+
 export const graceEnds = (policy: Policy, now: Date) => addDays(now, policy.graceDays);

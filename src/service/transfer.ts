@@ -37,7 +37,7 @@ export async function requestTransfer(
     if (!principal.isSelf(row.address) && !principal.canAdminister(home)) {
       throw refused(
         'NOT_YOUR_ORGANISATION',
-        `Only the account holder, a local administrator of ${home.ods} or NAS can ask to transfer ${row.address}.`,
+        `Only the account holder, a local administrator of ${principal.canView(home) ? home.ods : 'its organisation'} or NAS can ask to transfer ${row.address}.`,
       );
     }
     if (row.kind === 'shared') {

@@ -45,7 +45,7 @@ const ALEX = 'alex.admin@nhs.net';
 const DAY_MS = 24 * 3600 * 1000;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-describe('operator CLI as a child process, on PostgreSQL', () => {
+describe('operator CLI as a child process, on PostgreSQL', { timeout: 120_000 }, () => {
   let scratch: ScratchDatabase | undefined;
   let db: Database | undefined;
   let tmp = '';

@@ -79,7 +79,7 @@ describeEachEngine('roles and organisations', (ctx) => {
     expect((await s.lifecycle.status(as('mgr@nhs.net'), { address })).account.status).toBe('active');
     expect(await s.lifecycle.auditTrail(as('mgr@nhs.net'), { address })).toHaveLength(2);
     await refusal(s.lifecycle.leaver(as('mgr@nhs.net'), { address }), 'NOT_YOUR_ORGANISATION');
-    await refusal(s.lifecycle.reactivate(as('mgr@nhs.net'), { address }), 'NOT_INACTIVE');
+    await refusal(s.lifecycle.reactivate(as('mgr@nhs.net'), { address }), 'NOT_YOUR_ORGANISATION');
     await refusal(s.lifecycle.recordActivity(as('mgr@nhs.net'), { address }), 'NOT_YOUR_ORGANISATION');
   });
 
@@ -103,5 +103,61 @@ describeEachEngine('roles and organisations', (ctx) => {
       dspt: 'standards-exceeded',
     });
     expect(updated).toMatchObject({ dspt: 'standards-exceeded', previous: null, canRequestAccounts: null });
+  });
+});
+
+describeEachEngine('refusals tell only what the asker may see', (ctx) => {
+  const s = useService(ctx);
+
+  it('never names the home, name or status of an account of an organisation the asker cannot see', async () => {
+    await addOrg(s.lifecycle, 'RXX');
+    await addOrg(s.lifecycle, 'RYY');
+    await grant(s.lifecycle, 'la.x@nhs.net', 'local-admin', 'RXX');
+    const active = await activeAccount(s.lifecycle, 'RYY', person('Act', 'Ive'));
+    const inactive = await activeAccount(s.lifecycle, 'RYY', person('Ina', 'Ctive'));
+    const made = await s.lifecycle.provision(operator(), { ...person('Pen', 'Ding'), org: 'RYY' });
+    const pending = made.account.address;
+    // 53 days on: both active accounts lapsed; one is brought back, so there is one of each status.
+    const later = new Date('2027-01-15T10:00:00Z');
+    await s.lifecycle.sweep(operator(new Date('2027-01-15T09:00:00Z')), { dryRun: false });
+    await s.lifecycle.reactivate(operator(later), { address: active });
+    expect((await s.lifecycle.status(operator(later), { address: inactive })).account.status).toBe(
+      'inactive',
+    );
+    expect((await s.lifecycle.status(operator(later), { address: pending })).account.status).toBe('pending');
+    const la = (now?: Date) => as('la.x@nhs.net', now);
+
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      ['status', () => s.lifecycle.status(la(), { address: active })],
+      ['audit', () => s.lifecycle.auditTrail(la(), { address: active })],
+      ['leaver', () => s.lifecycle.leaver(la(), { address: active })],
+      ['first-login', () => s.lifecycle.firstLogin(la(), { address: pending, mfa: true })],
+      ['activity', () => s.lifecycle.recordActivity(la(later), { address: active })],
+      ['reactivate (inactive)', () => s.lifecycle.reactivate(la(later), { address: inactive })],
+      ['reactivate (pending)', () => s.lifecycle.reactivate(la(later), { address: pending })],
+      ['remind', () => s.lifecycle.remind(la(), { address: active })],
+      ['transfer', () => s.lifecycle.requestTransfer(la(), { address: active, to: 'RXX' })],
+      ['joiner (not a leaver)', () => s.lifecycle.joiner(la(), { address: active, org: 'RXX' })],
+      ['joiner (inactive)', () => s.lifecycle.joiner(la(later), { address: inactive, org: 'RXX' })],
+    ];
+    for (const [what, attempt] of attempts) {
+      const e = await attempt().then(
+        () => {
+          throw new Error(`${what} was allowed`);
+        },
+        (err: unknown) => err as Error & { code: string; details?: unknown },
+      );
+      const told = `${e.message} ${JSON.stringify(e.details ?? {})}`;
+      for (const secret of [
+        'RYY',
+        'RYY organisation',
+        ' is active',
+        ' is inactive',
+        ' is pending',
+        'became active',
+      ]) {
+        expect(told, `${what}: ${told}`).not.toContain(secret);
+      }
+    }
   });
 });
