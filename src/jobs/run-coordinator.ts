@@ -171,7 +171,7 @@ export class PostgresRunCoordinator implements RunCoordinator {
       if (done.length === 0 && !hold?.lost) this.reportLost(key);
     } finally {
       if (hold) {
-        this.holds.delete(key);
+        if (this.holds.get(key) === hold) this.holds.delete(key);
         hold.release();
       }
     }
@@ -192,8 +192,9 @@ export class PostgresRunCoordinator implements RunCoordinator {
   }
 
   /**
-   * Open claims of these jobs whose lease has lapsed, oldest claim first. A job's name is the key's
-   * part before the first colon.
+   * Open claims of these jobs whose lease has lapsed, oldest claim first, but none this process
+   * still runs (its renewals failed for a while: the next one that reaches the database restores
+   * the lease). A job's name is the key's part before the first colon.
    */
   async abandoned(jobs: readonly string[]): Promise<AbandonedRun[]> {
     if (jobs.length === 0) return [];
@@ -209,13 +210,15 @@ export class PostgresRunCoordinator implements RunCoordinator {
         where completed_at is null and ${this.lapsed(now, sql``)} and ${inJobs(jobs)}
         order by claimed_at, key`),
     );
-    return rows.map((row) => ({
-      key: row.key,
-      job: jobOfKey(row.key),
-      claimedBy: row.claimed_by,
-      claimedAt: asDate(row.claimed_at),
-      leaseUntil: row.lease_until === null ? null : asDate(row.lease_until),
-    }));
+    return rows
+      .filter((row) => !this.holds.has(row.key))
+      .map((row) => ({
+        key: row.key,
+        job: jobOfKey(row.key),
+        claimedBy: row.claimed_by,
+        claimedAt: asDate(row.claimed_at),
+        leaseUntil: row.lease_until === null ? null : asDate(row.lease_until),
+      }));
   }
 
   /** Whether any run of these jobs was claimed (or taken over) after `at`, finished or not. */
@@ -244,6 +247,16 @@ export class PostgresRunCoordinator implements RunCoordinator {
     return closed.length > 0;
   }
 
+  /** Stops renewing `key` and lets a stop stop waiting for it. */
+  private stopHolding(key: string): void {
+    const hold = this.holds.get(key);
+    if (!hold) return;
+    hold.stopped = true;
+    clearTimeout(hold.timer);
+    this.holds.delete(key);
+    hold.release();
+  }
+
   /** Stops every renewal: what this process still runs lapses and is taken over elsewhere. */
   stopRenewingAll(): void {
     for (const hold of this.holds.values()) {
@@ -265,6 +278,7 @@ export class PostgresRunCoordinator implements RunCoordinator {
       release = resolve;
     });
     const hold: Hold = { timer: undefined, stopped: false, lost: false, released, release };
+    this.stopHolding(key);
     this.holds.set(key, hold);
     const every = Math.max(1, Math.floor(this.leaseMs / 3));
     // A chain of timeouts, not an interval: a slow renewal never has another queued behind it.

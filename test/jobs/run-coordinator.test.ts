@@ -103,6 +103,17 @@ describeEachEngine('the run coordinator’s leases', (ctx) => {
     expect(await b.renew(KEY)).toBe('lost');
   });
 
+  it('never lists as abandoned a run this process still holds, though its renewals have not reached the database', async () => {
+    const { list, clock } = claimants(2);
+    const [a, b] = list as [PostgresRunCoordinator, PostgresRunCoordinator];
+    expect(await a.acquire(KEY)).toEqual({ claimed: true, previous: null });
+    clock.now = at(LEASE + 1);
+    expect(await a.abandoned(['daily-sweep'])).toEqual([]);
+    expect((await b.abandoned(['daily-sweep'])).map((r) => r.key)).toEqual([KEY]);
+    await a.onComplete(KEY);
+    expect(await b.abandoned(['daily-sweep'])).toEqual([]);
+  });
+
   it('keeps renewing a claim held through shouldRun, on the real clock, until the run completes', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
