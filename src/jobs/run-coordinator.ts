@@ -247,16 +247,6 @@ export class PostgresRunCoordinator implements RunCoordinator {
     return closed.length > 0;
   }
 
-  /** Stops renewing `key` and lets a stop stop waiting for it. */
-  private stopHolding(key: string): void {
-    const hold = this.holds.get(key);
-    if (!hold) return;
-    hold.stopped = true;
-    clearTimeout(hold.timer);
-    this.holds.delete(key);
-    hold.release();
-  }
-
   /** Stops every renewal: what this process still runs lapses and is taken over elsewhere. */
   stopRenewingAll(): void {
     for (const hold of this.holds.values()) {
@@ -303,6 +293,16 @@ export class PostgresRunCoordinator implements RunCoordinator {
       hold.timer.unref();
     };
     next();
+  }
+
+  /** Stops renewing `key` so a stop no longer waits for it. */
+  private stopHolding(key: string): void {
+    const hold = this.holds.get(key);
+    if (!hold) return;
+    hold.stopped = true;
+    clearTimeout(hold.timer);
+    this.holds.delete(key);
+    hold.release();
   }
 
   private reportLost(key: string): void {
