@@ -194,13 +194,24 @@ export const warningsSent = pgTable(
   (t) => [primaryKey({ columns: [t.accountId, t.clock, t.dueAt, t.thresholdDays] })],
 );
 
-/** node-cron RunCoordinator claims: one row per scheduled fire, claimed by one process. */
-export const cronRuns = pgTable('cron_runs', {
-  key: text('key').primaryKey(),
-  claimedBy: text('claimed_by').notNull(),
-  claimedAt: at('claimed_at').notNull(),
-  completedAt: at('completed_at'),
-});
+/**
+ * node-cron RunCoordinator claims: one row per scheduled fire, claimed by one process, which
+ * renews `lease_until` while the job runs. An open claim whose lease has passed is taken over.
+ */
+export const cronRuns = pgTable(
+  'cron_runs',
+  {
+    /** `<job name>:<fire time, ISO>` as node-cron builds it; `catch-up-sweep:<hour>` for a catch-up. */
+    key: text('key').primaryKey(),
+    claimedBy: text('claimed_by').notNull(),
+    claimedAt: at('claimed_at').notNull(),
+    /** Null on rows claimed before leases existed: they lapse one lease after claimed_at. */
+    leaseUntil: at('lease_until'),
+    completedAt: at('completed_at'),
+  },
+  // The periodic look for abandoned runs reads only the open claims.
+  (t) => [index('cron_runs_open_idx').on(t.claimedAt).where(sql`completed_at is null`)],
+);
 
 /** Installation-wide values created on first start (the key for mobile-number hashes). */
 export const settings = pgTable('settings', {

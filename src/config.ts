@@ -52,6 +52,7 @@ const schema = z.object({
   DELIVERY_SCHEDULE: cronExpression('*/2 * * * * *'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
   SWEEP_CATCH_UP: z.enum(['true', 'false'], 'must be true or false').default('true'),
+  SCHEDULE_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
   OPERATORS_CHANNEL: z
     .string()
     .regex(/^(slack|teams):\S+$/, 'must be slack:CHANNEL_ID or teams:CONVERSATION_ID')
@@ -162,6 +163,8 @@ export interface Config {
   scheduleTimezone: string;
   /** Sweep at start when no sweep completed in the last 25 hours (every process was down). */
   sweepCatchUp: boolean;
+  /** How long a claim on a scheduled run holds without renewal before another process takes it over. */
+  scheduleLeaseMs: number;
   /** How long a stopping bot lets commands, requests and jobs in progress finish. */
   shutdownTimeoutMs: number;
   /** Where a line goes when a notification is parked as failed; null: only `notifications failed`. */
@@ -330,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedules: { sweep: e.SWEEP_SCHEDULE, reminders: e.REMINDER_SCHEDULE, delivery: e.DELIVERY_SCHEDULE },
     scheduleTimezone: e.SCHEDULE_TIMEZONE,
     sweepCatchUp: e.SWEEP_CATCH_UP === 'true',
+    scheduleLeaseMs: e.SCHEDULE_LEASE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     operatorsChannel: e.OPERATORS_CHANNEL ? operatorsChannel(e.OPERATORS_CHANNEL) : null,
     envelopeDir: path.resolve(e.ENVELOPE_DIR ?? path.join(dataDir, 'envelopes')),

@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
       schedules: { sweep: '0 5 * * *', reminders: '0 10 * * 1-5', delivery: '*/2 * * * * *' },
       scheduleTimezone: 'Europe/London',
       sweepCatchUp: true,
+      scheduleLeaseMs: 120_000,
       shutdownTimeoutMs: 20_000,
       operatorsChannel: null,
       envelopeDir: path.resolve('./data/envelopes'),
@@ -246,20 +247,24 @@ describe('loadConfig overrides', () => {
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
   });
 
-  it('reads every schedule, the catch-up switch and the operators’ channel', () => {
+  it('reads every schedule, the catch-up switch, the lease and the operators’ channel', () => {
     const config = loadConfig({
       REMINDER_SCHEDULE: '0 9 * * *',
       DELIVERY_SCHEDULE: '* * * * * *',
       SWEEP_CATCH_UP: 'false',
+      SCHEDULE_LEASE_MS: '5000',
       OPERATORS_CHANNEL: 'teams:19:abc@thread.tacv2',
     });
     expect(config.schedules).toEqual({ sweep: '0 5 * * *', reminders: '0 9 * * *', delivery: '* * * * * *' });
     expect(config.sweepCatchUp).toBe(false);
+    expect(config.scheduleLeaseMs).toBe(5000);
     expect(config.operatorsChannel).toEqual({ platform: 'teams', channelId: '19:abc@thread.tacv2' });
     expect(() => loadConfig({ DELIVERY_SCHEDULE: 'every second' })).toThrow(
       /DELIVERY_SCHEDULE must be a cron expression/,
     );
     expect(() => loadConfig({ SWEEP_CATCH_UP: 'yes' })).toThrow(/SWEEP_CATCH_UP must be true or false/);
+    // Shorter than a second would have processes renewing and taking over runs many times a second.
+    expect(() => loadConfig({ SCHEDULE_LEASE_MS: '500' })).toThrow(/SCHEDULE_LEASE_MS/);
     expect(() => loadConfig({ OPERATORS_CHANNEL: 'C0123' })).toThrow(
       /OPERATORS_CHANNEL must be slack:CHANNEL_ID/,
     );

@@ -239,6 +239,7 @@ export async function startBot(
     notifiers,
     operatorsChannel: config.operatorsChannel,
     catchUp: config.sweepCatchUp,
+    leaseMs: config.scheduleLeaseMs,
     jobs: [graphSignInJob(config.graph, { lifecycle: runtime.lifecycle, logger })].filter(
       (j): j is ScheduledJob => j !== null,
     ),

@@ -2,7 +2,12 @@ import { sql } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { type Db, rowsOf } from '../../db/index.js';
 import type { Logger } from '../../src/logger.js';
-import type { CommandEvent, DeliveryEvent, Telemetry } from '../../src/service/telemetry.js';
+import type {
+  CommandEvent,
+  DeliveryEvent,
+  ScheduledRunEvent,
+  Telemetry,
+} from '../../src/service/telemetry.js';
 
 /**
  * The bot's Prometheus metrics, served at GET /metrics. Labels are command names, refusal codes,
@@ -18,6 +23,7 @@ export class PrometheusTelemetry implements Telemetry {
   private readonly deliveries: Counter<'platform' | 'kind' | 'outcome'>;
   private readonly deliveryFailures: Counter<'platform' | 'outcome'>;
   private readonly rateLimitWaits: Counter<'platform'>;
+  private readonly scheduledRuns: Counter<'job' | 'outcome'>;
 
   constructor() {
     const registers = [this.registry];
@@ -65,6 +71,12 @@ export class PrometheusTelemetry implements Telemetry {
       labelNames: ['platform'],
       registers,
     });
+    this.scheduledRuns = new Counter({
+      name: 'nhsmail_scheduled_runs_taken_over_total',
+      help: 'Scheduled runs (daily-sweep, pending-reminders…) changing hands: taken-over by this process from one that stopped renewing its claim, or lost by this process to another.',
+      labelNames: ['job', 'outcome'],
+      registers,
+    });
   }
 
   command(e: CommandEvent): void {
@@ -84,6 +96,10 @@ export class PrometheusTelemetry implements Telemetry {
       this.deliveryFailures.inc({ platform: e.platform, outcome: e.outcome });
     }
     if (e.outcome === 'rate-limited') this.rateLimitWaits.inc({ platform: e.platform });
+  }
+
+  scheduledRun(e: ScheduledRunEvent): void {
+    this.scheduledRuns.inc({ job: e.job, outcome: e.outcome });
   }
 
   /** Gauges read from the database at each scrape: outbox depth, parked count, oldest undelivered. */

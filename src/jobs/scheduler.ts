@@ -7,7 +7,8 @@ import type { RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
 import { settledWithin } from '../service/telemetry.js';
 import { type ChannelNotifier, DEFAULT_DELIVERY, type OperatorsChannel, runDelivery } from './delivery.js';
-import { PostgresRunCoordinator } from './run-coordinator.js';
+import { DEFAULT_LEASE_MS, PostgresRunCoordinator } from './run-coordinator.js';
+import { type ResumableJob, resumeAbandonedRuns, runClaimed } from './takeover.js';
 
 export interface Schedules {
   /** The daily sweep: clocks, state changes, warnings and digests. */
@@ -20,9 +21,14 @@ export interface Schedules {
 
 /** A further schedule an adapter contributes (the Graph sign-in poll). */
 export interface ScheduledJob {
+  /** Also the job's part of its `cron_runs` keys, so no colon. */
   name: string;
   expression: string;
-  /** True: one process per fire (RunCoordinator); false: every process runs it. */
+  /**
+   * True: one process per fire (RunCoordinator), and a fire whose process died is run again
+   * elsewhere, so the job must finish a cut-short run's work by running again; false: every
+   * process runs it.
+   */
   distributed: boolean;
   run(): Promise<unknown>;
 }
@@ -41,18 +47,28 @@ export interface ScheduleOptions {
   jobs?: ScheduledJob[];
   /** Sweep at start when no sweep has completed for a day (every process was down at fire time). */
   catchUp: boolean;
+  /**
+   * How long a claim on a distributed job's fire holds without renewal (default 2 minutes). The
+   * holder renews it every third of that; other processes look for lapsed claims every half of it
+   * (at most every minute) and take them over.
+   */
+  leaseMs?: number;
 }
 
 export interface Scheduler {
   tasks: ScheduledTask[];
-  /** The catch-up sweep's run, when one was started. */
-  catchUp: Promise<void>;
+  /** The work at start: runs abandoned by a dead process taken over, then the catch-up sweep if one was due. */
+  startUp: Promise<void>;
   /** Stops the schedules and waits (up to `timeoutMs`) for running jobs; true when they all finished. */
   stop(timeoutMs?: number): Promise<boolean>;
 }
 
 /** A sweep missed for longer than this is caught up when a process starts. */
 const CATCH_UP_AFTER_MS = 25 * 3_600_000;
+/** The catch-up sweep's part of its cron_runs keys. */
+const CATCH_UP = 'catch-up-sweep';
+/** The look for abandoned runs comes at least this often, whatever the lease. */
+const TAKEOVER_CHECK_MAX_MS = 60_000;
 
 const schedulerContext = (): RequestContext => ({
   actor: { kind: 'scheduler' },
@@ -65,10 +81,17 @@ const schedulerContext = (): RequestContext => ({
  * The bot's schedules. The sweep and the reminders fire on exactly one of however many bot
  * processes share the database (node-cron's RunCoordinator on PostgreSQL); the delivery worker
  * runs on every process, which share the outbox through FOR UPDATE SKIP LOCKED. Sweeps work
- * from state, so a fire missed while every process was down is caught up at the next start.
+ * from state, so a fire missed while every process was down is caught up at the next start, and
+ * a fire whose process died mid-run is taken over once its lease lapses, at start or by the
+ * periodic look on a running process, and run again to finish it.
  */
 export function startScheduler(options: ScheduleOptions): Scheduler {
-  const coordinator = new PostgresRunCoordinator(options.db);
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const coordinator = new PostgresRunCoordinator(options.db, {
+    leaseMs,
+    logger: options.logger,
+    telemetry: options.lifecycle.telemetry,
+  });
   const running = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
@@ -87,8 +110,20 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
     return report.counts;
   };
 
-  const job = (name: string, expression: string, run: () => Promise<unknown>, distributed: boolean) => {
+  const resumable: ResumableJob[] = [];
+  /** `alsoResumes`: other key prefixes whose abandoned runs this job finishes (the catch-up's, for the sweep). */
+  const job = (
+    name: string,
+    expression: string,
+    run: () => Promise<unknown>,
+    distributed: boolean,
+    alsoResumes: string[] = [],
+  ) => {
+    if (name.includes(':')) {
+      throw new Error(`a scheduled job's name starts its cron_runs keys, so "${name}" may not hold a colon`);
+    }
     const log = options.logger.child({ job: name });
+    if (distributed) resumable.push({ name, keys: [name, ...alsoResumes], run });
     const task = cron.schedule(expression, (_ctx: TaskContext) => track(run()), {
       name,
       timezone: options.timezone,
@@ -107,7 +142,7 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
   };
 
   const tasks = [
-    job('daily-sweep', options.schedules.sweep, sweepNow, true),
+    job('daily-sweep', options.schedules.sweep, sweepNow, true, [CATCH_UP]),
     job(
       'pending-reminders',
       options.schedules.reminders,
@@ -142,24 +177,65 @@ export function startScheduler(options: ScheduleOptions): Scheduler {
     );
   }
 
-  const catchUp = options.catchUp
-    ? track(
-        catchUpSweep(options.db, coordinator, sweepNow).then(
-          (ran) => {
-            if (ran) options.logger.info({ job: 'sweep' }, 'caught up a missed sweep at start');
-          },
-          (err: unknown) => options.logger.error({ err, job: 'sweep' }, 'catch-up sweep failed'),
-        ),
-      )
-    : Promise.resolve();
+  let stopping = false;
+  let looking = false;
+  /** Takes over what dead processes left; resolves once the look is done, with the runs it started. */
+  const resume = async (): Promise<Promise<void>[]> => {
+    if (looking || stopping) return [];
+    looking = true;
+    try {
+      return await resumeAbandonedRuns(coordinator, resumable, {
+        logger: options.logger,
+        stopping: () => stopping,
+        start: (resumed, key) =>
+          track(
+            runClaimed(coordinator, key, resumed.run).catch((err: unknown) =>
+              options.logger.error({ err, job: resumed.name, key }, `${resumed.name} failed`),
+            ),
+          ),
+      });
+    } catch (err) {
+      options.logger.warn({ err }, 'could not look for abandoned scheduled runs');
+      return [];
+    } finally {
+      looking = false;
+    }
+  };
+
+  // Abandoned runs first, and finished, so that a resumed sweep counts for the catch-up's 25 hours.
+  const startUp = track(
+    (async () => {
+      await Promise.all(await resume());
+      if (!options.catchUp || stopping) return;
+      await catchUpSweep(options.db, coordinator, sweepNow).then(
+        (ran) => {
+          if (ran) options.logger.info({ job: 'sweep' }, 'caught up a missed sweep at start');
+        },
+        (err: unknown) => options.logger.error({ err, job: 'sweep' }, 'catch-up sweep failed'),
+      );
+    })(),
+  );
+  // node-cron asks the coordinator only at a fire; this look is what finds a fire whose process died.
+  const look = setInterval(
+    () => void resume(),
+    Math.min(TAKEOVER_CHECK_MAX_MS, Math.max(250, Math.floor(leaseMs / 2))),
+  );
+  look.unref();
 
   return {
     tasks,
-    catchUp,
+    startUp,
     stop: async (timeoutMs = 30_000) => {
+      stopping = true;
+      clearInterval(look);
+      const deadline = Date.now() + timeoutMs;
       for (const task of tasks) await task.stop();
-      const finished = await settledWithin([...running], timeoutMs);
+      // The jobs, then their claims marked complete (node-cron does that once a job's promise settles).
+      const finished =
+        (await settledWithin([...running], timeoutMs)) && (await coordinator.drain(deadline - Date.now()));
       for (const task of tasks) await task.destroy();
+      // Runs still going lapse and are taken over by another process.
+      coordinator.stopRenewingAll();
       return finished;
     },
   };
@@ -182,9 +258,8 @@ async function catchUpSweep(
   );
   const completed = last?.completed ? new Date(last.completed) : null;
   if (completed && Date.now() - completed.getTime() < CATCH_UP_AFTER_MS) return false;
-  const key = `catch-up-sweep:${new Date().toISOString().slice(0, 13)}`;
+  const key = `${CATCH_UP}:${new Date().toISOString().slice(0, 13)}`;
   if (!(await coordinator.shouldRun(key))) return false;
-  await sweep();
-  await coordinator.onComplete(key);
+  await runClaimed(coordinator, key, sweep);
   return true;
 }

@@ -17,6 +17,15 @@ export interface DeliveryEvent {
 }
 
 /**
+ * A scheduled run changing hands: `taken-over` when this process took over a run whose claimant
+ * stopped renewing its lease, `lost` when this process found a run it holds taken over.
+ */
+export interface ScheduledRunEvent {
+  job: string;
+  outcome: 'taken-over' | 'lost';
+}
+
+/**
  * What the service and its jobs report about themselves. The bot process counts it in Prometheus
  * metrics (adapters/server/metrics.ts); the CLI and tests ignore it.
  */
@@ -24,12 +33,14 @@ export interface Telemetry {
   command(event: CommandEvent): void;
   sweep(event: { seconds: number; counts: Record<string, number> }): void;
   delivery(event: DeliveryEvent): void;
+  scheduledRun(event: ScheduledRunEvent): void;
 }
 
 export const NO_TELEMETRY: Telemetry = {
   command: () => {},
   sweep: () => {},
   delivery: () => {},
+  scheduledRun: () => {},
 };
 
 /**

@@ -162,14 +162,14 @@ describe('schedules on several processes', () => {
     await a.database.db.execute(sql`delete from cron_runs`);
     schedule(a, NEVER_SOON, true);
     schedule(b, NEVER_SOON, true);
-    await Promise.all([a.scheduler?.catchUp, b.scheduler?.catchUp]);
+    await Promise.all([a.scheduler?.startUp, b.scheduler?.startUp]);
     const caughtUp = [...a.lines, ...b.lines].filter((l) => l.msg === 'caught up a missed sweep at start');
     expect(caughtUp).toHaveLength(1);
     await stopAll();
 
     const c = await process();
     schedule(c, NEVER_SOON, true);
-    await c.scheduler?.catchUp;
+    await c.scheduler?.startUp;
     expect(c.lines.filter((l) => l.msg === 'caught up a missed sweep at start')).toHaveLength(0);
     await stopAll();
   });

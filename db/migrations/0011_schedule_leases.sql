@@ -1,0 +1,2 @@
+ALTER TABLE "cron_runs" ADD COLUMN "lease_until" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "cron_runs_open_idx" ON "cron_runs" USING btree ("claimed_at") WHERE completed_at is null;
