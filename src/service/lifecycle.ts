@@ -9,6 +9,7 @@ import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
 import * as activityImport from './activity-import.js';
 import * as auditExport from './audit-export.js';
+import { analyseAfterLoad, type LoadedTable } from './bulk-load.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import * as hrFeed from './hr-feed.js';
@@ -31,6 +32,20 @@ const bind =
   <I, O>(deps: ServiceDeps, useCase: UseCase<I, O>) =>
   (ctx: RequestContext, input: I) =>
     useCase(deps, ctx, input);
+
+/** A bulk load's use case, followed by an analyse of the tables it wrote when it changed enough rows. */
+const loads =
+  <I, O>(
+    deps: ServiceDeps,
+    useCase: UseCase<I, O>,
+    tables: readonly LoadedTable[],
+    changed: (out: O) => number,
+  ) =>
+  async (ctx: RequestContext, input: I) => {
+    const out = await useCase(deps, ctx, input);
+    await analyseAfterLoad(deps.db, deps.logger, tables, changed(out));
+    return out;
+  };
 
 /**
  * The lifecycle service: every use case of the product, each taking a request context
@@ -141,10 +156,25 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     },
     remindPending: bind(deps, reminders.remindPending),
     remind: bind(deps, reminders.remindHolder),
-    recordObservedActivity: bind(deps, activityImport.recordObservedActivity),
-    importStarters: bind(deps, hrFeed.importStarters),
-    importLeavers: bind(deps, hrFeed.importLeavers),
-    importOrganisations: bind(deps, orgImport.importOrganisations),
+    // Bulk loads analyse what they wrote (bulk-load.ts), so the next sweep is planned on today's table.
+    recordObservedActivity: loads(
+      deps,
+      activityImport.recordObservedActivity,
+      ['accounts', 'audit_log'],
+      (r) => r.recorded,
+    ),
+    importStarters: loads(
+      deps,
+      hrFeed.importStarters,
+      ['accounts', 'hr_starters', 'audit_log', 'outbox'],
+      (r) => (r.dryRun ? 0 : r.created + r.scheduled),
+    ),
+    importLeavers: loads(deps, hrFeed.importLeavers, ['accounts', 'audit_log', 'outbox'], (r) =>
+      r.dryRun ? 0 : r.marked + r.scheduled,
+    ),
+    importOrganisations: loads(deps, orgImport.importOrganisations, ['organisations'], (r) =>
+      r.dryRun ? 0 : r.added + r.updated + r.closed,
+    ),
     failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
     retryNotifications: bind(deps, notifications.retryNotifications),
     linkChatUser: bind(deps, chat.linkChatUser),
