@@ -13,6 +13,7 @@ import {
 import { quote } from '../domain/quote.js';
 import { ROLE_NAMES, type RoleName } from '../domain/roles.js';
 import {
+  BOT_YEARS,
   parseAddress,
   parseDate,
   parseDateOfBirth,
@@ -394,8 +395,8 @@ export const SPECS: Spec[] = [
     options: { from: str, to: str, out: str },
     positionals: [0, 0],
     build({ values }) {
-      const from = parseDate(required(values, 'from', this.usage), '--from date');
-      const to = parseDate(required(values, 'to', this.usage), '--to date');
+      const from = parseDate(required(values, 'from', this.usage), '--from date', BOT_YEARS);
+      const to = parseDate(required(values, 'to', this.usage), '--to date', BOT_YEARS);
       if (from > to) {
         throw invalid(
           'INVALID_RANGE',

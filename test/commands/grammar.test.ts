@@ -469,6 +469,8 @@ describe('parseCommand errors', () => {
       'INVALID_RANGE',
       /--from 2026-04-01 is after --to 2026-03-31/,
     );
+    expectInvalid(() => parse(`${base} 9999-12-31`), 'INVALID_DATE', /--to date from 2000 to 2999/);
+    expectInvalid(() => parse(`${base.replace('2026', '1999')} 2026-04-30`), 'INVALID_DATE', /--from date/);
     expectInvalid(() => parse('export audit --from 2026-04-01'), 'MISSING_OPTION', /--to is required/);
     expectInvalid(() => parse(`${base} 2026-04-30 --out " "`), 'MISSING_OPTION', /--out needs a file name/);
     expectInvalid(() => parse(`${base} 2026-04-30 report.csv`), 'TOO_MANY_WORDS', /Usage: export audit/);
