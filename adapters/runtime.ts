@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { type Database, openDatabase } from '../db/index.js';
+import { type Database, openDatabase, redactUrl } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
 import type { Config } from '../src/config.js';
+import { InfrastructureError } from '../src/domain/errors.js';
 import type { Logger } from '../src/logger.js';
 import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
 import type { CredentialDelivery } from '../src/service/ports.js';
@@ -11,6 +12,7 @@ import type { Telemetry } from '../src/service/telemetry.js';
 import { EnvelopeLetters } from './delivery/envelope.js';
 import { NotifySms } from './delivery/notify-sms.js';
 import { RoutedDelivery } from './delivery/routes.js';
+import { describeFailure } from './failure.js';
 
 /** The composition root shared by the bot process and the operator CLI. */
 export interface Runtime {
@@ -56,7 +58,13 @@ export async function openRuntime(
   signal?.throwIfAborted();
   let release: (() => Promise<void>) | null = null;
   if (config.database.engine === 'pglite') {
-    mkdirSync(config.dataDir, { recursive: true });
+    try {
+      mkdirSync(config.dataDir, { recursive: true });
+      // Told at once: the lock below would retry a DATA_DIR it cannot write for seconds.
+      accessSync(config.dataDir, constants.W_OK);
+    } catch (e) {
+      throw databaseUnavailable(config, e);
+    }
     try {
       release = await lockfile.lock(config.dataDir, {
         lockfilePath: path.join(config.dataDir, 'pglite.lock'),
@@ -70,7 +78,7 @@ export async function openRuntime(
           `The embedded database in ${config.dataDir} is in use by another process (the bot starting up, or another command). Try again in a moment, or set DATABASE_URL to use PostgreSQL.`,
         );
       }
-      throw e;
+      throw databaseUnavailable(config, e);
     }
   }
   let database: Database | null = null;
@@ -102,8 +110,34 @@ export async function openRuntime(
     await database?.close().catch(() => {});
     await release?.();
     // Once aborted, the error is whatever closing the database did to the query running.
-    throw signal?.aborted ? signal.reason : e;
+    throw signal?.aborted ? signal.reason : databaseUnavailable(config, e);
   } finally {
     signal?.removeEventListener('abort', interrupt);
   }
+}
+
+/**
+ * A database that could not be opened for a reason outside the bot (PostgreSQL not reachable,
+ * DATA_DIR not writable) as an InfrastructureError saying which database and what to check; a
+ * bug is left as it is.
+ */
+function databaseUnavailable(config: Config, e: unknown): unknown {
+  const failure = describeFailure(e);
+  if (failure.kind !== 'infrastructure' || e instanceof InfrastructureError) return e;
+  const { database } = config;
+  const [which, check] =
+    database.engine === 'postgres'
+      ? [
+          `The database ${redactUrl(database.url)}`,
+          'Check that PostgreSQL is running and reachable from here, and that DATABASE_URL is right.',
+        ]
+      : [
+          `The embedded database in ${config.dataDir}`,
+          'Check that DATA_DIR is a directory this user may write to, on a disk with space (or set DATABASE_URL to use PostgreSQL).',
+        ];
+  return new InfrastructureError(
+    failure.cause ?? 'DATABASE_UNAVAILABLE',
+    `${which} could not be opened (${failure.message}). ${check}`,
+    { cause: e },
+  );
 }

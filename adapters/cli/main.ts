@@ -10,6 +10,7 @@ import { parseAddress, parseInstant } from '../../src/domain/validation.js';
 import { createLogger } from '../../src/logger.js';
 import type { RequestContext } from '../../src/service/context.js';
 import { isEntrypoint } from '../entrypoint.js';
+import { describeFailure, failureDetail } from '../failure.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
 import { forwardToBot } from './operator-channel.js';
 
@@ -142,9 +143,47 @@ export function withAbsolutePaths(command: Command, words: string[]): string[] {
 
 /**
  * The operator CLI: `npm run --silent nhsmail -- <command> [--as ADDRESS] [--now ISO] [--json]`.
- * Exit code 0 done, 1 refused by a rule or permission, 2 malformed input.
+ * Exit codes (README, "The operator command line"):
+ * - 0 done;
+ * - 1 refused by a rule or a permission;
+ * - 2 malformed input (nothing was changed);
+ * - 3 could not run: the machine around the bot failed (the database not reachable, DATA_DIR or
+ *   an output file not writable, a full disk), told in one line, `Failed: …`;
+ * - 70 a bug in the bot, told in one line, `Internal error: …` (its stack with LOG_LEVEL=debug).
+ * With --json, failures are `{"error": {"code", "message"}}` on stderr like any other error, with
+ * code INFRASTRUCTURE or INTERNAL_ERROR.
  */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  try {
+    return await run(argv, env, io);
+  } catch (e) {
+    return failed(io, e, argv.includes('--json'), env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace');
+  }
+}
+
+/** What could not run, or the bug, in one line: never a stack or a query's parameters unless asked. */
+function failed(io: Io, e: unknown, json: boolean, debug: boolean): number {
+  const failure = describeFailure(e);
+  const infrastructure = failure.kind === 'infrastructure';
+  const message = infrastructure
+    ? failure.message
+    : `${failure.message.replace(/\.$/, '')}. This is a bug in the bot: run the command again with LOG_LEVEL=debug to see where, and report it.`;
+  if (json) {
+    const error = {
+      code: infrastructure ? 'INFRASTRUCTURE' : 'INTERNAL_ERROR',
+      message,
+      ...(failure.cause !== undefined ? { cause: failure.cause } : {}),
+      ...(debug ? { detail: failureDetail(e) } : {}),
+    };
+    io.stderr(`${JSON.stringify({ error }, null, 2)}\n`);
+  } else {
+    io.stderr(`${infrastructure ? 'Failed' : 'Internal error'}: ${message}\n`);
+    if (debug) io.stderr(`${failureDetail(e)}\n`);
+  }
+  return infrastructure ? 3 : 70;
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   let globals: Globals;
   let ctx: RequestContext;
   let command: Command;
@@ -201,7 +240,6 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
   }
   const hooks = progressHooks(io, command);
   try {
-    const hooks = progressHooks(io, command);
     const reply = await runCommand(runtime.lifecycle, ctx, command, { output: io.out, ...hooks });
     hooks.stop();
     return print(io, reply, globals.json);
@@ -221,8 +259,9 @@ if (isEntrypoint(import.meta.url)) {
     (code) => {
       process.exitCode = code;
     },
+    // runCli answers every failure itself: this is for one in writing that answer.
     (e: unknown) => {
-      process.stderr.write(`Internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(`Internal error: ${describeFailure(e).message}\n`);
       process.exitCode = 70;
     },
   );

@@ -4,6 +4,8 @@ import { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { flushed } from '../../src/commands/audit-csv.js';
 import type { Reply } from '../../src/commands/execute.js';
+import { InfrastructureError } from '../../src/domain/errors.js';
+import { describeFailure, type Failure, ReportedFailure } from '../failure.js';
 
 /**
  * When the bot runs on the embedded database it owns the only connection to it, so the operator
@@ -71,9 +73,9 @@ export function serveOperatorChannel(socketPath: string, handle: OperatorHandler
             res.destroy(e instanceof Error ? e : new Error(String(e)));
             return;
           }
-          res
-            .writeHead(500, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ message: String(e) }));
+          // Described here, in one line the CLI prints as it would its own: never a query's parameters.
+          const failure: Failure = describeFailure(e);
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ failure }));
         },
       );
     });
@@ -121,8 +123,10 @@ export function forwardToBot(
               () => resolve({ ok: true, exitCode: 0, command: null, text: '', data: null, streamed: true }),
               (e: unknown) =>
                 reject(
-                  new Error(
-                    `the running bot stopped sending the output before its end, so it is incomplete: ${e instanceof Error ? e.message : String(e)}`,
+                  new InfrastructureError(
+                    'OUTPUT_INCOMPLETE',
+                    `The running bot stopped sending the output before its end, so it is incomplete (${e instanceof Error ? e.message : String(e)}). Run the command again; the bot's log says what stopped it.`,
+                    { cause: e },
                   ),
                 ),
             );
@@ -133,7 +137,12 @@ export function forwardToBot(
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
           if (res.statusCode !== 200) {
-            reject(new Error(`the running bot could not run the command: ${body}`));
+            const failure = reportedFailure(body);
+            reject(
+              failure
+                ? new ReportedFailure(failure)
+                : new Error(`the running bot could not run the command (HTTP ${res.statusCode})`),
+            );
             return;
           }
           resolve(JSON.parse(body) as Reply);
@@ -147,4 +156,24 @@ export function forwardToBot(
     });
     req.end(JSON.stringify(request));
   });
+}
+
+/** The bot's description of a command that failed, from its answer; null when it is not one. */
+function reportedFailure(body: string): Failure | null {
+  try {
+    const { failure } = JSON.parse(body) as { failure?: Partial<Failure> };
+    if (
+      (failure?.kind === 'infrastructure' || failure?.kind === 'internal') &&
+      typeof failure.message === 'string'
+    ) {
+      return {
+        kind: failure.kind,
+        message: failure.message,
+        cause: typeof failure.cause === 'string' ? failure.cause : undefined,
+      };
+    }
+  } catch {
+    // Not JSON: not a failure the bot described.
+  }
+  return null;
 }

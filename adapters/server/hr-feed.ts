@@ -1,23 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress } from '../../src/domain/validation.js';
 import type { Logger } from '../../src/logger.js';
-import { LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
+import { checkHrCsv, LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import { bearerSecret, refuseSecret, sendJson } from './http.js';
 
 /**
  * `POST /hr/starters` and `POST /hr/leavers`: HR systems push their CSV extract as the body
  * (`Content-Type: text/csv`), authenticated by the shared secret HR_FEED_SECRET as
- * `Authorization: Bearer …`. The file is read in one streaming pass, exactly as the CLI's
- * `import starters|leavers` reads it. `?as=ADDRESS` runs the import as that person (their roles
- * decide which organisations' rows they may import); without it the import runs as the
- * operator. `?dry-run=true` changes nothing. Answers 200 with the report (rejected rows
- * included), 400 when the body is not the documented layout, 401 without the secret.
+ * `Authorization: Bearer …`. The file is read as the CLI's `import starters|leavers` reads it:
+ * checked whole first (its layout and CSV syntax), then applied, so a body that stops being CSV
+ * part-way changes nothing; for that the body is held in memory, at most MAX_HR_BODY_BYTES.
+ * `?as=ADDRESS` runs the import as that person (their roles decide which organisations' rows
+ * they may import); without it the import runs as the operator. `?dry-run=true` changes
+ * nothing. Answers 200 with the report (rejected rows included), 400 when the body is empty or
+ * not the documented layout, 401 without the secret.
  */
+/** How the feed's messages call what was sent. */
+const BODY = 'The request body';
+
 /** The largest extract one request may carry (64 MiB: 50,000 starters are about 10 MiB). */
 export const MAX_HR_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -73,10 +78,15 @@ export function hrFeedHandler(
     const ctx = { actor, platform: 'import' as const, now: new Date(), correlationId: randomUUID() };
     const dryRun = query.get('dry-run') === 'true';
     try {
+      const body: Buffer[] = [];
+      for await (const chunk of bounded(req)) body.push(chunk as Buffer);
+      const layout = file === 'starters' ? STARTER_COLUMNS : LEAVER_COLUMNS;
+      await checkHrCsv(Readable.from(body), layout, BODY);
+      const records = readHrCsv(Readable.from(body), layout, BODY);
       const report =
         file === 'starters'
-          ? await lifecycle.importStarters(ctx, { records: readHrCsv(bounded(req), STARTER_COLUMNS), dryRun })
-          : await lifecycle.importLeavers(ctx, { records: readHrCsv(bounded(req), LEAVER_COLUMNS), dryRun });
+          ? await lifecycle.importStarters(ctx, { records, dryRun })
+          : await lifecycle.importLeavers(ctx, { records, dryRun });
       logger.info(
         { route, correlationId: ctx.correlationId, rows: report.rows, errors: report.errors.length, dryRun },
         'HR file imported',
@@ -93,7 +103,7 @@ export function hrFeedHandler(
       // The rest of the body is read and dropped, so the connection can serve the next request.
       req.unpipe();
       req.resume();
-      sendJson(res, e.code === 'FILE_LAYOUT' ? 400 : 403, { error: { code: e.code, message: e.message } });
+      sendJson(res, e.kind === 'invalid' ? 400 : 403, { error: { code: e.code, message: e.message } });
     }
   };
 }

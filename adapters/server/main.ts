@@ -181,7 +181,11 @@ export async function startBot(
     const socketPath = operatorSocketPath(config);
     operatorChannel = await serveOperatorChannel(socketPath, async (request, output) => {
       const ctx = contextFor(request);
-      const reply = await runText(runtime.lifecycle, ctx, request.words, { output });
+      const reply = await runText(runtime.lifecycle, ctx, request.words, { output }).catch((err: unknown) => {
+        // The CLI is told in one line (the operator channel describes it); the log has the rest.
+        logger.error({ err, platform: 'cli', actor: request.as ?? 'operator' }, 'operator command failed');
+        throw err;
+      });
       logger.info(
         {
           platform: 'cli',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
@@ -7,7 +8,7 @@ import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import { parseActivityReport } from '../service/activity-import.js';
 import type { ChatUserRef, RequestContext } from '../service/context.js';
-import { LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../service/hr-feed.js';
+import { checkHrCsv, LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../service/hr-feed.js';
 import type { Lifecycle } from '../service/lifecycle.js';
 import { writeAuditCsv, writeAuditCsvFile } from './audit-csv.js';
 import { type Command, type CommandName, helpText, parseCommand } from './grammar.js';
@@ -162,16 +163,27 @@ function refuseGuest(ctx: RequestContext, command: Command): void {
   );
 }
 
-/** A file an operator named, opened to be streamed; refused as their mistake when it cannot be. */
+/**
+ * A file an operator named, opened to be read; refused as their mistake when it cannot be. Only
+ * a regular file: a named pipe's reader waits for a writer that may never come, and holds one of
+ * the few threads Node does file work on while it waits (four such imports stopped the bot). So it
+ * is opened without waiting (O_NONBLOCK, which a regular file ignores) and refused unless it is one.
+ */
 async function openForReading(file: string, what: string): Promise<FileHandle> {
-  const problem = (code: string) =>
-    invalid('FILE_NOT_READABLE', `${file} could not be read (${code}). Give the path of ${what}.`);
-  const handle = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw problem(e.code ?? e.message);
-  });
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(
+    (e: NodeJS.ErrnoException) => {
+      throw invalid(
+        'FILE_NOT_READABLE',
+        `${quote(file)} could not be read (${e.code ?? e.message}). Give the path of ${what}.`,
+      );
+    },
+  );
   if (!(await handle.stat()).isFile()) {
     await handle.close();
-    throw problem('not a file');
+    throw invalid(
+      'NOT_A_FILE',
+      `${quote(file)} is not a regular file (a directory, a named pipe or a device): give the path of ${what}, saved as a file.`,
+    );
   }
   return handle;
 }
@@ -271,13 +283,9 @@ async function dispatch(
           'Activity reports are imported by the operator on the bot’s command line.',
         );
       }
-      const csv = await readFile(c.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw invalid(
-          'FILE_NOT_READABLE',
-          `${c.file} could not be read (${e.code ?? e.message}). Give the path of the report's CSV file.`,
-        );
-      });
-      const parsed = parseActivityReport(csv);
+      const file = await openForReading(c.file, "the report's CSV file");
+      const csv = await file.readFile('utf8').finally(() => file.close().catch(() => {}));
+      const parsed = parseActivityReport(csv, quote(c.file));
       return render.activityImport(await l.recordObservedActivity({ ...ctx, platform: 'import' }, parsed));
     }
     case 'import starters':
@@ -290,18 +298,21 @@ async function dispatch(
       }
       const file = await openForReading(c.file, "HR's CSV file");
       try {
+        const layout = c.name === 'import starters' ? STARTER_COLUMNS : LEAVER_COLUMNS;
+        const name = quote(c.file);
+        // Twice from the start of the file: checked whole, then applied (see checkHrCsv).
+        const read = () => file.createReadStream({ start: 0, autoClose: false });
+        await checkHrCsv(read(), layout, name);
         const size = (await file.stat()).size;
-        const stream = file.createReadStream();
+        const stream = read();
         const progress = io.progress;
         const onProgress = progress
           ? (rows: number) => progress({ rows, bytes: stream.bytesRead, size })
           : undefined;
-        if (c.name === 'import starters') {
-          const records = readHrCsv(stream, STARTER_COLUMNS);
-          return render.starterImport(await l.importStarters(ctx, { records, dryRun: c.dryRun, onProgress }));
-        }
-        const records = readHrCsv(stream, LEAVER_COLUMNS);
-        return render.leaverImport(await l.importLeavers(ctx, { records, dryRun: c.dryRun, onProgress }));
+        const records = readHrCsv(stream, layout, name);
+        return c.name === 'import starters'
+          ? render.starterImport(await l.importStarters(ctx, { records, dryRun: c.dryRun, onProgress }))
+          : render.leaverImport(await l.importLeavers(ctx, { records, dryRun: c.dryRun, onProgress }));
       } finally {
         await file.close().catch(() => {});
       }

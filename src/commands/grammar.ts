@@ -13,6 +13,7 @@ import {
 import { quote } from '../domain/quote.js';
 import { ROLE_NAMES, type RoleName } from '../domain/roles.js';
 import {
+  BOT_YEARS,
   parseAddress,
   parseDate,
   parseDateOfBirth,
@@ -394,8 +395,8 @@ export const SPECS: Spec[] = [
     options: { from: str, to: str, out: str },
     positionals: [0, 0],
     build({ values }) {
-      const from = parseDate(required(values, 'from', this.usage), '--from date');
-      const to = parseDate(required(values, 'to', this.usage), '--to date');
+      const from = parseDate(required(values, 'from', this.usage), '--from date', BOT_YEARS);
+      const to = parseDate(required(values, 'to', this.usage), '--to date', BOT_YEARS);
       if (from > to) {
         throw invalid(
           'INVALID_RANGE',
@@ -656,14 +657,24 @@ export function parseCommand(words: string[], now: Date): Command {
   const found = findSpec(words);
   if (!found) throw unknownCommand(words);
   const { spec, rest } = found;
-  let parsed: { values: Values; positionals: string[] };
+  let parsed: ReturnType<typeof parseArgs<{ options: Options; tokens: true; allowPositionals: true }>>;
   try {
-    parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true }) as {
-      values: Values;
-      positionals: string[];
-    };
+    parsed = parseArgs({
+      args: rest,
+      options: spec.options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (e) {
     throw invalid('BAD_OPTION', `${optionProblem(e)} Usage: ${spec.usage}`);
+  }
+  // parseArgs keeps the last of a repeated option: `--org RXX --org RYY` would quietly act on RYY.
+  const given = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    if (given.has(token.name)) throw invalid('BAD_OPTION', `--${token.name} was given twice: give it once.`);
+    given.add(token.name);
   }
   const [min, max] = spec.positionals;
   if (parsed.positionals.length < min) {
@@ -673,7 +684,7 @@ export function parseCommand(words: string[], now: Date): Command {
     const extra = parsed.positionals.slice(max).join(' ');
     throw invalid('TOO_MANY_WORDS', `${quote(extra)} was not expected. Usage: ${spec.usage}`);
   }
-  return spec.build({ values: parsed.values, positionals: parsed.positionals, now });
+  return spec.build({ values: parsed.values as Values, positionals: parsed.positionals, now });
 }
 
 function optionProblem(e: unknown): string {

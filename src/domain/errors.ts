@@ -25,3 +25,20 @@ export const refused = (code: string, message: string, details?: Record<string, 
   new DomainError(code, 'refused', message, details);
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/**
+ * The world failed, not the input or a rule: a file could not be written, the database could not
+ * be opened. Not a DomainError, since nothing the person typed was wrong: the command line answers
+ * it with exit code 3 and this message (one line, saying what to check); chat answers it as any
+ * failure of the bot. `code` names the underlying failure (EISDIR, ECONNREFUSED…).
+ */
+export class InfrastructureError extends Error {
+  override readonly name = 'InfrastructureError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -136,13 +136,33 @@ export function parseRegistration(input: string): Registration {
   return { body: body as RegistrationBody, number };
 }
 
-/** A calendar date that exists (2025-02-30 does not), YYYY-MM-DD. */
-export function parseDate(input: string, what = 'date'): string {
+/**
+ * The years a time the bot acts on (--now, an activity) or a day it exports may fall in. Its
+ * clocks add days and years to them (grace, inactivity, retention): 9999-12-31 plus 30 days is
+ * past what an ISO-8601 string, and so PostgreSQL, can hold.
+ */
+export const BOT_YEARS = { first: 2000, last: 2999 } as const;
+
+function withinBotYears(year: number, input: string, what: string, code: string): void {
+  if (year < BOT_YEARS.first || year > BOT_YEARS.last) {
+    throw invalid(
+      code,
+      `${quote(input)} is outside the years the bot works with: give a ${what} from ${BOT_YEARS.first} to ${BOT_YEARS.last}.`,
+    );
+  }
+}
+
+/**
+ * A calendar date that exists (2025-02-30 does not), YYYY-MM-DD; with `years`, one within
+ * BOT_YEARS.
+ */
+export function parseDate(input: string, what = 'date', years?: typeof BOT_YEARS): string {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input.trim());
   if (match) {
     const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
     const date = new Date(Date.UTC(y, m - 1, d));
     if (date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d) {
+      if (years) withinBotYears(y, input.trim(), what, 'INVALID_DATE');
       return input.trim();
     }
     throw invalid('INVALID_DATE', `${input} is not a real ${what}: that day does not exist.`);
@@ -164,16 +184,22 @@ export function parseDateOfBirth(input: string, now: Date): string {
   return value;
 }
 
-/** An ISO-8601 instant. A bare date means midnight UTC; a time without a zone is refused as ambiguous. */
+/**
+ * An ISO-8601 instant within BOT_YEARS. A bare date means midnight UTC; a time without a zone is
+ * refused as ambiguous.
+ */
 export function parseInstant(input: string, what = 'time'): Date {
   const value = input.trim();
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${parseDate(value, what)}T00:00:00Z`);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${parseDate(value, what, BOT_YEARS)}T00:00:00Z`);
   const match =
     /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.exec(value);
   if (match?.[1]) {
     parseDate(match[1], what);
     const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return date;
+    if (!Number.isNaN(date.getTime())) {
+      withinBotYears(date.getUTCFullYear(), value, what, 'INVALID_TIME');
+      return date;
+    }
   }
   throw invalid(
     'INVALID_TIME',

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { inArray } from 'drizzle-orm';
 import { accounts, auditLog } from '../../db/schema.js';
-import { invalid, refused } from '../domain/errors.js';
+import { invalid, isDomainError, refused } from '../domain/errors.js';
 import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
@@ -140,6 +140,8 @@ export const REPORT_COLUMNS = {
 } as const;
 
 const normalise = (header: string) => header.toLowerCase().replace(/[^a-z]/g, '');
+const isAddressColumn = (h: string) => (REPORT_COLUMNS.address as readonly string[]).includes(normalise(h));
+const isActivityColumn = (h: string) => (REPORT_COLUMNS.activity as readonly string[]).includes(normalise(h));
 
 /** A report's date: ISO-8601, or the UK `dd/mm/yyyy [hh:mm[:ss]]` the NHSmail portal exports (UTC). */
 export function parseReportDate(value: string): Date | null {
@@ -158,40 +160,57 @@ export function parseReportDate(value: string): Date | null {
   return null;
 }
 
+const NEEDS =
+  'an address column (e.g. "Email Address") and at least one activity column (e.g. "Last Logon Time", "Last Sent Time")';
+
 /**
  * Reads NHSmail's weekly mailbox report (or a sign-in export) as CSV: one address column and any
  * number of activity columns (last logon, last sent…); the latest date in a row is its activity.
+ * The header row is checked even when no row follows it, and a file with no header row at all is
+ * refused as empty: neither is a report with nothing to record. `name` is how messages call it.
  */
-export function parseActivityReport(csv: string): {
+export function parseActivityReport(
+  csv: string,
+  name = 'The report',
+): {
   observations: ActivityObservation[];
   invalid: ActivityImportReport['invalid'];
   rows: number;
 } {
+  // Set by the parser's header callback: read after it, so not narrowed to its initial null.
+  let headers = null as string[] | null;
   let records: Record<string, string>[];
   try {
-    records = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<
-      string,
-      string
-    >[];
+    records = parse(csv, {
+      columns: (header: string[]) => {
+        headers = header;
+        if (!header.some(isAddressColumn) || !header.some(isActivityColumn)) {
+          throw invalid(
+            'INVALID_REPORT',
+            `${name} needs ${NEEDS} in its header row; it has: ${header.map(quote).join(', ')}.`,
+          );
+        }
+        return header;
+      },
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+    }) as Record<string, string>[];
   } catch (e) {
+    if (isDomainError(e)) throw e;
     throw invalid(
       'INVALID_REPORT',
-      `The report is not readable CSV: ${e instanceof Error ? e.message : String(e)}.`,
+      `${name} is not readable CSV: ${e instanceof Error ? e.message : String(e)}. Nothing was recorded.`,
     );
   }
-  const headers = Object.keys(records[0] ?? {});
-  const addressColumn = headers.find((h) =>
-    (REPORT_COLUMNS.address as readonly string[]).includes(normalise(h)),
-  );
-  const activityColumns = headers.filter((h) =>
-    (REPORT_COLUMNS.activity as readonly string[]).includes(normalise(h)),
-  );
-  if (records.length > 0 && (!addressColumn || activityColumns.length === 0)) {
+  if (headers === null) {
     throw invalid(
-      'INVALID_REPORT',
-      `The report needs an address column (e.g. "Email Address") and at least one activity column (e.g. "Last Logon Time", "Last Sent Time"); it has: ${headers.join(', ')}.`,
+      'FILE_EMPTY',
+      `${name} is empty: expected a header line with ${NEEDS}, then a row per mailbox.`,
     );
   }
+  const addressColumn = headers.find(isAddressColumn);
+  const activityColumns = headers.filter(isActivityColumn);
   const observations: ActivityObservation[] = [];
   const problems: ActivityImportReport['invalid'] = [];
   records.forEach((record, index) => {

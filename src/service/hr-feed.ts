@@ -48,22 +48,32 @@ export interface HrRecord {
   fields: Record<string, string>;
 }
 
+/** The longest row an HR extract may have (64 KiB): bounds the memory one row can take. */
+export const MAX_ROW_BYTES = 64 * 1024;
+
+/** The columns an HR file names in its header row. */
+export interface HrLayout {
+  required: readonly string[];
+  either?: readonly string[];
+}
+
 /**
  * Reads an HR CSV in one streaming pass: a header row (names trimmed and lower-cased, so order
  * and case are free), UTF-8 with or without BOM, quoted fields, CRLF or LF, blank lines skipped,
  * other columns ignored. Throws FILE_LAYOUT (exit 2) when the header lacks a required column or
- * the file is not CSV at all.
+ * the file is not CSV at all, and FILE_EMPTY when it has no header row: an empty file is not an
+ * extract with no rows. `name` is how messages call the file ("The file", or its path quoted).
  */
-/** The longest row an HR extract may have (64 KiB): bounds the memory one row can take. */
-export const MAX_ROW_BYTES = 64 * 1024;
-
 export async function* readHrCsv(
   source: Readable | string,
-  layout: { required: readonly string[]; either?: readonly string[] },
+  layout: HrLayout,
+  name = 'The file',
 ): AsyncGenerator<HrRecord> {
+  let headed = false;
   const parser = parse({
     bom: true,
     columns: (header: string[]) => {
+      headed = true;
       const names = header.map((h) => h.trim().toLowerCase());
       const missing = layout.required.filter((c) => !names.includes(c));
       const either = layout.either ?? [];
@@ -101,9 +111,35 @@ export async function* readHrCsv(
     const reason = e instanceof Error ? e.message : String(e);
     throw invalid(
       'FILE_LAYOUT',
-      `The file could not be read as CSV (${reason}). Export it from HR as CSV with a header row.`,
+      `${name} could not be read as CSV (${reason}). Export it from HR as CSV with a header row.`,
     );
   }
+  if (!headed) {
+    throw invalid(
+      'FILE_EMPTY',
+      `${name} is empty: expected a header line naming the columns ${[...layout.required, ...(layout.either ?? [])].join(', ')}, then a row per person. Export it from HR again.`,
+    );
+  }
+}
+
+/**
+ * Reads a whole HR file for its layout and CSV syntax, applying nothing, and counts its rows. An
+ * import checks its file this way first, so a file that stops being CSV at row 900 is refused
+ * whole, not after 899 rows were applied; each row is at most MAX_ROW_BYTES, so it streams.
+ */
+export async function checkHrCsv(
+  source: Readable | string,
+  layout: HrLayout,
+  name?: string,
+): Promise<number> {
+  let rows = 0;
+  try {
+    for await (const _ of readHrCsv(source, layout, name)) rows++;
+  } catch (e) {
+    if (!isDomainError(e)) throw e;
+    throw invalid(e.code, `${e.message} Nothing was imported.`, e.details);
+  }
+  return rows;
 }
 
 /** What an HR import reads: the file's rows, whether to change anything, and progress. */

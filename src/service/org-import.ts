@@ -123,12 +123,23 @@ export async function importOrganisations(
     }
     return report;
   };
+  const name = input.file === undefined ? 'The file' : quote(input.file);
   try {
     await deps.db.transaction(async (tx) => {
       let batch: OdsRow[] = [];
+      let empty = true;
       for await (const { row, fields } of odsRecords(input.source)) {
+        empty = false;
         if (row === 1 && report.rows === 0 && isHeader(fields)) continue;
         report.rows++;
+        // Some other file (one line of text, a CSV of another layout) is refused whole, not
+        // reported as a file of rejected rows.
+        if (report.rows === 1 && fields.length < ODS_MIN_COLUMNS) {
+          throw invalid(
+            'INVALID_FILE',
+            `${name} is not an ODS extract: its first row (line ${row}) has ${fields.length} column(s), and ODS extracts have 27 (code, name, …, open date in column 11, close date in column 12). Nothing was imported.`,
+          );
+        }
         const read = readRow(row, fields);
         if ('problem' in read) {
           reject(row, read.ods, read.problem);
@@ -145,6 +156,12 @@ export async function importOrganisations(
           await applyBatch(tx, ctx, input, batch, today, report, note, reject);
           batch = [];
         }
+      }
+      if (empty) {
+        throw invalid(
+          'FILE_EMPTY',
+          `${name} is empty: expected ODS rows of 27 quoted fields (code, name, …), one organisation per line. Download the extract again.`,
+        );
       }
       await applyBatch(tx, ctx, input, batch, today, report, note, reject);
       if (input.dryRun) throw new DryRunRollback();

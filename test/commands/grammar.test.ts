@@ -311,6 +311,38 @@ describe('parseCommand errors', () => {
     );
   });
 
+  it('refuses an option given twice rather than acting on the last (issue 12)', () => {
+    expectInvalid(
+      () => parse('subscribe --org RXX --org RYY'),
+      'BAD_OPTION',
+      /^--org was given twice: give it once\.$/,
+    );
+    // Even the same value, or written the other way (--org=…): one option, given once.
+    expectInvalid(() => parse('expiring --org RXX --org=RXX'), 'BAD_OPTION', /--org was given twice/);
+    expectInvalid(
+      () => parse('provision --given Ann --family Lee --given Bea --org RXX'),
+      'BAD_OPTION',
+      /--given was given twice/,
+    );
+    expectInvalid(() => parse('sweep --dry-run --dry-run'), 'BAD_OPTION', /--dry-run was given twice/);
+    expectInvalid(
+      () => parse('transfer jane.doe@nhs.net --to RXX --to RYY'),
+      'BAD_OPTION',
+      /--to was given twice/,
+    );
+    // Every option of every command: none may be repeated.
+    for (const spec of SPECS) {
+      for (const [name, option] of Object.entries(spec.options)) {
+        const words = [...spec.name.split(' '), `--${name}`, ...(option.type === 'string' ? ['x'] : [])];
+        expectInvalid(
+          () => parseCommand([...words, ...words.slice(spec.name.split(' ').length)], NOW),
+          'BAD_OPTION',
+          new RegExp(`^--${name} was given twice`),
+        );
+      }
+    }
+  });
+
   it('refuses a value given to a yes/no option', () => {
     expectInvalid(() => parse('first-login jane.doe@nhs.net --mfa=yes'), 'BAD_OPTION', /yes\/no option/);
   });
@@ -437,6 +469,8 @@ describe('parseCommand errors', () => {
       'INVALID_RANGE',
       /--from 2026-04-01 is after --to 2026-03-31/,
     );
+    expectInvalid(() => parse(`${base} 9999-12-31`), 'INVALID_DATE', /--to date from 2000 to 2999/);
+    expectInvalid(() => parse(`${base.replace('2026', '1999')} 2026-04-30`), 'INVALID_DATE', /--from date/);
     expectInvalid(() => parse('export audit --from 2026-04-01'), 'MISSING_OPTION', /--to is required/);
     expectInvalid(() => parse(`${base} 2026-04-30 --out " "`), 'MISSING_OPTION', /--out needs a file name/);
     expectInvalid(() => parse(`${base} 2026-04-30 report.csv`), 'TOO_MANY_WORDS', /Usage: export audit/);

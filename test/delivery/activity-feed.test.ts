@@ -61,6 +61,9 @@ describe('POST /activity, the sign-in feed', () => {
     expect((await post({ events: [{ address: jane, at }] }, 'not-the-secret')).status).toBe(401);
     expect((await post({ events: [{ address: jane, at }] }, '')).status).toBe(401);
     expect((await post('{"events": ')).status).toBe(400);
+    // An empty body, or one without events, is not a report of none (issue 12).
+    expect((await post('')).status).toBe(400);
+    expect((await post({})).status).toBe(400);
     expect((await post({ events: 'nope' })).status).toBe(400);
     // Events of the wrong shape are refused whole, with the rows, never a TypeError (issue 12).
     const misshapen = await post({ events: [{ address: jane, at }, null, { address: { x: 1 }, at }, 7] });

@@ -218,6 +218,17 @@ describe('parseDateOfBirth', () => {
 });
 
 describe('parseInstant', () => {
+  it('refuses a time outside the years 2000 to 2999, whose clocks would overflow (issue 12)', () => {
+    for (const input of ['9999-12-31T00:00:00Z', '3000-01-01T00:00:00Z', '2999-12-31T23:00:00-05:00']) {
+      expectInvalid(() => parseInstant(input, '--now time'), 'INVALID_TIME', /from 2000 to 2999/);
+    }
+    for (const input of ['9999-12-31', '1999-12-31']) {
+      expectInvalid(() => parseInstant(input, '--now time'), 'INVALID_DATE', /--now time from 2000 to 2999/);
+    }
+    expect(parseInstant('2999-12-31T23:59:59Z').toISOString()).toBe('2999-12-31T23:59:59.000Z');
+    expect(parseInstant('2000-01-01').toISOString()).toBe('2000-01-01T00:00:00.000Z');
+  });
+
   it('reads a bare date as midnight UTC', () => {
     expect(parseInstant('2026-11-23').toISOString()).toBe('2026-11-23T00:00:00.000Z');
   });

@@ -97,6 +97,34 @@ describe('POST /hr/starters and /hr/leavers', () => {
     expect(await starters()).toBe(0);
   });
 
+  it('refuses an empty body as empty, and a body that stops being CSV part-way whole (issue 12)', async () => {
+    for (const route of ['/hr/starters', '/hr/leavers']) {
+      for (const body of ['', '\r\n\r\n']) {
+        const empty = await post(route, body);
+        expect(empty.status).toBe(400);
+        const { error } = (await empty.json()) as { error: { code: string; message: string } };
+        expect(error.code).toBe('FILE_EMPTY');
+        expect(error.message).toMatch(
+          /^The request body is empty: expected a header line naming the columns/,
+        );
+      }
+    }
+    // The right header and nothing else is an extract with no rows.
+    const headerOnly = await post('/hr/leavers', 'employee_number,leaving_date\r\n');
+    expect(headerOnly.status).toBe(200);
+    expect(await headerOnly.json()).toMatchObject({ rows: 0, errors: [] });
+    // Two good rows (they would be scheduled), then a quote never closed: nothing is applied.
+    const header =
+      'Employee_Number,Given_Name,Family_Name,Date_of_Birth,Mobile,Org_ODS,Start_Date,Delivery\n';
+    const good = (n: number) => `E700${n},Tess,Tail${'x'.repeat(n)},1990-01-0${n},,RXX,2027-06-01,envelope\n`;
+    const broken = await post('/hr/starters', `${header}${good(1)}${good(2)}"E7003,Una,Closed\n`);
+    expect(broken.status).toBe(400);
+    const { error } = (await broken.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('FILE_LAYOUT');
+    expect(error.message).toMatch(/at line 4\).*Nothing was imported\.$/);
+    expect(await starters()).toBe(0);
+  });
+
   it('imports a starters extract as the named person, reports per row, and tells the organisation’s channel', async () => {
     const res = await post('/hr/starters?as=la@nhs.net', fixture('starters-messy.csv'));
     expect(res.status).toBe(200);

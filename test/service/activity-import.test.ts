@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runText } from '../../src/commands/execute.js';
 import { parseActivityReport, parseReportDate } from '../../src/service/activity-import.js';
+import { expectInvalid } from '../domain/expect-error.js';
 import { describeEachEngine } from '../support/engines.js';
 import {
   activeAccount,
@@ -38,7 +39,30 @@ describe('reading NHSmail’s mailbox report', () => {
   });
 
   it('refuses a report without an address or activity column, saying which columns it has', () => {
-    expect(() => parseActivityReport('Name,Size\nJane,10\n')).toThrow('it has: Name, Size');
+    expect(() => parseActivityReport('Name,Size\nJane,10\n')).toThrow('it has: "Name", "Size".');
+  });
+
+  it('refuses an empty file, a header of another layout and one line of text, with no rows or with rows (issue 12)', () => {
+    for (const csv of ['', '\n\n', '\ufeff']) {
+      expectInvalid(
+        () => parseActivityReport(csv, '"weekly.csv"'),
+        'FILE_EMPTY',
+        /^"weekly\.csv" is empty: expected a header line with an address column/,
+      );
+    }
+    // Without rows after it, a wrong header was "0 rows" (exit 0) before.
+    expectInvalid(() => parseActivityReport('Name,Size\n'), 'INVALID_REPORT', /it has: "Name", "Size"/);
+    expectInvalid(
+      () => parseActivityReport('this is not a report at all'),
+      'INVALID_REPORT',
+      /it has: "this is not a report at all"/,
+    );
+    // The right header and no rows is a report with nothing in it.
+    expect(parseActivityReport('Email Address,Last Logon Time\r\n')).toEqual({
+      observations: [],
+      invalid: [],
+      rows: 0,
+    });
     expect(parseReportDate('29/02/2028 12:00')).toEqual(new Date('2028-02-29T12:00:00Z'));
     expect(parseReportDate('29/02/2027')).toBeNull();
   });

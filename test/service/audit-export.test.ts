@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { auditLog } from '../../db/schema.js';
 import { AUDIT_CSV_COLUMNS, writeAuditCsv, writeAuditCsvFile } from '../../src/commands/audit-csv.js';
 import { runText } from '../../src/commands/execute.js';
+import { InfrastructureError } from '../../src/domain/errors.js';
 import { describeEachEngine } from '../support/engines.js';
 import { activeAccount, as, operator, person, refusal, useService } from '../support/service.js';
 
@@ -213,22 +214,24 @@ describeEachEngine('export audit', (ctx) => {
     expect(csvRows(await readFile(file, 'utf8'))).toHaveLength(2);
     expect(await readdir(tmp)).toEqual(['dspt-evidence.csv']);
 
-    const nowhere = await runText(s.lifecycle, operator(), [
+    // A file that cannot be written is the machine's failure, not the input's (the CLI's exit 3).
+    const nowhere = runText(s.lifecycle, operator(), [
       'export',
       'audit',
       '--from=2026-11-04',
       '--to=2026-11-04',
       `--out=${join(tmp, 'missing', 'x.csv')}`,
     ]);
-    expect(nowhere.error?.code).toBe('FILE_NOT_WRITABLE');
-    expect(nowhere.exitCode).toBe(2);
+    await expect(nowhere).rejects.toBeInstanceOf(InfrastructureError);
+    await expect(nowhere).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readdir(tmp)).toEqual(['dspt-evidence.csv']);
     await expect(
       writeAuditCsvFile(
         await s.lifecycle.exportAudit(operator(), { from: '2026-11-04', to: '2026-11-04' }),
-        join(tmp, 'missing', 'y.csv'),
+        tmp,
       ),
-    ).rejects.toThrow(/cannot be written \(ENOENT\)/);
+    ).rejects.toThrow(/could not be written \(EISDIR: it is a directory\), so no export was written/);
+    expect(await readdir(tmp)).toEqual(['dspt-evidence.csv']);
   });
 
   it('is the operator’s alone, and needs somewhere to write when there is no output stream', async () => {

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
-import { type HrRecord, LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
+import {
+  checkHrCsv,
+  type HrRecord,
+  LEAVER_COLUMNS,
+  readHrCsv,
+  STARTER_COLUMNS,
+} from '../../src/service/hr-feed.js';
 import { createLifecycle } from '../../src/service/lifecycle.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
@@ -58,6 +64,30 @@ describe('reading HR files', () => {
       collect(readHrCsv('employee_number,leaving_date\n"E1,2026\n', LEAVER_COLUMNS)),
       'FILE_LAYOUT',
     );
+  });
+});
+
+describe('checking an HR file whole before anything is applied (issue 12)', () => {
+  const header = 'employee_number,leaving_date\n';
+
+  it('refuses an empty file as empty, and takes a header alone as a file of no rows', async () => {
+    for (const csv of ['', '\r\n\r\n', '\ufeff']) {
+      const e = await refusal(checkHrCsv(csv, LEAVER_COLUMNS, '"leavers.csv"'), 'FILE_EMPTY');
+      expect(e.kind).toBe('invalid');
+      expect(e.message).toBe(
+        '"leavers.csv" is empty: expected a header line naming the columns leaving_date, employee_number, address, then a row per person. Export it from HR again. Nothing was imported.',
+      );
+    }
+    expect(await checkHrCsv(header, LEAVER_COLUMNS)).toBe(0);
+    await refusal(collect(readHrCsv('', STARTER_COLUMNS)), 'FILE_EMPTY');
+  });
+
+  it('refuses a file that stops being CSV part-way, naming the line, after reading all of it', async () => {
+    const csv = `${header}E1,2026-12-01\nE2,2026-12-02\n"E3,2026-12-03\n`;
+    const e = await refusal(checkHrCsv(csv, LEAVER_COLUMNS, '"leavers.csv"'), 'FILE_LAYOUT');
+    expect(e.message).toMatch(/^"leavers\.csv" could not be read as CSV \(Quote Not Closed: .* at line 4\)/);
+    expect(e.message).toMatch(/Nothing was imported\.$/);
+    expect(await checkHrCsv(`${header}E1,2026-12-01\nE2,2026-12-02\n`, LEAVER_COLUMNS)).toBe(2);
   });
 });
 

@@ -185,7 +185,8 @@ describeEachEngine('import orgs', (ctx) => {
     const missing = await runText(s.lifecycle, operator(), ['import', 'orgs', '/no/such/etr.csv']);
     expect(missing.error).toMatchObject({ code: 'FILE_NOT_READABLE', kind: 'invalid' });
     const directory = await runText(s.lifecycle, operator(), ['import', 'orgs', '/tmp', '--kind', 'trust']);
-    expect(directory.error?.message).toContain('not a file');
+    expect(directory.error).toMatchObject({ code: 'NOT_A_FILE', kind: 'invalid' });
+    expect(directory.error?.message).toContain('is not a regular file');
   });
 
   it('skips a header row, and refuses a file that is not CSV, changing nothing', async () => {
@@ -209,6 +210,38 @@ describeEachEngine('import orgs', (ctx) => {
     await expect(broken).rejects.toMatchObject({ code: 'INVALID_FILE', kind: 'invalid' });
     await expect(broken).rejects.toThrow(/not readable CSV, so nothing was imported/);
     expect(await everyTableAsText(ctx.db)).toBe(before);
+  });
+
+  it('refuses an empty file, and one whose first row is not an ODS row, rather than import "0 rows" (issue 12)', async () => {
+    const before = await everyTableAsText(ctx.db);
+    const read = (text: string) =>
+      s.lifecycle.importOrganisations(operator(), {
+        source: [text],
+        kind: 'trust',
+        dryRun: false,
+        file: 'etr.csv',
+      });
+    for (const empty of ['', '\r\n\r\n', '\ufeff']) {
+      await expect(read(empty)).rejects.toMatchObject({
+        code: 'FILE_EMPTY',
+        kind: 'invalid',
+        message: expect.stringMatching(/^"etr\.csv" is empty: expected ODS rows of 27 quoted fields/),
+      });
+    }
+    await expect(read('hello, world\n')).rejects.toMatchObject({
+      code: 'INVALID_FILE',
+      message: expect.stringMatching(
+        /^"etr\.csv" is not an ODS extract: its first row \(line 1\) has 2 column\(s\), and ODS extracts have 27/,
+      ),
+    });
+    // Another layout's header then rows: refused whole, the good row after it not applied.
+    await expect(read(`Practice,Town\n${odsRow('RG1', 'GOOD NHS TRUST')}\n`)).rejects.toMatchObject({
+      code: 'INVALID_FILE',
+    });
+    expect(await everyTableAsText(ctx.db)).toBe(before);
+    // A header row alone is an extract with no organisations in it.
+    const header = ['Organisation Code', 'Name', ...Array(25).fill('x')].join(',');
+    expect(await read(`${header}\r\n`)).toMatchObject({ rows: 0, added: 0, rejected: 0 });
   });
 
   it('renames and reports registered community sites, and leaves new ones to NAS to register', async () => {
