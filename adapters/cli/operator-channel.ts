@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { flushed } from '../../src/commands/audit-csv.js';
 import type { Reply } from '../../src/commands/execute.js';
+import { describeError } from '../../src/safe-errors.js';
 
 /**
  * When the bot runs on the embedded database it owns the only connection to it, so the operator
@@ -73,7 +74,7 @@ export function serveOperatorChannel(socketPath: string, handle: OperatorHandler
           }
           res
             .writeHead(500, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ message: String(e) }));
+            .end(JSON.stringify({ message: describeError(e) }));
         },
       );
     });
