@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import { pino } from 'pino';
 import { describeError, errorFields, isErrorLike, safeText } from './safe-errors.js';
 
@@ -100,3 +101,36 @@ export function createLogger(options: {
 
 /** A logger that writes nothing: the default where no one reads the log (tests, one-off scripts). */
 export const silentLogger = (): Logger => pino({ level: 'silent' });
+
+const CONSOLE_LEVELS = {
+  log: 'info',
+  info: 'info',
+  dir: 'info',
+  warn: 'warn',
+  error: 'error',
+  debug: 'debug',
+  trace: 'trace',
+} as const;
+
+/**
+ * Sends what libraries write to the console (botbuilder's `console.error(err)`, a stack over
+ * many lines and an HTTP error's request) into the log instead: one JSON line each, tagged
+ * `source: 'console'`, errors reduced and objects redacted as every other line is. For the
+ * long-running process, whose output is read line by line. Returns a function that puts the
+ * console back.
+ */
+export function routeConsoleToLogger(logger: Logger): () => void {
+  const log = logger.child({ source: 'console' });
+  const saved = Object.keys(CONSOLE_LEVELS).map((name) => [name, Reflect.get(console, name)] as const);
+  for (const [name, level] of Object.entries(CONSOLE_LEVELS)) {
+    Reflect.set(console, name, (...args: unknown[]) => {
+      const err = args.find(isErrorLike);
+      const text = format(...args.map((a) => (typeof a === 'string' ? a : describeError(a))));
+      if (err) log[level]({ err }, text);
+      else log[level](text);
+    });
+  }
+  return () => {
+    for (const [name, original] of saved) Reflect.set(console, name, original);
+  };
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { boltLogger } from '../adapters/slack/logger.js';
 import type { Db } from '../db/index.js';
 import { accounts } from '../db/schema.js';
-import { createLogger, maskMobiles } from '../src/logger.js';
+import { createLogger, maskMobiles, routeConsoleToLogger } from '../src/logger.js';
 import { describeError, safeText } from '../src/safe-errors.js';
 import { describeEachEngine } from './support/engines.js';
 
@@ -200,5 +200,38 @@ describe('errors elsewhere in the log', () => {
       msg: 'An unhandled error occurred while Bolt processed an event DrizzleQueryError: Failed query: select $1',
       err: { type: 'DrizzleQueryError', message: 'Failed query: select $1' },
     });
+  });
+
+  it('routes the console into the log: one JSON line each, objects redacted, errors reduced', () => {
+    const { logger, text } = capture();
+    const restore = routeConsoleToLogger(logger);
+    try {
+      const err = Object.assign(new Error('Request failed'), {
+        request: { headers: { authorization: 'Bearer leaky-token' } },
+      });
+      console.error(err);
+      console.warn('BadRequest: %s', 'Missing activity');
+      console.log('Activity Log:', {
+        type: 'message',
+        text: 'provision --given Zebedee',
+        from: { id: '29:x' },
+      });
+    } finally {
+      restore();
+    }
+    const lines = text().trim().split('\n');
+    expect(lines).toHaveLength(3);
+    const [error, warning, log] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(error).toMatchObject({
+      source: 'console',
+      level: 50,
+      msg: 'Error: Request failed',
+      err: { type: 'Error' },
+    });
+    expect(warning).toMatchObject({ source: 'console', level: 40, msg: 'BadRequest: Missing activity' });
+    expect(log).toMatchObject({ source: 'console', level: 30 });
+    expect(text()).not.toContain('leaky-token');
+    expect(text()).not.toContain('Zebedee');
+    expect(String(log?.msg)).toContain("type: 'message'");
   });
 });

@@ -3,7 +3,7 @@ import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
 import { type ScheduledJob, type Scheduler, startScheduler } from '../../src/jobs/scheduler.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import { createLogger, type Logger, routeConsoleToLogger } from '../../src/logger.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
@@ -271,6 +271,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.logLevel });
+  // botbuilder writes errors to the console itself, a stack over many lines: into the log instead.
+  routeConsoleToLogger(logger);
   // Signals are handled from the first moment: a stop while starting (migrations may be waiting
   // behind another replica's) stops what has started and exits 0, as any other stop does.
   const starting = new AbortController();
