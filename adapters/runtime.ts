@@ -3,6 +3,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { type Database, openDatabase } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
+import { errnoOf, isErrnoObject, storageFailure } from '../db/storage-errors.js';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
@@ -21,6 +22,31 @@ export interface Runtime {
 
 export class DatabaseBusyError extends Error {
   override readonly name = 'DatabaseBusyError';
+}
+
+/** The embedded database could not use DATA_DIR: the disk full or read-only, a file where a directory belongs… */
+export class DataDirError extends Error {
+  override readonly name = 'DataDirError';
+}
+
+/**
+ * A failure of DATA_DIR said as one: PGlite throws its file system's errors as bare objects
+ * (`{ name: 'ErrnoError', errno: 51 }`) and a full disk as a failed query, neither of which says
+ * where. Null when the failure is not DATA_DIR's.
+ */
+function dataDirError(config: Config, e: unknown): DataDirError | null {
+  if (config.database.engine !== 'pglite') return null;
+  const storage = storageFailure(e);
+  const where = (e as { path?: unknown } | null)?.path;
+  const within = typeof where === 'string' ? path.relative(config.dataDir, path.resolve(where)) : null;
+  const inDataDir =
+    isErrnoObject(e) || (within !== null && !within.startsWith('..') && !path.isAbsolute(within));
+  const errno = storage ?? (inDataDir ? errnoOf(e) : null);
+  if (!errno) return null;
+  return new DataDirError(
+    `The embedded database could not ${storage ? 'write to' : 'use'} DATA_DIR ${config.dataDir} (${errno.code}: ${errno.text}).${errno.code === 'ENOSPC' ? ' Free some space on that disk, or set DATA_DIR to a larger one.' : ''}`,
+    { cause: e },
+  );
 }
 
 /** Where the running bot listens for operator commands when it owns the embedded database. */
@@ -56,7 +82,11 @@ export async function openRuntime(
   signal?.throwIfAborted();
   let release: (() => Promise<void>) | null = null;
   if (config.database.engine === 'pglite') {
-    mkdirSync(config.dataDir, { recursive: true });
+    try {
+      mkdirSync(config.dataDir, { recursive: true });
+    } catch (e) {
+      throw dataDirError(config, e) ?? e;
+    }
     try {
       release = await lockfile.lock(config.dataDir, {
         lockfilePath: path.join(config.dataDir, 'pglite.lock'),
@@ -70,7 +100,7 @@ export async function openRuntime(
           `The embedded database in ${config.dataDir} is in use by another process (the bot starting up, or another command). Try again in a moment, or set DATABASE_URL to use PostgreSQL.`,
         );
       }
-      throw e;
+      throw dataDirError(config, e) ?? e;
     }
   }
   let database: Database | null = null;
@@ -78,7 +108,13 @@ export async function openRuntime(
   signal?.addEventListener('abort', interrupt, { once: true });
   try {
     signal?.throwIfAborted();
-    const opened = openDatabase(config.database);
+    const opened = openDatabase(config.database, {
+      onStorageFailure: (failure) =>
+        options.logger?.error(
+          { storage: failure.code, dataDir: config.dataDir },
+          `the embedded database could not write to DATA_DIR: ${failure.code} (${failure.text}); /readyz answers 503 until it can`,
+        ),
+    });
     database = opened;
     await migrate(opened);
     const lifecycle = await createLifecycle({
@@ -102,7 +138,7 @@ export async function openRuntime(
     await database?.close().catch(() => {});
     await release?.();
     // Once aborted, the error is whatever closing the database did to the query running.
-    throw signal?.aborted ? signal.reason : e;
+    throw signal?.aborted ? signal.reason : (dataDirError(config, e) ?? e);
   } finally {
     signal?.removeEventListener('abort', interrupt);
   }
