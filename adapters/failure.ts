@@ -1,6 +1,8 @@
 import { DrizzleQueryError } from 'drizzle-orm';
+import { errnoOf, isErrnoObject } from '../db/storage-errors.js';
 import { InfrastructureError } from '../src/domain/errors.js';
 import { clip } from '../src/domain/quote.js';
+import { describeError } from '../src/safe-errors.js';
 
 /**
  * Turns an error no rule expected into what an operator can read: one line, saying whether the
@@ -76,6 +78,9 @@ export function describeFailure(e: unknown): Failure {
       return { kind: 'infrastructure', message: oneLine(link.message), cause: link.code };
     }
     if (isWrapper(link)) continue;
+    // PGlite's file system throws a bare { name: 'ErrnoError', errno } object: DATA_DIR's disk.
+    const errno = isErrnoObject(link) ? errnoOf(link) : null;
+    if (errno) return { kind: 'infrastructure', message: `${errno.code}: ${errno.text}`, cause: errno.code };
     const code = codeOf(link);
     if (code !== undefined && isSqlState(link)) {
       if (!INFRASTRUCTURE_SQLSTATE.test(code)) break;
@@ -145,7 +150,7 @@ const isSqlState = (e: unknown) =>
   typeof (e as { severity?: unknown }).severity === 'string' && /^[0-9A-Z]{5}$/.test(codeOf(e) ?? '');
 
 function messageOf(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
+  if (!(e instanceof Error)) return describeError(e);
   // The server quotes a value it could not read ('invalid input syntax for type uuid: "…"'):
   // that value is a query's parameter, so it is left out.
   if (isSqlState(e)) return e.message.replace(/: ".*"$/s, '');

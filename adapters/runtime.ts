@@ -3,6 +3,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { type Database, openDatabase, redactUrl } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
+import { errnoOf, isErrnoObject, storageFailure } from '../db/storage-errors.js';
 import type { Config } from '../src/config.js';
 import { InfrastructureError } from '../src/domain/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -23,6 +24,36 @@ export interface Runtime {
 
 export class DatabaseBusyError extends Error {
   override readonly name = 'DatabaseBusyError';
+}
+
+/** The embedded database could not use DATA_DIR: the disk full or read-only, a file where a directory belongs… */
+export class DataDirError extends InfrastructureError {
+  override readonly name = 'DataDirError';
+}
+
+/** Why the database could not be opened, said as one: DATA_DIR's own failure first, else which database and what to check. */
+const openFailure = (config: Config, e: unknown): unknown =>
+  dataDirError(config, e) ?? databaseUnavailable(config, e);
+
+/**
+ * A failure of DATA_DIR said as one: PGlite throws its file system's errors as bare objects
+ * (`{ name: 'ErrnoError', errno: 51 }`) and a full disk as a failed query, neither of which says
+ * where. Null when the failure is not DATA_DIR's.
+ */
+function dataDirError(config: Config, e: unknown): DataDirError | null {
+  if (config.database.engine !== 'pglite') return null;
+  const storage = storageFailure(e);
+  const where = (e as { path?: unknown } | null)?.path;
+  const within = typeof where === 'string' ? path.relative(config.dataDir, path.resolve(where)) : null;
+  const inDataDir =
+    isErrnoObject(e) || (within !== null && !within.startsWith('..') && !path.isAbsolute(within));
+  const errno = storage ?? (inDataDir ? errnoOf(e) : null);
+  if (!errno) return null;
+  return new DataDirError(
+    errno.code,
+    `The embedded database could not ${storage ? 'write to' : 'use'} DATA_DIR ${config.dataDir} (${errno.code}: ${errno.text}).${errno.code === 'ENOSPC' ? ' Free some space on that disk, or set DATA_DIR to a larger one.' : ' Check that DATA_DIR is a directory this user may write to (or set DATABASE_URL to use PostgreSQL).'}`,
+    { cause: e },
+  );
 }
 
 /** Where the running bot listens for operator commands when it owns the embedded database. */
@@ -63,7 +94,7 @@ export async function openRuntime(
       // Told at once: the lock below would retry a DATA_DIR it cannot write for seconds.
       accessSync(config.dataDir, constants.W_OK);
     } catch (e) {
-      throw databaseUnavailable(config, e);
+      throw openFailure(config, e);
     }
     try {
       release = await lockfile.lock(config.dataDir, {
@@ -78,7 +109,7 @@ export async function openRuntime(
           `The embedded database in ${config.dataDir} is in use by another process (the bot starting up, or another command). Try again in a moment, or set DATABASE_URL to use PostgreSQL.`,
         );
       }
-      throw databaseUnavailable(config, e);
+      throw openFailure(config, e);
     }
   }
   let database: Database | null = null;
@@ -86,7 +117,13 @@ export async function openRuntime(
   signal?.addEventListener('abort', interrupt, { once: true });
   try {
     signal?.throwIfAborted();
-    const opened = openDatabase(config.database);
+    const opened = openDatabase(config.database, {
+      onStorageFailure: (failure) =>
+        options.logger?.error(
+          { storage: failure.code, dataDir: config.dataDir },
+          `the embedded database could not write to DATA_DIR: ${failure.code} (${failure.text}); /readyz answers 503 until it can`,
+        ),
+    });
     database = opened;
     await migrate(opened);
     const lifecycle = await createLifecycle({
@@ -110,7 +147,7 @@ export async function openRuntime(
     await database?.close().catch(() => {});
     await release?.();
     // Once aborted, the error is whatever closing the database did to the query running.
-    throw signal?.aborted ? signal.reason : databaseUnavailable(config, e);
+    throw signal?.aborted ? signal.reason : openFailure(config, e);
   } finally {
     signal?.removeEventListener('abort', interrupt);
   }

@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema.js';
+import { type Errno, storageFailure } from './storage-errors.js';
 
 export { schema };
 
@@ -24,7 +27,11 @@ export interface Database {
   engine: 'postgres' | 'pglite';
   /** Where the data lives, safe to log: the URL without its password, or the data directory. */
   description: string;
-  /** Round-trips a trivial query; used by /readyz. */
+  /**
+   * Round-trips a trivial query; used by /readyz. On PGlite in a data directory, once a query has
+   * failed for want of disk (ENOSPC, EIO, EROFS…), it also writes a little to the directory, and
+   * rejects with `StorageUnavailable` until that succeeds: reads may still work on a full disk.
+   */
   ping(): Promise<void>;
   /**
    * Closes the connections once the queries running finish (PostgreSQL gives them 5 s). With
@@ -36,7 +43,23 @@ export interface Database {
   close(options?: { interrupt?: boolean }): Promise<void>;
 }
 
-export function openDatabase(target: DatabaseTarget): Database {
+/** The disk under the database refuses writes: why, and where. */
+export class StorageUnavailable extends Error {
+  override readonly name = 'StorageUnavailable';
+  constructor(
+    readonly failure: Errno,
+    readonly where: string,
+  ) {
+    super(`the database cannot write to ${where}: ${failure.code} (${failure.text})`);
+  }
+}
+
+export interface DatabaseOptions {
+  /** Called when a query first fails for want of disk (and again after writes have worked since). */
+  onStorageFailure?: (failure: Errno) => void;
+}
+
+export function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Database {
   if (target.engine === 'postgres') {
     const client = postgres(target.url, {
       max: target.maxConnections ?? 10,
@@ -54,26 +77,79 @@ export function openDatabase(target: DatabaseTarget): Database {
       close: once((options) => client.end({ timeout: options?.interrupt ? 0 : 5 })),
     };
   }
-  let client: PGlite;
-  let description: string;
   if ('instance' in target) {
-    client = target.instance;
-    description = 'PGlite (in memory)';
-  } else {
-    mkdirSync(target.dataDir, { recursive: true });
-    client = new PGlite(target.dataDir);
-    description = `PGlite in ${target.dataDir}`;
+    const client = target.instance;
+    return {
+      db: drizzlePglite(client, { schema }) as unknown as Db,
+      engine: 'pglite',
+      description: 'PGlite (in memory)',
+      ping: async () => {
+        await client.query('select 1');
+      },
+      close: once(() => client.close()),
+    };
   }
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const { dataDir } = target;
+  mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  let failing: Errno | null = null;
+  onFailure(client, (e) => {
+    const failure = storageFailure(e);
+    if (!failure) return;
+    if (!failing) options.onStorageFailure?.(failure);
+    failing = failure;
+  });
   return {
-    db,
+    db: drizzlePglite(client, { schema }) as unknown as Db,
     engine: 'pglite',
-    description,
+    description: `PGlite in ${dataDir}`,
     ping: async () => {
       await client.query('select 1');
+      const failed = failing;
+      if (!failed) return;
+      try {
+        await writeProbe(dataDir);
+        failing = null;
+      } catch (e) {
+        throw new StorageUnavailable(storageFailure(e) ?? failed, dataDir);
+      }
     },
     close: once(() => client.close()),
   };
+}
+
+/**
+ * Calls `seen` with whatever a query, statement or transaction of this client rejects with (and
+ * rejects with it still): PGlite has no hook of its own, and a full disk shows only there.
+ */
+function onFailure(client: PGlite, seen: (e: unknown) => void): void {
+  for (const name of ['query', 'exec', 'transaction'] as const) {
+    const original = client[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(client, name, {
+      configurable: true,
+      value: (...args: unknown[]) =>
+        original.apply(client, args).catch((e: unknown) => {
+          seen(e);
+          throw e;
+        }),
+    });
+  }
+}
+
+/** Writes 64 KiB to the directory, synced, and removes it: rejects as the disk does. */
+async function writeProbe(dir: string): Promise<void> {
+  const file = path.join(dir, '.write-probe');
+  try {
+    const handle = await open(file, 'w');
+    try {
+      await handle.write(Buffer.alloc(64 * 1024));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 /** A close that runs once: later calls get the first call's promise. */

@@ -1,4 +1,6 @@
+import { format } from 'node:util';
 import { pino } from 'pino';
+import { describeError, errorFields, isErrorLike, safeText } from './safe-errors.js';
 
 /** Fields that must never reach a log line, whatever object they arrive in. */
 export const REDACT_PATHS = [
@@ -29,36 +31,43 @@ export const REDACT_PATHS = [
 
 export type Logger = pino.Logger;
 
-/** UK mobile numbers as people type them: 07… or +44 7…, with or without spaces. */
-const MOBILE = /(?:\+44\s?7|\b07)\d{3}\s?\d{3}\s?(\d{3})\b/g;
-
-/** `07700 900123` → `07*** ***123`, wherever a number appears in a string. */
-export const maskMobiles = (text: string): string =>
-  text.replace(MOBILE, (_m, last: string) => `07*** ***${last}`);
+export { maskMobiles } from './safe-errors.js';
 
 function masked(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return maskMobiles(value);
-  // Errors are left whole here: their serializer below keeps only what is safe.
-  if (depth > 4 || value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (typeof value === 'string') return safeText(value);
+  // An error anywhere in the object, not only under `err`: its own enumerable fields (drizzle's
+  // `params`, an HTTP client's `request`) would otherwise be written out whole.
+  if (isErrorLike(value)) return errorFields(value);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if (depth > 6) return '[…]';
   if (Array.isArray(value)) return value.map((v) => masked(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, depth + 1)]));
 }
 
+const serializeError = (err: unknown): unknown => (isErrorLike(err) ? errorFields(err) : masked(err));
+
 /**
- * An error as a log line shows it: what went wrong and where, never the request or response an
- * HTTP client hangs on it (those carry bearer tokens, request bodies and personal data).
+ * The arguments of a log call, made safe: strings masked and stripped of query parameters, an
+ * error interpolated into the message described in one line. An error logged without a message
+ * (`log.error(err)`, `log.error({ err })`) gets its description: pino would otherwise take the
+ * error's raw message, parameters and all.
  */
-function serializeError(err: unknown): unknown {
-  if (!(err instanceof Error)) return masked(err);
-  const e = err as Error & { code?: unknown; statusCode?: unknown; status?: unknown };
-  return {
-    type: e.name,
-    message: maskMobiles(e.message),
-    stack: e.stack ? maskMobiles(e.stack) : undefined,
-    ...(e.code !== undefined ? { code: e.code } : {}),
-    ...(e.statusCode !== undefined ? { statusCode: e.statusCode } : {}),
-    ...(typeof e.status === 'number' ? { status: e.status } : {}),
-  };
+function safeArgs(args: unknown[]): unknown[] {
+  const [first, ...rest] = args;
+  let all = args;
+  if (isErrorLike(first)) {
+    all = [{ err: first }, ...(typeof rest[0] === 'string' ? rest : [describeError(first), ...rest])];
+  } else if (
+    typeof first === 'object' &&
+    first !== null &&
+    isErrorLike((first as { err?: unknown }).err) &&
+    typeof rest[0] !== 'string'
+  ) {
+    all = [first, describeError((first as { err: unknown }).err), ...rest];
+  }
+  return all.map((a, i) =>
+    typeof a === 'string' ? safeText(a) : i > 0 && isErrorLike(a) ? describeError(a) : a,
+  );
 }
 
 /**
@@ -80,8 +89,7 @@ export function createLogger(options: {
       formatters: { log: (object) => masked(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          const masks = args.map((a) => (typeof a === 'string' ? maskMobiles(a) : a));
-          method.apply(this, masks as Parameters<typeof method>);
+          method.apply(this, safeArgs(args) as Parameters<typeof method>);
         },
       },
     },
@@ -93,3 +101,36 @@ export function createLogger(options: {
 
 /** A logger that writes nothing: the default where no one reads the log (tests, one-off scripts). */
 export const silentLogger = (): Logger => pino({ level: 'silent' });
+
+const CONSOLE_LEVELS = {
+  log: 'info',
+  info: 'info',
+  dir: 'info',
+  warn: 'warn',
+  error: 'error',
+  debug: 'debug',
+  trace: 'trace',
+} as const;
+
+/**
+ * Sends what libraries write to the console (botbuilder's `console.error(err)`, a stack over
+ * many lines and an HTTP error's request) into the log instead: one JSON line each, tagged
+ * `source: 'console'`, errors reduced and objects redacted as every other line is. For the
+ * long-running process, whose output is read line by line. Returns a function that puts the
+ * console back.
+ */
+export function routeConsoleToLogger(logger: Logger): () => void {
+  const log = logger.child({ source: 'console' });
+  const saved = Object.keys(CONSOLE_LEVELS).map((name) => [name, Reflect.get(console, name)] as const);
+  for (const [name, level] of Object.entries(CONSOLE_LEVELS)) {
+    Reflect.set(console, name, (...args: unknown[]) => {
+      const err = args.find(isErrorLike);
+      const text = format(...args.map((a) => (typeof a === 'string' ? a : describeError(a))));
+      if (err) log[level]({ err }, text);
+      else log[level](text);
+    });
+  }
+  return () => {
+    for (const [name, original] of saved) Reflect.set(console, name, original);
+  };
+}

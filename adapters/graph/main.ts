@@ -1,6 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { isDomainError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { describeError, safeText } from '../../src/safe-errors.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { DatabaseBusyError, openRuntime } from '../runtime.js';
 import { GraphSignInPoller } from './poller.js';
@@ -57,7 +58,7 @@ if (isEntrypoint(import.meta.url)) {
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(
-        `graph poll failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        `graph poll failed: ${err instanceof Error ? safeText(err.stack ?? err.message) : describeError(err)}\n`,
       );
       process.exit(1);
     },

@@ -2,6 +2,7 @@ import type { GraphConfig } from '../../src/config.js';
 import { isDomainError, refused } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import type { Logger } from '../../src/logger.js';
+import { describeError } from '../../src/safe-errors.js';
 import type { ActivityObservation, Disagreement } from '../../src/service/activity-import.js';
 import type { RequestContext } from '../../src/service/context.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
@@ -112,7 +113,7 @@ export async function pollGraphSignIns(
     log.error(
       {
         code: isDomainError(e) ? e.code : undefined,
-        problem: e instanceof Error ? e.message : String(e),
+        problem: describeError(e),
         ...reportCounts(report),
       },
       'graph sign-in poll failed (the pages counted here were recorded before it stopped)',

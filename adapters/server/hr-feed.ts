@@ -5,6 +5,7 @@ import { invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress } from '../../src/domain/validation.js';
 import type { Logger } from '../../src/logger.js';
+import { describeError } from '../../src/safe-errors.js';
 import { checkHrCsv, LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import { bearerSecret, refuseSecret, sendJson } from './http.js';
@@ -66,7 +67,7 @@ export function hrFeedHandler(
       if (query.has('as')) actor = { kind: 'person', address: parseAddress(query.getAll('as').join(',')) };
     } catch (e) {
       req.resume();
-      sendJson(res, 400, { error: isDomainError(e) ? e.message : String(e) });
+      sendJson(res, 400, { error: describeError(e) });
       return;
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_HR_BODY_BYTES) {

@@ -1,15 +1,17 @@
 import type http from 'node:http';
+import { StorageUnavailable } from '../../db/index.js';
 import { runText } from '../../src/commands/execute.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
-import { isDomainError } from '../../src/domain/errors.js';
+import { InfrastructureError, isDomainError } from '../../src/domain/errors.js';
 import { type ScheduledJob, type Scheduler, startScheduler } from '../../src/jobs/scheduler.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import { createLogger, type Logger, routeConsoleToLogger } from '../../src/logger.js';
+import { describeError, safeText } from '../../src/safe-errors.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { graphSignInJob } from '../graph/schedule.js';
-import { openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
+import { DatabaseBusyError, openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
 import { createTeamsAdapter, teamsAdapterRefusal } from '../teams/app.js';
 import { activityFeedHandler } from './activity-feed.js';
@@ -68,6 +70,9 @@ export async function startBot(
   const telemetry = new PrometheusTelemetry();
   let state: Phase = 'starting';
   let database: Runtime['database'] | null = null;
+  // Why the last readiness check failed: a failure is logged when it starts or changes, not at
+  // every probe, and so is the recovery.
+  let unready: string | null = null;
   const http = new HttpServer(logger, () => state)
     .route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }))
     .route('GET', '/readyz', async (_req, res) => {
@@ -77,10 +82,20 @@ export async function startBot(
       }
       try {
         await database.ping();
+        if (unready !== null) logger.info({ database: database.engine }, 'readiness check passes again');
+        unready = null;
         sendJson(res, 200, { status: 'ready', database: database.engine });
       } catch (err) {
-        logger.warn({ err }, 'readiness check failed');
-        sendJson(res, 503, { status: 'unavailable', database: database.engine });
+        const storage = err instanceof StorageUnavailable;
+        const reason = storage ? err.message : 'the database does not answer';
+        if (reason !== unready) {
+          logger[storage ? 'error' : 'warn'](
+            { err, database: database.engine },
+            `readiness check failed: ${reason}`,
+          );
+        }
+        unready = reason;
+        sendJson(res, 503, { status: 'unavailable', database: database.engine, reason });
       }
     })
     .route('GET', '/metrics', async (_req, res) => {
@@ -276,6 +291,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.logLevel });
+  // botbuilder writes errors to the console itself, a stack over many lines: into the log instead.
+  routeConsoleToLogger(logger);
   // Signals are handled from the first moment: a stop while starting (migrations may be waiting
   // behind another replica's) stops what has started and exits 0, as any other stop does.
   const starting = new AbortController();
@@ -313,11 +330,19 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Why the bot did not start, for its last line: an expected failure (the configuration, DATA_DIR
+ * full or in use, PostgreSQL unreachable) in its own words; a bug with its stack; never `[object Object]`.
+ */
+export function startFailure(err: unknown): string {
+  if (isDomainError(err) || err instanceof InfrastructureError || err instanceof DatabaseBusyError)
+    return err.message;
+  return err instanceof Error ? safeText(err.stack ?? err.message) : describeError(err);
+}
+
 if (isEntrypoint(import.meta.url)) {
   main().catch((err: unknown) => {
-    process.stderr.write(
-      `nhsmail-bot failed to start: ${isDomainError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
+    process.stderr.write(`nhsmail-bot failed to start: ${startFailure(err)}\n`);
     process.exit(1);
   });
 }

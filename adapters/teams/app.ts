@@ -51,10 +51,16 @@ export function createTeamsAdapter(
     clock: options.clock ?? (() => new Date()),
   };
   const authenticated = Boolean(config.appId);
+  // botbuilder calls this when a turn throws. Were it to throw too (the Connector refusing the
+  // apology as it refused the reply), botbuilder would print the error to the console itself.
   adapter.onTurnError = async (context, err) => {
     const correlationId = context.turnState.get<string>(CORRELATION_ID) ?? randomUUID();
     logger.error({ err, correlationId }, 'teams turn failed');
-    await context.sendActivity(internalErrorReply(correlationId).text);
+    try {
+      await context.sendActivity(internalErrorReply(correlationId).text);
+    } catch (sendErr) {
+      logger.error({ err: sendErr, correlationId }, 'teams: the error reply could not be sent either');
+    }
   };
   return {
     ok: true,

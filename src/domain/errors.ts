@@ -33,7 +33,7 @@ export const isDomainError = (e: unknown): e is DomainError => e instanceof Doma
  * failure of the bot. `code` names the underlying failure (EISDIR, ECONNREFUSED…).
  */
 export class InfrastructureError extends Error {
-  override readonly name = 'InfrastructureError';
+  override readonly name: string = 'InfrastructureError';
   constructor(
     readonly code: string,
     message: string,

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../../db/index.js';
 import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
 import type { Logger } from '../logger.js';
+import { describeError } from '../safe-errors.js';
 import type { ChatPlatform } from '../service/context.js';
 import { type DeliveryEvent, NO_TELEMETRY, type Telemetry } from '../service/telemetry.js';
 
@@ -113,7 +114,8 @@ export async function runDelivery(
           { id: d.outboxId, kind: d.kind, payload: d.payload, part: d.part },
         );
       } catch (err) {
-        outcome = { ok: false, permanent: false, error: err instanceof Error ? err.message : String(err) };
+        // Kept in deliveries.last_error and shown by `notifications failed`: never a query's values.
+        outcome = { ok: false, permanent: false, error: describeError(err) };
       }
       const at = now();
       if (outcome.ok) {

@@ -114,7 +114,7 @@ describe('infrastructure failures on the command line (exit 3, one line)', { tim
     );
     expectFailedLine(
       result,
-      /^Failed: The embedded database in .*not-a-dir\/data could not be opened \(ENOTDIR: not a directory.*Check that DATA_DIR is a directory this user may write to/,
+      /^Failed: The embedded database could not use DATA_DIR .*not-a-dir\/data \(ENOTDIR: not a directory\)\. Check that DATA_DIR is a directory this user may write to/,
     );
   });
 

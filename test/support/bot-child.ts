@@ -7,8 +7,14 @@ export class BotProcess {
   private out = '';
   readonly exited: Promise<number | null>;
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'adapters/server/main.ts'], {
+  /**
+   * `prefix` runs the bot under another command, which ends by executing the rest of its
+   * arguments in place (e.g. `unshare` with a shell that mounts a file system first): the child's
+   * process id is then the bot's.
+   */
+  constructor(env: Record<string, string>, prefix: readonly string[] = []) {
+    const argv = [...prefix, process.execPath, '--import', 'tsx', 'adapters/server/main.ts'];
+    this.child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
       cwd: projectRoot,
       env: childEnv({ PORT: '0', LOG_LEVEL: 'info', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
