@@ -116,4 +116,27 @@ describe('import input on the command line', { timeout: 180_000 }, () => {
       expectRefused(await cli(...args), 'NOT_A_FILE', /"[^"]*hr\.fifo" is not a regular file/);
     }
   });
+  it('never replays terminal escape sequences from a cell to the operator’s terminal', async () => {
+    // A title-setting OSC, a colour change, a bell and a right-to-left override, in the cells an
+    // import echoes when it rejects a row (and in an activity report's address column).
+    const hostile = '\u001b]0;owned\u0007\u001b[31mRED\u202eevil';
+    const starters = await file(
+      'escapes-starters.csv',
+      `${STARTERS_HEADER}E1,Ada${hostile},Okafor,1990-01-01,,RXX,2026-12-01,envelope\nE2,Ben,Hughes,${hostile},,RXX,2026-12-01,envelope\n`,
+    );
+    const activity = await file(
+      'escapes-activity.csv',
+      `Email Address,Last Logon Time\n${hostile}@nhs.net,01/11/2026\n`,
+    );
+    for (const args of [
+      ['import', 'starters', starters, '--dry-run', ...NOW],
+      ['import', 'activity', activity, ...NOW],
+    ]) {
+      const result = await cli(...args);
+      const shown = result.stdout + result.stderr;
+      expect(shown, shown).toContain('\\u001b');
+      // No ESC, BEL or bidirectional override reaches the terminal as the character itself.
+      expect(shown).not.toMatch(/[\u0007\u001b\u202e]/);
+    }
+  });
 });
