@@ -14,9 +14,9 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { DSPT_STATUSES, ORG_KINDS } from '../src/domain/organisation.js';
+import { PLATFORMS } from '../src/domain/platform.js';
 import { ROLE_NAMES } from '../src/domain/roles.js';
 import { STATUSES } from '../src/domain/status.js';
-import { PLATFORMS } from '../src/service/context.js';
 
 /** The five statuses of DESIGN.md section 2, spelled as every output spells them. */
 export const accountStatus = pgEnum('account_status', STATUSES);

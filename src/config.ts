@@ -2,10 +2,9 @@ import path from 'node:path';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { ORG_KINDS, type OrgKind } from './domain/organisation.js';
+import type { ChatPlatform } from './domain/platform.js';
 import { DEFAULT_POLICY, type Policy } from './domain/policy.js';
 import { parseDspt } from './domain/validation.js';
-import type { Schedules } from './jobs/scheduler.js';
-import type { ChatPlatform } from './service/context.js';
 
 /** Configuration problems stop start-up with one message naming the variable. */
 export class ConfigError extends Error {
@@ -153,6 +152,16 @@ export type Env = z.infer<typeof schema>;
 
 /** Every environment variable the bot reads (the README's configuration table lists each). */
 export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
+/** The cron expressions of the bot's own schedules (SWEEP_SCHEDULE, REMINDER_SCHEDULE, DELIVERY_SCHEDULE). */
+export interface Schedules {
+  /** The daily sweep: clocks, state changes, warnings and digests. */
+  sweep: string;
+  /** Reminders to holders of accounts still pending first login (and MFA). */
+  reminders: string;
+  /** The outbox worker: a pass over queued notifications (node-cron's six-field form for seconds). */
+  delivery: string;
+}
 
 export interface Config {
   database: { engine: 'postgres'; url: string } | { engine: 'pglite'; dataDir: string };

@@ -5,7 +5,7 @@ import type {
   ChannelTarget,
   OutgoingNotification,
   SendOutcome,
-} from '../../src/jobs/delivery.js';
+} from '../../src/service/ports.js';
 import { notificationMessage, SLACK_NOTIFICATION_KINDS, slackParts } from './format/notifications.js';
 
 /** Slack errors that no retry will mend: the channel is gone or the bot may not post there. */

@@ -2,13 +2,13 @@ import type { Activity, CloudAdapter, ConversationReference } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
 import { CHANNEL_KINDS } from '../../src/commands/channel-messages.js';
 import { HOLDER_KINDS, holderText } from '../../src/commands/holder-messages.js';
+import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type {
   ChannelNotifier,
   ChannelTarget,
   OutgoingNotification,
   SendOutcome,
-} from '../../src/jobs/delivery.js';
-import type { Lifecycle } from '../../src/service/lifecycle.js';
+} from '../../src/service/ports.js';
 import { notificationCard, teamsParts } from './format/cards.js';
 
 /**

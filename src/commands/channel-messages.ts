@@ -1,5 +1,5 @@
 import { clip } from '../domain/quote.js';
-import { type OutgoingNotification, PARKED_KIND } from '../jobs/delivery.js';
+import { type OutgoingNotification, PARKED_KIND } from '../service/ports.js';
 
 /**
  * What organisations' channels are told, platform-neutral. The digests: what each line says and which button it carries. Slack

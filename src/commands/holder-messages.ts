@@ -1,4 +1,4 @@
-import type { OutgoingNotification } from '../jobs/delivery.js';
+import type { OutgoingNotification } from '../service/ports.js';
 
 /** Kinds sent to the account holder directly. */
 export const HOLDER_KINDS = ['warning', 'leaver', 'joiner', 'status-change', 'reminder'] as const;

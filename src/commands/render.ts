@@ -1,12 +1,11 @@
 import { DSPT_LABELS, type DsptStatus, type Organisation } from '../domain/organisation.js';
 import { daysLeft, londonDate } from '../domain/time.js';
-import type { FailedDelivery } from '../jobs/delivery.js';
 import type { JoinerResult, LeaverResult, ProvisionResult } from '../service/accounts.js';
 import type { ActivityImportReport } from '../service/activity-import.js';
 import type { AuditExport } from '../service/audit-export.js';
 import type { LinkResult, SubscriptionChange, SubscriptionRow } from '../service/chat.js';
 import type { LeaverImportReport, StarterImportReport } from '../service/hr-feed.js';
-import type { RetryResult } from '../service/notifications.js';
+import type { FailedDelivery, RetryResult } from '../service/notifications.js';
 import type { OrgImportReport } from '../service/org-import.js';
 import type { RoleChange } from '../service/organisations.js';
 import type { AuditRow, ContactResult, Expiry, StatusResult } from '../service/queries.js';

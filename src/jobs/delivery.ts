@@ -1,61 +1,12 @@
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../../db/index.js';
 import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
+import type { ChatPlatform } from '../domain/platform.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../safe-errors.js';
-import type { ChatPlatform } from '../service/context.js';
+import type { ChannelNotifier, OperatorsChannel, SendOutcome } from '../service/ports.js';
+import { PARKED_KIND } from '../service/ports.js';
 import { type DeliveryEvent, NO_TELEMETRY, type Telemetry } from '../service/telemetry.js';
-
-/** A queued notification, as an adapter renders it. */
-export interface OutgoingNotification {
-  id: number;
-  kind: string;
-  payload: Record<string, unknown>;
-  /** Which message of a notification that needs several (a long digest); 0 for most. */
-  part: number;
-}
-
-/** Where in a chat platform a notification goes. */
-export interface ChannelTarget {
-  tenant: string;
-  /** A channel's id, or for a direct message the holder's @nhs.net address. */
-  channelId: string;
-  /** True for a direct message to the holder. */
-  direct: boolean;
-}
-
-/** What a platform said to one send. */
-export type SendOutcome =
-  /** Done; `note` records why nothing was sent when there was nobody to send to (no chat account). */
-  | { ok: true; note?: string }
-  /** Rate limited: try this target again after the platform's Retry-After. */
-  | { ok: false; retryAfterMs: number; error: string }
-  /** Failed: `permanent` (channel gone, bot removed) parks it at once; otherwise retried with backoff. */
-  | { ok: false; permanent: boolean; error: string };
-
-/** A chat platform's way of posting a notification into a channel (Slack, Teams). */
-export interface ChannelNotifier {
-  readonly platform: ChatPlatform;
-  /** Kinds of notification this notifier can render for a channel. */
-  readonly kinds: readonly string[];
-  /** Kinds it can send to the holder directly (a DM), found by their @nhs.net address. */
-  readonly directKinds: readonly string[];
-  /** Least time between two messages to one channel (Slack: about one a second). */
-  readonly minIntervalMs: number;
-  /** How many messages this notification takes on this platform (long digests are split, never cut). */
-  parts(notification: Omit<OutgoingNotification, 'part'>): number;
-  /** Posts one notification to one channel and reports how it went; never throws for a platform refusal. */
-  post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome>;
-}
-
-/** The operators' channel: where a line goes when a notification is parked as failed. */
-export interface OperatorsChannel {
-  platform: ChatPlatform;
-  channelId: string;
-}
-
-/** The kind of the operators' line about a parked notification. */
-export const PARKED_KIND = 'delivery-failed';
 
 export interface DeliveryOptions {
   /** Attempts before a delivery is parked as failed. */
@@ -371,87 +322,4 @@ async function settle(
         .onConflictDoUpdate({ target: deliveryTargets.target, set: { nextSendAt: gate.until } });
     }
   });
-}
-
-export interface FailedDelivery {
-  id: number;
-  kind: string;
-  target: string;
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-}
-
-/** Deliveries parked after their retry budget, newest first: `notifications failed`. */
-export async function failedDeliveries(db: Db, limit = 100): Promise<FailedDelivery[]> {
-  const rows = await db
-    .select()
-    .from(deliveries)
-    .where(eq(deliveries.state, 'failed'))
-    .orderBy(sql`${deliveries.id} desc`)
-    .limit(limit);
-  return rows.map(failedView);
-}
-
-const failedView = (r: typeof deliveries.$inferSelect): FailedDelivery => ({
-  id: r.id,
-  kind: r.kind,
-  target: r.target,
-  attempts: r.attempts,
-  lastError: r.lastError,
-  createdAt: r.createdAt.toISOString(),
-});
-
-/** A parked delivery put back in the queue, as it was when it was parked. */
-export interface RequeuedDelivery extends FailedDelivery {
-  /** The time the worker may send it again. */
-  availableAt: string;
-}
-
-/**
- * Puts parked deliveries back in the queue: pending, no attempts counted, due at `now`, claimed
- * by nobody, so the worker sends them again on its next pass (within the channel's rate limit,
- * and ahead of the channel's newer messages, since they are older). Only failed rows are touched:
- * a delivered one would be posted twice. The last error stays on the row until the next attempt
- * replaces it. `ids` names the rows; `'all'` takes every parked one.
- */
-export async function requeueFailedDeliveries(
-  db: Db,
-  ids: readonly number[] | 'all',
-  now: Date,
-): Promise<RequeuedDelivery[]> {
-  if (ids !== 'all' && ids.length === 0) return [];
-  return db.transaction(async (tx) => {
-    const parked = await tx
-      .select()
-      .from(deliveries)
-      .where(
-        and(eq(deliveries.state, 'failed'), ids === 'all' ? undefined : inArray(deliveries.id, [...ids])),
-      )
-      .orderBy(asc(deliveries.id))
-      .for('update');
-    if (parked.length === 0) return [];
-    await tx
-      .update(deliveries)
-      .set({ state: 'pending', attempts: 0, availableAt: now, leasedUntil: null })
-      .where(
-        inArray(
-          deliveries.id,
-          parked.map((r) => r.id),
-        ),
-      );
-    return parked.map((r) => ({ ...failedView(r), availableAt: now.toISOString() }));
-  });
-}
-
-/** One delivery's state, whatever it is: to explain why it cannot be retried. */
-export async function deliveryState(
-  db: Db,
-  id: number,
-): Promise<{ state: 'pending' | 'delivered' | 'failed'; deliveredAt: string | null } | null> {
-  const [row] = await db
-    .select({ state: deliveries.state, deliveredAt: deliveries.deliveredAt })
-    .from(deliveries)
-    .where(eq(deliveries.id, id));
-  return row ? { state: row.state, deliveredAt: row.deliveredAt?.toISOString() ?? null } : null;
 }

@@ -2,22 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import cron, { type ScheduledTask, type TaskContext } from 'node-cron';
 import { type Db, rowsOf } from '../../db/index.js';
+import type { Schedules } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
+import type { ChannelNotifier, OperatorsChannel } from '../service/ports.js';
 import { settledWithin } from '../service/telemetry.js';
-import { type ChannelNotifier, DEFAULT_DELIVERY, type OperatorsChannel, runDelivery } from './delivery.js';
+import { DEFAULT_DELIVERY, runDelivery } from './delivery.js';
 import { DEFAULT_LEASE_MS, PostgresRunCoordinator } from './run-coordinator.js';
 import { type ResumableJob, resumeAbandonedRuns, runClaimed } from './takeover.js';
-
-export interface Schedules {
-  /** The daily sweep: clocks, state changes, warnings and digests. */
-  sweep: string;
-  /** Reminders to holders of accounts still pending first login (and MFA). */
-  reminders: string;
-  /** The outbox worker: a pass over queued notifications (node-cron's six-field form for seconds). */
-  delivery: string;
-}
 
 /** A further schedule an adapter contributes (the Graph sign-in poll). */
 export interface ScheduledJob {

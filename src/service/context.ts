@@ -1,10 +1,7 @@
+import type { ChatPlatform, Platform } from '../domain/platform.js';
 import type { Actor } from '../domain/roles.js';
 
-export const PLATFORMS = ['cli', 'slack', 'teams', 'schedule', 'import'] as const;
-export type Platform = (typeof PLATFORMS)[number];
-
-export const CHAT_PLATFORMS = ['slack', 'teams'] as const;
-export type ChatPlatform = (typeof CHAT_PLATFORMS)[number];
+export { CHAT_PLATFORMS, type ChatPlatform, PLATFORMS, type Platform } from '../domain/platform.js';
 
 /** A chat user, as the platform knows them: Slack team + user id, or Teams tenant + Entra object id. */
 export interface ChatUserRef {

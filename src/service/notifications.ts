@@ -1,12 +1,8 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { deliveries } from '../../db/schema.js';
 import { refused } from '../domain/errors.js';
 import { actorLabel, isSystemActor } from '../domain/roles.js';
-import {
-  deliveryState,
-  type FailedDelivery,
-  failedDeliveries,
-  type RequeuedDelivery,
-  requeueFailedDeliveries,
-} from '../jobs/delivery.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 
@@ -79,4 +75,87 @@ export async function retryNotifications(
     );
   }
   return { requeued };
+}
+
+export interface FailedDelivery {
+  id: number;
+  kind: string;
+  target: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+/** Deliveries parked after their retry budget, newest first: `notifications failed`. */
+export async function failedDeliveries(db: Db, limit = 100): Promise<FailedDelivery[]> {
+  const rows = await db
+    .select()
+    .from(deliveries)
+    .where(eq(deliveries.state, 'failed'))
+    .orderBy(sql`${deliveries.id} desc`)
+    .limit(limit);
+  return rows.map(failedView);
+}
+
+const failedView = (r: typeof deliveries.$inferSelect): FailedDelivery => ({
+  id: r.id,
+  kind: r.kind,
+  target: r.target,
+  attempts: r.attempts,
+  lastError: r.lastError,
+  createdAt: r.createdAt.toISOString(),
+});
+
+/** A parked delivery put back in the queue, as it was when it was parked. */
+export interface RequeuedDelivery extends FailedDelivery {
+  /** The time the worker may send it again. */
+  availableAt: string;
+}
+
+/**
+ * Puts parked deliveries back in the queue: pending, no attempts counted, due at `now`, claimed
+ * by nobody, so the worker sends them again on its next pass (within the channel's rate limit,
+ * and ahead of the channel's newer messages, since they are older). Only failed rows are touched:
+ * a delivered one would be posted twice. The last error stays on the row until the next attempt
+ * replaces it. `ids` names the rows; `'all'` takes every parked one.
+ */
+export async function requeueFailedDeliveries(
+  db: Db,
+  ids: readonly number[] | 'all',
+  now: Date,
+): Promise<RequeuedDelivery[]> {
+  if (ids !== 'all' && ids.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const parked = await tx
+      .select()
+      .from(deliveries)
+      .where(
+        and(eq(deliveries.state, 'failed'), ids === 'all' ? undefined : inArray(deliveries.id, [...ids])),
+      )
+      .orderBy(asc(deliveries.id))
+      .for('update');
+    if (parked.length === 0) return [];
+    await tx
+      .update(deliveries)
+      .set({ state: 'pending', attempts: 0, availableAt: now, leasedUntil: null })
+      .where(
+        inArray(
+          deliveries.id,
+          parked.map((r) => r.id),
+        ),
+      );
+    return parked.map((r) => ({ ...failedView(r), availableAt: now.toISOString() }));
+  });
+}
+
+/** One delivery's state, whatever it is: to explain why it cannot be retried. */
+export async function deliveryState(
+  db: Db,
+  id: number,
+): Promise<{ state: 'pending' | 'delivered' | 'failed'; deliveredAt: string | null } | null> {
+  const [row] = await db
+    .select({ state: deliveries.state, deliveredAt: deliveries.deliveredAt })
+    .from(deliveries)
+    .where(eq(deliveries.id, id));
+  return row ? { state: row.state, deliveredAt: row.deliveredAt?.toISOString() ?? null } : null;
 }

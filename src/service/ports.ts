@@ -1,4 +1,5 @@
 import type { OrgKind } from '../domain/organisation.js';
+import type { ChatPlatform } from '../domain/platform.js';
 import type { Mobile } from '../domain/validation.js';
 
 export const DELIVERY_ROUTES = ['sms', 'envelope'] as const;
@@ -30,3 +31,54 @@ export interface CredentialDelivery {
   /** Throws a DomainError when the route is unavailable; the account is then not created. */
   deliver(request: CredentialRequest): Promise<DeliveryReceipt>;
 }
+
+/** A queued notification, as an adapter renders it. */
+export interface OutgoingNotification {
+  id: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  /** Which message of a notification that needs several (a long digest); 0 for most. */
+  part: number;
+}
+
+/** Where in a chat platform a notification goes. */
+export interface ChannelTarget {
+  tenant: string;
+  /** A channel's id, or for a direct message the holder's @nhs.net address. */
+  channelId: string;
+  /** True for a direct message to the holder. */
+  direct: boolean;
+}
+
+/** What a platform said to one send. */
+export type SendOutcome =
+  /** Done; `note` records why nothing was sent when there was nobody to send to (no chat account). */
+  | { ok: true; note?: string }
+  /** Rate limited: try this target again after the platform's Retry-After. */
+  | { ok: false; retryAfterMs: number; error: string }
+  /** Failed: `permanent` (channel gone, bot removed) parks it at once; otherwise retried with backoff. */
+  | { ok: false; permanent: boolean; error: string };
+
+/** A chat platform's way of posting a notification into a channel (Slack, Teams). */
+export interface ChannelNotifier {
+  readonly platform: ChatPlatform;
+  /** Kinds of notification this notifier can render for a channel. */
+  readonly kinds: readonly string[];
+  /** Kinds it can send to the holder directly (a DM), found by their @nhs.net address. */
+  readonly directKinds: readonly string[];
+  /** Least time between two messages to one channel (Slack: about one a second). */
+  readonly minIntervalMs: number;
+  /** How many messages this notification takes on this platform (long digests are split, never cut). */
+  parts(notification: Omit<OutgoingNotification, 'part'>): number;
+  /** Posts one notification to one channel and reports how it went; never throws for a platform refusal. */
+  post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome>;
+}
+
+/** The operators' channel: where a line goes when a notification is parked as failed. */
+export interface OperatorsChannel {
+  platform: ChatPlatform;
+  channelId: string;
+}
+
+/** The kind of the operators' line about a parked notification. */
+export const PARKED_KIND = 'delivery-failed';

@@ -2,14 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SlackNotifier } from '../../adapters/slack/notifier.js';
 import { runText } from '../../src/commands/execute.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
-import {
-  type ChannelNotifier,
-  failedDeliveries,
-  runDelivery,
-  type SendOutcome,
-} from '../../src/jobs/delivery.js';
+import { runDelivery } from '../../src/jobs/delivery.js';
 import { createLogger } from '../../src/logger.js';
 import { createLifecycle, type Lifecycle } from '../../src/service/lifecycle.js';
+import { failedDeliveries } from '../../src/service/notifications.js';
+import type { ChannelNotifier, SendOutcome } from '../../src/service/ports.js';
 import { FakeSlack } from '../slack/support/fake-slack.js';
 import { createTestDatabase, type TestDatabase } from '../support/engines.js';
 import { activeAccount, CapturingDelivery, operator, person, T0 } from '../support/service.js';

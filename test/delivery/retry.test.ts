@@ -2,16 +2,16 @@ import { sql } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { runText } from '../../src/commands/execute.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
-import {
-  type ChannelNotifier,
-  type ChannelTarget,
-  type OutgoingNotification,
-  runDelivery,
-  type SendOutcome,
-} from '../../src/jobs/delivery.js';
+import { runDelivery } from '../../src/jobs/delivery.js';
 import { createLogger } from '../../src/logger.js';
 import type { RequestContext } from '../../src/service/context.js';
 import { createLifecycle, type Lifecycle } from '../../src/service/lifecycle.js';
+import type {
+  ChannelNotifier,
+  ChannelTarget,
+  OutgoingNotification,
+  SendOutcome,
+} from '../../src/service/ports.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
   activeAccount,

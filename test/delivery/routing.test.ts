@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SlackNotifier } from '../../adapters/slack/notifier.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
-import { DEFAULT_DELIVERY, failedDeliveries, runDelivery } from '../../src/jobs/delivery.js';
+import { DEFAULT_DELIVERY, runDelivery } from '../../src/jobs/delivery.js';
 import { createLogger } from '../../src/logger.js';
 import type { RequestContext } from '../../src/service/context.js';
 import { createLifecycle, type Lifecycle } from '../../src/service/lifecycle.js';
+import { failedDeliveries } from '../../src/service/notifications.js';
 import { FakeSlack } from '../slack/support/fake-slack.js';
 import { createTestDatabase, type TestDatabase } from '../support/engines.js';
 import {

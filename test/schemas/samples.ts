@@ -1,6 +1,6 @@
 import type { Reply } from '../../src/commands/execute.js';
 import { addressBase, addressCandidate } from '../../src/domain/address.js';
-import { type OutgoingNotification, PARKED_KIND } from '../../src/jobs/delivery.js';
+import { type OutgoingNotification, PARKED_KIND } from '../../src/service/ports.js';
 import type { PendingReminder } from '../../src/service/reminders.js';
 import type { AccountView } from '../../src/service/store.js';
 import type { QueuedWarning } from '../../src/service/sweep.js';

@@ -10,7 +10,7 @@ import {
   parkedText,
 } from '../../../src/commands/channel-messages.js';
 import { clip } from '../../../src/domain/quote.js';
-import { type OutgoingNotification, PARKED_KIND } from '../../../src/jobs/delivery.js';
+import { type OutgoingNotification, PARKED_KIND } from '../../../src/service/ports.js';
 import { SLACK_LIMITS, truncateMrkdwn } from './limits.js';
 import { escapeMrkdwn } from './reply.js';
 

@@ -10,7 +10,7 @@ import {
 } from '../../../src/commands/channel-messages.js';
 import type { FormSpec } from '../../../src/commands/forms.js';
 import { clip } from '../../../src/domain/quote.js';
-import { type OutgoingNotification, PARKED_KIND } from '../../../src/jobs/delivery.js';
+import { type OutgoingNotification, PARKED_KIND } from '../../../src/service/ports.js';
 
 type Element = Record<string, unknown>;
 

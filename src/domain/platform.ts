@@ -1,0 +1,7 @@
+/** Where a request came from: the audit trail's `platform`. */
+export const PLATFORMS = ['cli', 'slack', 'teams', 'schedule', 'import'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** The chat platforms the bot speaks on. */
+export const CHAT_PLATFORMS = ['slack', 'teams'] as const;
+export type ChatPlatform = (typeof CHAT_PLATFORMS)[number];
