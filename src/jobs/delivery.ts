@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { describeError } from '../safe-errors.js';
 import type { ChannelNotifier, OperatorsChannel, SendOutcome } from '../service/ports.js';
 import { PARKED_KIND } from '../service/ports.js';
+import { enqueue } from '../service/store.js';
 import { type DeliveryEvent, NO_TELEMETRY, type Telemetry } from '../service/telemetry.js';
 
 export interface DeliveryOptions {
@@ -300,20 +301,19 @@ async function settle(
     if (report?.operators && report.parked.kind !== PARKED_KIND) {
       // One line in the operators' channel, queued with the parking itself (never for its own failure).
       const p = report.parked;
-      await tx.insert(outbox).values({
-        createdAt: report.at,
-        correlationId: p.correlationId,
-        kind: PARKED_KIND,
-        audience: { type: 'operators' },
-        payload: {
-          delivery: p.id,
-          kind: p.kind,
-          target: p.target,
-          attempts: changes.attempts ?? p.attempts,
-          error: changes.lastError ?? null,
+      await enqueue(tx, { now: report.at, correlationId: p.correlationId ?? undefined }, [
+        {
+          kind: PARKED_KIND,
+          audience: { type: 'operators' },
+          payload: {
+            delivery: p.id,
+            kind: p.kind,
+            target: p.target,
+            attempts: changes.attempts ?? p.attempts,
+            error: changes.lastError ?? null,
+          },
         },
-        availableAt: report.at,
-      });
+      ]);
     }
     if (gate) {
       await tx

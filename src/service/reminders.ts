@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or } from 'drizzle-orm';
-import { accounts, outbox } from '../../db/schema.js';
+import { accounts } from '../../db/schema.js';
 import { refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
@@ -101,14 +101,13 @@ export async function remindPending(
               ),
             ),
           );
-        await tx.insert(outbox).values(
+        await enqueue(
+          tx,
+          ctx,
           reminders.map((r) => ({
-            createdAt: now,
-            correlationId: ctx.correlationId ?? null,
             kind: 'reminder',
             audience: { type: 'holder' as const, address: r.address },
             payload: { ...r, status: 'pending' },
-            availableAt: now,
           })),
         );
       }
@@ -126,14 +125,13 @@ export async function remindPending(
     afterId = batch.lastId;
   }
   if (!input.dryRun && byOrg.size > 0) {
-    await deps.db.insert(outbox).values(
+    await enqueue(
+      deps.db,
+      ctx,
       [...byOrg].map(([org, items]) => ({
-        createdAt: now,
-        correlationId: ctx.correlationId ?? null,
         kind: 'pending-digest',
         audience: { type: 'org' as const, ods: org },
         payload: { org, at: now.toISOString(), items: items.sort((a, b) => b.pendingDays - a.pendingDays) },
-        availableAt: now,
       })),
     );
   }

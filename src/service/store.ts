@@ -94,7 +94,7 @@ export interface Notification {
 /** Queues notifications in the outbox, in the same transaction as the change that caused them. */
 export async function enqueue(
   tx: Executor,
-  ctx: RequestContext,
+  ctx: Pick<RequestContext, 'now' | 'correlationId'>,
   notifications: Notification[],
 ): Promise<void> {
   if (notifications.length === 0) return;

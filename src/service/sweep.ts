@@ -1,12 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lt, lte, type SQL } from 'drizzle-orm';
-import {
-  accounts,
-  auditLog,
-  handledDeliveries,
-  outbox,
-  transferRequests,
-  warningsSent,
-} from '../../db/schema.js';
+import { accounts, auditLog, handledDeliveries, transferRequests, warningsSent } from '../../db/schema.js';
 import { refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
@@ -14,7 +7,7 @@ import { addDays, daysLeft } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { type DueReport, runDueHrChanges } from './hr-feed.js';
-import { auditValues, type Executor } from './store.js';
+import { auditValues, type Executor, enqueue } from './store.js';
 
 const BATCH = 500;
 /** How many individual changes a report lists; the counts are always complete. */
@@ -195,10 +188,10 @@ export async function sweep(
   });
   if (!input.dryRun && byOrg.size > 0) {
     // Channels get one digest per organisation per run, not a message per warning.
-    await deps.db.insert(outbox).values(
+    await enqueue(
+      deps.db,
+      ctx,
       [...byOrg].map(([org, items]) => ({
-        createdAt: ctx.now,
-        correlationId: ctx.correlationId ?? null,
         kind: 'digest',
         audience: { type: 'org' as const, ods: org },
         payload: {
@@ -206,7 +199,6 @@ export async function sweep(
           at: ctx.now.toISOString(),
           items: items.sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
         },
-        availableAt: ctx.now,
       })),
     );
   }
@@ -268,14 +260,13 @@ async function runStepBatch(deps: ServiceDeps, ctx: RequestContext, step: Step) 
       ),
     );
     if (step.step !== 'purge') {
-      await tx.insert(outbox).values(
+      await enqueue(
+        tx,
+        ctx,
         changed.map((row) => ({
-          createdAt: ctx.now,
-          correlationId: ctx.correlationId ?? null,
           kind: 'status-change',
           audience: { type: 'holder' as const, address: row.address },
           payload: { address: row.address, org: row.org, from: step.from, to: step.to, reason: step.reason },
-          availableAt: ctx.now,
         })),
       );
     }
@@ -413,13 +404,6 @@ async function recordWarning(
   if (!inserted) return false;
   const payload = { ...w };
   // The holder's own warning; the organisation's channels get this run's digest instead.
-  await tx.insert(outbox).values({
-    createdAt: ctx.now,
-    correlationId: ctx.correlationId ?? null,
-    kind: 'warning',
-    audience: { type: 'holder', address: w.address },
-    payload,
-    availableAt: ctx.now,
-  });
+  await enqueue(tx, ctx, [{ kind: 'warning', audience: { type: 'holder', address: w.address }, payload }]);
   return true;
 }

@@ -1,6 +1,6 @@
-import { outbox } from '../../../db/schema.js';
 import type { ServiceDeps } from '../accounts.js';
 import type { RequestContext } from '../context.js';
+import { enqueue } from '../store.js';
 
 /** One message per organisation to its subscribed channels: what the import did for it. */
 export async function queueSummaries(
@@ -11,14 +11,13 @@ export async function queueSummaries(
 ): Promise<void> {
   const orgs = Object.entries(byOrg);
   if (orgs.length === 0) return;
-  await deps.db.insert(outbox).values(
+  await enqueue(
+    deps.db,
+    ctx,
     orgs.map(([ods, counts]) => ({
-      createdAt: ctx.now,
-      correlationId: ctx.correlationId ?? null,
       kind: 'hr-import',
       audience: { type: 'org' as const, ods },
       payload: { org: ods, file, at: ctx.now.toISOString(), ...counts },
-      availableAt: ctx.now,
     })),
   );
 }
