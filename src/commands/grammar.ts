@@ -246,7 +246,7 @@ export const SPECS: Spec[] = [
   {
     name: 'provision',
     usage:
-      'provision --given G --family F --org ODS [--mobile M] [--dob YYYY-MM-DD] [--reg BODY:NUMBER] [--delivery sms|envelope]',
+      'provision --given G --family F --org ODS [--mobile M] [--dob YYYY-MM-DD] [--reg BODY:NUMBER] [--delivery sms|envelope] [--override-duplicate REASON]',
     summary: 'Create a new starter’s account (duplicate check first; password by SMS or Day 1 envelope).',
     options: { ...personOptions, org: str },
     positionals: [0, 0],
@@ -413,7 +413,7 @@ export const SPECS: Spec[] = [
   {
     name: 'site register',
     usage:
-      'site register --ods ODS --kind pharmacy|dental|care-home --name NAME --dspt STATUS --owner-given G --owner-family F [--owner-mobile M] [--owner-dob YYYY-MM-DD] [--owner-reg BODY:NUMBER] [--owner-delivery sms|envelope]',
+      'site register --ods ODS --kind pharmacy|dental|care-home --name NAME --dspt STATUS --owner-given G --owner-family F [--owner-mobile M] [--owner-dob YYYY-MM-DD] [--owner-reg BODY:NUMBER] [--owner-delivery sms|envelope] [--owner-override-duplicate REASON]',
     summary: 'NAS: register a community site, its shared mailbox and its owner.',
     options: {
       ods: str,
@@ -443,7 +443,7 @@ export const SPECS: Spec[] = [
   {
     name: 'site request-account',
     usage:
-      'site request-account --site ODS --given G --family F [--mobile M] [--dob YYYY-MM-DD] [--reg BODY:NUMBER] [--delivery sms|envelope]',
+      'site request-account --site ODS --given G --family F [--mobile M] [--dob YYYY-MM-DD] [--reg BODY:NUMBER] [--delivery sms|envelope] [--override-duplicate REASON]',
     summary: 'Site owner: request an account for a member of staff (at most 10 per site).',
     options: { ...personOptions, site: str },
     positionals: [0, 0],

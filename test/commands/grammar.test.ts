@@ -531,6 +531,15 @@ describe('helpText', () => {
     expect(lines).toContain('sweep [--dry-run]');
   });
 
+  it('names every option a command takes in its usage, so help and the grammar cannot drift', () => {
+    const unnamed = SPECS.flatMap((spec) =>
+      Object.keys(spec.options)
+        .filter((option) => !new RegExp(`--${option}\\b(?!-)`).test(spec.usage))
+        .map((option) => `${spec.name}: --${option}`),
+    );
+    expect(unnamed).toEqual([]);
+  });
+
   it('explains one command by name', () => {
     expect(helpText({ includeOperator: false, topic: 'joiner' })).toBe(
       'joiner ADDRESS --org ODS\n  Accept a leaver into your organisation: same address, same mailbox. An account whose first login is still due stays pending.',
