@@ -69,8 +69,11 @@ describe('Teams messages over /api/messages', () => {
 
   it('answers status with an Adaptive Card', async () => {
     const r = await bot.say(JANE, 'status');
+    // The reply, not a proactive notification the delivery worker may post meanwhile (the leaver
+    // notice of the test before): only a reply carries replyToId.
+    const reply = r.sent.find((call) => call.body.replyToId !== undefined);
     const attachment = (
-      (r.sent[0]?.body.attachments ?? []) as Array<{ contentType: string; content: unknown }>
+      (reply?.body.attachments ?? []) as Array<{ contentType: string; content: unknown }>
     )[0];
     expect(attachment?.contentType).toBe('application/vnd.microsoft.card.adaptive');
     const card = JSON.stringify(attachment?.content);
