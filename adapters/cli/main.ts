@@ -12,6 +12,7 @@ import type { RequestContext } from '../../src/service/context.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { describeFailure, failureDetail } from '../failure.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
+import { localFiles } from './files.js';
 import { forwardToBot } from './operator-channel.js';
 
 export interface Io {
@@ -23,11 +24,12 @@ export interface Io {
   out: Writable;
 }
 
-/** A progress bar for a long import, on stderr, only on an interactive terminal. */
-function progressHooks(io: Io, command: Command): CommandHooks & { stop(): void } {
-  if (!io.interactive || (command.name !== 'import starters' && command.name !== 'import leavers')) {
-    return { stop: () => {} };
-  }
+/**
+ * A progress bar for a long import (the commands that report progress), on stderr, only on an
+ * interactive terminal; drawn from the first report on.
+ */
+function progressHooks(io: Io): CommandHooks & { stop(): void } {
+  if (!io.interactive) return { stop: () => {} };
   const bar = new SingleBar(
     { format: 'Importing {bar} {percentage}% | {rows} rows', stream: process.stderr, hideCursor: true },
     Presets.shades_classic,
@@ -238,9 +240,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     }
     throw e;
   }
-  const hooks = progressHooks(io, command);
+  const hooks = progressHooks(io);
   try {
-    const reply = await runCommand(runtime.lifecycle, ctx, command, { output: io.out, ...hooks });
+    const reply = await runCommand(runtime.lifecycle, ctx, command, {
+      output: io.out,
+      files: localFiles,
+      ...hooks,
+    });
     hooks.stop();
     return print(io, reply, globals.json);
   } finally {
