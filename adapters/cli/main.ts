@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { type CommandHooks, type Reply, runCommand } from '../../src/commands/execute.js';
-import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
+import { type Command, helpText, parseCommand, specFor } from '../../src/commands/grammar.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { type DomainError, invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
@@ -121,26 +122,30 @@ function domainFailure(io: Io, e: DomainError, json: boolean): number {
  * read, a file to write) are made absolute first, as this process would read them.
  */
 export function withAbsolutePaths(command: Command, words: string[]): string[] {
-  if (
-    command.name === 'import activity' ||
-    command.name === 'import orgs' ||
-    command.name === 'import starters' ||
-    command.name === 'import leavers'
-  ) {
-    const at = words.findIndex((w, i) => i >= 2 && w === command.file && words[i - 1] !== '--kind');
-    return words.map((w, i) => (i === at ? path.resolve(w) : w));
+  const spec = specFor(command.name);
+  const paths = spec?.paths;
+  if (!spec || !paths) return words;
+  // The words parsed into `command`: its name, then what parseArgs reads against its options.
+  const offset = command.name.split(' ').length;
+  const { tokens } = parseArgs({
+    args: words.slice(offset),
+    options: spec.options,
+    allowPositionals: true,
+    strict: true,
+    tokens: true,
+  });
+  const resolved = [...words];
+  let positional = 0;
+  for (const token of tokens) {
+    if (token.kind === 'positional' && positional++ === paths.positional) {
+      resolved[offset + token.index] = path.resolve(token.value);
+    }
+    if (token.kind === 'option' && token.value !== undefined && paths.options?.includes(token.name)) {
+      if (token.inlineValue) resolved[offset + token.index] = `${token.rawName}=${path.resolve(token.value)}`;
+      else resolved[offset + token.index + 1] = path.resolve(token.value);
+    }
   }
-  if (command.name === 'export audit' && command.out !== undefined) {
-    const out = command.out;
-    return words.map((w, i) =>
-      w === `--out=${out}`
-        ? `--out=${path.resolve(out)}`
-        : words[i - 1] === '--out' && w === out
-          ? path.resolve(out)
-          : w,
-    );
-  }
-  return words;
+  return resolved;
 }
 
 /**

@@ -39,6 +39,11 @@ export interface CommandSpec<N extends string = string> {
   readonly options: Options;
   /** How many words may follow the name (besides options). */
   readonly positionals: readonly [min: number, max: number];
+  /**
+   * Which of its words name files (an import's FILE.csv, `--out FILE`): the CLI makes them
+   * absolute before handing the command to a running bot, which runs in another directory.
+   */
+  readonly paths?: { positional?: number; options?: readonly string[] } | undefined;
 }
 
 /**

@@ -15,6 +15,7 @@ export const exportAudit = defineCommand({
   },
   options: { from: str, to: str, out: str },
   positionals: [0, 0],
+  paths: { options: ['out'] },
   parse({ values, usage }) {
     const from = parseDate(required(values, 'from', usage), '--from date', BOT_YEARS);
     const to = parseDate(required(values, 'to', usage), '--to date', BOT_YEARS);

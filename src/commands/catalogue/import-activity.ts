@@ -14,6 +14,7 @@ export const importActivity = defineCommand({
   },
   options: {},
   positionals: [1, 1],
+  paths: { positional: 0 },
   parse: ({ positionals }) => ({ name: 'import activity', file: at(positionals, 0) }),
   async run(l, ctx, c, io) {
     const csv = await filesOf(io).read(c.file, "the report's CSV file", (file) => file.text());

@@ -59,6 +59,7 @@ export const importStarters = defineCommand({
   operatorOnly: COMMAND_LINE,
   options: { 'dry-run': bool },
   positionals: [1, 1],
+  paths: { positional: 0 },
   parse: (input) => ({ name: 'import starters', ...hrArguments(input) }),
   run: (l, ctx, c, io) =>
     withHrRecords(io, c.file, STARTER_COLUMNS, (records, onProgress) =>
@@ -85,6 +86,7 @@ export const importLeavers = defineCommand({
   operatorOnly: COMMAND_LINE,
   options: { 'dry-run': bool },
   positionals: [1, 1],
+  paths: { positional: 0 },
   parse: (input) => ({ name: 'import leavers', ...hrArguments(input) }),
   run: (l, ctx, c, io) =>
     withHrRecords(io, c.file, LEAVER_COLUMNS, (records, onProgress) =>

@@ -16,6 +16,7 @@ export const importOrgs = defineCommand({
   },
   options: { kind: str, 'dry-run': bool },
   positionals: [1, 1],
+  paths: { positional: 0 },
   parse({ values, positionals, usage }) {
     const file = at(positionals, 0);
     const kind = optional(values, 'kind');
