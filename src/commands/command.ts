@@ -36,6 +36,8 @@ export interface CommandSpec<N extends string = string> {
   readonly usage: string;
   readonly summary: string;
   readonly operatorOnly?: Restriction | undefined;
+  /** A chat user the bot cannot yet tie to an @nhs.net address (a guest) may run it too. */
+  readonly guests?: boolean | undefined;
   readonly options: Options;
   /** How many words may follow the name (besides options). */
   readonly positionals: readonly [min: number, max: number];

@@ -101,8 +101,8 @@ export async function runCommand(
   io: CommandIo = {},
 ): Promise<Reply> {
   try {
-    if (ctx.actor.kind === 'guest') refuseGuest(ctx, command);
     const module = moduleOf(command);
+    if (ctx.actor.kind === 'guest' && !module.guests) refuseGuest(ctx);
     refuseUnlessAllowed(module, ctx);
     const result = await module.run(lifecycle, ctx, command, io);
     const { text, data, streamed } = module.render(result, command, ctx);
@@ -112,11 +112,7 @@ export async function runCommand(
   }
 }
 
-/** Commands a chat user may run before the bot knows their @nhs.net address. */
-const GUEST_COMMANDS: ReadonlySet<CommandName> = new Set(['help', 'contact']);
-
-function refuseGuest(ctx: RequestContext, command: Command): void {
-  if (GUEST_COMMANDS.has(command.name)) return;
+function refuseGuest(ctx: RequestContext): void {
   const where = ctx.chat
     ? `your ${ctx.chat.platform === 'slack' ? 'Slack' : 'Teams'} profile`
     : 'your profile';

@@ -26,6 +26,7 @@ const help = defineCommand({
   name: 'help',
   usage: 'help [COMMAND]',
   summary: 'List the commands, or explain one.',
+  guests: true,
   options: {},
   positionals: [0, 2],
   parse: ({ positionals }) => ({

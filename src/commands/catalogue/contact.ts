@@ -7,6 +7,7 @@ export const contact = defineCommand({
   name: 'contact',
   usage: `contact [${CONTACT_CATEGORIES.join('|')}]`,
   summary: 'Who to contact about an account like yours (or of the kind named).',
+  guests: true,
   options: {},
   positionals: [0, 1],
   parse({ positionals }) {
