@@ -56,14 +56,15 @@ export type DomainErrorValue<C extends ErrorCode = ErrorCode> = {
   [K in C]: { code: K; kind: ErrorKind; message: string; details: ErrorDetails<K> };
 }[C];
 
-const noDetails = <C extends ErrorCode>(details: DetailsArg<C>): ErrorDetails<C> =>
+/** The details given, or none. */
+const detailsOf = <C extends ErrorCode>(details: DetailsArg<C>): ErrorDetails<C> =>
   (details[0] ?? {}) as ErrorDetails<C>;
 
 export const invalid = <C extends ErrorCode>(code: C, message: string, ...details: DetailsArg<C>) =>
-  new DomainError(code, 'invalid', message, noDetails<C>(details));
+  new DomainError(code, 'invalid', message, detailsOf<C>(details));
 
 export const refused = <C extends ErrorCode>(code: C, message: string, ...details: DetailsArg<C>) =>
-  new DomainError(code, 'refused', message, noDetails<C>(details));
+  new DomainError(code, 'refused', message, detailsOf<C>(details));
 
 /** Whether `e` is a DomainError; given a code, whether it is one with that code (its details typed). */
 export function isDomainError(e: unknown): e is AnyDomainError;
