@@ -356,25 +356,3 @@ export function decideReactivation(
     notifications: [],
   });
 }
-
-/**
- * Why a sign-in cannot be recorded on this account, or null when it can: activity keeps active
- * accounts (and leavers still using theirs) alive, but never brings one back.
- */
-export function refuseActivity(account: AccountFacts): DomainError | null {
-  if (RECORDS_ACTIVITY.includes(account.status)) return null;
-  if (account.status === 'pending') {
-    return refused(
-      'FIRST_LOGIN_NEEDED',
-      `${account.address} is pending: its first login (password change and MFA) has not been recorded. Use "first-login ${account.address} --mfa".`,
-    );
-  }
-  const back =
-    account.status === 'inactive'
-      ? `Reactivate it with "reactivate ${account.address}"`
-      : 'A NAS administrator can restore it with "reactivate"';
-  return refused(
-    'NOT_ACTIVE',
-    `${account.address} is ${account.status}; activity does not bring it back. ${back} if the person still needs it.`,
-  );
-}

@@ -4,13 +4,13 @@ import { accounts, transferRequests } from '../../db/schema.js';
 import { NAS_GP_LOCUM_MAILBOX } from '../domain/contact.js';
 import { DomainError, invalid, refused } from '../domain/errors.js';
 import { isSiteKind, type Organisation } from '../domain/organisation.js';
+import { refuseActivity } from '../domain/preconditions.js';
 import {
   awaitsLeaver,
   decideFirstLogin,
   decideJoiner,
   decideLeaver,
   decideReactivation,
-  refuseActivity,
 } from '../domain/transitions.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';

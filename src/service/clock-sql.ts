@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lte, type SQL } from 'drizzle-orm';
 import { accounts } from '../../db/schema.js';
-import { type Clock, type ClockField, latestStart } from '../domain/clocks.js';
+import { type Clock, latestStart } from '../domain/clocks.js';
 import type { Policy } from '../domain/policy.js';
 
 /**
@@ -9,12 +9,8 @@ import type { Policy } from '../domain/policy.js';
  * account and the rows the sweep or `expiring` selects cannot disagree. Each predicate has the
  * shape of its clock's partial index (db/schema.ts), so it reads only the rows the clock runs on.
  */
-const COLUMN = {
-  graceExpiresAt: accounts.graceExpiresAt,
-  lastActivityAt: accounts.lastActivityAt,
-  inactiveSince: accounts.inactiveSince,
-  deletedAt: accounts.deletedAt,
-} as const satisfies Record<ClockField, unknown>;
+/** The column a clock counts from: a clock's field is named as the accounts table's column is. */
+const column = (clock: Clock) => accounts[clock.field];
 
 /** Accounts the clock runs on. */
 export const runsOnSql = (clock: Clock): SQL | undefined =>
@@ -26,15 +22,15 @@ export const runsOnSql = (clock: Clock): SQL | undefined =>
 
 /** Accounts whose deadline on this clock falls at or before `by` (overdue ones included). */
 export const dueBySql = (clock: Clock, policy: Policy, by: Date): SQL | undefined =>
-  and(runsOnSql(clock), lte(COLUMN[clock.field], latestStart(clock, policy, by)));
+  and(runsOnSql(clock), lte(column(clock), latestStart(clock, policy, by)));
 
 /** Accounts whose deadline on this clock falls after `after` and at or before `by`. */
 export const dueBetweenSql = (clock: Clock, policy: Policy, after: Date, by: Date): SQL | undefined =>
   and(
     runsOnSql(clock),
-    gt(COLUMN[clock.field], latestStart(clock, policy, after)),
-    lte(COLUMN[clock.field], latestStart(clock, policy, by)),
+    gt(column(clock), latestStart(clock, policy, after)),
+    lte(column(clock), latestStart(clock, policy, by)),
   );
 
 /** The column the clock counts from, to select it with the rows. */
-export const clockColumn = (clock: Clock) => COLUMN[clock.field];
+export const clockColumn = column;

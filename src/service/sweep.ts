@@ -70,10 +70,7 @@ export async function sweep(
     counts: {
       'hr-starters': 0,
       'hr-leavers': 0,
-      'grace-ended': 0,
-      inactivity: 0,
-      'retention-ended': 0,
-      purge: 0,
+      ...(Object.fromEntries(LAPSES.map((lapse) => [lapse.step, 0])) as Record<SweepStep, number>),
       warnings: 0,
     },
     startersFailed: [],
