@@ -66,6 +66,10 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
   },
 };
 
+/** The clocks `expiring` and the digests list, in the order they are read. */
+export const EXPIRING_CLOCKS = [CLOCKS.grace, CLOCKS.inactivity, CLOCKS.retention] as const;
+export type ExpiryReason = (typeof EXPIRING_CLOCKS)[number]['name'];
+
 /** What a clock reads of an account. */
 export interface ClockFacts {
   status: Status;

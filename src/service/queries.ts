@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { accounts, auditLog, organisations, roles, transferRequests } from '../../db/schema.js';
-import { CLOCKS, deadlineFrom } from '../domain/clocks.js';
+import { deadlineFrom, EXPIRING_CLOCKS, type ExpiryReason } from '../domain/clocks.js';
 import {
   type ContactAnswer,
   type ContactCategory,
@@ -44,9 +44,7 @@ export async function accountStatus(
   };
 }
 
-/** The clocks `expiring` lists, in the order it reads them. */
-const EXPIRING_CLOCKS = [CLOCKS.grace, CLOCKS.inactivity, CLOCKS.retention] as const;
-export type ExpiryReason = (typeof EXPIRING_CLOCKS)[number]['name'];
+export type { ExpiryReason };
 
 /** One line of `expiring --json`. */
 export interface Expiry {
