@@ -66,7 +66,7 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
   },
 };
 
-/** The clocks `expiring` and the digests list, in the order they are read. */
+/** The clocks `expiring` lists, in the order it reads them. */
 export const EXPIRING_CLOCKS = [CLOCKS.grace, CLOCKS.inactivity, CLOCKS.retention] as const;
 export type ExpiryReason = (typeof EXPIRING_CLOCKS)[number]['name'];
 
