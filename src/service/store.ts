@@ -1,8 +1,9 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.js';
-import { accounts, auditLog, organisations, outbox, roles } from '../../db/schema.js';
+import { accounts, auditLog, organisations, outbox, roles, transferRequests } from '../../db/schema.js';
 import { CLOCKS, deadline } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
+import type { Lapse } from '../domain/lapses.js';
 import type { Notification } from '../domain/notifications.js';
 import type { Organisation } from '../domain/organisation.js';
 import type { Policy } from '../domain/policy.js';
@@ -220,4 +221,59 @@ export async function apply(
   });
   await enqueue(tx, ctx, decision.notifications);
   return updated;
+}
+
+/**
+ * Persists a lapse (`src/domain/lapses.ts`) for a claimed batch of due accounts: one UPDATE that
+ * re-checks `due`, then each account's audit row and holder notice, and its open transfer
+ * requests closed when the lapse ends them. Returns the accounts changed.
+ */
+export async function applyLapse(
+  tx: Executor,
+  ctx: RequestContext,
+  policy: Policy,
+  lapse: Lapse,
+  ids: number[],
+  due: SQL | undefined,
+): Promise<Array<{ id: number; address: string; org: string }>> {
+  const changed = await tx
+    .update(accounts)
+    .set(lapse.set(ctx.now))
+    .where(and(inArray(accounts.id, ids), due))
+    .returning({ id: accounts.id, address: accounts.address, org: accounts.homeOrg });
+  if (changed.length === 0) return changed;
+  if (lapse.endsTransfers) {
+    // A transfer still open when the account lapses must not complete on some later leaver.
+    await tx
+      .update(transferRequests)
+      .set({ state: 'superseded' })
+      .where(
+        and(
+          inArray(
+            transferRequests.accountId,
+            changed.map((row) => row.id),
+          ),
+          eq(transferRequests.state, 'open'),
+        ),
+      );
+  }
+  const reason = lapse.reason(policy);
+  await tx.insert(auditLog).values(
+    changed.map((row) =>
+      auditValues(ctx, {
+        action: lapse.action,
+        address: row.address,
+        org: row.org,
+        from: lapse.from,
+        to: lapse.to,
+        reason,
+      }),
+    ),
+  );
+  await enqueue(
+    tx,
+    ctx,
+    changed.flatMap((row) => lapse.notice(row, policy)),
+  );
+  return changed;
 }

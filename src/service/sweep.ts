@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
-import { accounts, auditLog, handledDeliveries, transferRequests, warningsSent } from '../../db/schema.js';
+import { accounts, handledDeliveries, warningsSent } from '../../db/schema.js';
 import { deadlineFrom } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
 import { LAPSES, type Lapse, type SweepStep, WARNED_CLOCKS, type WarnedClock } from '../domain/lapses.js';
@@ -10,7 +10,7 @@ import type { ServiceDeps } from './accounts.js';
 import { clockColumn, dueBetweenSql, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
 import { type DueReport, runDueHrChanges } from './hr-feed.js';
-import { auditValues, type Executor, enqueue } from './store.js';
+import { applyLapse, type Executor, enqueue } from './store.js';
 
 const BATCH = 500;
 /** How many individual changes a report lists; the counts are always complete. */
@@ -154,53 +154,14 @@ async function runLapseBatch(deps: ServiceDeps, ctx: RequestContext, lapse: Laps
       .limit(BATCH)
       .for('update', { skipLocked: true });
     if (claimed.length === 0) return [];
-    const changed = await tx
-      .update(accounts)
-      .set(lapse.set(ctx.now))
-      .where(
-        and(
-          inArray(
-            accounts.id,
-            claimed.map((row) => row.id),
-          ),
-          due,
-        ),
-      )
-      .returning({ id: accounts.id, address: accounts.address, org: accounts.homeOrg });
-    if (changed.length === 0) return changed;
-    if (lapse.endsTransfers) {
-      // A transfer still open when the account lapses must not complete on some later leaver.
-      await tx
-        .update(transferRequests)
-        .set({ state: 'superseded' })
-        .where(
-          and(
-            inArray(
-              transferRequests.accountId,
-              changed.map((row) => row.id),
-            ),
-            eq(transferRequests.state, 'open'),
-          ),
-        );
-    }
-    await tx.insert(auditLog).values(
-      changed.map((row) =>
-        auditValues(ctx, {
-          action: lapse.action,
-          address: row.address,
-          org: row.org,
-          from: lapse.from,
-          to: lapse.to,
-          reason: lapse.reason(deps.policy),
-        }),
-      ),
-    );
-    await enqueue(
+    return applyLapse(
       tx,
       ctx,
-      changed.flatMap((row) => lapse.notice(row, deps.policy)),
+      deps.policy,
+      lapse,
+      claimed.map((row) => row.id),
+      due,
     );
-    return changed;
   });
 }
 
