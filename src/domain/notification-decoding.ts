@@ -194,3 +194,17 @@ export function decodeNotification(kind: string, version: number, payload: unkno
   // DECODERS[kind] yields NotificationPayload<typeof kind>; TypeScript cannot pair the two itself.
   return { kind, payload: result.data } as NotificationContent;
 }
+
+/** `decodeNotification` as a value: the notification, or the error saying why the row cannot be read. */
+export function tryDecodeNotification(
+  kind: string,
+  version: number,
+  payload: unknown,
+): { ok: true; notification: NotificationContent } | { ok: false; error: NotificationDecodeError } {
+  try {
+    return { ok: true, notification: decodeNotification(kind, version, payload) };
+  } catch (e) {
+    if (e instanceof NotificationDecodeError) return { ok: false, error: e };
+    throw e;
+  }
+}

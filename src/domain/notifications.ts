@@ -230,5 +230,10 @@ export const isKindOf = <K extends NotificationKind>(
   n: NotificationContent,
 ): n is Extract<NotificationContent, { kind: K }> => (kinds as readonly string[]).includes(n.kind);
 
+/** The `default` of a switch on every kind: a kind added to the union fails to compile there. */
+export function unhandledKind(n: never): never {
+  throw new Error(`no case for notification kind ${String((n as { kind?: unknown }).kind)}`);
+}
+
 /** The kind of the operators' line about a parked notification. */
 export const PARKED_KIND = 'delivery-failed' satisfies NotificationKind;
