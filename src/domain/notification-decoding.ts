@@ -170,9 +170,21 @@ export class NotificationDecodeError extends Error {
 const where = (path: readonly PropertyKey[]) =>
   path.length === 0 ? 'payload' : `payload.${path.map((p) => String(p)).join('.')}`;
 
-/** zod's issues as "payload.items.0.dueAt: Invalid input: expected string, received undefined". */
+/** A missing key says so, not zod's "received undefined": the text reaches the operators' channel. */
+const missing: z.core.$ZodErrorMap = (issue) =>
+  issue.code === 'invalid_type' && issue.input === undefined
+    ? `missing (expected ${issue.expected})`
+    : undefined;
+
+/** zod's issues, one per key: "payload.items.0.dueAt: missing (expected string); payload.when: unexpected key". */
 const describeIssues = (issues: readonly z.core.$ZodIssue[]): string =>
-  issues.map((i) => `${where(i.path)}: ${i.message}`).join('; ');
+  issues
+    .flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => `${where([...i.path, key])}: unexpected key`)
+        : [`${where(i.path)}: ${i.message}`],
+    )
+    .join('; ');
 
 /** Reads a stored row's kind, payload version and payload as the notification it is, or throws. */
 export function decodeNotification(kind: string, version: number, payload: unknown): NotificationContent {
@@ -187,7 +199,7 @@ export function decodeNotification(kind: string, version: number, payload: unkno
       `unknown payload version (this build writes version ${PAYLOAD_VERSIONS[kind]})`,
     );
   }
-  const result = schema.safeParse(payload);
+  const result = schema.safeParse(payload, { error: missing });
   if (!result.success) {
     throw new NotificationDecodeError(kind, version, describeIssues(result.error.issues));
   }
