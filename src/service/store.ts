@@ -4,7 +4,7 @@ import { accounts, auditLog, organisations, outbox, roles, transferRequests } fr
 import { CLOCKS, deadline } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
 import type { Lapse } from '../domain/lapses.js';
-import type { Notification } from '../domain/notifications.js';
+import { type Notification, PAYLOAD_VERSIONS } from '../domain/notifications.js';
 import type { Organisation } from '../domain/organisation.js';
 import type { Policy } from '../domain/policy.js';
 import { actorLabel, Principal, type RoleGrant } from '../domain/roles.js';
@@ -90,7 +90,10 @@ export function auditValues(ctx: RequestContext, entry: AuditEntry): typeof audi
 
 export type { Notification };
 
-/** Queues notifications in the outbox, in the same transaction as the change that caused them. */
+/**
+ * Queues notifications in the outbox, in the same transaction as the change that caused them: the
+ * only writer of outbox rows, so every row carries its kind's current payload version.
+ */
 export async function enqueue(
   tx: Executor,
   ctx: Pick<RequestContext, 'now' | 'correlationId'>,
@@ -103,7 +106,9 @@ export async function enqueue(
       correlationId: ctx.correlationId ?? null,
       kind: n.kind,
       audience: n.audience,
-      payload: n.payload,
+      // A typed payload is stored as the JSON object it is; the column is read back only through decodeNotification.
+      payload: { ...n.payload },
+      payloadVersion: PAYLOAD_VERSIONS[n.kind],
       availableAt: ctx.now,
     })),
   );
