@@ -1,7 +1,7 @@
 import type { Reply } from '../../src/commands/execute.js';
 import { addressBase, addressCandidate } from '../../src/domain/address.js';
 import { type DetailsArg, type ErrorCode, refused } from '../../src/domain/errors.js';
-import { type OutgoingNotification, PARKED_KIND } from '../../src/service/ports.js';
+import { type OutgoingNotification, PARKED_KIND, type QueuedNotification } from '../../src/service/ports.js';
 import type { PendingReminder } from '../../src/service/reminders.js';
 import type { AccountView } from '../../src/service/store.js';
 import type { QueuedWarning } from '../../src/service/sweep.js';
@@ -148,7 +148,7 @@ const transfer = {
  * One notification of every kind an organisation's (or the operators') channel is sent, part 0;
  * digests with 200 lines, and the short ones a run can also queue (one line).
  */
-export const NOTIFICATIONS: Array<Omit<OutgoingNotification, 'part'>> = [
+export const NOTIFICATIONS: QueuedNotification[] = [
   { id: 101, kind: 'transfer-leaver', payload: transfer },
   { id: 102, kind: 'transfer-joiner', payload: transfer },
   {
@@ -197,9 +197,7 @@ export const NOTIFICATIONS: Array<Omit<OutgoingNotification, 'part'>> = [
 ];
 
 /** Every part of every sample notification, as a platform splits it (`parts` is its notifier's). */
-export function everyPart(
-  parts: (n: Pick<OutgoingNotification, 'kind' | 'payload'>) => number,
-): OutgoingNotification[] {
+export function everyPart(parts: (n: QueuedNotification) => number): OutgoingNotification[] {
   return NOTIFICATIONS.flatMap((n) => Array.from({ length: parts(n) }, (_, part) => ({ ...n, part })));
 }
 

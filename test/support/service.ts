@@ -129,7 +129,8 @@ export async function outboxRows(db: Database) {
     kind: string;
     audience: { type: string; ods?: string; address?: string };
     payload: Record<string, unknown>;
-  }>(db.db, sql`select kind, audience, payload from outbox order by id`);
+    payload_version: number;
+  }>(db.db, sql`select kind, audience, payload, payload_version from outbox order by id`);
 }
 
 /** Every row of every table as text: for proving a secret or a full mobile number is stored nowhere. */
