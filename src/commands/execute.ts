@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { type DomainError, invalid, isDomainError, refused } from '../domain/errors.js';
+import { type DomainErrorValue, invalid, isDomainError, refused } from '../domain/errors.js';
 import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import { parseActivityReport } from '../service/activity-import.js';
@@ -31,7 +31,8 @@ export interface Reply {
   text: string;
   /** The machine-readable result (`--json`), or `{ error }` when refused. */
   data: unknown;
-  error?: { code: string; kind: DomainError['kind']; message: string; details: Record<string, unknown> };
+  /** The refusal, when refused: `error.code === 'X'` types its details. */
+  error?: DomainErrorValue;
   /** The request's id: in its log lines, and on the notifications it queued. */
   correlationId?: string;
   /** The result was written to the caller's `output` stream (a CSV export): print nothing more. */
@@ -190,7 +191,7 @@ async function openForReading(file: string, what: string): Promise<FileHandle> {
 
 function failure(command: CommandName | null, e: unknown): Reply {
   if (!isDomainError(e)) throw e;
-  const error = { code: e.code, kind: e.kind, message: e.message, details: e.details };
+  const error = e.value();
   return {
     ok: false,
     exitCode: e.kind === 'invalid' ? 2 : 1,

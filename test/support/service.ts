@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeEach, expect } from 'vitest';
 import type { Database } from '../../db/index.js';
-import { isDomainError } from '../../src/domain/errors.js';
+import { type DomainError, type ErrorCode, isDomainError } from '../../src/domain/errors.js';
 import type { OrgKind } from '../../src/domain/organisation.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/domain/policy.js';
 import type { RoleName } from '../../src/domain/roles.js';
@@ -103,12 +103,16 @@ export async function activeAccount(
 }
 
 /** Awaits a promise that must be refused (or invalid) with `code`; returns the error for more checks. */
-export async function refusal(promise: Promise<unknown>, code: string) {
+export async function refusal<C extends ErrorCode>(
+  promise: Promise<unknown>,
+  code: C,
+): Promise<DomainError<C>> {
   try {
     await promise;
   } catch (e) {
     if (!isDomainError(e)) throw e;
     expect(e.code).toBe(code);
+    if (!e.is(code)) throw e;
     expect(e.message.length).toBeGreaterThan(20);
     return e;
   }
