@@ -13,10 +13,13 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { Audience } from '../src/domain/notifications.js';
 import { DSPT_STATUSES, ORG_KINDS } from '../src/domain/organisation.js';
 import { PLATFORMS } from '../src/domain/platform.js';
 import { ROLE_NAMES } from '../src/domain/roles.js';
 import { STATUSES } from '../src/domain/status.js';
+
+export type { Audience };
 
 /** The five statuses of DESIGN.md section 2, spelled as every output spells them. */
 export const accountStatus = pgEnum('account_status', STATUSES);
@@ -157,7 +160,10 @@ export const outbox = pgTable(
     createdAt: at('created_at').notNull(),
     kind: text('kind').notNull(),
     audience: jsonb('audience').$type<Audience>().notNull(),
+    /** As stored: read it with decodeNotification (kind, payload version, payload), never directly. */
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** The payload's shape version for its kind (PAYLOAD_VERSIONS), so rows written by older deploys still read. */
+    payloadVersion: integer('payload_version').notNull().default(1),
     state: outboxState('state').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     availableAt: at('available_at').notNull(),
@@ -168,15 +174,6 @@ export const outbox = pgTable(
   },
   (t) => [index('outbox_pending_idx').on(t.availableAt).where(sql`state = 'pending'`)],
 );
-
-/** Who a notification is for: an organisation's subscribed channels, the holder, or a mailbox. */
-export type Audience =
-  | { type: 'org'; ods: string }
-  | { type: 'holder'; address: string }
-  /** A team's mailbox (the NAS GP-locum team's locumadmin@nhs.net); `ods` is the organisation it serves. */
-  | { type: 'mailbox'; address: string; ods?: string }
-  /** The operators' channel (OPERATORS_CHANNEL), for notifications parked as failed. */
-  | { type: 'operators' };
 
 /** One row per warning queued: the key that makes a warning go once per clock cycle and threshold. */
 export const warningsSent = pgTable(
@@ -305,7 +302,9 @@ export const deliveries = pgTable(
     tenant: text('tenant').notNull(),
     channelId: text('channel_id').notNull(),
     kind: text('kind').notNull(),
+    /** The outbox row's payload and its version, copied: decoded again before each send. */
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    payloadVersion: integer('payload_version').notNull().default(1),
     /** A long digest is several messages: each part is delivered, and counted, on its own. */
     part: integer('part').notNull().default(0),
     state: deliveryState('state').notNull().default('pending'),

@@ -5,7 +5,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { type CommandHooks, type Reply, runCommand } from '../../src/commands/execute.js';
 import { type Command, helpText, parseCommand, specFor } from '../../src/commands/grammar.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { type DomainError, invalid, isDomainError } from '../../src/domain/errors.js';
+import { type DomainError, type ErrorCode, invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress, parseInstant } from '../../src/domain/validation.js';
 import { createLogger } from '../../src/logger.js';
@@ -111,7 +111,7 @@ function domainFailure(io: Io, e: DomainError, json: boolean): number {
       command: null,
       text: e.message,
       data: { error: { code: e.code, message: e.message } },
-      error: { code: e.code, kind: e.kind, message: e.message, details: e.details },
+      error: e.value(),
     },
     json,
   );
@@ -177,7 +177,7 @@ function failed(io: Io, e: unknown, json: boolean, debug: boolean): number {
     : `${failure.message.replace(/\.$/, '')}. This is a bug in the bot: run the command again with LOG_LEVEL=debug to see where, and report it.`;
   if (json) {
     const error = {
-      code: infrastructure ? 'INFRASTRUCTURE' : 'INTERNAL_ERROR',
+      code: (infrastructure ? 'INFRASTRUCTURE' : 'INTERNAL_ERROR') satisfies ErrorCode,
       message,
       ...(failure.cause !== undefined ? { cause: failure.cause } : {}),
       ...(debug ? { detail: failureDetail(e) } : {}),

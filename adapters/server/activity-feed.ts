@@ -4,6 +4,7 @@ import { parseAddress, parseInstant } from '../../src/domain/validation.js';
 import type { Logger } from '../../src/logger.js';
 import type { ActivityObservation } from '../../src/service/activity-import.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
+import { httpError, sendError } from '../http-error.js';
 import { bearerSecret, refuseSecret, sendJson } from './http.js';
 
 const MAX_EVENTS = 10_000;
@@ -29,7 +30,7 @@ export function activityFeedHandler(secret: string, lifecycle: Lifecycle, logger
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
       if (size > MAX_BYTES) {
-        sendJson(res, 413, { error: `at most ${MAX_BYTES} bytes per request` });
+        sendError(res, httpError('BODY_TOO_LARGE', `At most ${MAX_BYTES} bytes per request.`));
         return;
       }
       chunks.push(chunk as Buffer);
@@ -40,13 +41,17 @@ export function activityFeedHandler(secret: string, lifecycle: Lifecycle, logger
       if (!Array.isArray(body.events)) throw new Error('no events array');
       events = body.events as Array<{ address?: unknown; at?: unknown }>;
     } catch {
-      sendJson(res, 400, {
-        error: 'expected {"events": [{"address": "jane.doe@nhs.net", "at": "2026-11-23T09:00:00Z"}]}',
-      });
+      sendError(
+        res,
+        httpError(
+          'INVALID_BODY',
+          'Expected {"events": [{"address": "jane.doe@nhs.net", "at": "2026-11-23T09:00:00Z"}]}.',
+        ),
+      );
       return;
     }
     if (events.length > MAX_EVENTS) {
-      sendJson(res, 413, { error: `at most ${MAX_EVENTS} events per request` });
+      sendError(res, httpError('BODY_TOO_LARGE', `At most ${MAX_EVENTS} events per request.`));
       return;
     }
     // The shape first: `null`, or an object where a string belongs, is a broken sender, refused
@@ -57,7 +62,7 @@ export function activityFeedHandler(secret: string, lifecycle: Lifecycle, logger
         : [row],
     );
     if (misshapen.length > 0) {
-      sendJson(res, 400, { error: SHAPE, rows: misshapen.slice(0, 10) });
+      sendError(res, httpError('INVALID_EVENTS', SHAPE, { rows: misshapen.slice(0, 10) }));
       return;
     }
     const observations: ActivityObservation[] = [];

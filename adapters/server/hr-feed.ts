@@ -5,9 +5,9 @@ import { invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress } from '../../src/domain/validation.js';
 import type { Logger } from '../../src/logger.js';
-import { describeError } from '../../src/safe-errors.js';
 import { checkHrCsv, LEAVER_COLUMNS, readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
+import { httpError, sendError } from '../http-error.js';
 import { bearerSecret, refuseSecret, sendJson } from './http.js';
 
 /**
@@ -66,14 +66,15 @@ export function hrFeedHandler(
       // `?as=` given but empty must not quietly mean the operator: it is parsed, and refused.
       if (query.has('as')) actor = { kind: 'person', address: parseAddress(query.getAll('as').join(',')) };
     } catch (e) {
+      if (!isDomainError(e)) throw e;
       req.resume();
-      sendJson(res, 400, { error: describeError(e) });
+      sendError(res, httpError(e.code, e.message, e.details));
       return;
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_HR_BODY_BYTES) {
       // Not read at all: the connection is closed rather than left with an unread body on it.
       res.setHeader('connection', 'close');
-      sendJson(res, 413, { error: { code: 'BODY_TOO_LARGE', message: tooLarge().message } });
+      sendError(res, httpError('BODY_TOO_LARGE', tooLarge().message));
       return;
     }
     const ctx = { actor, platform: 'import' as const, now: new Date(), correlationId: randomUUID() };
@@ -96,15 +97,14 @@ export function hrFeedHandler(
     } catch (e) {
       if (!isDomainError(e)) throw e;
       if (e.code === 'BODY_TOO_LARGE') {
-        res.setHeader('connection', 'close');
-        sendJson(res, 413, { error: { code: e.code, message: e.message } });
+        sendError(res, httpError(e.code, e.message), { connection: 'close' });
         req.destroy();
         return;
       }
       // The rest of the body is read and dropped, so the connection can serve the next request.
       req.unpipe();
       req.resume();
-      sendJson(res, e.kind === 'invalid' ? 400 : 403, { error: { code: e.code, message: e.message } });
+      sendError(res, httpError(e.code, e.message, e.details));
     }
   };
 }

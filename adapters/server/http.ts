@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '../../src/logger.js';
 import { InFlight } from '../../src/service/telemetry.js';
+import { httpError, sendError } from '../http-error.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -80,15 +81,24 @@ export class HttpServer {
     const handler = this.readyOnly.has(key) && phase !== 'ready' ? unavailable(phase) : this.routes.get(key);
     if (!handler) {
       const known = [...this.routes.keys(), ...this.readyOnly].some((k) => k.endsWith(` ${path}`));
-      sendJson(res, known ? 405 : 404, { error: known ? 'method not allowed' : 'not found' });
+      sendError(
+        res,
+        known
+          ? httpError('METHOD_NOT_ALLOWED', `${req.method} is not served at ${path}.`)
+          : httpError('NOT_FOUND', `Nothing is served at ${path}.`),
+      );
       return;
     }
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err: unknown) => {
         this.logger.error({ err, path }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-        else res.end();
+        if (!res.headersSent) {
+          sendError(
+            res,
+            httpError('INTERNAL_ERROR', 'The bot failed to answer this request; the log says why.'),
+          );
+        } else res.end();
       });
   }
 }
@@ -132,5 +142,8 @@ export function bearerSecret(secret: string): (req: IncomingMessage) => boolean 
 /** The answer to a feed request without the right secret. */
 export function refuseSecret(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
-  sendJson(res, 401, { error: 'the shared secret (Authorization: Bearer …) is missing or wrong' });
+  sendError(
+    res,
+    httpError('UNAUTHORISED', 'The shared secret (Authorization: Bearer …) is missing or wrong.'),
+  );
 }

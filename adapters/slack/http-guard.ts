@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BufferedIncomingMessage, HTTPModuleFunctions } from '@slack/bolt';
 import type { Logger } from '../../src/logger.js';
+import { httpError, sendError } from '../http-error.js';
 
 /** Interactive payloads: Bolt reads `user.id` from each before any listener runs. */
 const INTERACTIVE = new Set([
@@ -68,13 +69,19 @@ export function guardSlackRequests(
         { err },
         tooLarge ? 'Slack request over the body limit refused' : 'Slack request unreadable',
       );
-      res.writeHead(tooLarge ? 413 : 400, { connection: 'close' }).end();
+      sendError(
+        res,
+        tooLarge
+          ? httpError('BODY_TOO_LARGE', 'The request body is over the limit Slack requests are held to.')
+          : httpError('MALFORMED_REQUEST', 'The request body could not be read.'),
+        { connection: 'close' },
+      );
       return;
     }
     const problem = problemWith(buffered);
     if (problem) {
       logger.warn({ problem }, 'malformed Slack request refused');
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: problem }));
+      sendError(res, httpError('MALFORMED_REQUEST', `Not a Slack request the bot serves: ${problem}.`));
       return;
     }
     listener(buffered, res);

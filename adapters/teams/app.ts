@@ -5,6 +5,7 @@ import { internalErrorReply } from '../../src/commands/execute.js';
 import type { TeamsConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
+import { httpError, sendError } from '../http-error.js';
 import { CORRELATION_ID, onTurn, type TeamsDeps } from './bot.js';
 import { activityProblem, botRequest, botResponse, readJson } from './http.js';
 import { TeamsIdentities } from './identity.js';
@@ -74,7 +75,7 @@ export function createTeamsAdapter(
         const problem = body === null ? 'not a Bot Framework activity' : activityProblem(body, authenticated);
         if (problem) {
           logger.warn({ problem }, 'malformed Teams activity refused');
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: problem }));
+          sendError(res, httpError('MALFORMED_REQUEST', `Not an activity the bot serves: ${problem}.`));
           return;
         }
         await adapter.process(botRequest(req, body), botResponse(res), (context) => onTurn(deps, context));

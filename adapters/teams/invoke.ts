@@ -1,4 +1,5 @@
 import type { AdaptiveCardInvokeResponse, Attachment } from 'botbuilder';
+import type { ErrorCode } from '../../src/domain/errors.js';
 import { type CardSubmit, isCardSubmitKind } from './format/cards.js';
 
 /**
@@ -55,6 +56,6 @@ export const messageResponse = (text: string): AdaptiveCardInvokeResponse => ({
 /** An error the client shows: 400 for a request the bot cannot act on, 500 for its own failure. */
 export const errorResponse = (
   statusCode: 400 | 500,
-  code: string,
+  code: ErrorCode,
   message: string,
 ): AdaptiveCardInvokeResponse => ({ statusCode, type: ERROR, value: { code, message } });

@@ -44,9 +44,7 @@ export async function cardSubmitOutcome(
     const field = reply.error ? fieldOfRefusal(spec, reply.error.code) : undefined;
     if (field) return { replace: formCard(spec, raw, { [field]: reply.text }) };
     const target = values.get('org') ?? values.get('site');
-    const matches = (reply.error?.code === 'DUPLICATE_PERSON' ? reply.error.details.matches : undefined) as
-      | Array<{ address: string }>
-      | undefined;
+    const matches = reply.error?.code === 'DUPLICATE_PERSON' ? reply.error.details.matches : undefined;
     const actions =
       matches && target && spec.command !== 'site register'
         ? matches.slice(0, 5).map((m) => duplicateJoinerAction(m.address, target))

@@ -1,22 +1,34 @@
+import {
+  type ChannelKind,
+  type HrImportPayload,
+  isKindOf,
+  type LeaverRequestPayload,
+  type NotificationContent,
+  PARKED_KIND,
+  type ParkedPayload,
+  type PendingDigestItem,
+  type WarningPayload,
+} from '../domain/notifications.js';
 import { clip } from '../domain/quote.js';
-import { type OutgoingNotification, PARKED_KIND } from '../service/ports.js';
 
 /**
  * What organisations' channels are told, platform-neutral. The digests: what each line says and which button it carries. Slack
  * renders a page as blocks, Teams as a card; each platform chooses how many lines fit a message,
  * and a long digest continues over several messages, never cut short.
  */
-export const DIGEST_KINDS = ['digest', 'pending-digest'] as const;
+export const DIGEST_KINDS = ['digest', 'pending-digest'] as const satisfies readonly ChannelKind[];
 
-/** Every kind of notification an organisation's channel (or the operators' channel) is sent. */
-export const CHANNEL_KINDS = [
-  'transfer-leaver',
-  'transfer-joiner',
-  'leaver-request',
-  'hr-import',
-  PARKED_KIND,
-  ...DIGEST_KINDS,
-] as const;
+/** Every kind of notification an organisation's channel (or the operators' channel) is sent: all but the holders'. */
+const CHANNEL: Record<ChannelKind, true> = {
+  'transfer-leaver': true,
+  'transfer-joiner': true,
+  'leaver-request': true,
+  'hr-import': true,
+  [PARKED_KIND]: true,
+  digest: true,
+  'pending-digest': true,
+};
+export const CHANNEL_KINDS = Object.keys(CHANNEL) as readonly ChannelKind[];
 
 /** A line's button: the click runs the grammar's `joiner ADDRESS --org ORG` or `remind ADDRESS`. */
 export type DigestAction =
@@ -38,35 +50,19 @@ export interface DigestPage {
   footer: string | null;
 }
 
-interface ExpiryItem {
-  address: string;
-  clock: 'grace' | 'inactivity';
-  daysLeft: number;
-  dueAt: string;
-}
-
-interface PendingItem {
-  address: string;
-  pendingDays: number;
-  route: string | null;
-  mfaRegistered: boolean;
-}
-
-type Digest = Pick<OutgoingNotification, 'kind' | 'payload'>;
+/** A digest: an organisation's accounts whose clocks run out soon, or that wait for a first login. */
+export type Digest = NotificationContent<(typeof DIGEST_KINDS)[number]>;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function items(n: Digest): unknown[] {
-  const list = n.payload.items;
-  return Array.isArray(list) ? list : [];
-}
+export const isDigest = (n: NotificationContent): n is Digest => isKindOf(DIGEST_KINDS, n);
 
 /** How many messages a digest takes at `perPage` lines each. */
 export function digestPages(n: Digest, perPage: number): number {
-  return Math.max(1, Math.ceil(items(n).length / perPage));
+  return Math.max(1, Math.ceil(n.payload.items.length / perPage));
 }
 
-function expiryLine(org: string, i: ExpiryItem): DigestLine {
+function expiryLine(org: string, i: WarningPayload): DigestLine {
   const when = `${plural(i.daysLeft, 'day')} left (${i.dueAt.slice(0, 10)})`;
   return i.clock === 'grace'
     ? {
@@ -84,7 +80,7 @@ function expiryLine(org: string, i: ExpiryItem): DigestLine {
       };
 }
 
-function pendingLine(i: PendingItem): DigestLine {
+function pendingLine(i: PendingDigestItem): DigestLine {
   const password =
     i.route === 'sms'
       ? 'password sent by SMS'
@@ -101,24 +97,25 @@ function pendingLine(i: PendingItem): DigestLine {
 
 /** Page `part` (0-based) of a digest with `perPage` lines a message. */
 export function digestPage(n: Digest & { part: number }, perPage: number): DigestPage {
-  const org = String(n.payload.org ?? '');
-  const all = items(n);
+  const org = n.payload.org;
   const pages = digestPages(n, perPage);
   const of = pages > 1 ? ` (part ${n.part + 1} of ${pages})` : '';
-  const slice = all.slice(n.part * perPage, (n.part + 1) * perPage);
+  const page = <T>(all: readonly T[]) => all.slice(n.part * perPage, (n.part + 1) * perPage);
   const last = n.part === pages - 1;
   if (n.kind === 'pending-digest') {
+    const all = n.payload.items;
     return {
       head: `${plural(all.length, 'account')} in ${org} ${all.length === 1 ? 'is' : 'are'} still waiting for a first login${of}`,
-      lines: (slice as PendingItem[]).map(pendingLine),
+      lines: page(all).map(pendingLine),
       footer: last
         ? 'When someone has signed in and set up MFA, record it with "first-login ADDRESS --mfa" (the activity report also does).'
         : null,
     };
   }
+  const all = n.payload.items;
   return {
     head: `${plural(all.length, 'account')} in ${org} lose${all.length === 1 ? 's' : ''} access soon${of}`,
-    lines: (slice as ExpiryItem[]).map((i) => expiryLine(org, i)),
+    lines: page(all).map((i) => expiryLine(org, i)),
     footer: null,
   };
 }
@@ -127,30 +124,29 @@ export function digestPage(n: Digest & { part: number }, perPage: number): Diges
 const PARKED_ERROR_SHOWN = 500;
 
 /** The operators' channel line when a notification is parked as failed. */
-export function parkedText(p: Record<string, unknown>): string {
-  const error = String(p.error ?? 'no reason given');
-  const shown = clip(error, PARKED_ERROR_SHOWN);
-  return `A notification could not be delivered and is parked as failed: ${String(p.kind)} to ${String(p.target)} after ${String(p.attempts)} attempt${p.attempts === 1 ? '' : 's'} (${shown}). Run "notifications failed" on the operator CLI to see every parked notification.`;
+export function parkedText(p: ParkedPayload): string {
+  const shown = clip(p.error ?? 'no reason given', PARKED_ERROR_SHOWN);
+  return `A notification could not be delivered and is parked as failed: ${p.kind} to ${p.target} after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'} (${shown}). Run "notifications failed" on the operator CLI to see every parked notification.`;
 }
 
 /** A holder's own request to leave, as their organisation's administrators (or NAS) see it. */
-export function leaverRequestText(p: Record<string, unknown>): string {
-  return `Leaver request: ${String(p.address)} asks to leave ${String(p.org)}. A local administrator of ${String(p.org)}: if they are leaving, mark them as a leaver; their grace period then starts.`;
+export function leaverRequestText(p: LeaverRequestPayload): string {
+  return `Leaver request: ${p.address} asks to leave ${p.org}. A local administrator of ${p.org}: if they are leaving, mark them as a leaver; their grace period then starts.`;
 }
 
 /** After an HR file is imported: what it did for this organisation, in one message. */
-export function hrImportText(p: Record<string, unknown>): string {
-  const n = (key: string) => Number(p[key] ?? 0);
-  const errors = n('errors');
+export function hrImportText(p: HrImportPayload): string {
   const rejected =
-    errors > 0 ? `; ${errors} row${errors === 1 ? '' : 's'} rejected (the importer has the reasons)` : '';
+    p.errors > 0
+      ? `; ${p.errors} row${p.errors === 1 ? '' : 's'} rejected (the importer has the reasons)`
+      : '';
   if (p.file === 'leavers') {
-    return `HR leavers file imported for ${String(p.org)}: ${n('marked')} marked as leavers now, ${n('scheduled')} scheduled for their leaving date${rejected}.`;
+    return `HR leavers file imported for ${p.org}: ${p.marked} marked as leavers now, ${p.scheduled} scheduled for their leaving date${rejected}.`;
   }
-  const duplicates = Array.isArray(p.duplicates) ? (p.duplicates as string[]) : [];
+  const duplicates = p.duplicates;
   const existing =
     duplicates.length > 0
       ? `; ${duplicates.length} skipped as people who already have an account (${duplicates.slice(0, 20).join(', ')}${duplicates.length > 20 ? ', …' : ''}): mark them as joiners instead`
       : '';
-  return `HR starters file imported for ${String(p.org)}: ${n('created')} account${n('created') === 1 ? '' : 's'} created, ${n('scheduled')} scheduled for their provisioning day${existing}${rejected}.`;
+  return `HR starters file imported for ${p.org}: ${p.created} account${p.created === 1 ? '' : 's'} created, ${p.scheduled} scheduled for their provisioning day${existing}${rejected}.`;
 }

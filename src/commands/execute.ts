@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type DomainError, isDomainError, refused } from '../domain/errors.js';
+import { type DomainErrorValue, isDomainError, refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { RequestContext } from '../service/context.js';
 import type { Lifecycle } from '../service/lifecycle.js';
@@ -26,7 +26,8 @@ export interface Reply {
   text: string;
   /** The machine-readable result (`--json`), or `{ error }` when refused. */
   data: unknown;
-  error?: { code: string; kind: DomainError['kind']; message: string; details: Record<string, unknown> };
+  /** The refusal, when refused: `error.code === 'X'` types its details. */
+  error?: DomainErrorValue;
   /** The request's id: in its log lines, and on the notifications it queued. */
   correlationId?: string;
   /** The result was written to the caller's `output` stream (a CSV export): print nothing more. */
@@ -135,7 +136,7 @@ function refuseUnlessAllowed(spec: CommandSpec, ctx: RequestContext): void {
 
 function failure(command: CommandName | null, e: unknown): Reply {
   if (!isDomainError(e)) throw e;
-  const error = { code: e.code, kind: e.kind, message: e.message, details: e.details };
+  const error = e.value();
   return {
     ok: false,
     exitCode: e.kind === 'invalid' ? 2 : 1,

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../domain/errors.js';
 import { DSPT_STATUSES, SITE_KINDS } from '../domain/organisation.js';
 import {
   parseDateOfBirth,
@@ -178,7 +179,7 @@ export function formWords(spec: FormSpec, values: Map<string, string>): string[]
 }
 
 /** Fields a refusal from the core belongs next to, when it is about one field (first that the form has). */
-const FIELDS_OF_REFUSAL: Record<string, string[]> = {
+const FIELDS_OF_REFUSAL: Partial<Record<ErrorCode, string[]>> = {
   ORG_NOT_FOUND: ['org', 'site'],
   NOT_A_SITE: ['site'],
   MOBILE_REQUIRED: ['mobile', 'owner-mobile'],
@@ -186,6 +187,6 @@ const FIELDS_OF_REFUSAL: Record<string, string[]> = {
   DSPT_TOO_LOW: ['dspt'],
 };
 
-export function fieldOfRefusal(spec: FormSpec, code: string): string | undefined {
+export function fieldOfRefusal(spec: FormSpec, code: ErrorCode): string | undefined {
   return FIELDS_OF_REFUSAL[code]?.find((flag) => spec.fields.some((f) => f.flag === flag));
 }

@@ -1,42 +1,71 @@
-import type { OutgoingNotification } from '../service/ports.js';
+import {
+  type HolderKind,
+  type NotificationContent,
+  type ReminderPayload,
+  unhandledKind,
+} from '../domain/notifications.js';
 
-/** Kinds sent to the account holder directly. */
-export const HOLDER_KINDS = ['warning', 'leaver', 'joiner', 'status-change', 'reminder'] as const;
+/** Kinds sent to the account holder directly: every kind whose audience is the holder. */
+const HOLDER: Record<HolderKind, true> = {
+  warning: true,
+  leaver: true,
+  joiner: true,
+  'status-change': true,
+  reminder: true,
+};
+export const HOLDER_KINDS = Object.keys(HOLDER) as readonly HolderKind[];
 
-const day = (iso: unknown) => String(iso ?? '').slice(0, 10);
+const day = (iso: string | null | undefined) => (iso ?? '').slice(0, 10);
 
 /**
  * What the holder is told, in words a member of staff understands, with exactly what to do to keep
  * the account. Platform-neutral text: Slack sends it as a DM, Teams in the personal chat.
  */
-export function holderText(n: Pick<OutgoingNotification, 'kind' | 'payload'>): string {
-  const p = n.payload;
-  const address = String(p.address ?? 'your account');
+export function holderText(n: NotificationContent): string {
   switch (n.kind) {
     case 'warning': {
-      const left = Number(p.daysLeft ?? 0);
+      const p = n.payload;
+      const address = p.address;
+      const left = p.daysLeft;
       const when = `${day(p.dueAt)} (${left} day${left === 1 ? '' : 's'} from now)`;
       return p.clock === 'grace'
         ? `Your NHSmail account ${address} is marked as a leaver, and its grace period ends on ${when}. To keep the same address and mailbox, ask the IT team of the organisation you are joining to mark you as a joiner before then. If you have not left, ask your own organisation's IT team to undo the leaver.`
         : `Your NHSmail account ${address} has not been used for a while: it becomes inactive on ${when} unless you log in or send an email before then. Log in at https://portal.nhs.net or send an email from it to keep it.`;
     }
     case 'reminder':
-      return reminderText(address, p);
-    case 'leaver':
-      return `${p.org} has marked you as a leaver. Your NHSmail account ${address} stays yours until ${day(p.graceExpiresAt)}: ask the IT team of your next organisation to mark you as a joiner before then, and you keep the same address and mailbox.`;
-    case 'joiner':
-      return `Your NHSmail account ${address} now belongs to ${p.to} (it moved from ${p.from}): same address, same mailbox.`;
-    case 'status-change':
-      return `Your NHSmail account ${address} is now ${p.to}: ${p.reason}. If you still need it, ask your local administrator to reactivate it (type "contact" to see who).`;
+      return reminderText(n.payload);
+    case 'leaver': {
+      const p = n.payload;
+      return `${p.org} has marked you as a leaver. Your NHSmail account ${p.address} stays yours until ${day(p.graceExpiresAt)}: ask the IT team of your next organisation to mark you as a joiner before then, and you keep the same address and mailbox.`;
+    }
+    case 'joiner': {
+      const p = n.payload;
+      return `Your NHSmail account ${p.address} now belongs to ${p.to} (it moved from ${p.from}): same address, same mailbox.`;
+    }
+    case 'status-change': {
+      const p = n.payload;
+      return `Your NHSmail account ${p.address} is now ${p.to}: ${p.reason}. If you still need it, ask your local administrator to reactivate it (type "contact" to see who).`;
+    }
+    // Channels' kinds: never sent to a holder (HOLDER_KINDS), named here so a new kind must be placed.
+    case 'leaver-request':
+    case 'transfer-leaver':
+    case 'transfer-joiner':
+      return `A message about your NHSmail account ${n.payload.address}.`;
+    case 'hr-import':
+    case 'digest':
+    case 'pending-digest':
+    case 'delivery-failed':
+      return 'A message about your NHSmail account.';
     default:
-      return `A message about your NHSmail account ${address}.`;
+      return unhandledKind(n);
   }
 }
 
 const PORTAL = 'https://portal.nhs.net';
 
 /** A reminder: for a pending account how to sign in; otherwise what keeps the account. */
-function reminderText(address: string, p: Record<string, unknown>): string {
+function reminderText(p: ReminderPayload): string {
+  const address = p.address;
   if (p.status === 'pending') {
     const password =
       p.route === 'sms'

@@ -143,7 +143,12 @@ export function parseRegistration(input: string): Registration {
  */
 export const BOT_YEARS = { first: 2000, last: 2999 } as const;
 
-function withinBotYears(year: number, input: string, what: string, code: string): void {
+function withinBotYears(
+  year: number,
+  input: string,
+  what: string,
+  code: 'INVALID_DATE' | 'INVALID_TIME',
+): void {
   if (year < BOT_YEARS.first || year > BOT_YEARS.last) {
     throw invalid(
       code,

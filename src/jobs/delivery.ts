@@ -1,6 +1,8 @@
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../../db/index.js';
 import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
+import { tryDecodeNotification } from '../domain/notification-decoding.js';
+import type { NotificationKind } from '../domain/notifications.js';
 import type { ChatPlatform } from '../domain/platform.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../safe-errors.js';
@@ -56,18 +58,24 @@ export async function runDelivery(
       const count = (outcome: DeliveryEvent['outcome']) =>
         telemetry.delivery({ platform: d.platform, kind: d.kind, outcome });
       const notifier = notifiers.find(
-        (n) => n.platform === d.platform && (isDirect(d) ? n.directKinds : n.kinds).includes(d.kind),
+        (n) => n.platform === d.platform && handles(isDirect(d) ? n.directKinds : n.kinds, d.kind),
       );
       if (!notifier) return;
+      // A row this build cannot read (renamed key, unknown version) is parked, never sent with holes.
+      const decoded = tryDecodeNotification(d.kind, d.payloadVersion, d.payload);
       let outcome: SendOutcome;
-      try {
-        outcome = await notifier.post(
-          { tenant: d.tenant, channelId: d.channelId, direct: isDirect(d) },
-          { id: d.outboxId, kind: d.kind, payload: d.payload, part: d.part },
-        );
-      } catch (err) {
-        // Kept in deliveries.last_error and shown by `notifications failed`: never a query's values.
-        outcome = { ok: false, permanent: false, error: describeError(err) };
+      if (!decoded.ok) {
+        outcome = { ok: false, permanent: true, error: decoded.error.message };
+      } else {
+        try {
+          outcome = await notifier.post(
+            { tenant: d.tenant, channelId: d.channelId, direct: isDirect(d) },
+            { id: d.outboxId, ...decoded.notification, part: d.part },
+          );
+        } catch (err) {
+          // Kept in deliveries.last_error and shown by `notifications failed`: never a query's values.
+          outcome = { ok: false, permanent: false, error: describeError(err) };
+        }
       }
       const at = now();
       if (outcome.ok) {
@@ -134,6 +142,10 @@ export async function runDelivery(
   return run;
 }
 
+/** Whether a notifier's list of kinds has a row's kind (as stored: it may be one no build knows). */
+const handles = (kinds: readonly NotificationKind[], kind: string) =>
+  (kinds as readonly string[]).includes(kind);
+
 /** Direct messages to a holder are targeted `PLATFORM:dm:ADDRESS`. */
 const isDirect = (d: { platform: string; target: string }) => d.target.startsWith(`${d.platform}:dm:`);
 
@@ -182,14 +194,17 @@ async function expand(
         outboxId: row.id,
         kind: row.kind,
         payload: row.payload,
+        payloadVersion: row.payloadVersion,
         availableAt: now,
         createdAt: now,
         correlationId: row.correlationId,
       };
+      // Undecodable, it still gets its deliveries: each is parked when sent, and the operators told.
+      const decoded = tryDecodeNotification(row.kind, row.payloadVersion, row.payload);
       const channelDeliveries = (platform: ChatPlatform, tenant: string, channelId: string) => {
-        const notifier = notifiers.find((n) => n.platform === platform && n.kinds.includes(row.kind));
+        const notifier = notifiers.find((n) => n.platform === platform && handles(n.kinds, row.kind));
         if (!notifier) return [];
-        const parts = Math.max(1, notifier.parts({ id: row.id, kind: row.kind, payload: row.payload }));
+        const parts = decoded.ok ? Math.max(1, notifier.parts({ id: row.id, ...decoded.notification })) : 1;
         return Array.from({ length: parts }, (_, part) => ({
           ...base,
           target: `${platform}:${tenant}:${channelId}`,
@@ -219,7 +234,7 @@ async function expand(
         values = channelDeliveries(platform, known?.tenant ?? '', channelId);
       } else if (audience.type === 'holder') {
         values = notifiers
-          .filter((n) => n.directKinds.includes(row.kind))
+          .filter((n) => handles(n.directKinds, row.kind))
           .map((n) => ({
             ...base,
             target: `${n.platform}:dm:${audience.address}`,

@@ -2,9 +2,11 @@ import { parse } from 'csv-parse/sync';
 import { inArray } from 'drizzle-orm';
 import { accounts, auditLog } from '../../db/schema.js';
 import { invalid, isDomainError, refused } from '../domain/errors.js';
+import { awaitsFirstLogin } from '../domain/preconditions.js';
 import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
+import { RECORDS_ACTIVITY } from '../domain/transitions.js';
 import { parseAddress } from '../domain/validation.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
@@ -79,7 +81,7 @@ export async function recordObservedActivity(
           report.unknown.push(address);
           continue;
         }
-        if (row.status === 'active' || row.status === 'leaver') {
+        if (RECORDS_ACTIVITY.includes(row.status)) {
           if (row.lastActivityAt && row.lastActivityAt >= at) {
             report.unchanged++;
             continue;
@@ -101,19 +103,17 @@ export async function recordObservedActivity(
           report.recorded++;
           continue;
         }
-        const since =
-          row.status === 'pending'
-            ? row.createdAt
-            : (row.inactiveSince ?? row.deletedAt ?? row.statusChangedAt);
+        const since = awaitsFirstLogin(row)
+          ? row.createdAt
+          : (row.inactiveSince ?? row.deletedAt ?? row.statusChangedAt);
         if (at >= since) {
           report.disagreements.push({
             address,
             status: row.status,
             at: at.toISOString(),
-            note:
-              row.status === 'pending'
-                ? 'signed in but the bot has no first login: record it with "first-login ADDRESS --mfa" once MFA is confirmed'
-                : `active in the report but ${row.status} in the bot since ${since.toISOString().slice(0, 10)}: reactivate it if the person still needs it`,
+            note: awaitsFirstLogin(row)
+              ? 'signed in but the bot has no first login: record it with "first-login ADDRESS --mfa" once MFA is confirmed'
+              : `active in the report but ${row.status} in the bot since ${since.toISOString().slice(0, 10)}: reactivate it if the person still needs it`,
           });
         } else report.unchanged++;
       }

@@ -1,3 +1,4 @@
+import type { NotificationContent, NotificationKind } from '../domain/notifications.js';
 import type { OrgKind } from '../domain/organisation.js';
 import type { ChatPlatform } from '../domain/platform.js';
 import type { Mobile } from '../domain/validation.js';
@@ -32,14 +33,16 @@ export interface CredentialDelivery {
   deliver(request: CredentialRequest): Promise<DeliveryReceipt>;
 }
 
-/** A queued notification, as an adapter renders it. */
-export interface OutgoingNotification {
+/** A queued notification, decoded from its row: `id` is the outbox row's. */
+export type QueuedNotification<K extends NotificationKind = NotificationKind> = NotificationContent<K> & {
   id: number;
-  kind: string;
-  payload: Record<string, unknown>;
+};
+
+/** A queued notification, as an adapter renders it. */
+export type OutgoingNotification<K extends NotificationKind = NotificationKind> = QueuedNotification<K> & {
   /** Which message of a notification that needs several (a long digest); 0 for most. */
   part: number;
-}
+};
 
 /** Where in a chat platform a notification goes. */
 export interface ChannelTarget {
@@ -62,14 +65,14 @@ export type SendOutcome =
 /** A chat platform's way of posting a notification into a channel (Slack, Teams). */
 export interface ChannelNotifier {
   readonly platform: ChatPlatform;
-  /** Kinds of notification this notifier can render for a channel. */
-  readonly kinds: readonly string[];
+  /** Kinds of notification this notifier can render for a channel; the worker sends it no other. */
+  readonly kinds: readonly NotificationKind[];
   /** Kinds it can send to the holder directly (a DM), found by their @nhs.net address. */
-  readonly directKinds: readonly string[];
+  readonly directKinds: readonly NotificationKind[];
   /** Least time between two messages to one channel (Slack: about one a second). */
   readonly minIntervalMs: number;
   /** How many messages this notification takes on this platform (long digests are split, never cut). */
-  parts(notification: Omit<OutgoingNotification, 'part'>): number;
+  parts(notification: QueuedNotification): number;
   /** Posts one notification to one channel and reports how it went; never throws for a platform refusal. */
   post(target: ChannelTarget, notification: OutgoingNotification): Promise<SendOutcome>;
 }
@@ -80,5 +83,4 @@ export interface OperatorsChannel {
   channelId: string;
 }
 
-/** The kind of the operators' line about a parked notification. */
-export const PARKED_KIND = 'delivery-failed';
+export { PARKED_KIND } from '../domain/notifications.js';

@@ -9,6 +9,7 @@ import { DSPT_LABELS, dsptMeets, isSiteKind, type Organisation } from '../domain
 import { mfaRequired, type Policy } from '../domain/policy.js';
 import { quote } from '../domain/quote.js';
 import type { Principal } from '../domain/roles.js';
+import { CREATED_STATUS } from '../domain/transitions.js';
 import type { Mobile, Registration } from '../domain/validation.js';
 import type { RequestContext } from './context.js';
 import type { CredentialDelivery, DeliveryReceipt, DeliveryRoute } from './ports.js';
@@ -114,7 +115,7 @@ export async function createPersonAccount(
     address: account.address,
     org: org.ods,
     from: null,
-    to: 'pending',
+    to: CREATED_STATUS.person,
     reason: override
       ? `duplicate check overridden: ${person.overrideDuplicate}`
       : `new account in ${org.ods}; temporary password by ${receipt.route === 'sms' ? `SMS to ${receipt.recipient}` : 'Day 1 envelope'}`,
@@ -250,7 +251,7 @@ async function allocateAddress(
       .values({
         address: candidate,
         kind: 'person',
-        status: 'pending',
+        status: CREATED_STATUS.person,
         homeOrg: org.ods,
         given,
         family,

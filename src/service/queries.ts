@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { accounts, auditLog, organisations, roles, transferRequests } from '../../db/schema.js';
+import { deadlineFrom, EXPIRING_CLOCKS, type ExpiryReason } from '../domain/clocks.js';
 import {
   type ContactAnswer,
   type ContactCategory,
@@ -10,6 +11,7 @@ import { invalid, refused } from '../domain/errors.js';
 import type { Status } from '../domain/status.js';
 import { addDays } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
+import { clockColumn, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
 import { type AccountView, accountView, getAccount, getOrg, loadPrincipal } from './store.js';
 
@@ -42,7 +44,7 @@ export async function accountStatus(
   };
 }
 
-export type ExpiryReason = 'grace' | 'inactivity' | 'retention';
+export type { ExpiryReason };
 
 /** One line of `expiring --json`. */
 export interface Expiry {
@@ -88,59 +90,29 @@ export async function expiring(
   }
   const horizon = addDays(ctx.now, input.within);
   const { policy } = deps;
-  const inOrgs = (extra: SQL | undefined) =>
-    orgs === null ? extra : and(inArray(accounts.homeOrg, orgs), extra);
-  const pick = { address: accounts.address, status: accounts.status, org: accounts.homeOrg };
-
-  const grace = await deps.db
-    .select({ ...pick, dueAt: accounts.graceExpiresAt })
-    .from(accounts)
-    .where(inOrgs(and(eq(accounts.status, 'leaver'), lte(accounts.graceExpiresAt, horizon))));
-  const idle = await deps.db
-    .select({ ...pick, dueAt: accounts.lastActivityAt })
-    .from(accounts)
-    .where(
-      inOrgs(
-        and(
-          eq(accounts.status, 'active'),
-          eq(accounts.kind, 'person'),
-          lte(accounts.lastActivityAt, addDays(horizon, -policy.inactivityDays)),
-        ),
-      ),
-    );
-  const retained = await deps.db
-    .select({ ...pick, dueAt: accounts.inactiveSince })
-    .from(accounts)
-    .where(
-      inOrgs(
-        and(
-          eq(accounts.status, 'inactive'),
-          lte(accounts.inactiveSince, addDays(horizon, -policy.retentionDays)),
-        ),
-      ),
-    );
-
-  const rows: Expiry[] = [
-    ...grace.map((r) => toExpiry(r, 'grace', 0)),
-    ...idle.map((r) => toExpiry(r, 'inactivity', policy.inactivityDays)),
-    ...retained.map((r) => toExpiry(r, 'retention', policy.retentionDays)),
-  ];
+  const rows: Expiry[] = [];
+  for (const clock of EXPIRING_CLOCKS) {
+    const due = dueBySql(clock, policy, horizon);
+    const found = await deps.db
+      .select({
+        address: accounts.address,
+        status: accounts.status,
+        org: accounts.homeOrg,
+        start: clockColumn(clock),
+      })
+      .from(accounts)
+      .where(orgs === null ? due : and(inArray(accounts.homeOrg, orgs), due));
+    for (const r of found) {
+      rows.push({
+        address: r.address,
+        status: r.status,
+        org: r.org,
+        reason: clock.name,
+        dueAt: deadlineFrom(clock, r.start ?? new Date(0), policy).toISOString(),
+      });
+    }
+  }
   return rows.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.address.localeCompare(b.address));
-}
-
-function toExpiry(
-  row: { address: string; status: Status; org: string; dueAt: Date | null },
-  reason: ExpiryReason,
-  plusDays: number,
-): Expiry {
-  const base = row.dueAt ?? new Date(0);
-  return {
-    address: row.address,
-    status: row.status,
-    org: row.org,
-    reason,
-    dueAt: addDays(base, plusDays).toISOString(),
-  };
 }
 
 /** One row of `audit ADDRESS --json`, oldest first. */

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or } from 'drizzle-orm';
 import { accounts } from '../../db/schema.js';
 import { refused } from '../domain/errors.js';
+import { AWAITING_FIRST_LOGIN, refuseReminder } from '../domain/preconditions.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
 import { addDays } from '../domain/time.js';
@@ -65,7 +66,7 @@ export async function remindPending(
     truncated: false,
   };
   const due = and(
-    eq(accounts.status, 'pending'),
+    eq(accounts.status, AWAITING_FIRST_LOGIN),
     eq(accounts.kind, 'person'),
     lte(accounts.createdAt, addDays(now, -FIRST_REMINDER_AFTER_DAYS)),
     or(isNull(accounts.lastRemindedAt), lte(accounts.lastRemindedAt, hoursBefore(now, SCHEDULED_GAP_HOURS))),
@@ -107,7 +108,7 @@ export async function remindPending(
           reminders.map((r) => ({
             kind: 'reminder',
             audience: { type: 'holder' as const, address: r.address },
-            payload: { ...r, status: 'pending' },
+            payload: { ...r, status: AWAITING_FIRST_LOGIN },
           })),
         );
       }
@@ -145,9 +146,6 @@ export interface RemindResult {
   dueAt: string | null;
 }
 
-/** The states a reminder can help with, and the clock it is about. */
-const REMINDABLE: ReadonlySet<Status> = new Set(['pending', 'active', 'leaver']);
-
 /**
  * `remind ADDRESS` (and the digest's "Remind" button): sends the holder a direct message with
  * what to do to keep their account. Anyone who may see the account may remind its holder, once
@@ -168,20 +166,8 @@ export async function remindHolder(
         `You can remind the holders of accounts in organisations you manage, and ${row.address} is not one of them. Ask its local administrators ("contact").`,
       );
     }
-    if (row.kind !== 'person') {
-      throw refused(
-        'NOTHING_TO_REMIND',
-        `${row.address} is a shared mailbox: it has no single holder to remind, and the inactivity rule does not apply to it.`,
-      );
-    }
-    if (!REMINDABLE.has(row.status)) {
-      throw refused(
-        'NOTHING_TO_REMIND',
-        row.status === 'inactive'
-          ? `${row.address} is already inactive: a reminder cannot keep it. A local administrator can bring it back with "reactivate ${row.address}".`
-          : `${row.address} is deleted: a reminder cannot keep it. NAS administrators can restore it within the restore window with "reactivate ${row.address}".`,
-      );
-    }
+    const refusal = refuseReminder(row);
+    if (refusal) throw refusal;
     const since = new Date(ctx.now.getTime() - MANUAL_GAP_MINUTES * 60_000);
     if (row.lastRemindedAt && row.lastRemindedAt > since) {
       throw refused(
@@ -190,8 +176,8 @@ export async function remindHolder(
       );
     }
     const view = accountView(row, home, deps.policy);
-    const dueAt =
-      row.status === 'leaver' ? view.graceExpiresAt : row.status === 'active' ? view.activityExpiresAt : null;
+    // The one clock a reminder is about: a leaver's grace, or an active account's activity.
+    const dueAt = view.graceExpiresAt ?? view.activityExpiresAt;
     await tx.update(accounts).set({ lastRemindedAt: ctx.now }).where(eq(accounts.id, row.id));
     await enqueue(tx, ctx, [
       {

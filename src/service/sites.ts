@@ -10,6 +10,7 @@ import {
   type Organisation,
   type SiteKind,
 } from '../domain/organisation.js';
+import { CREATED_STATUS } from '../domain/transitions.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { createPersonAccount, type NewPerson } from './provisioning.js';
@@ -82,7 +83,7 @@ export async function registerSite(
       .values({
         address: mailboxAddress,
         kind: 'shared',
-        status: 'active',
+        status: CREATED_STATUS.shared,
         homeOrg: site.ods,
         createdAt: ctx.now,
         statusChangedAt: ctx.now,
@@ -101,7 +102,7 @@ export async function registerSite(
       address: mailbox.address,
       org: site.ods,
       from: null,
-      to: 'active',
+      to: CREATED_STATUS.shared,
       reason: `shared mailbox of ${site.ods}`,
     });
     const owner = await createPersonAccount(tx, deps, ctx, principal, site, input.owner, 'provision');

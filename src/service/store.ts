@@ -1,12 +1,15 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.js';
-import { type Audience, accounts, auditLog, organisations, outbox, roles } from '../../db/schema.js';
+import { accounts, auditLog, organisations, outbox, roles, transferRequests } from '../../db/schema.js';
+import { CLOCKS, deadline } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
+import type { Lapse } from '../domain/lapses.js';
+import { type Notification, PAYLOAD_VERSIONS } from '../domain/notifications.js';
 import type { Organisation } from '../domain/organisation.js';
 import type { Policy } from '../domain/policy.js';
 import { actorLabel, Principal, type RoleGrant } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
-import { addDays } from '../domain/time.js';
+import { type Decision, HOLDS_A_PLACE } from '../domain/transitions.js';
 import type { RequestContext } from './context.js';
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -85,13 +88,12 @@ export function auditValues(ctx: RequestContext, entry: AuditEntry): typeof audi
   };
 }
 
-export interface Notification {
-  kind: string;
-  audience: Audience;
-  payload: Record<string, unknown>;
-}
+export type { Notification };
 
-/** Queues notifications in the outbox, in the same transaction as the change that caused them. */
+/**
+ * Queues notifications in the outbox, in the same transaction as the change that caused them: the
+ * only writer of outbox rows, so every row carries its kind's current payload version.
+ */
 export async function enqueue(
   tx: Executor,
   ctx: Pick<RequestContext, 'now' | 'correlationId'>,
@@ -104,7 +106,9 @@ export async function enqueue(
       correlationId: ctx.correlationId ?? null,
       kind: n.kind,
       audience: n.audience,
-      payload: n.payload,
+      // A typed payload is stored as the JSON object it is; the column is read back only through decodeNotification.
+      payload: { ...n.payload },
+      payloadVersion: PAYLOAD_VERSIONS[n.kind],
       availableAt: ctx.now,
     })),
   );
@@ -140,7 +144,7 @@ export interface AccountView {
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function accountView(row: AccountRow, org: Organisation, policy: Policy): AccountView {
-  const activityClock = row.status === 'active' && row.kind === 'person' && row.lastActivityAt;
+  const due = (clock: keyof typeof CLOCKS) => iso(deadline(CLOCKS[clock], row, policy));
   return {
     address: row.address,
     status: row.status,
@@ -153,18 +157,12 @@ export function accountView(row: AccountRow, org: Organisation, policy: Policy):
     firstLoginAt: iso(row.firstLoginAt),
     mfaRegistered: row.mfaRegistered,
     lastActivityAt: iso(row.lastActivityAt),
-    activityExpiresAt: activityClock ? iso(addDays(activityClock, policy.inactivityDays)) : null,
-    graceExpiresAt: row.status === 'leaver' ? iso(row.graceExpiresAt) : null,
-    inactiveSince: row.status === 'inactive' ? iso(row.inactiveSince) : null,
-    deleteAfter:
-      row.status === 'inactive' && row.inactiveSince
-        ? iso(addDays(row.inactiveSince, policy.retentionDays))
-        : null,
-    deletedAt: row.status === 'deleted' ? iso(row.deletedAt) : null,
-    restoreUntil:
-      row.status === 'deleted' && row.deletedAt && !row.purgedAt
-        ? iso(addDays(row.deletedAt, policy.restoreDays))
-        : null,
+    activityExpiresAt: due('inactivity'),
+    graceExpiresAt: due('grace'),
+    inactiveSince: row.status === CLOCKS.retention.status ? iso(row.inactiveSince) : null,
+    deleteAfter: due('retention'),
+    deletedAt: row.status === CLOCKS.restore.status ? iso(row.deletedAt) : null,
+    restoreUntil: due('restore'),
     purged: row.purgedAt !== null,
     leavesAt: iso(row.leavesAt),
   };
@@ -172,11 +170,7 @@ export function accountView(row: AccountRow, org: Organisation, policy: Policy):
 
 /** Accounts of an organisation that count against a site's cap: individual, pending, active or leaver. */
 export const countsAgainstSiteCap = (ods: string) =>
-  and(
-    eq(accounts.homeOrg, ods),
-    eq(accounts.kind, 'person'),
-    inArray(accounts.status, ['pending', 'active', 'leaver']),
-  );
+  and(eq(accounts.homeOrg, ods), eq(accounts.kind, 'person'), inArray(accounts.status, [...HOLDS_A_PLACE]));
 
 export const notYourOrganisation = (what: string, org: Organisation, who: string) =>
   refused(
@@ -209,4 +203,82 @@ export function notYourAccount(
   );
 }
 
-export const graceEnds = (policy: Policy, now: Date) => addDays(now, policy.graceDays);
+/**
+ * Persists a decision of the domain in the caller's transaction: the account's fields, its audit
+ * row, the notifications it raises and (from the directory issue on) its effects outside the bot.
+ * The row must be locked: the decision was made on what it held.
+ */
+export async function apply(
+  tx: Executor,
+  ctx: RequestContext,
+  row: AccountRow,
+  decision: Decision,
+): Promise<AccountRow> {
+  const [updated] = await tx.update(accounts).set(decision.set).where(eq(accounts.id, row.id)).returning();
+  if (!updated) throw new Error(`account ${row.address} vanished while locked`);
+  await audit(tx, ctx, {
+    action: decision.audit.action,
+    address: decision.address,
+    org: decision.audit.org,
+    from: decision.from,
+    to: decision.to,
+    reason: decision.audit.reason,
+  });
+  await enqueue(tx, ctx, decision.notifications);
+  return updated;
+}
+
+/**
+ * Persists a lapse (`src/domain/lapses.ts`) for a claimed batch of due accounts: one UPDATE that
+ * re-checks `due`, then each account's audit row and holder notice, and its open transfer
+ * requests closed when the lapse ends them. Returns the accounts changed.
+ */
+export async function applyLapse(
+  tx: Executor,
+  ctx: RequestContext,
+  policy: Policy,
+  lapse: Lapse,
+  ids: number[],
+  due: SQL | undefined,
+): Promise<Array<{ id: number; address: string; org: string }>> {
+  const changed = await tx
+    .update(accounts)
+    .set(lapse.set(ctx.now))
+    .where(and(inArray(accounts.id, ids), due))
+    .returning({ id: accounts.id, address: accounts.address, org: accounts.homeOrg });
+  if (changed.length === 0) return changed;
+  if (lapse.endsTransfers) {
+    // A transfer still open when the account lapses must not complete on some later leaver.
+    await tx
+      .update(transferRequests)
+      .set({ state: 'superseded' })
+      .where(
+        and(
+          inArray(
+            transferRequests.accountId,
+            changed.map((row) => row.id),
+          ),
+          eq(transferRequests.state, 'open'),
+        ),
+      );
+  }
+  const reason = lapse.reason(policy);
+  await tx.insert(auditLog).values(
+    changed.map((row) =>
+      auditValues(ctx, {
+        action: lapse.action,
+        address: row.address,
+        org: row.org,
+        from: lapse.from,
+        to: lapse.to,
+        reason,
+      }),
+    ),
+  );
+  await enqueue(
+    tx,
+    ctx,
+    changed.flatMap((row) => lapse.notice(row, policy)),
+  );
+  return changed;
+}

@@ -1,19 +1,22 @@
-import { and, asc, eq, gt, inArray, isNull, lt, lte, type SQL } from 'drizzle-orm';
-import { accounts, auditLog, handledDeliveries, transferRequests, warningsSent } from '../../db/schema.js';
+import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { accounts, handledDeliveries, warningsSent } from '../../db/schema.js';
+import { deadlineFrom } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
+import { LAPSES, type Lapse, type SweepStep, WARNED_CLOCKS, type WarnedClock } from '../domain/lapses.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
 import { addDays, daysLeft } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
+import { clockColumn, dueBetweenSql, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
 import { type DueReport, runDueHrChanges } from './hr-feed.js';
-import { auditValues, type Executor, enqueue } from './store.js';
+import { applyLapse, type Executor, enqueue } from './store.js';
 
 const BATCH = 500;
 /** How many individual changes a report lists; the counts are always complete. */
 const REPORT_LIMIT = 500;
 
-export type SweepStep = 'grace-ended' | 'inactivity' | 'retention-ended' | 'purge';
+export type { SweepStep };
 
 export interface SweepChange {
   address: string;
@@ -26,7 +29,7 @@ export interface SweepChange {
 export interface QueuedWarning {
   address: string;
   org: string;
-  clock: 'grace' | 'inactivity';
+  clock: WarnedClock;
   thresholdDays: number;
   daysLeft: number;
   dueAt: string;
@@ -42,74 +45,6 @@ export interface SweepReport {
   warnings: QueuedWarning[];
   /** True when more changes or warnings happened than the report lists. */
   truncated: boolean;
-}
-
-interface Step {
-  step: SweepStep;
-  from: Status;
-  to: Status;
-  due: SQL | undefined;
-  set: Partial<typeof accounts.$inferInsert>;
-  reason: string;
-}
-
-/** The state changes a sweep makes, each selecting only due rows through its partial index. */
-function steps(deps: ServiceDeps, now: Date): Step[] {
-  const { policy } = deps;
-  return [
-    {
-      step: 'grace-ended',
-      from: 'leaver',
-      to: 'inactive',
-      due: and(eq(accounts.status, 'leaver'), lte(accounts.graceExpiresAt, now)),
-      set: { status: 'inactive', inactiveSince: now, graceExpiresAt: null, statusChangedAt: now },
-      reason: `grace period of ${policy.graceDays} days ended with no joiner`,
-    },
-    {
-      step: 'inactivity',
-      from: 'active',
-      to: 'inactive',
-      due: and(
-        eq(accounts.status, 'active'),
-        eq(accounts.kind, 'person'),
-        lte(accounts.lastActivityAt, addDays(now, -policy.inactivityDays)),
-      ),
-      set: { status: 'inactive', inactiveSince: now, statusChangedAt: now },
-      reason: `no login or sent email for ${policy.inactivityDays} days`,
-    },
-    {
-      step: 'retention-ended',
-      from: 'inactive',
-      to: 'deleted',
-      due: and(
-        eq(accounts.status, 'inactive'),
-        lte(accounts.inactiveSince, addDays(now, -policy.retentionDays)),
-      ),
-      set: { status: 'deleted', deletedAt: now, statusChangedAt: now },
-      reason: `inactive for ${policy.retentionDays} days without reactivation`,
-    },
-    {
-      step: 'purge',
-      from: 'deleted',
-      to: 'deleted',
-      due: and(
-        eq(accounts.status, 'deleted'),
-        isNull(accounts.purgedAt),
-        lte(accounts.deletedAt, addDays(now, -policy.restoreDays)),
-      ),
-      set: {
-        purgedAt: now,
-        given: null,
-        family: null,
-        dob: null,
-        mobileHash: null,
-        mobileMasked: null,
-        regBody: null,
-        regNumber: null,
-      },
-      reason: `restore window of ${policy.restoreDays} days ended: personal details erased, address reserved`,
-    },
-  ];
 }
 
 /**
@@ -135,10 +70,7 @@ export async function sweep(
     counts: {
       'hr-starters': 0,
       'hr-leavers': 0,
-      'grace-ended': 0,
-      inactivity: 0,
-      'retention-ended': 0,
-      purge: 0,
+      ...(Object.fromEntries(LAPSES.map((lapse) => [lapse.step, 0])) as Record<SweepStep, number>),
       warnings: 0,
     },
     startersFailed: [],
@@ -156,20 +88,23 @@ export async function sweep(
   report.counts['hr-starters'] = hr.starters;
   report.counts['hr-leavers'] = hr.leavers;
   report.startersFailed = hr.startersFailed;
-  for (const step of steps(deps, ctx.now)) {
+  for (const lapse of LAPSES) {
+    const noteAll = (rows: Array<{ address: string; org: string }>) => {
+      for (const row of rows) note({ ...row, step: lapse.step, from: lapse.from, to: lapse.to });
+    };
     if (input.dryRun) {
-      const due = await deps.db
-        .select({ address: accounts.address, org: accounts.homeOrg })
-        .from(accounts)
-        .where(step.due)
-        .orderBy(asc(accounts.id));
-      for (const row of due) note({ ...row, step: step.step, from: step.from, to: step.to });
+      noteAll(
+        await deps.db
+          .select({ address: accounts.address, org: accounts.homeOrg })
+          .from(accounts)
+          .where(dueBySql(lapse.clock, deps.policy, ctx.now))
+          .orderBy(asc(accounts.id)),
+      );
       continue;
     }
     for (;;) {
-      const changed = await runStepBatch(deps, ctx, step);
-      for (const row of changed)
-        note({ address: row.address, org: row.org, step: step.step, from: step.from, to: step.to });
+      const changed = await runLapseBatch(deps, ctx, lapse);
+      noteAll(changed);
       if (changed.length < BATCH) break;
     }
   }
@@ -205,7 +140,8 @@ export async function sweep(
   return report;
 }
 
-async function runStepBatch(deps: ServiceDeps, ctx: RequestContext, step: Step) {
+async function runLapseBatch(deps: ServiceDeps, ctx: RequestContext, lapse: Lapse) {
+  const due = dueBySql(lapse.clock, deps.policy, ctx.now);
   return deps.db.transaction(async (tx) => {
     // The batch is claimed in a statement of its own, so it is claimed once. As a subquery of the
     // UPDATE, PostgreSQL may re-run it per row (it did on freshly loaded, unanalysed data), and
@@ -213,71 +149,20 @@ async function runStepBatch(deps: ServiceDeps, ctx: RequestContext, step: Step) 
     const claimed = await tx
       .select({ id: accounts.id })
       .from(accounts)
-      .where(step.due)
+      .where(due)
       .orderBy(asc(accounts.id))
       .limit(BATCH)
       .for('update', { skipLocked: true });
     if (claimed.length === 0) return [];
-    const changed = await tx
-      .update(accounts)
-      .set(step.set)
-      .where(
-        and(
-          inArray(
-            accounts.id,
-            claimed.map((row) => row.id),
-          ),
-          step.due,
-        ),
-      )
-      .returning({ id: accounts.id, address: accounts.address, org: accounts.homeOrg });
-    if (changed.length === 0) return changed;
-    if (step.to === 'inactive') {
-      // A transfer still open when the account lapses must not complete on some later leaver.
-      await tx
-        .update(transferRequests)
-        .set({ state: 'superseded' })
-        .where(
-          and(
-            inArray(
-              transferRequests.accountId,
-              changed.map((row) => row.id),
-            ),
-            eq(transferRequests.state, 'open'),
-          ),
-        );
-    }
-    await tx.insert(auditLog).values(
-      changed.map((row) =>
-        auditValues(ctx, {
-          action: step.step,
-          address: row.address,
-          org: row.org,
-          from: step.from,
-          to: step.to,
-          reason: step.reason,
-        }),
-      ),
+    return applyLapse(
+      tx,
+      ctx,
+      deps.policy,
+      lapse,
+      claimed.map((row) => row.id),
+      due,
     );
-    if (step.step !== 'purge') {
-      await enqueue(
-        tx,
-        ctx,
-        changed.map((row) => ({
-          kind: 'status-change',
-          audience: { type: 'holder' as const, address: row.address },
-          payload: { address: row.address, org: row.org, from: step.from, to: step.to, reason: step.reason },
-        })),
-      );
-    }
-    return changed;
   });
-}
-
-interface Clock {
-  clock: 'grace' | 'inactivity';
-  candidates: SQL | undefined;
-  dueAt(row: { graceExpiresAt: Date | null; lastActivityAt: Date | null }): Date;
 }
 
 /**
@@ -295,28 +180,8 @@ async function queueWarnings(
   const furthest = Math.max(0, ...policy.warningDays);
   if (furthest === 0) return;
   const now = ctx.now;
-  const clocks: Clock[] = [
-    {
-      clock: 'grace',
-      candidates: and(
-        eq(accounts.status, 'leaver'),
-        gt(accounts.graceExpiresAt, now),
-        lte(accounts.graceExpiresAt, addDays(now, furthest)),
-      ),
-      dueAt: (row) => row.graceExpiresAt ?? now,
-    },
-    {
-      clock: 'inactivity',
-      candidates: and(
-        eq(accounts.status, 'active'),
-        eq(accounts.kind, 'person'),
-        gt(accounts.lastActivityAt, addDays(now, -policy.inactivityDays)),
-        lte(accounts.lastActivityAt, addDays(now, furthest - policy.inactivityDays)),
-      ),
-      dueAt: (row) => addDays(row.lastActivityAt ?? now, policy.inactivityDays),
-    },
-  ];
-  for (const clock of clocks) {
+  for (const clock of WARNED_CLOCKS) {
+    const candidates = dueBetweenSql(clock, policy, now, addDays(now, furthest));
     let afterId = 0;
     for (;;) {
       const { lastId, seen } = await deps.db.transaction(async (tx) => {
@@ -325,21 +190,20 @@ async function queueWarnings(
             id: accounts.id,
             address: accounts.address,
             org: accounts.homeOrg,
-            graceExpiresAt: accounts.graceExpiresAt,
-            lastActivityAt: accounts.lastActivityAt,
+            start: clockColumn(clock),
           })
           .from(accounts)
-          .where(and(clock.candidates, gt(accounts.id, afterId)))
+          .where(and(candidates, gt(accounts.id, afterId)))
           .orderBy(asc(accounts.id))
           .limit(BATCH);
         const rows = dryRun ? await query : await query.for('update', { skipLocked: true });
         const sent = await sentThresholds(
           tx,
-          clock.clock,
+          clock.name,
           rows.map((r) => r.id),
         );
         for (const row of rows) {
-          const dueAt = clock.dueAt(row);
+          const dueAt = deadlineFrom(clock, row.start ?? now, policy);
           const left = daysLeft(now, dueAt);
           const reached = policy.warningDays.filter((t) => left <= t);
           if (reached.length === 0) continue;
@@ -349,7 +213,7 @@ async function queueWarnings(
           const warning: QueuedWarning = {
             address: row.address,
             org: row.org,
-            clock: clock.clock,
+            clock: clock.name,
             thresholdDays: threshold,
             daysLeft: left,
             dueAt: dueAt.toISOString(),
@@ -366,11 +230,7 @@ async function queueWarnings(
 }
 
 /** The most urgent threshold already sent, per account and deadline. */
-async function sentThresholds(
-  tx: Executor,
-  clock: 'grace' | 'inactivity',
-  ids: number[],
-): Promise<Map<string, number>> {
+async function sentThresholds(tx: Executor, clock: WarnedClock, ids: number[]): Promise<Map<string, number>> {
   const sent = new Map<string, number>();
   if (ids.length === 0) return sent;
   const rows = await tx

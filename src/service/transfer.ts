@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { transferRequests } from '../../db/schema.js';
 import { NAS_GP_LOCUM_MAILBOX } from '../domain/contact.js';
 import { invalid, refused } from '../domain/errors.js';
+import { refuseTransferRequest } from '../domain/preconditions.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { type AccountView, accountView, audit, enqueue, getAccount, getOrg, loadPrincipal } from './store.js';
@@ -49,18 +50,8 @@ export async function requestTransfer(
         `${row.address} is already homed in ${home.ods}; nothing to transfer.`,
       );
     }
-    if (row.status === 'leaver') {
-      throw refused(
-        'ALREADY_LEAVER',
-        `${row.address} is already a leaver, so no transfer request is needed: ${target.ods}'s IT team can accept it now with "joiner ${row.address} --org ${target.ods}" before the grace period ends.`,
-      );
-    }
-    if (row.status !== 'active' && row.status !== 'pending') {
-      throw refused(
-        'NOT_ACTIVE',
-        `${row.address} is ${row.status}, so it cannot be transferred. It must be reactivated first ("contact" shows who can).`,
-      );
-    }
+    const refusal = refuseTransferRequest(row, target);
+    if (refusal) throw refusal;
     const [previous] = await tx
       .update(transferRequests)
       .set({ state: 'superseded' })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotUnderTest } from '../support/bot-process.js';
+import { expectHttpError } from '../support/http-errors.js';
 import { operator, person } from '../support/service.js';
 
 const SECRET = 'feed-secret-0123456789-abcdefghijklmnop';
@@ -72,5 +73,17 @@ describe('POST /activity, the sign-in feed', () => {
     expect(body).toContain('"rows":[1,2,3]');
     expect(body).not.toContain('TypeError');
     expect(await bot.lifecycle.auditTrail(operator(), { address: jane })).toEqual(before);
+  });
+
+  it('answers its refusals in the one error shape, the misshapen rows as details (issue 13)', async () => {
+    const at = new Date().toISOString();
+    await expectHttpError(await post({ events: [{ address: jane, at }] }, 'not-the-secret'), 'UNAUTHORISED');
+    await expectHttpError(await post(''), 'INVALID_BODY');
+    await expectHttpError(await post({ events: 'nope' }), 'INVALID_BODY');
+    const misshapen = await expectHttpError(
+      await post({ events: [{ address: jane, at }, null] }),
+      'INVALID_EVENTS',
+    );
+    expect(misshapen.details).toEqual({ rows: [1] });
   });
 });

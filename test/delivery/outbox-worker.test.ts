@@ -27,8 +27,8 @@ describe('delivery that loses nothing', () => {
   /** Records, per attempt, the virtual time, the channel and what the platform said. */
   class Recording implements ChannelNotifier {
     readonly platform = 'slack' as const;
-    readonly kinds: readonly string[];
-    readonly directKinds: readonly string[];
+    readonly kinds: ChannelNotifier['kinds'];
+    readonly directKinds: ChannelNotifier['directKinds'];
     readonly minIntervalMs: number;
     readonly attempts: Array<{ at: number; channel: string; notification: number; outcome: SendOutcome }> =
       [];

@@ -28,8 +28,8 @@ import {
 /** A stand-in chat platform: answers each post as `answer` says, and keeps what it accepted. */
 class StandInNotifier implements ChannelNotifier {
   readonly platform = 'slack' as const;
-  readonly kinds = ['leaver-request'];
-  readonly directKinds: readonly string[] = [];
+  readonly kinds: ChannelNotifier['kinds'] = ['leaver-request'];
+  readonly directKinds: ChannelNotifier['directKinds'] = [];
   readonly minIntervalMs = 1000;
   readonly accepted: Array<{ channel: string; notification: number }> = [];
   answer: (channel: string) => SendOutcome = () => ({ ok: true });

@@ -8,6 +8,7 @@ import { notificationCard } from '../../adapters/teams/format/cards.js';
 import type { TeamsNotifier } from '../../adapters/teams/notifier.js';
 import { runText } from '../../src/commands/execute.js';
 import { holderText } from '../../src/commands/holder-messages.js';
+import { decodeNotification } from '../../src/domain/notification-decoding.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { runDelivery } from '../../src/jobs/delivery.js';
 import { createLogger } from '../../src/logger.js';
@@ -148,7 +149,7 @@ describe('Teams delivery that loses nothing', () => {
       expected.set(conversation, [...(expected.get(conversation) ?? []), post]);
     const subscribed = { RXX: CHANNELS_X, RYY: CHANNELS_Y } as Record<string, string[]>;
     for (const row of await outboxRows(test.database)) {
-      const n = { id: 0, kind: row.kind, payload: row.payload, part: 0 };
+      const n = { id: 0, ...decodeNotification(row.kind, row.payload_version, row.payload), part: 0 };
       if (row.audience.type === 'org') {
         for (const channel of subscribed[row.audience.ods ?? ''] ?? [])
           add(channel, notificationCard(n).content);

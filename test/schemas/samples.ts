@@ -1,6 +1,7 @@
 import type { Reply } from '../../src/commands/execute.js';
 import { addressBase, addressCandidate } from '../../src/domain/address.js';
-import { type OutgoingNotification, PARKED_KIND } from '../../src/service/ports.js';
+import { type DetailsArg, type ErrorCode, refused } from '../../src/domain/errors.js';
+import { type OutgoingNotification, PARKED_KIND, type QueuedNotification } from '../../src/service/ports.js';
 import type { PendingReminder } from '../../src/service/reminders.js';
 import type { AccountView } from '../../src/service/store.js';
 import type { QueuedWarning } from '../../src/service/sweep.js';
@@ -44,18 +45,18 @@ const ok = (text: string, command: Reply['command'] = 'status', data: unknown = 
   text,
   data,
 });
-const refusal = (code: string, text: string, details: Record<string, unknown> = {}): Reply => ({
+const refusal = <C extends ErrorCode>(code: C, text: string, ...details: DetailsArg<C>): Reply => ({
   ok: false,
   exitCode: 1,
   command: 'provision',
   text,
   data: { error: code },
-  error: { code, kind: 'refused', message: text, details },
+  error: refused(code, text, ...details).value(),
 });
 
 export const MANY_DUPLICATES = Array.from({ length: 60 }, (_, i) => ({
   address: address(i),
-  reasons: ['name', 'dob'],
+  reasons: ['dob-and-name' as const],
 }));
 
 /** Replies of every shape the chat adapters lay out, with long and awkward text. */
@@ -66,16 +67,18 @@ export const REPLIES: Record<string, Reply> = {
   empty: ok('', 'help'),
   refused: refusal('NOT_YOUR_ORGANISATION', LONG_REFUSAL),
   invalid: {
-    ...refusal('BAD_DATE', LONG_LINE),
+    ...refusal('INVALID_DATE', LONG_LINE),
     exitCode: 2,
-    error: { code: 'BAD_DATE', kind: 'invalid', message: '', details: {} },
+    error: { code: 'INVALID_DATE', kind: 'invalid', message: '', details: {} },
   },
   duplicate: refusal(
     'DUPLICATE_PERSON',
     `This person may already have an account: ${MANY_DUPLICATES.map((m) => `${m.address} (same name, date of birth)`).join('; ')}.`,
     { matches: MANY_DUPLICATES },
   ),
-  duplicateWithoutMatches: refusal('DUPLICATE_PERSON', 'This person may already have an account.', {}),
+  duplicateWithoutMatches: refusal('DUPLICATE_PERSON', 'This person may already have an account.', {
+    matches: [],
+  }),
 };
 
 export const ACCOUNT: AccountView = {
@@ -145,7 +148,7 @@ const transfer = {
  * One notification of every kind an organisation's (or the operators') channel is sent, part 0;
  * digests with 200 lines, and the short ones a run can also queue (one line).
  */
-export const NOTIFICATIONS: Array<Omit<OutgoingNotification, 'part'>> = [
+export const NOTIFICATIONS: QueuedNotification[] = [
   { id: 101, kind: 'transfer-leaver', payload: transfer },
   { id: 102, kind: 'transfer-joiner', payload: transfer },
   {
@@ -194,9 +197,7 @@ export const NOTIFICATIONS: Array<Omit<OutgoingNotification, 'part'>> = [
 ];
 
 /** Every part of every sample notification, as a platform splits it (`parts` is its notifier's). */
-export function everyPart(
-  parts: (n: Pick<OutgoingNotification, 'kind' | 'payload'>) => number,
-): OutgoingNotification[] {
+export function everyPart(parts: (n: QueuedNotification) => number): OutgoingNotification[] {
   return NOTIFICATIONS.flatMap((n) => Array.from({ length: parts(n) }, (_, part) => ({ ...n, part })));
 }
 

@@ -76,7 +76,9 @@ describe('every Adaptive Card the Teams adapter builds is valid Adaptive Cards 1
   );
 
   it('transfer request cards', () => {
-    for (const n of everyPart(teamsParts).filter((n) => n.kind.startsWith('transfer-'))) {
+    for (const n of everyPart(teamsParts).filter(
+      (n) => n.kind === 'transfer-leaver' || n.kind === 'transfer-joiner',
+    )) {
       expectValid(transferCard(n));
     }
   });

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackTestBot } from '../slack/support/slack-bot.js';
 import { queryRows } from '../support/engines.js';
+import { expectHttpError } from '../support/http-errors.js';
 import { activeAccount, operator, person } from '../support/service.js';
 
 const SECRET = 'hr-feed-secret-0123456789abcdef-xyz';
@@ -46,6 +47,28 @@ describe('POST /hr/starters and /hr/leavers', () => {
     const empty = await post('/hr/starters?as=', fixture('starters-messy.csv'));
     expect(empty.status).toBe(400);
     expect(JSON.stringify(await empty.json())).toContain('is not an email address');
+    expect(await starters()).toBe(0);
+  });
+
+  it('answers every refusal, and Slack a malformed request, in the one error shape (issue 13)', async () => {
+    await expectHttpError(
+      await post('/hr/starters', fixture('starters-messy.csv'), 'wrong-secret'),
+      'UNAUTHORISED',
+    );
+    await expectHttpError(await post('/hr/starters', fixture('starters-wrong-layout.csv')), 'FILE_LAYOUT');
+    await expectHttpError(await post('/hr/leavers', ''), 'FILE_EMPTY');
+    await expectHttpError(await post('/hr/starters?as=', fixture('starters-messy.csv')), 'INVALID_ADDRESS');
+    await expectHttpError(await post('/hr/nothing', ''), 'NOT_FOUND');
+    await expectHttpError(
+      await fetch(bot.url.replace('/slack/events', '/hr/starters')),
+      'METHOD_NOT_ALLOWED',
+    );
+    const slack = await fetch(bot.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'null',
+    });
+    await expectHttpError(slack, 'MALFORMED_REQUEST');
     expect(await starters()).toBe(0);
   });
 

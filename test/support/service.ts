@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeEach, expect } from 'vitest';
 import type { Database } from '../../db/index.js';
-import { isDomainError } from '../../src/domain/errors.js';
+import { type DomainError, type ErrorCode, isDomainError } from '../../src/domain/errors.js';
 import type { OrgKind } from '../../src/domain/organisation.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/domain/policy.js';
 import type { RoleName } from '../../src/domain/roles.js';
@@ -103,12 +103,16 @@ export async function activeAccount(
 }
 
 /** Awaits a promise that must be refused (or invalid) with `code`; returns the error for more checks. */
-export async function refusal(promise: Promise<unknown>, code: string) {
+export async function refusal<C extends ErrorCode>(
+  promise: Promise<unknown>,
+  code: C,
+): Promise<DomainError<C>> {
   try {
     await promise;
   } catch (e) {
     if (!isDomainError(e)) throw e;
     expect(e.code).toBe(code);
+    if (!e.is(code)) throw e;
     expect(e.message.length).toBeGreaterThan(20);
     return e;
   }
@@ -125,7 +129,8 @@ export async function outboxRows(db: Database) {
     kind: string;
     audience: { type: string; ods?: string; address?: string };
     payload: Record<string, unknown>;
-  }>(db.db, sql`select kind, audience, payload from outbox order by id`);
+    payload_version: number;
+  }>(db.db, sql`select kind, audience, payload, payload_version from outbox order by id`);
 }
 
 /** Every row of every table as text: for proving a secret or a full mobile number is stored nowhere. */

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot } from '../../adapters/server/main.js';
 import { loadConfig } from '../../src/config.js';
+import { expectHttpError } from '../support/http-errors.js';
 import { createScratchPostgresDatabase, type ScratchDatabase } from '../support/postgres-scratch.js';
 
 async function startUp(env: Record<string, string>) {
@@ -18,8 +19,10 @@ async function startUp(env: Record<string, string>) {
   });
   const bot = await startBot(loadConfig({ PORT: '0', ...env }), pino({ level: 'info' }, sink));
   const res = await fetch(`http://127.0.0.1:${bot.port}/api/messages`, { method: 'POST', body: '{}' });
+  // Read before the bot stops; kept whole for the error shape's check.
+  const response = new Response(await res.text(), { status: res.status, headers: res.headers });
   await bot.stop();
-  return { lines, status: res.status };
+  return { lines, status: res.status, response };
 }
 
 describe('Teams adapter at start-up', () => {
@@ -35,7 +38,8 @@ describe('Teams adapter at start-up', () => {
   });
 
   it('runs unauthenticated outside production only with a loud warning', async () => {
-    const { lines, status } = await startUp({ DATABASE_URL: scratch.url, DATA_DIR: dir });
+    const { lines, status, response } = await startUp({ DATABASE_URL: scratch.url, DATA_DIR: dir });
+    await expectHttpError(response, 'MALFORMED_REQUEST');
     const warning = lines.find((l) => l.msg.includes('WITHOUT AUTHENTICATION'));
     expect(warning?.level).toBe(40);
     expect(warning?.msg).toContain('MicrosoftAppId');
@@ -43,11 +47,12 @@ describe('Teams adapter at start-up', () => {
   });
 
   it('refuses to start the Teams adapter in production without an app id, and says why', async () => {
-    const { lines, status } = await startUp({
+    const { lines, status, response } = await startUp({
       DATABASE_URL: scratch.url,
       DATA_DIR: dir,
       NODE_ENV: 'production',
     });
+    await expectHttpError(response, 'NOT_FOUND');
     const refusal = lines.find((l) => l.msg.includes('Teams adapter not started'));
     expect(refusal?.level).toBe(50);
     expect(refusal?.msg).toContain('NODE_ENV=production and no MicrosoftAppId');

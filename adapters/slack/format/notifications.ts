@@ -1,16 +1,17 @@
 import type { types } from '@slack/bolt';
 import {
   CHANNEL_KINDS,
-  DIGEST_KINDS,
   type DigestAction,
   digestPage,
   digestPages,
   hrImportText,
+  isDigest,
   leaverRequestText,
   parkedText,
 } from '../../../src/commands/channel-messages.js';
+import { PARKED_KIND, unhandledKind } from '../../../src/domain/notifications.js';
 import { clip } from '../../../src/domain/quote.js';
-import { type OutgoingNotification, PARKED_KIND } from '../../../src/service/ports.js';
+import type { OutgoingNotification, QueuedNotification } from '../../../src/service/ports.js';
 import { SLACK_LIMITS, truncateMrkdwn } from './limits.js';
 import { escapeMrkdwn } from './reply.js';
 
@@ -24,11 +25,6 @@ export interface TransferButtonValue {
   to: string;
 }
 
-interface TransferPayload extends TransferButtonValue {
-  requestedBy: string;
-  graceDays: number;
-}
-
 export const ACTION_REMIND = 'digest_remind';
 
 export interface RemindButtonValue {
@@ -40,11 +36,9 @@ export const SLACK_NOTIFICATION_KINDS = CHANNEL_KINDS;
 /** Digest lines per Slack message: one section each, under Slack's 50 blocks with header and footer. */
 const DIGEST_ITEMS_PER_MESSAGE = 45;
 
-const isDigest = (kind: string) => (DIGEST_KINDS as readonly string[]).includes(kind);
-
 /** How many messages a notification takes in Slack. */
-export function slackParts(n: Pick<OutgoingNotification, 'kind' | 'payload'>): number {
-  return isDigest(n.kind) ? digestPages(n, DIGEST_ITEMS_PER_MESSAGE) : 1;
+export function slackParts(n: QueuedNotification): number {
+  return isDigest(n) ? digestPages(n, DIGEST_ITEMS_PER_MESSAGE) : 1;
 }
 
 function lineButton(action: DigestAction): types.Button {
@@ -71,7 +65,10 @@ function lineButton(action: DigestAction): types.Button {
  * and "Accept as joiner" or "Remind"), or accounts still waiting for a first login. Long
  * digests continue in further messages.
  */
-function digestMessage(n: OutgoingNotification): { text: string; blocks: types.KnownBlock[] } {
+function digestMessage(n: OutgoingNotification<'digest' | 'pending-digest'>): {
+  text: string;
+  blocks: types.KnownBlock[];
+} {
   const page = digestPage(n, DIGEST_ITEMS_PER_MESSAGE);
   const blocks: types.KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(page.head, SLACK_LIMITS.header) } },
@@ -96,38 +93,61 @@ function digestMessage(n: OutgoingNotification): { text: string; blocks: types.K
 
 /** A channel message for a queued notification, with its buttons. */
 export function notificationMessage(n: OutgoingNotification): { text: string; blocks: types.KnownBlock[] } {
-  if (isDigest(n.kind)) return digestMessage(n);
-  if (n.kind === PARKED_KIND) {
-    const text = parkedText(n.payload);
-    return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
+  switch (n.kind) {
+    case 'digest':
+    case 'pending-digest':
+      return digestMessage(n);
+    case PARKED_KIND: {
+      const text = parkedText(n.payload);
+      return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
+    }
+    case 'hr-import': {
+      const text = hrImportText(n.payload);
+      return { text, blocks: [section(escapeMrkdwn(text))] };
+    }
+    case 'leaver-request': {
+      const text = leaverRequestText(n.payload);
+      const { address, org } = n.payload;
+      return {
+        text,
+        blocks: [
+          section(escapeMrkdwn(text)),
+          {
+            type: 'actions',
+            block_id: `leaver_request_${n.id}`,
+            elements: [
+              button(
+                'Mark as leaver',
+                ACTION_MARK_LEAVER,
+                JSON.stringify({ address, from: org, to: org } satisfies TransferButtonValue),
+                'danger',
+              ),
+            ],
+          },
+        ],
+      };
+    }
+    case 'transfer-leaver':
+    case 'transfer-joiner':
+      return transferMessage(n);
+    // The holders' kinds go by direct message (holderText); the notifier's `kinds` never route them here.
+    case 'leaver':
+    case 'joiner':
+    case 'status-change':
+    case 'warning':
+    case 'reminder':
+      throw new Error(`a ${n.kind} notification is for its holder, not a channel`);
+    default:
+      return unhandledKind(n);
   }
-  if (n.kind === 'hr-import') {
-    const text = hrImportText(n.payload);
-    return { text, blocks: [section(escapeMrkdwn(text))] };
-  }
-  if (n.kind === 'leaver-request') {
-    const text = leaverRequestText(n.payload);
-    const { address, org } = n.payload as { address: string; org: string };
-    return {
-      text,
-      blocks: [
-        section(escapeMrkdwn(text)),
-        {
-          type: 'actions',
-          block_id: `leaver_request_${n.id}`,
-          elements: [
-            button(
-              'Mark as leaver',
-              ACTION_MARK_LEAVER,
-              JSON.stringify({ address, from: org, to: org } satisfies TransferButtonValue),
-              'danger',
-            ),
-          ],
-        },
-      ],
-    };
-  }
-  const p = n.payload as unknown as TransferPayload;
+}
+
+/** A transfer request, to the organisation the account leaves or the one it joins, with its button. */
+function transferMessage(n: OutgoingNotification<'transfer-leaver' | 'transfer-joiner'>): {
+  text: string;
+  blocks: types.KnownBlock[];
+} {
+  const p = n.payload;
   const value = JSON.stringify({ address: p.address, from: p.from, to: p.to } satisfies TransferButtonValue);
   const who = escapeMrkdwn(p.address);
   if (n.kind === 'transfer-leaver') {

@@ -81,9 +81,7 @@ export function outcomeView(
   target: string | undefined,
   title?: string,
 ): types.ModalView {
-  const matches = (reply.error?.code === 'DUPLICATE_PERSON' ? reply.error.details.matches : undefined) as
-    | Array<{ address: string }>
-    | undefined;
+  const matches = reply.error?.code === 'DUPLICATE_PERSON' ? reply.error.details.matches : undefined;
   const buttons: types.KnownBlock[] =
     matches && target && spec.command !== 'site register'
       ? matches.slice(0, 10).map((match) => ({

@@ -1,16 +1,17 @@
 import { type Attachment, CardFactory } from 'botbuilder';
 import {
-  DIGEST_KINDS,
   type DigestAction,
   digestPage,
   digestPages,
   hrImportText,
+  isDigest,
   leaverRequestText,
   parkedText,
 } from '../../../src/commands/channel-messages.js';
 import type { FormSpec } from '../../../src/commands/forms.js';
+import { PARKED_KIND, unhandledKind } from '../../../src/domain/notifications.js';
 import { clip } from '../../../src/domain/quote.js';
-import { type OutgoingNotification, PARKED_KIND } from '../../../src/service/ports.js';
+import type { OutgoingNotification, QueuedNotification } from '../../../src/service/ports.js';
 
 type Element = Record<string, unknown>;
 
@@ -115,17 +116,9 @@ export function outcomeCard(title: string, lines: string[], actions: Element[] =
 export const duplicateJoinerAction = (address: string, org: string): Element =>
   submit(`Start a joiner for ${address} into ${org}`, { nhsmail: 'duplicate_start_joiner', address, org });
 
-interface TransferPayload {
-  address: string;
-  from: string;
-  to: string;
-  requestedBy: string;
-  graceDays: number;
-}
-
 /** A transfer request as posted into a subscribed channel, with its button. */
-export function transferCard(n: OutgoingNotification): Attachment {
-  const p = n.payload as unknown as TransferPayload;
+export function transferCard(n: OutgoingNotification<'transfer-leaver' | 'transfer-joiner'>): Attachment {
+  const p = n.payload;
   const data = { address: p.address, from: p.from, to: p.to };
   if (n.kind === 'transfer-leaver') {
     return adaptiveCard(
@@ -154,10 +147,8 @@ export function transferCard(n: OutgoingNotification): Attachment {
 /** Digest lines per Teams card: cards over about 28 KB are refused, so long digests are split. */
 const DIGEST_ITEMS_PER_CARD = 40;
 
-const isDigest = (kind: string) => (DIGEST_KINDS as readonly string[]).includes(kind);
-
-export function teamsParts(n: Pick<OutgoingNotification, 'kind' | 'payload'>): number {
-  return isDigest(n.kind) ? digestPages(n, DIGEST_ITEMS_PER_CARD) : 1;
+export function teamsParts(n: QueuedNotification): number {
+  return isDigest(n) ? digestPages(n, DIGEST_ITEMS_PER_CARD) : 1;
 }
 
 function lineAction(action: DigestAction): Element {
@@ -174,7 +165,7 @@ function lineAction(action: DigestAction): Element {
  * A channel digest as a card (one of several for long digests): a row per account with its days
  * left and, where there is something to do, its button ("Accept as joiner", "Remind").
  */
-export function digestCard(n: OutgoingNotification): Attachment {
+export function digestCard(n: OutgoingNotification<'digest' | 'pending-digest'>): Attachment {
   const page = digestPage(n, DIGEST_ITEMS_PER_CARD);
   const rows = page.lines.map(
     (line): Element => ({
@@ -211,21 +202,38 @@ export function digestCard(n: OutgoingNotification): Attachment {
 
 /** The card for any queued channel notification. */
 export function notificationCard(n: OutgoingNotification): Attachment {
-  if (isDigest(n.kind)) return digestCard(n);
-  if (n.kind === PARKED_KIND) return adaptiveCard([text(`⚠️ ${parkedText(n.payload)}`)]);
-  if (n.kind === 'hr-import') return adaptiveCard([text(hrImportText(n.payload))]);
-  if (n.kind === 'leaver-request') {
-    const { address, org } = n.payload as { address: string; org: string };
-    return adaptiveCard(
-      [text('Leaver request', { weight: 'Bolder' }), text(leaverRequestText(n.payload))],
-      [
-        submit(
-          'Mark as leaver',
-          { nhsmail: 'transfer_mark_leaver', address, from: org, to: org },
-          'destructive',
-        ),
-      ],
-    );
+  switch (n.kind) {
+    case 'digest':
+    case 'pending-digest':
+      return digestCard(n);
+    case PARKED_KIND:
+      return adaptiveCard([text(`⚠️ ${parkedText(n.payload)}`)]);
+    case 'hr-import':
+      return adaptiveCard([text(hrImportText(n.payload))]);
+    case 'leaver-request': {
+      const { address, org } = n.payload;
+      return adaptiveCard(
+        [text('Leaver request', { weight: 'Bolder' }), text(leaverRequestText(n.payload))],
+        [
+          submit(
+            'Mark as leaver',
+            { nhsmail: 'transfer_mark_leaver', address, from: org, to: org },
+            'destructive',
+          ),
+        ],
+      );
+    }
+    case 'transfer-leaver':
+    case 'transfer-joiner':
+      return transferCard(n);
+    // The holders' kinds go to their personal chat as text (holderText); `kinds` never routes them here.
+    case 'leaver':
+    case 'joiner':
+    case 'status-change':
+    case 'warning':
+    case 'reminder':
+      throw new Error(`a ${n.kind} notification is for its holder, not a channel`);
+    default:
+      return unhandledKind(n);
   }
-  return transferCard(n);
 }

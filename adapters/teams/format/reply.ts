@@ -35,7 +35,7 @@ export function replyActivities(reply: Reply, now: Date): Array<Partial<Activity
   if (!reply.ok) {
     const lead = `${reply.error?.kind === 'invalid' ? 'That command could not be read' : 'Refused'} (${reply.error?.code})`;
     if (reply.error?.code === 'DUPLICATE_PERSON') {
-      const matches = (reply.error.details.matches as Array<{ address: string }> | undefined) ?? [];
+      const { matches } = reply.error.details;
       return [
         {
           attachments: [

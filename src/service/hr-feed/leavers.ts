@@ -2,6 +2,7 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { accounts, hrStarters } from '../../../db/schema.js';
 import { invalid, isDomainError, refused } from '../../domain/errors.js';
+import { isLeaver, refuseLeavingDate } from '../../domain/preconditions.js';
 import { londonDate, londonDayStart } from '../../domain/time.js';
 import { parseAddress, parseDate } from '../../domain/validation.js';
 import { leaver as markLeaver, type ServiceDeps } from '../accounts.js';
@@ -121,7 +122,7 @@ async function importLeaver(
     const home = await getOrg(deps.db, row.homeOrg);
     // Checked before `leaver`, which for a holder's own address would file a leaver request instead.
     if (!(await loadPrincipal(deps.db, ctx)).canMarkLeaver(home)) throw notYourLeaver(address);
-    if (row.status === 'leaver') return { kind: 'existing', org: home.ods };
+    if (isLeaver(row)) return { kind: 'existing', org: home.ods };
     if (dryRun) return { kind: 'marked', org: home.ods };
     await markLeaver(deps, ctx, { address });
     return { kind: 'marked', org: home.ods };
@@ -132,12 +133,8 @@ async function importLeaver(
     const row = await getAccount(tx, address, true);
     const home = await getOrg(tx, row.homeOrg);
     if (!principal.canMarkLeaver(home)) throw notYourLeaver(address);
-    if (row.status !== 'pending' && row.status !== 'active') {
-      throw refused(
-        'NOT_ACTIVE',
-        `${address} is ${row.status}, so no leaving date can be set (only pending and active accounts leave). Nothing was changed.`,
-      );
-    }
+    const refusal = refuseLeavingDate(row);
+    if (refusal) throw refusal;
     if (row.leavesAt?.getTime() === leavesAt.getTime()) return { kind: 'existing', org: home.ods };
     if (dryRun) return { kind: 'scheduled', org: home.ods };
     await tx.update(accounts).set({ leavesAt }).where(eq(accounts.id, row.id));

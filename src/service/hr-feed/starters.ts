@@ -201,9 +201,8 @@ async function importStarter(
       return { kind: 'created', address: made.account.address } as const;
     });
   } catch (e) {
-    if (isDomainError(e) && e.code === 'DUPLICATE_PERSON') {
-      const matches = (e.details.matches ?? []) as Array<{ address: string }>;
-      return { kind: 'duplicate', address: matches[0]?.address ?? 'an existing account' };
+    if (isDomainError(e, 'DUPLICATE_PERSON')) {
+      return { kind: 'duplicate', address: e.details.matches[0]?.address ?? 'an existing account' };
     }
     throw e;
   }
