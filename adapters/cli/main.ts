@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { type CommandHooks, type Reply, runCommand } from '../../src/commands/execute.js';
-import { type Command, helpText, parseCommand } from '../../src/commands/grammar.js';
+import { type Command, helpText, parseCommand, specFor } from '../../src/commands/grammar.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { type DomainError, type ErrorCode, invalid, isDomainError } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/roles.js';
@@ -12,6 +13,7 @@ import type { RequestContext } from '../../src/service/context.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { describeFailure, failureDetail } from '../failure.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
+import { localFiles } from './files.js';
 import { forwardToBot } from './operator-channel.js';
 
 export interface Io {
@@ -23,11 +25,12 @@ export interface Io {
   out: Writable;
 }
 
-/** A progress bar for a long import, on stderr, only on an interactive terminal. */
-function progressHooks(io: Io, command: Command): CommandHooks & { stop(): void } {
-  if (!io.interactive || (command.name !== 'import starters' && command.name !== 'import leavers')) {
-    return { stop: () => {} };
-  }
+/**
+ * A progress bar for a long import (the commands that report progress), on stderr, only on an
+ * interactive terminal; drawn from the first report on.
+ */
+function progressHooks(io: Io): CommandHooks & { stop(): void } {
+  if (!io.interactive) return { stop: () => {} };
   const bar = new SingleBar(
     { format: 'Importing {bar} {percentage}% | {rows} rows', stream: process.stderr, hideCursor: true },
     Presets.shades_classic,
@@ -119,26 +122,30 @@ function domainFailure(io: Io, e: DomainError, json: boolean): number {
  * read, a file to write) are made absolute first, as this process would read them.
  */
 export function withAbsolutePaths(command: Command, words: string[]): string[] {
-  if (
-    command.name === 'import activity' ||
-    command.name === 'import orgs' ||
-    command.name === 'import starters' ||
-    command.name === 'import leavers'
-  ) {
-    const at = words.findIndex((w, i) => i >= 2 && w === command.file && words[i - 1] !== '--kind');
-    return words.map((w, i) => (i === at ? path.resolve(w) : w));
+  const spec = specFor(command.name);
+  const paths = spec?.paths;
+  if (!spec || !paths) return words;
+  // The words parsed into `command`: its name, then what parseArgs reads against its options.
+  const offset = command.name.split(' ').length;
+  const { tokens } = parseArgs({
+    args: words.slice(offset),
+    options: spec.options,
+    allowPositionals: true,
+    strict: true,
+    tokens: true,
+  });
+  const resolved = [...words];
+  let positional = 0;
+  for (const token of tokens) {
+    if (token.kind === 'positional' && positional++ === paths.positional) {
+      resolved[offset + token.index] = path.resolve(token.value);
+    }
+    if (token.kind === 'option' && token.value !== undefined && paths.options?.includes(token.name)) {
+      if (token.inlineValue) resolved[offset + token.index] = `${token.rawName}=${path.resolve(token.value)}`;
+      else resolved[offset + token.index + 1] = path.resolve(token.value);
+    }
   }
-  if (command.name === 'export audit' && command.out !== undefined) {
-    const out = command.out;
-    return words.map((w, i) =>
-      w === `--out=${out}`
-        ? `--out=${path.resolve(out)}`
-        : words[i - 1] === '--out' && w === out
-          ? path.resolve(out)
-          : w,
-    );
-  }
-  return words;
+  return resolved;
 }
 
 /**
@@ -238,9 +245,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     }
     throw e;
   }
-  const hooks = progressHooks(io, command);
+  const hooks = progressHooks(io);
   try {
-    const reply = await runCommand(runtime.lifecycle, ctx, command, { output: io.out, ...hooks });
+    const reply = await runCommand(runtime.lifecycle, ctx, command, {
+      output: io.out,
+      files: localFiles,
+      ...hooks,
+    });
     hooks.stop();
     return print(io, reply, globals.json);
   } finally {

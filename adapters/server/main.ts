@@ -7,6 +7,7 @@ import { type ScheduledJob, type Scheduler, startScheduler } from '../../src/job
 import { createLogger, type Logger, routeConsoleToLogger } from '../../src/logger.js';
 import { describeError, safeText } from '../../src/safe-errors.js';
 import type { CredentialDelivery } from '../../src/service/ports.js';
+import { localFiles } from '../cli/files.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
 import { isEntrypoint } from '../entrypoint.js';
@@ -196,7 +197,10 @@ export async function startBot(
     const socketPath = operatorSocketPath(config);
     operatorChannel = await serveOperatorChannel(socketPath, async (request, output) => {
       const ctx = contextFor(request);
-      const reply = await runText(runtime.lifecycle, ctx, request.words, { output }).catch((err: unknown) => {
+      const reply = await runText(runtime.lifecycle, ctx, request.words, {
+        output,
+        files: localFiles,
+      }).catch((err: unknown) => {
         // The CLI is told in one line (the operator channel describes it); the log has the rest.
         logger.error({ err, platform: 'cli', actor: request.as ?? 'operator' }, 'operator command failed');
         throw err;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type Command, helpText, parseCommand, SPECS, specFor } from '../../src/commands/grammar.js';
+import {
+  type Command,
+  helpText,
+  parseCommand,
+  COMMANDS as SPECS,
+  specFor,
+} from '../../src/commands/grammar.js';
 import { tokenize } from '../../src/commands/tokenize.js';
 import { domainError, expectInvalid } from '../domain/expect-error.js';
 

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFiles } from '../../adapters/cli/files.js';
 import { runText } from '../../src/commands/execute.js';
 import { parseActivityReport, parseReportDate } from '../../src/service/activity-import.js';
 import { expectInvalid } from '../domain/expect-error.js';
@@ -99,7 +100,9 @@ describeEachEngine('importing activity', (ctx) => {
         'broken,22/11/2026 10:00,',
       ].join('\n'),
     );
-    const reply = await runText(s.lifecycle, operator(T0), ['import', 'activity', file]);
+    const reply = await runText(s.lifecycle, operator(T0), ['import', 'activity', file], {
+      files: localFiles,
+    });
     expect(reply.ok).toBe(true);
     expect(reply.data).toMatchObject({ rows: 6, recorded: 1, unchanged: 1, unknown: ['stranger@nhs.net'] });
     const data = reply.data as {
@@ -124,17 +127,19 @@ describeEachEngine('importing activity', (ctx) => {
 
   it('is for the operator only, and says so when a file cannot be read', async () => {
     await grant(s.lifecycle, 'nas@nhs.net', 'nas-admin');
-    const refusedReply = await runText(s.lifecycle, as('nas@nhs.net'), [
-      'import',
-      'activity',
-      '/etc/hostname',
-    ]);
+    const refusedReply = await runText(
+      s.lifecycle,
+      as('nas@nhs.net'),
+      ['import', 'activity', '/etc/hostname'],
+      { files: localFiles },
+    );
     expect(refusedReply.error?.code).toBe('OPERATOR_ONLY');
-    const missing = await runText(s.lifecycle, operator(), [
-      'import',
-      'activity',
-      path.join(dir, 'absent.csv'),
-    ]);
+    const missing = await runText(
+      s.lifecycle,
+      operator(),
+      ['import', 'activity', path.join(dir, 'absent.csv')],
+      { files: localFiles },
+    );
     expect(missing).toMatchObject({ exitCode: 2, error: { code: 'FILE_NOT_READABLE' } });
   });
 });

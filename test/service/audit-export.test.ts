@@ -5,8 +5,9 @@ import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { localFiles } from '../../adapters/cli/files.js';
 import { auditLog } from '../../db/schema.js';
-import { AUDIT_CSV_COLUMNS, writeAuditCsv, writeAuditCsvFile } from '../../src/commands/audit-csv.js';
+import { AUDIT_CSV_COLUMNS, writeAuditCsv } from '../../src/commands/audit-csv.js';
 import { runText } from '../../src/commands/execute.js';
 import { InfrastructureError } from '../../src/domain/errors.js';
 import { describeEachEngine } from '../support/engines.js';
@@ -195,16 +196,12 @@ describeEachEngine('export audit', (ctx) => {
   it('writes --out whole and owner-only, and says where; an unwritable path changes nothing', async () => {
     await entries([{ at: new Date('2026-11-04T10:00:00Z'), reason: 'one' }]);
     const file = join(tmp, 'dspt-evidence.csv');
-    const reply = await runText(s.lifecycle, operator(), [
-      'export',
-      'audit',
-      '--from',
-      '2026-11-04',
-      '--to',
-      '2026-11-04',
-      '--out',
-      file,
-    ]);
+    const reply = await runText(
+      s.lifecycle,
+      operator(),
+      ['export', 'audit', '--from', '2026-11-04', '--to', '2026-11-04', '--out', file],
+      { files: localFiles },
+    );
     expect(reply.exitCode).toBe(0);
     expect(reply.text).toBe(
       `Wrote 1 audit entry of 2026-11-04 to 2026-11-04 (London days: 2026-11-04T00:00:00.000Z to 2026-11-05T00:00:00.000Z) to ${file}.`,
@@ -215,20 +212,24 @@ describeEachEngine('export audit', (ctx) => {
     expect(await readdir(tmp)).toEqual(['dspt-evidence.csv']);
 
     // A file that cannot be written is the machine's failure, not the input's (the CLI's exit 3).
-    const nowhere = runText(s.lifecycle, operator(), [
-      'export',
-      'audit',
-      '--from=2026-11-04',
-      '--to=2026-11-04',
-      `--out=${join(tmp, 'missing', 'x.csv')}`,
-    ]);
+    const nowhere = runText(
+      s.lifecycle,
+      operator(),
+      ['export', 'audit', '--from=2026-11-04', '--to=2026-11-04', `--out=${join(tmp, 'missing', 'x.csv')}`],
+      { files: localFiles },
+    );
     await expect(nowhere).rejects.toBeInstanceOf(InfrastructureError);
     await expect(nowhere).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readdir(tmp)).toEqual(['dspt-evidence.csv']);
     await expect(
-      writeAuditCsvFile(
-        await s.lifecycle.exportAudit(operator(), { from: '2026-11-04', to: '2026-11-04' }),
-        tmp,
+      localFiles.write(tmp, async (out) =>
+        writeAuditCsv(
+          await s.lifecycle.exportAudit(operator(), { from: '2026-11-04', to: '2026-11-04' }),
+          out,
+          {
+            end: true,
+          },
+        ),
       ),
     ).rejects.toThrow(/could not be written \(EISDIR: it is a directory\), so no export was written/);
     expect(await readdir(tmp)).toEqual(['dspt-evidence.csv']);

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
+import { localFiles } from '../../adapters/cli/files.js';
 import { runText } from '../../src/commands/execute.js';
 import type { OrgImportReport } from '../../src/service/org-import.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
@@ -161,7 +162,9 @@ describeEachEngine('import orgs', (ctx) => {
   });
 
   it('reads the file through the command, says what it did, and is the operator’s alone', async () => {
-    const reply = await runText(s.lifecycle, operator(T0), ['import', 'orgs', ETR, '--dry-run']);
+    const reply = await runText(s.lifecycle, operator(T0), ['import', 'orgs', ETR, '--dry-run'], {
+      files: localFiles,
+    });
     expect(reply.exitCode).toBe(0);
     const text = reply.text.split('\n');
     expect(text[0]).toBe(
@@ -174,17 +177,20 @@ describeEachEngine('import orgs', (ctx) => {
     expect((reply.data as OrgImportReport).added).toBe(3);
 
     await s.lifecycle.grantRole(operator(), { address: 'nas@nhs.net', role: 'nas-admin' });
-    const refused = await runText(s.lifecycle, as('nas@nhs.net'), [
-      'import',
-      'orgs',
-      '/etc/passwd',
-      '--kind',
-      'trust',
-    ]);
+    const refused = await runText(
+      s.lifecycle,
+      as('nas@nhs.net'),
+      ['import', 'orgs', '/etc/passwd', '--kind', 'trust'],
+      { files: localFiles },
+    );
     expect(refused.error?.code).toBe('OPERATOR_ONLY');
-    const missing = await runText(s.lifecycle, operator(), ['import', 'orgs', '/no/such/etr.csv']);
+    const missing = await runText(s.lifecycle, operator(), ['import', 'orgs', '/no/such/etr.csv'], {
+      files: localFiles,
+    });
     expect(missing.error).toMatchObject({ code: 'FILE_NOT_READABLE', kind: 'invalid' });
-    const directory = await runText(s.lifecycle, operator(), ['import', 'orgs', '/tmp', '--kind', 'trust']);
+    const directory = await runText(s.lifecycle, operator(), ['import', 'orgs', '/tmp', '--kind', 'trust'], {
+      files: localFiles,
+    });
     expect(directory.error).toMatchObject({ code: 'NOT_A_FILE', kind: 'invalid' });
     expect(directory.error?.message).toContain('is not a regular file');
   });
@@ -281,14 +287,12 @@ describeEachEngine('import orgs', (ctx) => {
       owner: person('Rita', 'River'),
     });
     expect(site.site.ods).toBe('FC789');
-    const text = await runText(s.lifecycle, operator(), [
-      'import',
-      'orgs',
-      ETR,
-      '--kind',
-      'dental',
-      '--dry-run',
-    ]);
+    const text = await runText(
+      s.lifecycle,
+      operator(),
+      ['import', 'orgs', ETR, '--kind', 'dental', '--dry-run'],
+      { files: localFiles },
+    );
     expect(text.text).toContain(
       '3 dental site(s) in the file are not registered with the bot and were not added: NAS registers community sites with "site register"',
     );

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SPECS } from '../../src/commands/grammar.js';
+import { COMMANDS as SPECS } from '../../src/commands/grammar.js';
 import { queryRows } from '../support/engines.js';
 import { day, operator, person } from '../support/service.js';
 import { SlackTestBot } from './support/slack-bot.js';
