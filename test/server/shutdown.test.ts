@@ -15,7 +15,7 @@ import { createScratchPostgresDatabase, type ScratchDatabase } from '../support/
 import { killLeftoverChildren } from '../support/processes.js';
 import { activeAccount, as, operator, person } from '../support/service.js';
 
-describe('the bot process: readiness and shutdown', () => {
+describe('the bot process: readiness and shutdown', { timeout: 120_000 }, () => {
   afterEach(() => killLeftoverChildren());
 
   it('is live at once, ready only once its database is migrated, and stops with exit 0', async () => {

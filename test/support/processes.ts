@@ -83,7 +83,7 @@ export function runNodeScript(
 export function runCliProcess(
   args: readonly string[],
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<ProcessResult> {
   return runNodeScript('adapters/cli/main.ts', args, env, timeoutMs);
 }
