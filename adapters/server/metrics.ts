@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { type Db, rowsOf } from '../../db/index.js';
+import { LAPSES } from '../../src/domain/lapses.js';
 import type { Logger } from '../../src/logger.js';
 import type {
   CommandEvent,
@@ -49,7 +50,7 @@ export class PrometheusTelemetry implements Telemetry {
     });
     this.sweepChanged = new Counter({
       name: 'nhsmail_sweep_accounts_changed_total',
-      help: 'Accounts a sweep changed, by step (grace-ended, inactivity, retention-ended, purge), and warnings queued.',
+      help: `Accounts a sweep changed, by step (${LAPSES.map((lapse) => lapse.step).join(', ')}), and warnings queued.`,
       labelNames: ['step'],
       registers,
     });

@@ -19,6 +19,8 @@ export interface Lapse {
   to: Status;
   /** The audit action. */
   action: string;
+  /** How the sweep's report counts it: "leavers past grace → inactive". */
+  label: string;
   set(now: Date): AccountChanges;
   reason(policy: Policy): string;
   /** Whether the change closes the account's open transfer request (it can never complete now). */
@@ -51,6 +53,7 @@ const retentionReason = (p: Policy) => `inactive for ${p.retentionDays} days wit
 export const LAPSES: readonly Lapse[] = [
   {
     step: 'grace-ended',
+    label: 'leavers past grace → inactive',
     clock: CLOCKS.grace,
     from: TRANSITIONS['grace-ended'].from[0],
     to: TRANSITIONS['grace-ended'].to,
@@ -67,6 +70,7 @@ export const LAPSES: readonly Lapse[] = [
   },
   {
     step: 'inactivity',
+    label: 'idle accounts → inactive',
     clock: CLOCKS.inactivity,
     from: TRANSITIONS.inactivity.from[0],
     to: TRANSITIONS.inactivity.to,
@@ -78,6 +82,7 @@ export const LAPSES: readonly Lapse[] = [
   },
   {
     step: 'retention-ended',
+    label: 'inactive past retention → deleted',
     clock: CLOCKS.retention,
     from: TRANSITIONS['retention-ended'].from[0],
     to: TRANSITIONS['retention-ended'].to,
@@ -90,6 +95,7 @@ export const LAPSES: readonly Lapse[] = [
   {
     // Not a transition: the account stays deleted, its personal details erased, its address reserved.
     step: 'purge',
+    label: 'deleted past restore window → purged',
     clock: CLOCKS.restore,
     from: CLOCKS.restore.status,
     to: CLOCKS.restore.status,

@@ -1,3 +1,4 @@
+import { LAPSES } from '../../domain/lapses.js';
 import { parseAddress } from '../../domain/validation.js';
 import { defineCommand } from '../command.js';
 import { at, bool } from '../options.js';
@@ -26,10 +27,7 @@ export const sweep = defineCommand({
       ...r.startersFailed.map(
         (f) => `  HR starter ${f.employeeNumber} (${f.org}) not provisioned: ${f.message}`,
       ),
-      `  leavers past grace → inactive: ${c['grace-ended']}`,
-      `  idle accounts → inactive: ${c.inactivity}`,
-      `  inactive past retention → deleted: ${c['retention-ended']}`,
-      `  deleted past restore window → purged: ${c.purge}`,
+      ...LAPSES.map((lapse) => `  ${lapse.label}: ${c[lapse.step]}`),
       `  warnings ${r.dryRun ? 'due' : 'queued'}: ${c.warnings}`,
       ...r.changes.map((ch) => `  ${ch.address} (${ch.org}): ${ch.from} → ${ch.to} [${ch.step}]`),
       ...(r.truncated ? ['  (list truncated; counts are complete)'] : []),
