@@ -1,4 +1,5 @@
 import { CLOCKS, type Clock } from './clocks.js';
+import type { Effect } from './effects.js';
 import type { Notification } from './notifications.js';
 import type { Policy } from './policy.js';
 import type { Status } from './status.js';
@@ -27,6 +28,8 @@ export interface Lapse {
   endsTransfers: boolean;
   /** The holder's notice of the change; none for a purge (the account is gone). */
   notice(account: { address: string; org: string }, policy: Policy): Notification[];
+  /** What the directory must do for each account that lapsed. */
+  effects(account: { address: string }): Effect[];
 }
 
 const statusChange =
@@ -67,6 +70,7 @@ export const LAPSES: readonly Lapse[] = [
     reason: graceReason,
     endsTransfers: true,
     notice: statusChange('grace-ended', graceReason),
+    effects: ({ address }) => [{ kind: 'disable', address }],
   },
   {
     step: 'inactivity',
@@ -79,6 +83,7 @@ export const LAPSES: readonly Lapse[] = [
     reason: inactivityReason,
     endsTransfers: true,
     notice: statusChange('inactivity', inactivityReason),
+    effects: ({ address }) => [{ kind: 'disable', address }],
   },
   {
     step: 'retention-ended',
@@ -91,6 +96,7 @@ export const LAPSES: readonly Lapse[] = [
     reason: retentionReason,
     endsTransfers: false,
     notice: statusChange('retention-ended', retentionReason),
+    effects: ({ address }) => [{ kind: 'delete', address }],
   },
   {
     // Not a transition: the account stays deleted, its personal details erased, its address reserved.
@@ -113,6 +119,7 @@ export const LAPSES: readonly Lapse[] = [
     reason: (p) => `restore window of ${p.restoreDays} days ended: personal details erased, address reserved`,
     endsTransfers: false,
     notice: () => [],
+    effects: ({ address }) => [{ kind: 'purge', address }],
   },
 ];
 

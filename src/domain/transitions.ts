@@ -1,4 +1,5 @@
 import { CLOCKS, type ClockFacts, deadline, graceEnds, hasEnded } from './clocks.js';
+import type { Effect } from './effects.js';
 import { type DomainError, refused } from './errors.js';
 import type { Notification } from './notifications.js';
 import type { Organisation } from './organisation.js';
@@ -66,12 +67,6 @@ export interface AccountChanges {
   regNumber?: null;
 }
 
-/**
- * A change outside the bot that a transition causes (a directory write). None yet: the directory
- * issue fills this union in, and `apply` persists them with the rest of the decision.
- */
-export type Effect = never;
-
 /** Everything one transition does, decided before anything is written. */
 export interface Decision {
   cause: TransitionCause;
@@ -99,7 +94,7 @@ function enter(
   cause: TransitionCause,
   account: AccountFacts,
   at: Now,
-  parts: Pick<Decision, 'set' | 'notifications'> & { org: string; reason: string; to?: Status },
+  parts: Pick<Decision, 'set' | 'notifications' | 'effects'> & { org: string; reason: string; to?: Status },
 ): Decision {
   const rule = TRANSITIONS[cause];
   if (!(rule.from as readonly Status[]).includes(account.status)) {
@@ -121,7 +116,7 @@ function enter(
     },
     audit: { action: rule.action, org: parts.org, reason: parts.reason },
     notifications: parts.notifications,
-    effects: [],
+    effects: parts.effects,
   };
 }
 
@@ -168,6 +163,8 @@ export function decideFirstLogin(
       ? 'password changed and MFA registered'
       : `password changed; MFA exempt for ${at.home.kind}`,
     notifications: [],
+    // The directory saw the sign-in itself: nothing to tell it.
+    effects: [],
   });
 }
 
@@ -208,6 +205,9 @@ export function decideLeaver(account: AccountFacts, at: Now & { home: Organisati
         audience: { type: 'holder', address: account.address },
         payload: { address: account.address, org: at.home.ods, graceExpiresAt: graceExpiresAt.toISOString() },
       },
+    ],
+    effects: [
+      { kind: 'mark-leaver', address: account.address, org: at.home.ods, leaveAt: at.now.toISOString() },
     ],
   });
 }
@@ -299,6 +299,7 @@ export function decideJoiner(
         payload: { address: account.address, from: home.ods, to: target.ods },
       },
     ],
+    effects: [{ kind: 'move-org', address: account.address, from: home.ods, to: target.ods }],
   });
 }
 
@@ -354,5 +355,6 @@ export function decideReactivation(
     org: at.home.ods,
     reason: `${cause === 'restore' ? 'restored' : 'reactivated'} in ${at.home.ods}; activity clock restarted`,
     notifications: [],
+    effects: [{ kind: cause === 'restore' ? 'restore' : 'enable', address: account.address }],
   });
 }

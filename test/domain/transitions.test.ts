@@ -59,6 +59,18 @@ const DECIDE: Partial<Record<TransitionCause, (a: AccountFacts) => Decision>> = 
   restore: (a) => decideReactivation(a, { now, policy, home, national: true }),
 };
 
+/** What each transition asks of the directory (issue 14's table), by cause. */
+const EFFECTS: Record<TransitionCause, string[]> = {
+  'first-login': [],
+  leaver: ['mark-leaver'],
+  joiner: ['move-org'],
+  reactivate: ['enable'],
+  restore: ['restore'],
+  'grace-ended': ['disable'],
+  inactivity: ['disable'],
+  'retention-ended': ['delete'],
+};
+
 function refusalOf(run: () => unknown): string | null {
   try {
     run();
@@ -88,7 +100,8 @@ describe('the transition table decides every command-driven change', () => {
       expect(decision.set.status).toBe(decision.to);
       expect(decision.set.statusChangedAt).toEqual(now);
       expect(decision.audit.action).toBe(TRANSITIONS[decision.cause].action);
-      expect(decision.effects).toEqual([]);
+      expect(decision.effects.map((e) => e.kind)).toEqual(EFFECTS[decision.cause]);
+      for (const effect of decision.effects) expect(effect.address).toBe(decision.address);
     } else {
       // Refused with a rule's code, never a crash, and nothing decided.
       expect(refusalOf(() => decide(account(status)))).toMatch(/^[A-Z_]+$/);
@@ -212,6 +225,8 @@ describe('one clocks module owns every deadline', () => {
   it('gives the sweep its steps from the same table and clocks', () => {
     for (const lapse of LAPSES) {
       expect(lapse.from).toBe(lapse.clock.status);
+      const effects = lapse.effects({ address: 'a@nhs.net' });
+      expect(effects.map((e) => e.kind)).toEqual(lapse.step === 'purge' ? ['purge'] : EFFECTS[lapse.step]);
       if (lapse.step === 'purge') {
         expect(lapse.to).toBe(lapse.from);
         expect(lapse.set(now).status).toBeUndefined();
