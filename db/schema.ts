@@ -43,6 +43,8 @@ export const organisations = pgTable('organisations', {
   dspt: dsptStatus('dspt'),
   dsptUpdatedAt: at('dspt_updated_at'),
   createdAt: at('created_at').notNull(),
+  /** The directory group its accounts belong to (an Entra group's object id), from `org group`. */
+  directoryGroup: text('directory_group'),
 });
 
 export const accounts = pgTable(
@@ -79,6 +81,8 @@ export const accounts = pgTable(
     lastRemindedAt: at('last_reminded_at'),
     /** A leaving date from the HR feed: the sweep marks the leaver then, and grace starts then. */
     leavesAt: at('leaves_at'),
+    /** The account's object id in the organisation's directory, once the directory has made it. */
+    directoryId: text('directory_id'),
   },
   (t) => [
     uniqueIndex('accounts_address_key').on(t.address),
@@ -371,3 +375,5 @@ export const hrStarters = pgTable(
     index('hr_starters_due_idx').on(t.provisionOn).where(sql`state = 'scheduled'`),
   ],
 );
+
+export * from './directory-schema.js';

@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Effect } from '../src/domain/effects.js';
+import { accounts } from './schema.js';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * pending: waiting to be applied; applied: the directory has it; failed: parked after a permanent
+ * failure or the retry budget; conflict: the directory holds something the bot did not make.
+ */
+export const effectState = pgEnum('effect_state', ['pending', 'applied', 'failed', 'conflict']);
+
+/**
+ * Directory effects (src/domain/effects.ts), queued in the transaction of the change that caused
+ * them and applied after commit, oldest first per account. They outlive deploys, so the payload
+ * carries a version as the outbox's does.
+ */
+export const directoryEffects = pgTable(
+  'directory_effects',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    kind: text('kind').$type<Effect['kind']>().notNull(),
+    payload: jsonb('payload').$type<Effect>().notNull(),
+    payloadVersion: integer('payload_version').notNull().default(1),
+    state: effectState('state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    availableAt: at('available_at').notNull(),
+    /** A worker's claim: another may take the effect once this has passed. */
+    leasedUntil: at('leased_until'),
+    lastError: text('last_error'),
+    createdAt: at('created_at').notNull(),
+    appliedAt: at('applied_at'),
+    /** The command or job run that queued it. */
+    correlationId: text('correlation_id'),
+  },
+  (t) => [
+    index('directory_effects_account_idx').on(t.accountId, t.id),
+    index('directory_effects_pending_idx').on(t.availableAt).where(sql`state = 'pending'`),
+  ],
+);
