@@ -102,7 +102,7 @@ export async function firstLogin(
       );
     }
     const decision = decideFirstLogin(row, { now: ctx.now, policy: deps.policy, home, mfa: input.mfa });
-    const updated = await apply(tx, ctx, row, decision);
+    const updated = await apply(tx, ctx, deps, row, decision);
     return accountView(updated, home, deps.policy);
   });
 }
@@ -130,7 +130,13 @@ export async function leaver(
         'a local administrator or the site owner',
       );
     }
-    let updated = await apply(tx, ctx, row, decideLeaver(row, { now: ctx.now, policy: deps.policy, home }));
+    let updated = await apply(
+      tx,
+      ctx,
+      deps,
+      row,
+      decideLeaver(row, { now: ctx.now, policy: deps.policy, home }),
+    );
 
     let transferCompleted: { to: string } | null = null;
     const [transfer] = await tx
@@ -263,7 +269,7 @@ async function completeJoiner(
   asked: { seen: boolean; note: string | null },
   decided = decideJoiner(row, { now: ctx.now, policy: deps.policy, home: from, target, ...asked }),
 ): Promise<AccountRow> {
-  const updated = await apply(tx, ctx, row, decided);
+  const updated = await apply(tx, ctx, deps, row, decided);
   await tx
     .update(transferRequests)
     .set({ state: 'completed', completedAt: ctx.now })
@@ -350,7 +356,7 @@ export async function reactivate(
       home,
       national: principal.isNational,
     });
-    const updated = await apply(tx, ctx, row, decision);
+    const updated = await apply(tx, ctx, deps, row, decision);
     return accountView(updated, home, deps.policy);
   });
 }

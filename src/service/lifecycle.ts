@@ -111,6 +111,8 @@ export interface LifecycleOptions {
   hrDataKey?: Buffer | null;
   /** Where operational actions that write no audit row are logged; silent when absent. */
   logger?: Logger | undefined;
+  /** Queue directory effects with each change (a directory is configured); off, the bot is a ledger. */
+  directoryEffects?: boolean;
 }
 
 export async function createLifecycle(options: LifecycleOptions): Promise<Lifecycle> {
@@ -122,6 +124,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     logger: options.logger ?? silentLogger(),
     hashMobile: (e164) => createHmac('sha256', key).update(e164).digest('hex'),
     sealer: options.hrDataKey ? new Sealer(options.hrDataKey) : null,
+    directoryEffects: options.directoryEffects ?? false,
   };
   const telemetry = options.telemetry ?? NO_TELEMETRY;
   return {

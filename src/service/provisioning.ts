@@ -34,6 +34,11 @@ export interface ProvisionDeps {
   hashMobile(e164: string): string;
   /** Seals mobile numbers of HR starters waiting for their day; null when HR_DATA_KEY is unset. */
   sealer: Sealer | null;
+  /**
+   * Whether decisions' directory effects are queued for a directory worker. Off, the bot is a
+   * ledger: it records decisions and changes no directory.
+   */
+  directoryEffects?: boolean;
 }
 
 export interface Provisioned {

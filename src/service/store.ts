@@ -1,7 +1,16 @@
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.js';
-import { accounts, auditLog, organisations, outbox, roles, transferRequests } from '../../db/schema.js';
+import {
+  accounts,
+  auditLog,
+  directoryEffects,
+  organisations,
+  outbox,
+  roles,
+  transferRequests,
+} from '../../db/schema.js';
 import { CLOCKS, deadline } from '../domain/clocks.js';
+import type { Effect } from '../domain/effects.js';
 import { refused } from '../domain/errors.js';
 import type { Lapse } from '../domain/lapses.js';
 import { type Notification, PAYLOAD_VERSIONS } from '../domain/notifications.js';
@@ -203,14 +212,45 @@ export function notYourAccount(
   );
 }
 
+/** Where a decision's directory effects go: queued for the directory worker, or nowhere (ledger). */
+export interface EffectQueue {
+  /** True when a directory is configured; off, the bot records decisions only. */
+  directoryEffects?: boolean | undefined;
+}
+
+/**
+ * Queues directory effects for accounts in the caller's transaction, in the order given: the
+ * worker applies an account's effects oldest first, after the change has committed.
+ */
+export async function queueEffects(
+  tx: Executor,
+  ctx: Pick<RequestContext, 'now' | 'correlationId'>,
+  queue: EffectQueue,
+  items: Array<{ accountId: number; effects: readonly Effect[] }>,
+): Promise<void> {
+  if (!queue.directoryEffects) return;
+  const rows = items.flatMap(({ accountId, effects }) =>
+    effects.map((effect) => ({
+      accountId,
+      kind: effect.kind,
+      payload: effect,
+      availableAt: ctx.now,
+      createdAt: ctx.now,
+      correlationId: ctx.correlationId ?? null,
+    })),
+  );
+  if (rows.length > 0) await tx.insert(directoryEffects).values(rows);
+}
+
 /**
  * Persists a decision of the domain in the caller's transaction: the account's fields, its audit
- * row, the notifications it raises and (from the directory issue on) its effects outside the bot.
+ * row, the notifications it raises and its directory effects (when a directory is configured).
  * The row must be locked: the decision was made on what it held.
  */
 export async function apply(
   tx: Executor,
   ctx: RequestContext,
+  queue: EffectQueue,
   row: AccountRow,
   decision: Decision,
 ): Promise<AccountRow> {
@@ -225,6 +265,7 @@ export async function apply(
     reason: decision.audit.reason,
   });
   await enqueue(tx, ctx, decision.notifications);
+  await queueEffects(tx, ctx, queue, [{ accountId: row.id, effects: decision.effects }]);
   return updated;
 }
 
@@ -236,6 +277,7 @@ export async function apply(
 export async function applyLapse(
   tx: Executor,
   ctx: RequestContext,
+  queue: EffectQueue,
   policy: Policy,
   lapse: Lapse,
   ids: number[],
@@ -279,6 +321,12 @@ export async function applyLapse(
     tx,
     ctx,
     changed.flatMap((row) => lapse.notice(row, policy)),
+  );
+  await queueEffects(
+    tx,
+    ctx,
+    queue,
+    changed.map((row) => ({ accountId: row.id, effects: lapse.effects(row) })),
   );
   return changed;
 }

@@ -157,6 +157,7 @@ async function runLapseBatch(deps: ServiceDeps, ctx: RequestContext, lapse: Laps
     return applyLapse(
       tx,
       ctx,
+      deps,
       deps.policy,
       lapse,
       claimed.map((row) => row.id),

@@ -47,12 +47,21 @@ export interface ServiceFixture {
 }
 
 /** A fresh lifecycle service per test, on the engine's freshly emptied database. */
-export function useService(ctx: EngineContext, policy: Partial<Policy> = {}): ServiceFixture {
+export function useService(
+  ctx: EngineContext,
+  policy: Partial<Policy> = {},
+  options: { directoryEffects?: boolean } = {},
+): ServiceFixture {
   let lifecycle: Lifecycle | undefined;
   let delivery = new CapturingDelivery();
   beforeEach(async () => {
     delivery = new CapturingDelivery();
-    lifecycle = await createLifecycle({ db: ctx.db.db, policy: { ...DEFAULT_POLICY, ...policy }, delivery });
+    lifecycle = await createLifecycle({
+      db: ctx.db.db,
+      policy: { ...DEFAULT_POLICY, ...policy },
+      delivery,
+      directoryEffects: options.directoryEffects ?? false,
+    });
   });
   return {
     get lifecycle() {
