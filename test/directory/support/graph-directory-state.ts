@@ -69,6 +69,8 @@ const DEFAULT_SELECT = [
 ];
 const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'];
 const FILTERABLE = ['userPrincipalName', 'employeeId', 'mail', 'mailNickname', 'id', 'displayName'];
+/** Read-only properties a body may carry but the directory computes. */
+const COMPUTED = ['id', 'createdDateTime', 'deletedDateTime'];
 const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const TAP_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789@#$%&*-+=';
 
@@ -134,7 +136,8 @@ export class Directory {
   /** Stores a body's values, keeping the password apart (Graph never returns one). */
   private absorb(user: Props, body: Props): void {
     for (const [name, value] of Object.entries(body)) {
-      if (name.includes('@')) continue;
+      // Annotations are not values; the directory sets the key and the timestamps itself.
+      if (name.includes('@') || COMPUTED.includes(name)) continue;
       if (name === 'passwordProfile' && isObject(value)) {
         const { password, ...rest } = value;
         if (typeof password === 'string') this.passwords.set(String(user.id), password);
