@@ -1,0 +1,371 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { badRequest, fail, notFound, type Reply } from './graph-routes.js';
+import type { GraphSchema } from './graph-schema.js';
+
+/**
+ * The directory behind the Graph stand-in: users, deleted items, groups' members and Temporary
+ * Access Passes, and what Graph v1.0 does to them (graph-routes.ts maps requests onto these).
+ *
+ * Behaviour and wording, from Microsoft Learn unless said otherwise:
+ * - Create user (graph/api/user-post-users): accountEnabled, displayName, mailNickname,
+ *   userPrincipalName and passwordProfile are required; 201 with the user. A missing one:
+ *   "Property mailNickname value is required but is empty or missing." and "A password must be
+ *   specified to create a new user." (Graph's answers quoted in microsoftgraph/MSGraph-SDK-Code-
+ *   Generator#244 and msgraph-sdk-powershell#3307). A taken UPN: 400 Request_BadRequest "Another
+ *   object with the same value for property userPrincipalName already exists." (microsoftgraph/
+ *   microsoft-graph-docs#1508); a deleted user keeps its UPN until it is purged. A UPN outside the
+ *   tenant's verified domains: "The domain portion of the userPrincipalName property is invalid.
+ *   You must use one of the verified domain names in your organization."
+ * - Update user (user-update) 204; delete user (user-delete) 204, into deleted items;
+ *   revokeSignInSessions (user-revokesigninsessions) 200 with { value: true }.
+ * - Deleted items (resources/directory, directory-deleteditems-restore/-delete/-get): "Deleted items
+ *   remain available to restore for up to 30 days. After 30 days, the items are permanently deleted."
+ * - Group members (group-post-members, group-delete-members): add by { "@odata.id" } → 204; a
+ *   member already: 400 "One or more added object references already exist for the following
+ *   modified properties: 'members'."; remove a non-member → 404.
+ * - Not found: 404 Request_ResourceNotFound "Resource '{id}' does not exist or one of its queried
+ *   reference-property objects are not present."
+ * - TAP (authentication-post-temporaryaccesspassmethods): 201 with the pass; one usable pass per
+ *   user, a new one replaces it. lifetimeInMinutes must lie within the tenant's policy, settable
+ *   between 10 and 43200 minutes (resources/temporaryaccesspassauthenticationmethodconfiguration);
+ *   outside it Graph answers 400 "badRequest" "Invalid LifetimeInMinutes specified. The valid range
+ *   between 60 and 480." for the default policy (quoted in microsoftgraph/microsoft-graph-docs#12187).
+ * - Unsupported $filter: 400 Request_UnsupportedQuery "Unsupported or invalid query filter clause
+ *   specified for property '…' of resource 'User'."; unknown $select: "Parsing OData Select and
+ *   Expand failed: Could not find a property named '…' on type 'microsoft.graph.user'."
+ */
+
+export interface TapPolicy {
+  minimumLifetimeInMinutes: number;
+  maximumLifetimeInMinutes: number;
+  defaultLifetimeInMinutes: number;
+  defaultLength: number;
+}
+export interface TemporaryAccessPass {
+  id: string;
+  temporaryAccessPass: string;
+  createdDateTime: string;
+  startDateTime: string;
+  lifetimeInMinutes: number;
+  isUsableOnce: boolean;
+  isUsable: boolean;
+  methodUsabilityReason: string;
+}
+type Props = Record<string, unknown>;
+
+/** What GET /users/{id} returns without $select (resources/user, "default properties"). */
+const DEFAULT_SELECT = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
+const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'];
+const FILTERABLE = ['userPrincipalName', 'employeeId', 'mail', 'mailNickname', 'id', 'displayName'];
+/** Read-only properties a body may carry but the directory computes. */
+const COMPUTED = ['id', 'createdDateTime', 'deletedDateTime'];
+const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const TAP_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789@#$%&*-+=';
+
+const isObject = (v: unknown): v is Props => typeof v === 'object' && v !== null && !Array.isArray(v);
+const same = (a: unknown, b: string) => typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
+
+export class Directory {
+  /** Users by id, and soft-deleted users by id (with deletedDateTime set). */
+  readonly users = new Map<string, Props>();
+  readonly deleted = new Map<string, Props>();
+  readonly groups = new Map<string, { displayName: string; members: Set<string> }>();
+  readonly passwords = new Map<string, string>();
+  readonly taps = new Map<string, TemporaryAccessPass>();
+
+  constructor(
+    private readonly schema: GraphSchema,
+    private readonly now: () => Date,
+    private readonly base: () => string,
+    private readonly verifiedDomains: () => string[],
+    private readonly tapPolicy: () => TapPolicy,
+  ) {}
+
+  clear(): void {
+    for (const map of [this.users, this.deleted, this.groups, this.passwords, this.taps]) map.clear();
+  }
+
+  /** Purges deleted items older than 30 days, as Entra does. */
+  purgeExpired(): void {
+    const now = this.now().getTime();
+    for (const [id, user] of this.deleted) {
+      if (now - Date.parse(String(user.deletedDateTime)) >= RETENTION_MS) this.forget(id);
+    }
+  }
+
+  private forget(id: string): void {
+    this.deleted.delete(id);
+    this.passwords.delete(id);
+    this.taps.delete(id);
+    for (const group of this.groups.values()) group.members.delete(id);
+  }
+
+  /** An active user by id or userPrincipalName. */
+  find(key: string): Props | undefined {
+    return this.users.get(key) ?? [...this.users.values()].find((u) => same(u.userPrincipalName, key));
+  }
+
+  private upnProblem(upn: string, self?: string): Reply | undefined {
+    const domain = upn.split('@')[1]?.toLowerCase();
+    if (upn.split('@').length !== 2 || !domain || !this.verifiedDomains().includes(domain)) {
+      return badRequest(
+        'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
+      );
+    }
+    const holders = [...this.users.values(), ...this.deleted.values()];
+    if (holders.some((u) => u.id !== self && same(u.userPrincipalName, upn))) {
+      return badRequest('Another object with the same value for property userPrincipalName already exists.', {
+        details: [{ target: 'userPrincipalName', code: 'ObjectConflict' }],
+      });
+    }
+    return undefined;
+  }
+
+  /** Stores a body's values, keeping the password apart (Graph never returns one). */
+  private absorb(user: Props, body: Props): void {
+    for (const [name, value] of Object.entries(body)) {
+      // Annotations are not values; the directory sets the key and the timestamps itself.
+      if (name.includes('@') || COMPUTED.includes(name)) continue;
+      if (name === 'passwordProfile' && isObject(value)) {
+        const { password, ...rest } = value;
+        if (typeof password === 'string') this.passwords.set(String(user.id), password);
+        user.passwordProfile = { ...(isObject(user.passwordProfile) ? user.passwordProfile : {}), ...rest };
+      } else {
+        user[name] = value;
+      }
+    }
+  }
+
+  create(body: unknown): Reply {
+    const problem = this.schema.check('user', body);
+    if (problem || !isObject(body)) return badRequest(problem ?? 'Empty payload.');
+    for (const name of REQUIRED_ON_CREATE) {
+      if (body[name] === undefined || body[name] === null || body[name] === '') {
+        return badRequest(`Property ${name} value is required but is empty or missing.`);
+      }
+    }
+    const profile = body.passwordProfile;
+    if (!isObject(profile) || typeof profile.password !== 'string' || profile.password === '') {
+      return badRequest('A password must be specified to create a new user.');
+    }
+    const conflict = this.upnProblem(String(body.userPrincipalName));
+    if (conflict) return conflict;
+    const id = randomUUID();
+    const user: Props = { id, createdDateTime: this.now().toISOString(), deletedDateTime: null };
+    this.absorb(user, body);
+    this.users.set(id, user);
+    return {
+      status: 201,
+      body: { '@odata.context': `${this.base()}/$metadata#users/$entity`, ...this.view(user) },
+    };
+  }
+
+  /** The user as Graph shows it: every stored value, or `$select`'s, with the password blanked. */
+  private view(user: Props, select?: string[]): Props {
+    const names = select ?? Object.keys(user);
+    const out: Props = {};
+    for (const name of names) {
+      const value = user[name] ?? (name === 'businessPhones' ? [] : null);
+      out[name] = name === 'passwordProfile' && isObject(value) ? { password: null, ...value } : value;
+    }
+    return out;
+  }
+
+  private selection(query: URLSearchParams): string[] | Reply {
+    const raw = query.get('$select');
+    if (raw === null) return DEFAULT_SELECT;
+    const names = raw.split(',').map((s) => s.trim());
+    const unknown = names.find((n) => !(n in (this.schema.graph.types.user?.properties ?? {})));
+    return unknown === undefined
+      ? names
+      : badRequest(
+          `Parsing OData Select and Expand failed: Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`,
+        );
+  }
+
+  get(key: string, query: URLSearchParams): Reply {
+    const user = this.find(key);
+    if (!user) return notFound(key);
+    const select = this.selection(query);
+    if (!Array.isArray(select)) return select;
+    return {
+      status: 200,
+      body: { '@odata.context': `${this.base()}/$metadata#users/$entity`, ...this.view(user, select) },
+    };
+  }
+
+  list(query: URLSearchParams): Reply {
+    const select = this.selection(query);
+    if (!Array.isArray(select)) return select;
+    let users = [...this.users.values()];
+    const filter = query.get('$filter');
+    if (filter !== null) {
+      const clause = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(filter);
+      const property = clause?.[1] ?? filter.trim().split(/\s/)[0] ?? '';
+      if (!clause || !FILTERABLE.includes(property)) {
+        return fail(
+          400,
+          'Request_UnsupportedQuery',
+          `Unsupported or invalid query filter clause specified for property '${property}' of resource 'User'.`,
+        );
+      }
+      const wanted = (clause[2] ?? '').replaceAll("''", "'");
+      users = users.filter((u) => same(u[property], wanted));
+    }
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${this.base()}/$metadata#users`,
+        value: users.map((u) => this.view(u, select)),
+      },
+    };
+  }
+
+  update(key: string, body: unknown): Reply {
+    const user = this.find(key);
+    if (!user) return notFound(key);
+    const problem = this.schema.check('user', body);
+    if (problem || !isObject(body)) return badRequest(problem ?? 'Empty payload.');
+    if (typeof body.userPrincipalName === 'string') {
+      const conflict = this.upnProblem(body.userPrincipalName, String(user.id));
+      if (conflict) return conflict;
+    }
+    this.absorb(user, body);
+    return { status: 204 };
+  }
+
+  remove(key: string): Reply {
+    const user = this.find(key);
+    if (!user) return notFound(key);
+    this.users.delete(String(user.id));
+    user.deletedDateTime = this.now().toISOString();
+    this.deleted.set(String(user.id), user);
+    return { status: 204 };
+  }
+
+  revoke(key: string): Reply {
+    const user = this.find(key);
+    if (!user) return notFound(key);
+    user.signInSessionsValidFromDateTime = this.now().toISOString();
+    return { status: 200, body: { '@odata.context': `${this.base()}/$metadata#Edm.Boolean`, value: true } };
+  }
+
+  private deletedView(user: Props): Props {
+    return { '@odata.type': '#microsoft.graph.user', ...this.view(user) };
+  }
+
+  getDeleted(id: string): Reply {
+    const user = this.deleted.get(id);
+    if (!user) return notFound(id);
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${this.base()}/$metadata#directoryObjects/$entity`,
+        ...this.deletedView(user),
+      },
+    };
+  }
+
+  restore(id: string): Reply {
+    const user = this.deleted.get(id);
+    if (!user) return notFound(id);
+    this.deleted.delete(id);
+    user.deletedDateTime = null;
+    this.users.set(id, user);
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${this.base()}/$metadata#directoryObjects/$entity`,
+        ...this.deletedView(user),
+      },
+    };
+  }
+
+  purge(id: string): Reply {
+    if (!this.deleted.has(id)) return notFound(id);
+    this.forget(id);
+    return { status: 204 };
+  }
+
+  addMember(groupId: string, body: unknown): Reply {
+    const group = this.groups.get(groupId);
+    if (!group) return notFound(groupId);
+    const extra = isObject(body) ? Object.keys(body).find((k) => k !== '@odata.id') : undefined;
+    if (!isObject(body) || extra !== undefined) return badRequest(`Invalid property '${extra ?? ''}'.`);
+    const ref = body['@odata.id'];
+    const userId =
+      typeof ref === 'string' ? /\/(?:directoryObjects|users)\/([^/?#]+)$/.exec(ref)?.[1] : undefined;
+    if (userId === undefined) return badRequest(`Invalid object identifier '${String(ref)}'.`);
+    if (!this.users.has(userId)) return notFound(userId);
+    if (group.members.has(userId)) {
+      return badRequest(
+        "One or more added object references already exist for the following modified properties: 'members'.",
+      );
+    }
+    group.members.add(userId);
+    return { status: 204 };
+  }
+
+  removeMember(groupId: string, userId: string): Reply {
+    const group = this.groups.get(groupId);
+    if (!group) return notFound(groupId);
+    if (!this.users.has(userId) || !group.members.has(userId)) return notFound(userId);
+    group.members.delete(userId);
+    return { status: 204 };
+  }
+
+  createTap(key: string, body: unknown): Reply {
+    const user = this.find(key);
+    if (!user) return notFound(key);
+    const problem = this.schema.check('temporaryAccessPassAuthenticationMethod', body);
+    if (problem || !isObject(body)) return badRequest(problem ?? 'Empty payload.');
+    const policy = this.tapPolicy();
+    const lifetime =
+      typeof body.lifetimeInMinutes === 'number' ? body.lifetimeInMinutes : policy.defaultLifetimeInMinutes;
+    const { minimumLifetimeInMinutes: min, maximumLifetimeInMinutes: max } = policy;
+    if (lifetime < min || lifetime > max) {
+      const message = `Invalid LifetimeInMinutes specified. The valid range between ${min} and ${max}.`;
+      return fail(400, 'badRequest', message, { innerError: { message } });
+    }
+    const now = this.now();
+    const start = typeof body.startDateTime === 'string' ? new Date(body.startDateTime) : now;
+    const early = start.getTime() > now.getTime();
+    const pass = [...randomBytes(policy.defaultLength)]
+      .map((b) => TAP_ALPHABET[b % TAP_ALPHABET.length])
+      .join('');
+    const tap: TemporaryAccessPass = {
+      id: randomUUID(),
+      temporaryAccessPass: pass,
+      createdDateTime: now.toISOString(),
+      startDateTime: start.toISOString(),
+      lifetimeInMinutes: lifetime,
+      isUsableOnce: body.isUsableOnce === true,
+      isUsable: !early,
+      methodUsabilityReason: early ? 'NotYetValid' : 'EnabledByPolicy',
+    };
+    this.taps.set(String(user.id), tap);
+    const context = `${this.base()}/$metadata#users('${String(user.id)}')/authentication/temporaryAccessPassMethods/$entity`;
+    return { status: 201, body: { '@odata.context': context, ...tap } };
+  }
+
+  listTaps(key: string): Reply {
+    const user = this.find(key);
+    if (!user) return notFound(key);
+    const tap = this.taps.get(String(user.id));
+    // Graph shows the pass itself only in the answer that created it.
+    const value = tap ? [{ ...tap, temporaryAccessPass: null }] : [];
+    return { status: 200, body: { value } };
+  }
+}
