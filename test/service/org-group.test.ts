@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
+import { runText } from '../../src/commands/execute.js';
 import type { DirectoryGroupChange } from '../../src/service/organisations.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import { addOrg, as, auditCount, grant, operator, refusal, useService } from '../support/service.js';
@@ -114,5 +115,50 @@ describeEachEngine('org group: an organisation’s directory group', (ctx) => {
     );
     expect(e.details).toEqual({ ods: 'RZZ' });
     expect(await groupAudit()).toEqual([]);
+  });
+
+  it('runs end to end from typed words: group read in any case, stored lower-case, repeat says "already"', async () => {
+    await addOrg(s.lifecycle, 'RXX');
+    await grant(s.lifecycle, 'nas@nhs.net', 'nas-admin');
+    const typed = `org group --ods rxx --group ${GROUP.toUpperCase()}`;
+    const reply = await runText(s.lifecycle, as('nas@nhs.net', undefined, 'slack'), typed);
+    expect(reply).toMatchObject({ ok: true, exitCode: 0, command: 'org group' });
+    expect(reply.text).toBe(`RXX organisation (RXX): directory group none → ${GROUP}.`);
+    expect(reply.data).toEqual({
+      ods: 'RXX',
+      name: 'RXX organisation',
+      group: GROUP,
+      previous: null,
+      changed: true,
+    });
+    expect(await stored('RXX')).toBe(GROUP);
+
+    const again = await runText(s.lifecycle, operator(), typed);
+    expect(again.text).toBe(
+      `RXX organisation (RXX) is already in directory group ${GROUP}: nothing was changed.`,
+    );
+    expect(again.data).toMatchObject({ changed: false });
+    expect(await groupAudit()).toHaveLength(1);
+
+    const bad = await runText(s.lifecycle, operator(), 'org group --ods RXX --group not-a-guid');
+    expect(bad).toMatchObject({ ok: false, exitCode: 2, error: { code: 'INVALID_GROUP', kind: 'invalid' } });
+    const missing = await runText(s.lifecycle, operator(), 'org group --ods RXX');
+    expect(missing.error?.code).toBe('MISSING_OPTION');
+    expect(missing.text).toContain('Usage: org group --ods ODS --group OBJECT_ID');
+    await grant(s.lifecycle, 'la@nhs.net', 'local-admin', 'RXX');
+    const local = await runText(s.lifecycle, as('la@nhs.net'), `org group --ods RXX --group ${OTHER}`);
+    expect(local).toMatchObject({ ok: false, exitCode: 1, error: { code: 'NAS_ONLY' } });
+    expect(await stored('RXX')).toBe(GROUP);
+    expect(await groupAudit()).toHaveLength(1);
+  });
+
+  it('shows a site’s group in site show, or that it has none', async () => {
+    await addOrg(s.lifecycle, 'FA123', 'pharmacy', 'standards-met');
+    const none = await runText(s.lifecycle, operator(), 'site show FA123');
+    expect(none.text).toContain('Directory group: none (NAS sets it with "org group").');
+    await s.lifecycle.setDirectoryGroup(operator(), { ods: 'FA123', group: GROUP });
+    const shown = await runText(s.lifecycle, operator(), 'site show FA123');
+    expect(shown.text).toContain(`Directory group: ${GROUP}.`);
+    expect(shown.data).toMatchObject({ site: { ods: 'FA123', directoryGroup: GROUP } });
   });
 });
