@@ -11,7 +11,7 @@ import { importLeavers, importStarters } from './catalogue/import-hr.js';
 import { importOrgs } from './catalogue/import-orgs.js';
 import { joiner, leaver, transfer } from './catalogue/moves.js';
 import { notificationsFailed, notificationsRetry } from './catalogue/notifications.js';
-import { orgAdd, orgDspt } from './catalogue/organisations.js';
+import { orgAdd, orgDspt, orgGroup } from './catalogue/organisations.js';
 import { provision } from './catalogue/provision.js';
 import { audit, expiring, status } from './catalogue/queries.js';
 import { grant, revoke } from './catalogue/roles.js';
@@ -43,6 +43,7 @@ export const COMMANDS = [
   contact,
   orgAdd,
   orgDspt,
+  orgGroup,
   grant,
   revoke,
   provision,

@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   INVALID_EMPLOYEE_NUMBER: 'An HR row’s employee number is missing or malformed.',
   INVALID_EVENTS: 'Some events posted to POST /activity are not {address, at} with both strings.',
   INVALID_FILE: 'An ODS extract is not 27-column quoted CSV.',
+  INVALID_GROUP: 'A directory group is not an Entra object id (a GUID).',
   INVALID_ID: 'A notification number is not a positive whole number.',
   INVALID_KIND: 'An organisation kind is not one allowed there.',
   INVALID_MOBILE: 'A mobile number is not a UK mobile.',
@@ -79,7 +80,7 @@ export const ERROR_CODES = {
   MISSING_OPTION: 'A command lacks a required option.',
   MOBILE_REQUIRED: 'SMS delivery was asked for without a mobile number.',
   NAS_ONLY:
-    'Only NAS administrators may do this (restore a deleted account, DSPT, sites, the GP-locum home).',
+    'Only NAS administrators may do this (restore an account, DSPT, directory group, site, GP locum).',
   NOT_ACTIVE: 'The account’s status does not allow this (a leaver, a transfer, activity) now.',
   NOT_A_FILE: 'A path named in a command is a directory, pipe or device, not a regular file.',
   NOT_A_LEAVER: 'A joiner was asked for an account that is not a leaver.',

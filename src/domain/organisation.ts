@@ -53,4 +53,9 @@ export interface Organisation {
   name: string;
   kind: OrgKind;
   dspt: DsptStatus | null;
+  /**
+   * The Entra group its accounts belong to (an object id, lower-case), from `org group`; null when
+   * none is set. Absent where the organisation was built without reading it (a domain test's literal).
+   */
+  directoryGroup?: string | null;
 }

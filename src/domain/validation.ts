@@ -50,6 +50,24 @@ export function parseOds(input: string): string {
   return value;
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * An organisation's directory group: an Entra group's object id, a GUID, read in any case and
+ * stored lower-case so the same group is never two values. The all-zero GUID is a placeholder no
+ * directory issues, so it is refused.
+ */
+export function parseDirectoryGroup(input: string): string {
+  const value = input.trim().toLowerCase();
+  if (!GUID.test(value) || /^[0-]+$/.test(value)) {
+    throw invalid(
+      'INVALID_GROUP',
+      `${quote(input)} is not a directory group's object id. Give the Entra group's Object ID as shown in the Entra admin centre: 32 hexadecimal digits in the form 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.`,
+    );
+  }
+  return value;
+}
+
 export interface Mobile {
   /** +447… form, only ever held in memory. */
   e164: string;

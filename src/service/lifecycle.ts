@@ -66,6 +66,7 @@ export interface Lifecycle {
   requestTransfer: Bound<typeof transfers.requestTransfer>;
   addOrganisation: Bound<typeof organisations.addOrganisation>;
   updateDspt: Bound<typeof organisations.updateDspt>;
+  setDirectoryGroup: Bound<typeof organisations.setDirectoryGroup>;
   grantRole: Bound<typeof organisations.grantRole>;
   revokeRole: Bound<typeof organisations.revokeRole>;
   registerSite: Bound<typeof sites.registerSite>;
@@ -140,6 +141,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     requestTransfer: bind(deps, transfers.requestTransfer),
     addOrganisation: bind(deps, organisations.addOrganisation),
     updateDspt: bind(deps, organisations.updateDspt),
+    setDirectoryGroup: bind(deps, organisations.setDirectoryGroup),
     grantRole: bind(deps, organisations.grantRole),
     revokeRole: bind(deps, organisations.revokeRole),
     registerSite: bind(deps, sites.registerSite),

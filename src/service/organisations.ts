@@ -9,6 +9,7 @@ import {
   type OrgKind,
 } from '../domain/organisation.js';
 import { actorLabel, isSystemActor, type RoleName } from '../domain/roles.js';
+import { parseDirectoryGroup } from '../domain/validation.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { audit, getOrg, loadPrincipal } from './store.js';
@@ -49,7 +50,13 @@ export async function addOrganisation(
       org: row.ods,
       reason: `${row.kind} "${row.name}"${row.dspt ? `, DSPT ${row.dspt}` : ''}`,
     });
-    return { ods: row.ods, name: row.name, kind: row.kind, dspt: row.dspt };
+    return {
+      ods: row.ods,
+      name: row.name,
+      kind: row.kind,
+      dspt: row.dspt,
+      directoryGroup: row.directoryGroup,
+    };
   });
 }
 
@@ -84,6 +91,49 @@ export async function updateDspt(
         ? dsptMeets(input.dspt, deps.policy.dsptMinimum[org.kind])
         : null,
     };
+  });
+}
+
+/** What `org group` did: the organisation, its group now and before, and whether that changed. */
+export interface DirectoryGroupChange {
+  ods: string;
+  name: string;
+  group: string;
+  previous: string | null;
+  changed: boolean;
+}
+
+/**
+ * Records the directory group an organisation's accounts belong to. Only NAS and the operator
+ * map organisations to groups: a wrong group would move every later starter into another
+ * organisation's directory group. Setting the group it already has changes and audits nothing.
+ */
+export async function setDirectoryGroup(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { ods: string; group: string },
+): Promise<DirectoryGroupChange> {
+  // Checked here too, so no caller (a form, a script) can store a group in another spelling.
+  const group = parseDirectoryGroup(input.group);
+  return deps.db.transaction(async (tx) => {
+    const principal = await loadPrincipal(tx, ctx);
+    if (!principal.isNational) {
+      throw refused(
+        'NAS_ONLY',
+        `Only NAS administrators and the operator set an organisation's directory group, since it decides which group every new account joins. Ask NAS to run "org group --ods ${input.ods} --group OBJECT_ID" with the Entra group's object id.`,
+      );
+    }
+    const org = await getOrg(tx, input.ods, true);
+    const previous = org.directoryGroup ?? null;
+    const change = { ods: org.ods, name: org.name, group, previous };
+    if (previous === group) return { ...change, changed: false };
+    await tx.update(organisations).set({ directoryGroup: group }).where(eq(organisations.ods, org.ods));
+    await audit(tx, ctx, {
+      action: 'org-group',
+      org: org.ods,
+      reason: `directory group ${previous ?? 'none'} → ${group}`,
+    });
+    return { ...change, changed: true };
   });
 }
 

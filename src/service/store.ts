@@ -38,7 +38,9 @@ export async function loadPrincipal(db: Executor, ctx: RequestContext): Promise<
 export async function findOrg(db: Executor, ods: string, lock = false): Promise<Organisation | null> {
   const query = db.select().from(organisations).where(eq(organisations.ods, ods));
   const [row] = lock ? await query.for('update') : await query;
-  return row ? { ods: row.ods, name: row.name, kind: row.kind, dspt: row.dspt } : null;
+  return row
+    ? { ods: row.ods, name: row.name, kind: row.kind, dspt: row.dspt, directoryGroup: row.directoryGroup }
+    : null;
 }
 
 export async function getOrg(db: Executor, ods: string, lock = false): Promise<Organisation> {

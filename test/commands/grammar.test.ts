@@ -96,6 +96,10 @@ const EXAMPLES: Array<[string, Command]> = [
     { name: 'org dspt', ods: 'VM1AB', dspt: 'approaching-standards' },
   ],
   [
+    'org group --ods rxx --group 0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0',
+    { name: 'org group', ods: 'RXX', group: '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0' },
+  ],
+  [
     'grant Mgr@nhs.net manager --org rxx',
     { name: 'grant', address: 'mgr@nhs.net', role: 'manager', org: 'RXX' },
   ],
@@ -376,6 +380,18 @@ describe('parseCommand errors', () => {
       'MISSING_OPTION',
       /--owner-family is required\. Usage: site register/,
     );
+  });
+
+  it('asks org group for both the organisation and the group, with the usage', () => {
+    const usage = /Usage: org group --ods ODS --group OBJECT_ID$/;
+    expectInvalid(() => parse('org group --ods RXX'), 'MISSING_OPTION', /--group is required/);
+    expectInvalid(() => parse('org group --ods RXX'), 'MISSING_OPTION', usage);
+    expectInvalid(
+      () => parse('org group --group 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0'),
+      'MISSING_OPTION',
+      /--ods is required/,
+    );
+    expectInvalid(() => parse('org group --ods RXX --group "Northtown staff"'), 'INVALID_GROUP', /object id/);
   });
 
   it('asks where to when a transfer names no destination', () => {

@@ -3,6 +3,7 @@ import {
   parseAddress,
   parseDate,
   parseDateOfBirth,
+  parseDirectoryGroup,
   parseDspt,
   parseInstant,
   parseMobile,
@@ -67,6 +68,32 @@ describe('parseOds', () => {
 
   it.each(['R-X', 'AB', '1234567', '123', 'ABCDEFG', '', 'R X'])('refuses %j', (input) => {
     expectInvalid(() => parseOds(input), 'INVALID_ODS', /3 to 6 letters and digits.*such as RXX/);
+  });
+});
+
+describe('parseDirectoryGroup', () => {
+  it.each([
+    ['0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0', '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0'],
+    [' 0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0 ', '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0'],
+  ])('accepts the object id %j, stored as %s', (input, expected) => {
+    expect(parseDirectoryGroup(input)).toBe(expected);
+  });
+
+  it.each([
+    '',
+    'Northtown Staff',
+    '0b1c2d3e4f506172839 4a5b6c7d8e9f0',
+    '0b1c2d3e4f5061728394a5b6c7d8e9f0',
+    '{0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0}',
+    '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f',
+    'gb1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
+    '00000000-0000-0000-0000-000000000000',
+  ])('refuses %j, saying what an object id looks like', (input) => {
+    expectInvalid(
+      () => parseDirectoryGroup(input),
+      'INVALID_GROUP',
+      /not a directory group's object id.*Object ID/,
+    );
   });
 });
 

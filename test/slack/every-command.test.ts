@@ -54,11 +54,19 @@ describe('every grammar command through Slack', () => {
     expect(await run('contact gp-locum')).toContain('locumadmin@nhs.net');
   });
 
-  it('org dspt, grant and revoke', async () => {
+  it('org dspt, org group, grant and revoke', async () => {
     expect(await run('org dspt --ods RXX --dspt standards-exceeded')).toContain('Standards Exceeded');
     expect(await one<{ dspt: string }>(sql`select dspt from organisations where ods = 'RXX'`)).toEqual({
       dspt: 'standards-exceeded',
     });
+    expect(await run('org group --ods RXX --group 0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0')).toContain(
+      'directory group none → 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
+    );
+    expect(
+      await one<{ directory_group: string }>(
+        sql`select directory_group from organisations where ods = 'RXX'`,
+      ),
+    ).toEqual({ directory_group: '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0' });
     expect(await run('grant mgr@nhs.net manager --org RXX')).toContain('is now manager of RXX');
     expect(
       await one<{ n: number }>(sql`select count(*)::int as n from roles where address = 'mgr@nhs.net'`),

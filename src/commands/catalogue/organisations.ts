@@ -1,5 +1,11 @@
 import { DSPT_LABELS, type Organisation } from '../../domain/organisation.js';
-import { parseDspt, parseOds, parseOrgKind, parseOrgName } from '../../domain/validation.js';
+import {
+  parseDirectoryGroup,
+  parseDspt,
+  parseOds,
+  parseOrgKind,
+  parseOrgName,
+} from '../../domain/validation.js';
 import { defineCommand } from '../command.js';
 import { optional, required, str } from '../options.js';
 import type { Rendered } from '../render.js';
@@ -54,6 +60,29 @@ export const orgDspt = defineCommand({
       lines.push('This site can request no new accounts until its DSPT meets its sector’s minimum.');
     if (r.canRequestAccounts === true) lines.push('This site can request new accounts.');
     return { text: lines.join('\n'), data: r };
+  },
+});
+
+export const orgGroup = defineCommand({
+  name: 'org group',
+  usage: 'org group --ods ODS --group OBJECT_ID',
+  summary:
+    'Set the directory (Entra) group an organisation’s accounts belong to, by its object id (operator or NAS).',
+  options: { ods: str, group: str },
+  positionals: [0, 0],
+  parse({ values, usage }) {
+    return {
+      name: 'org group',
+      ods: parseOds(required(values, 'ods', usage)),
+      group: parseDirectoryGroup(required(values, 'group', usage)),
+    };
+  },
+  run: (l, ctx, c) => l.setDirectoryGroup(ctx, { ods: c.ods, group: c.group }),
+  render(r) {
+    const text = r.changed
+      ? `${r.name} (${r.ods}): directory group ${r.previous ?? 'none'} → ${r.group}.`
+      : `${r.name} (${r.ods}) is already in directory group ${r.group}: nothing was changed.`;
+    return { text, data: r };
   },
 });
 

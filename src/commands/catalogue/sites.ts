@@ -68,7 +68,7 @@ export const siteRequestAccount = defineCommand({
 export const siteShow = defineCommand({
   name: 'site show',
   usage: 'site show ODS',
-  summary: 'A site’s DSPT status, owner, and accounts used of its limit.',
+  summary: 'A site’s DSPT status, directory group, owner, and accounts used of its limit.',
   options: {},
   positionals: [1, 1],
   parse: ({ positionals }) => ({ name: 'site show', ods: parseOds(at(positionals, 0)) }),
@@ -77,6 +77,7 @@ export const siteShow = defineCommand({
     const lines = [
       `${r.site.name} (${r.site.ods}), ${r.site.kind}: DSPT ${r.site.dspt ? DSPT_LABELS[r.site.dspt] : 'not recorded'} (needs ${DSPT_LABELS[r.dsptMinimum]}).`,
       `Accounts: ${r.used} of ${r.limit} used${r.canRequestAccounts ? '' : '; no new accounts can be requested until the DSPT meets the minimum'}.`,
+      `Directory group: ${r.site.directoryGroup ?? 'none (NAS sets it with "org group")'}.`,
       `Owner: ${r.owners.join(', ') || 'none'}`,
       ...r.accounts.map((a) => `  ${a.address} ${a.status}${a.kind === 'shared' ? ' (shared mailbox)' : ''}`),
     ];
