@@ -1,3 +1,4 @@
+import type { Effect } from '../domain/effects.js';
 import type { NotificationContent, NotificationKind } from '../domain/notifications.js';
 import type { OrgKind } from '../domain/organisation.js';
 import type { ChatPlatform } from '../domain/platform.js';
@@ -84,3 +85,41 @@ export interface OperatorsChannel {
 }
 
 export { PARKED_KIND } from '../domain/notifications.js';
+
+/** One directory effect to apply, with what the worker knows of its account and organisations. */
+export interface EffectToApply {
+  /** The queued effect's id: the outcome is reported under it. */
+  id: number;
+  effect: Effect;
+  /** The account's object id in the directory, once known; null before its user is made. */
+  directoryId: string | null;
+  /** For each organisation the effect names (by ODS): its directory group (null: none mapped) and name. */
+  orgs: Readonly<Record<string, { name: string; group: string | null }>>;
+  /** create-user only: the credential to set, made by the worker for this attempt and never stored. */
+  credential?: DirectoryCredential;
+}
+
+/** What a new user signs in with first: a temporary password, or an Entra Temporary Access Pass. */
+export type DirectoryCredential =
+  | { kind: 'password'; password: string; forceChangeWithMfa: boolean }
+  | { kind: 'tap'; lifetimeMinutes: number; startDateTime: string };
+
+/** What the directory said to one effect. */
+export type EffectOutcome =
+  /** Done; `directoryId` once the user's object id is known; `temporaryAccessPass` when one was issued (delivered, never stored). */
+  | { ok: true; directoryId: string | null; temporaryAccessPass?: string }
+  /** Throttled: try again after the directory's Retry-After. */
+  | { ok: false; retryAfterMs: number; error: string }
+  /**
+   * Failed: `permanent` parks it at once (a refusal, a missing permission); `conflict` when the
+   * directory holds something the bot did not make (a taken address), which is never overwritten.
+   */
+  | { ok: false; permanent: boolean; conflict: boolean; error: string };
+
+/** The organisation's directory (Microsoft Entra through Graph), applying the bot's decisions. */
+export interface Directory {
+  /** The directory's name for logs and status ("entra"). */
+  readonly name: string;
+  /** Applies effects, at most one per account, and answers each on its own; never throws for a directory's refusal. */
+  apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>>;
+}
