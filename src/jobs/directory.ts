@@ -1,0 +1,234 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { type Db, rowsOf } from '../../db/index.js';
+import { accounts, directoryEffects, organisations } from '../../db/schema.js';
+import { EFFECT_KINDS, type Effect } from '../domain/effects.js';
+import type { Logger } from '../logger.js';
+import { describeError } from '../safe-errors.js';
+import type { Directory, DirectoryCredential, EffectOutcome, EffectToApply } from '../service/ports.js';
+import { temporaryPassword } from '../service/provisioning.js';
+
+export interface DirectoryWorkerOptions {
+  /** Attempts (failures other than throttling) before an effect is parked as failed. */
+  retryBudget: number;
+  /** How long a claimed effect is held by one process before another may take it over. */
+  leaseMs: number;
+  /** Effects claimed per pass (each of a different account). */
+  batch: number;
+}
+
+export const DEFAULT_DIRECTORY_WORKER: DirectoryWorkerOptions = {
+  retryBudget: 8,
+  leaseMs: 120_000,
+  batch: 100,
+};
+
+/** A new user the directory now holds, with the credential it was given: delivered, never stored. */
+export interface CreatedUser {
+  effectId: number;
+  address: string;
+  credential: DirectoryCredential;
+  temporaryAccessPass?: string;
+}
+
+export interface DirectoryRun {
+  applied: number;
+  throttled: number;
+  retried: number;
+  failed: number;
+  conflicts: number;
+}
+
+interface Claimed {
+  id: number;
+  account_id: number;
+  payload: Effect;
+  attempts: number;
+  directory_id: string | null;
+}
+
+/**
+ * One pass of the directory worker. It claims, for each account, the oldest effect not yet
+ * applied, and only while no earlier effect of that account is waiting, failed or in conflict:
+ * effects apply in order per account, and a parked one holds back the ones after it. Claims are
+ * FOR UPDATE SKIP LOCKED under a lease, so several replicas share the work, and a crashed
+ * process's claims come back once the lease passes. An effect is applied again after a crash
+ * between the directory's answer and its recording; the directory adapter makes each effect
+ * idempotent (a user the bot made is adopted, a deleted user's 404 is done).
+ */
+export async function runDirectoryEffects(
+  db: Db,
+  directory: Directory,
+  logger: Logger,
+  now: () => Date = () => new Date(),
+  options: DirectoryWorkerOptions = DEFAULT_DIRECTORY_WORKER,
+  onCreated: (created: CreatedUser) => Promise<void> = async () => {},
+): Promise<DirectoryRun> {
+  const run: DirectoryRun = { applied: 0, throttled: 0, retried: 0, failed: 0, conflicts: 0 };
+  const all = await claim(db, now(), options);
+  // Rows outlive deploys: an effect of a kind this build does not know is parked, never guessed at.
+  const unknown = all.filter((c) => !(EFFECT_KINDS as readonly string[]).includes(c.payload?.kind));
+  for (const c of unknown) {
+    await settle(db, c.id, {
+      state: 'failed',
+      lastError: `unknown directory effect kind ${String(c.payload?.kind)}`,
+    });
+    run.failed++;
+  }
+  const claimed = all.filter((c) => !unknown.includes(c));
+  if (claimed.length === 0) return run;
+  const orgs = await organisationsOf(db, claimed);
+  const credentials = new Map<number, DirectoryCredential>();
+  const work: EffectToApply[] = claimed.map((c) => {
+    const item: EffectToApply = { id: c.id, effect: c.payload, directoryId: c.directory_id, orgs };
+    if (c.payload.kind === 'create-user') {
+      // Made for this attempt only: set in the directory, handed to delivery, never written down.
+      const credential: DirectoryCredential = {
+        kind: 'password',
+        password: temporaryPassword(),
+        forceChangeWithMfa: c.payload.mfaRequired,
+      };
+      credentials.set(c.id, credential);
+      item.credential = credential;
+    }
+    return item;
+  });
+  let outcomes: Map<number, EffectOutcome>;
+  try {
+    outcomes = await directory.apply(work);
+  } catch (error) {
+    // A directory adapter answers refusals as outcomes; a throw is the world failing: retry all.
+    const message = describeError(error);
+    outcomes = new Map(
+      claimed.map((c) => [c.id, { ok: false, permanent: false, conflict: false, error: message }]),
+    );
+  }
+  for (const c of claimed) {
+    const outcome = outcomes.get(c.id) ?? {
+      ok: false as const,
+      permanent: false,
+      conflict: false,
+      error: `${directory.name} gave no answer for this effect`,
+    };
+    const log = logger.child({ effect: c.id, kind: c.payload.kind });
+    const at = now();
+    if (outcome.ok) {
+      const credential = credentials.get(c.id);
+      // Delivered before the effect is recorded: a crash in between applies it again, and the
+      // adapter then resets the adopted user's credential to the new one, delivered in turn. The
+      // holder may get two, the last the one that works; recording first could leave them none.
+      if (credential) {
+        await onCreated({
+          effectId: c.id,
+          address: c.payload.address,
+          credential,
+          ...(outcome.temporaryAccessPass ? { temporaryAccessPass: outcome.temporaryAccessPass } : {}),
+        });
+      }
+      await db.transaction(async (tx) => {
+        await tx
+          .update(directoryEffects)
+          .set({ state: 'applied', appliedAt: at, leasedUntil: null, lastError: null })
+          .where(eq(directoryEffects.id, c.id));
+        if (outcome.directoryId) {
+          await tx
+            .update(accounts)
+            .set({ directoryId: outcome.directoryId })
+            .where(eq(accounts.id, c.account_id));
+        }
+      });
+      run.applied++;
+      continue;
+    }
+    if ('retryAfterMs' in outcome) {
+      // Throttling is the directory pacing us, not a failure: it does not use up the budget.
+      await settle(db, c.id, {
+        availableAt: new Date(at.getTime() + outcome.retryAfterMs),
+        lastError: outcome.error,
+      });
+      log.info({ retryAfterMs: outcome.retryAfterMs }, 'directory throttled an effect; will retry');
+      run.throttled++;
+      continue;
+    }
+    const attempts = c.attempts + 1;
+    if (outcome.permanent || attempts >= options.retryBudget) {
+      const state = outcome.conflict ? 'conflict' : 'failed';
+      await settle(db, c.id, { state, attempts, lastError: outcome.error });
+      log.warn({ attempts, error: outcome.error, state }, 'directory effect parked');
+      if (outcome.conflict) run.conflicts++;
+      else run.failed++;
+      continue;
+    }
+    const backoffMs = Math.min(3_600_000, 1000 * 2 ** attempts);
+    await settle(db, c.id, {
+      attempts,
+      availableAt: new Date(at.getTime() + backoffMs),
+      lastError: outcome.error,
+    });
+    log.warn({ attempts, error: outcome.error }, 'directory effect not applied; will retry');
+    run.retried++;
+  }
+  return run;
+}
+
+async function settle(
+  db: Db,
+  id: number,
+  change: Partial<typeof directoryEffects.$inferInsert>,
+): Promise<void> {
+  await db
+    .update(directoryEffects)
+    .set({ leasedUntil: null, ...change })
+    .where(eq(directoryEffects.id, id));
+}
+
+/** Claims the next effect of each account that may go now, under a lease. */
+async function claim(db: Db, now: Date, options: DirectoryWorkerOptions): Promise<Claimed[]> {
+  return db.transaction(async (tx) => {
+    const at = now.toISOString();
+    const rows = rowsOf<Claimed>(
+      await tx.execute(sql`
+        select e.id, e.account_id, e.payload, e.attempts, a.directory_id
+        from directory_effects e join accounts a on a.id = e.account_id
+        where e.state = 'pending' and e.available_at <= ${at}::timestamptz
+          and (e.leased_until is null or e.leased_until <= ${at}::timestamptz)
+          and not exists (
+            select 1 from directory_effects p
+            where p.account_id = e.account_id and p.id < e.id and p.state <> 'applied')
+        order by e.id
+        limit ${options.batch}
+        for update of e skip locked`),
+    ).map((r) => ({ ...r, id: Number(r.id) }));
+    if (rows.length === 0) return rows;
+    await tx
+      .update(directoryEffects)
+      .set({ leasedUntil: new Date(now.getTime() + options.leaseMs) })
+      .where(
+        and(
+          inArray(
+            directoryEffects.id,
+            rows.map((r) => r.id),
+          ),
+          eq(directoryEffects.state, 'pending'),
+        ),
+      );
+    return rows;
+  });
+}
+
+/** The organisations the claimed effects name, with their directory groups. */
+async function organisationsOf(db: Db, claimed: readonly Claimed[]) {
+  const named = new Set<string>();
+  for (const { payload: e } of claimed) {
+    if (e.kind === 'create-user' || e.kind === 'mark-leaver') named.add(e.org);
+    if (e.kind === 'move-org') {
+      named.add(e.from);
+      named.add(e.to);
+    }
+  }
+  if (named.size === 0) return {};
+  const rows = await db
+    .select({ ods: organisations.ods, name: organisations.name, group: organisations.directoryGroup })
+    .from(organisations)
+    .where(inArray(organisations.ods, [...named]));
+  return Object.fromEntries(rows.map((r) => [r.ods, { name: r.name, group: r.group }]));
+}
