@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Effect } from '../src/domain/effects.js';
-import { accounts } from './schema.js';
+import { accounts, organisations } from './schema.js';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -41,4 +41,27 @@ export const directoryEffects = pgTable(
     index('directory_effects_account_idx').on(t.accountId, t.id),
     index('directory_effects_pending_idx').on(t.availableAt).where(sql`state = 'pending'`),
   ],
+);
+
+/**
+ * Steps the directory cannot take and a person must (Graph cannot make an Exchange shared
+ * mailbox): recorded with what to run, shown until someone marks them done.
+ */
+export const manualSteps = pgTable(
+  'manual_steps',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    org: text('org')
+      .notNull()
+      .references(() => organisations.ods),
+    /** The account the step makes (a site's shared mailbox). */
+    address: text('address').notNull(),
+    kind: text('kind').$type<'shared-mailbox'>().notNull(),
+    /** What to run, for whoever takes the step. */
+    instructions: text('instructions').notNull(),
+    createdAt: at('created_at').notNull(),
+    doneAt: at('done_at'),
+    doneBy: text('done_by'),
+  },
+  (t) => [index('manual_steps_open_idx').on(t.org).where(sql`done_at is null`)],
 );

@@ -15,7 +15,7 @@ import { orgAdd, orgDspt, orgGroup } from './catalogue/organisations.js';
 import { provision } from './catalogue/provision.js';
 import { audit, expiring, status } from './catalogue/queries.js';
 import { grant, revoke } from './catalogue/roles.js';
-import { siteRegister, siteRequestAccount, siteShow } from './catalogue/sites.js';
+import { siteMailboxDone, siteRegister, siteRequestAccount, siteShow } from './catalogue/sites.js';
 import { type AnyCommand, type CommandSpec, defineCommand } from './command.js';
 
 /**
@@ -61,6 +61,7 @@ export const COMMANDS = [
   siteRegister,
   siteRequestAccount,
   siteShow,
+  siteMailboxDone,
   sweep,
   reminders,
   importActivity,

@@ -81,6 +81,7 @@ export const ERROR_CODES = {
   MOBILE_REQUIRED: 'SMS delivery was asked for without a mobile number.',
   NAS_ONLY:
     'Only NAS administrators may do this (restore an account, DSPT, directory group, site, GP locum).',
+  NO_MANUAL_STEP: 'A site’s shared mailbox was marked as made, but none was waiting to be made.',
   NOT_ACTIVE: 'The account’s status does not allow this (a leaver, a transfer, activity) now.',
   NOT_A_FILE: 'A path named in a command is a directory, pipe or device, not a regular file.',
   NOT_A_LEAVER: 'A joiner was asked for an account that is not a leaver.',

@@ -12,6 +12,7 @@ import { analyseAfterLoad, type LoadedTable } from './bulk-load.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import * as hrFeed from './hr-feed.js';
+import * as manualSteps from './manual-steps.js';
 import type { FailedDelivery } from './notifications.js';
 import * as notifications from './notifications.js';
 import * as orgImport from './org-import.js';
@@ -72,6 +73,7 @@ export interface Lifecycle {
   registerSite: Bound<typeof sites.registerSite>;
   requestSiteAccount: Bound<typeof sites.requestSiteAccount>;
   showSite: Bound<typeof sites.showSite>;
+  markSharedMailboxMade: Bound<typeof manualSteps.markSharedMailboxMade>;
   status: Bound<typeof queries.accountStatus>;
   expiring: Bound<typeof queries.expiring>;
   auditTrail: Bound<typeof queries.auditTrail>;
@@ -147,6 +149,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     registerSite: bind(deps, sites.registerSite),
     requestSiteAccount: bind(deps, sites.requestSiteAccount),
     showSite: bind(deps, sites.showSite),
+    markSharedMailboxMade: bind(deps, manualSteps.markSharedMailboxMade),
     status: bind(deps, queries.accountStatus),
     expiring: bind(deps, queries.expiring),
     auditTrail: bind(deps, queries.auditTrail),

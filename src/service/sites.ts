@@ -13,6 +13,7 @@ import {
 import { CREATED_STATUS } from '../domain/transitions.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
+import { type ManualStep, openSteps, recordSharedMailboxStep } from './manual-steps.js';
 import { createPersonAccount, type NewPerson } from './provisioning.js';
 import {
   type AccountView,
@@ -26,6 +27,8 @@ import {
 export interface SiteRegistration {
   site: Organisation;
   sharedMailbox: AccountView;
+  /** With a directory connected: the shared mailbox is a step for NAS (Graph cannot make one). */
+  manualStep: ManualStep | null;
   owner: AccountView;
   delivery: { route: string; recipient: string };
 }
@@ -122,6 +125,9 @@ export async function registerSite(
     return {
       site,
       sharedMailbox: accountView(mailbox, site, deps.policy),
+      manualStep: deps.directoryEffects
+        ? await recordSharedMailboxStep(tx, ctx, site, mailbox.address)
+        : null,
       owner: accountView(owner.account, site, deps.policy),
       delivery: owner.delivery,
     };
@@ -161,6 +167,8 @@ export interface SiteSummary {
   limit: number;
   owners: string[];
   accounts: Array<{ address: string; status: AccountView['status']; kind: 'person' | 'shared' }>;
+  /** Steps the directory cannot take, not yet done (the shared mailbox). */
+  manualSteps: ManualStep[];
 }
 
 export async function showSite(
@@ -201,5 +209,6 @@ export async function showSite(
     limit: deps.policy.siteAccountLimit,
     owners: owners.map((o) => o.address),
     accounts: rows,
+    manualSteps: await openSteps(deps.db, site.ods),
   };
 }

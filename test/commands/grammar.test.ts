@@ -209,6 +209,7 @@ const EXAMPLES: Array<[string, Command]> = [
     },
   ],
   ['site show fa123', { name: 'site show', ods: 'FA123' }],
+  ['site mailbox-done fa123', { name: 'site mailbox-done', ods: 'FA123' }],
   ['sweep', { name: 'sweep', dryRun: false }],
   ['sweep --dry-run', { name: 'sweep', dryRun: true }],
   ['reminders', { name: 'reminders', dryRun: false }],

@@ -119,7 +119,7 @@ describe('every grammar command through Slack', () => {
     expect(await run(`remind ${PAT}`)).toContain('REMINDED_RECENTLY');
   });
 
-  it('site register, site request-account and site show', async () => {
+  it('site register, site request-account, site show and site mailbox-done', async () => {
     expect(
       await run(
         'site register --ods FB456 --kind pharmacy --name "Corner Pharmacy" --dspt standards-met --owner-given Olu --owner-family Ade',
@@ -132,6 +132,8 @@ describe('every grammar command through Slack', () => {
     const shown = await run('site show FB456');
     expect(shown).toContain('Corner Pharmacy (FB456), pharmacy');
     expect(shown).toContain('Accounts: 2 of 10 used');
+    // No directory is connected here, so the bot made no note of a mailbox for NAS to make.
+    expect(await run('site mailbox-done FB456')).toContain('NO_MANUAL_STEP');
   });
 
   it('link, subscribe, subscriptions and unsubscribe', async () => {

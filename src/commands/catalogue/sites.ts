@@ -1,5 +1,6 @@
 import { DSPT_LABELS, SITE_KINDS, type SiteKind } from '../../domain/organisation.js';
 import { parseDspt, parseOds, parseOrgKind, parseOrgName } from '../../domain/validation.js';
+import type { ManualStep } from '../../service/manual-steps.js';
 import { defineCommand } from '../command.js';
 import { at, person, personOptions, required, str } from '../options.js';
 import { provisioned } from './provision.js';
@@ -42,6 +43,7 @@ export const siteRegister = defineCommand({
       `Registered ${r.site.name} (${r.site.ods}), ${r.site.kind}.`,
       `Shared mailbox: ${r.sharedMailbox.address} (active).`,
       `Owner: ${r.owner.address} (pending, site-owner of ${r.site.ods}); temporary password ${r.delivery.route === 'sms' ? `sent by SMS to ${r.delivery.recipient}` : 'in a Day 1 envelope letter'}.`,
+      ...(r.manualStep ? [manualStepLine(r.manualStep)] : []),
     ].join('\n');
     return { text, data: r };
   },
@@ -80,7 +82,26 @@ export const siteShow = defineCommand({
       `Directory group: ${r.site.directoryGroup ?? 'none (NAS sets it with "org group")'}.`,
       `Owner: ${r.owners.join(', ') || 'none'}`,
       ...r.accounts.map((a) => `  ${a.address} ${a.status}${a.kind === 'shared' ? ' (shared mailbox)' : ''}`),
+      ...r.manualSteps.map(manualStepLine),
     ];
     return { text: lines.join('\n'), data: r };
   },
+});
+
+/** Graph cannot make a shared mailbox: the step is NAS's, and said so until it is done. */
+const manualStepLine = (step: ManualStep) =>
+  `Not made yet: the shared mailbox ${step.address} is a step for NAS (the directory cannot make one). ${step.instructions}`;
+
+export const siteMailboxDone = defineCommand({
+  name: 'site mailbox-done',
+  usage: 'site mailbox-done ODS',
+  summary: 'NAS: say a site’s shared mailbox has been made in Exchange (the directory cannot make one).',
+  options: {},
+  positionals: [1, 1],
+  parse: ({ positionals }) => ({ name: 'site mailbox-done', ods: parseOds(at(positionals, 0)) }),
+  run: (l, ctx, c) => l.markSharedMailboxMade(ctx, c),
+  render: (r) => ({
+    text: `${r.site.name} (${r.site.ods}): shared mailbox ${r.done.map((s) => s.address).join(', ')} recorded as made.`,
+    data: r,
+  }),
 });
