@@ -50,6 +50,43 @@ class FetchHandler implements Middleware {
 }
 
 /**
+ * A Graph v1.0 client for `baseUrl` with the app's token and the retry handler, which honours
+ * Retry-After on 429, 503 and 504; `send` is what its last link sends with (default: global fetch).
+ */
+export function graphClient(
+  baseUrl: string,
+  getAccessToken: () => Promise<string>,
+  send?: FetchLike,
+): Client {
+  return Client.initWithMiddleware({
+    baseUrl,
+    defaultVersion: 'v1.0',
+    // The Graph client attaches the token only to Graph's own hosts and to these.
+    customHosts: new Set([new URL(baseUrl).hostname]),
+    middleware: [
+      new AuthenticationHandler({ getAccessToken }),
+      new RetryHandler(new RetryHandlerOptions(RETRY_DELAY_SECONDS, MAX_RETRIES)),
+      new RedirectHandler(new RedirectHandlerOptions()),
+      new TelemetryHandler(),
+      new FetchHandler(send ?? ((input: string | URL | Request, init?: RequestInit) => fetch(input, init))),
+    ],
+  });
+}
+
+/**
+ * The Graph client the directory writes with (adapters/directory/entra.ts): the same MSAL client
+ * credentials as the poller, its token cached in memory, and the same retry handler.
+ */
+export function createDirectoryGraphClient(
+  config: GraphConfig,
+  logger: Logger,
+  transport: GraphTransport = {},
+): Client {
+  const tokens = new GraphUsersClient(config, logger, transport);
+  return graphClient(config.baseUrl, () => tokens.token(), transport.fetch);
+}
+
+/**
  * Microsoft Graph with the app's own identity: MSAL client credentials (the token is cached in
  * memory until shortly before it expires) and the Graph client's retry handler, which honours
  * Retry-After on 429, 503 and 504.
@@ -89,21 +126,7 @@ export class GraphUsersClient implements UsersSource {
         },
       },
     });
-    const send =
-      transport.fetch ?? ((input: string | URL | Request, init?: RequestInit) => fetch(input, init));
-    this.graph = Client.initWithMiddleware({
-      baseUrl: this.origin,
-      defaultVersion: 'v1.0',
-      // The Graph client attaches the token only to Graph's own hosts and to these.
-      customHosts: new Set([new URL(config.baseUrl).hostname]),
-      middleware: [
-        new AuthenticationHandler({ getAccessToken: () => this.token() }),
-        new RetryHandler(new RetryHandlerOptions(RETRY_DELAY_SECONDS, MAX_RETRIES)),
-        new RedirectHandler(new RedirectHandlerOptions()),
-        new TelemetryHandler(),
-        new FetchHandler(send),
-      ],
-    });
+    this.graph = graphClient(config.baseUrl, () => this.token(), transport.fetch);
   }
 
   /** An app-only token for Graph; MSAL answers from its cache while the token is fresh. */

@@ -1,18 +1,6 @@
-import {
-  AuthenticationHandler,
-  Client,
-  type Context,
-  GraphError,
-  type Middleware,
-  RedirectHandler,
-  RedirectHandlerOptions,
-  RetryHandler,
-  RetryHandlerOptions,
-  TelemetryHandler,
-} from '@microsoft/microsoft-graph-client';
+import { type Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
 import { pino } from 'pino';
-import { type FetchLike, GraphUsersClient } from '../../../adapters/graph/client.js';
-import { MAX_RETRIES } from '../../../adapters/graph/errors.js';
+import { type FetchLike, GraphUsersClient, graphClient } from '../../../adapters/graph/client.js';
 import { type GraphConfig, loadConfig } from '../../../src/config.js';
 import { FakeEntra } from '../../graph/support/fake-microsoft.js';
 import { createTestCertificate, type TestCertificate } from '../../graph/support/test-certificate.js';
@@ -22,14 +10,6 @@ import { FakeGraphDirectory, type FakeGraphDirectoryOptions } from './fake-graph
 export const TENANT = '0c3c1e5e-8f0a-4a57-9a4b-6f2d3c1b2a10';
 export const CLIENT_ID = '6b1f3c52-2d8e-4f7a-9c41-0e5d7a8b9c20';
 const SECRET = 'test-client-secret~Qx8Q~do-not-use-0123456789';
-
-/** The Graph client's last link, as in adapters/graph/client.ts: send with a chosen fetch. */
-class FetchHandler implements Middleware {
-  constructor(private readonly send: FetchLike) {}
-  async execute(context: Context): Promise<void> {
-    context.response = await this.send(context.request, context.options);
-  }
-}
 
 /** Entra and the Graph directory stand-ins on loopback TLS, and a Graph client that trusts them. */
 export interface GraphStandIn {
@@ -64,18 +44,7 @@ export async function startGraphStandIn(
   const send = transport.fetch;
   if (!send) throw new Error('the trusting transport has no fetch');
   const tokens = new GraphUsersClient(config, pino({ level: 'silent' }), transport);
-  const client = Client.initWithMiddleware({
-    baseUrl: config.baseUrl,
-    defaultVersion: 'v1.0',
-    customHosts: new Set([new URL(config.baseUrl).hostname]),
-    middleware: [
-      new AuthenticationHandler({ getAccessToken: () => tokens.token() }),
-      new RetryHandler(new RetryHandlerOptions(3, MAX_RETRIES)),
-      new RedirectHandler(new RedirectHandlerOptions()),
-      new TelemetryHandler(),
-      new FetchHandler(send),
-    ],
-  });
+  const client = graphClient(config.baseUrl, () => tokens.token(), send);
   return {
     tls,
     entra,

@@ -1,0 +1,218 @@
+import type { User } from '@microsoft/microsoft-graph-types';
+import { type Effect, unhandledEffect } from '../../src/domain/effects.js';
+import type { EffectOutcome, EffectToApply } from '../../src/service/ports.js';
+import type { GraphResponse } from './entra-batch.js';
+import type { Accepted, Failure } from './entra-outcomes.js';
+import {
+  addMember,
+  createTap,
+  createUser,
+  deleteUser,
+  findUser,
+  getUser,
+  isAlreadyMember,
+  isTakenAddress,
+  madeByBot,
+  NEEDS,
+  purgeUser,
+  removeMember,
+  resetPassword,
+  restoreUser,
+  revokeSessions,
+  type Step,
+  unrevealedPassword,
+  updateUser,
+} from './entra-requests.js';
+
+/** What an effect's steps run with: one effect's view of the batcher. */
+export interface EffectContext {
+  /** Sends one step and judges its answer; `countsAsDone` accepts a refusal that means "already so". */
+  run(step: Step, countsAsDone?: (response: GraphResponse) => boolean): Promise<Accepted | Failure>;
+  /** Adds a secret (a password, a pass) that no error of this effect may contain. */
+  secret(value: string): void;
+  /** Graph's origin, for the absolute references group membership takes. */
+  graphOrigin: string;
+}
+
+type Of<K extends Effect['kind']> = EffectToApply & { effect: Extract<Effect, { kind: K }> };
+
+const notFound = (r: GraphResponse) => r.status === 404;
+const permanent = (error: string): Failure => ({ ok: false, permanent: true, conflict: false, error });
+const done = (directoryId: string | null): EffectOutcome => ({ ok: true, directoryId });
+const idOf = (body: unknown) => String((body as User | null)?.id ?? '');
+
+/** Applies one effect, step after step; each step waits for its batch. */
+export function applyEffect(item: EffectToApply, ctx: EffectContext): Promise<EffectOutcome> {
+  const { effect } = item;
+  switch (effect.kind) {
+    case 'create-user':
+      return createOne({ ...item, effect }, ctx);
+    case 'mark-leaver':
+      return markLeaver({ ...item, effect }, ctx);
+    case 'move-org':
+      return moveOrg({ ...item, effect }, ctx);
+    case 'disable':
+      return withUser(item, ctx, async (id) => {
+        const off = await ctx.run(updateUser(id, { accountEnabled: false }, `disable ${effect.address}`));
+        if (!off.ok) return off;
+        const revoked = await ctx.run(revokeSessions(id, effect.address));
+        return revoked.ok ? done(id) : revoked;
+      });
+    case 'enable':
+      return withUser(item, ctx, async (id) => {
+        const on = await ctx.run(updateUser(id, { accountEnabled: true }, `enable ${effect.address}`));
+        return on.ok ? done(id) : on;
+      });
+    case 'delete':
+      return deleteOne({ ...item, effect }, ctx);
+    case 'restore':
+      return restoreOne({ ...item, effect }, ctx);
+    case 'purge': {
+      if (item.directoryId === null) return Promise.resolve(unknownId(effect.address, 'purge'));
+      const id = item.directoryId;
+      // Already gone (purged, or its 30 days passed): what purging wanted.
+      return ctx.run(purgeUser(id, effect.address), notFound).then((r) => (r.ok ? done(id) : r));
+    }
+    default:
+      return unhandledEffect(effect);
+  }
+}
+
+/**
+ * The user's object id: the one the worker knows, or else looked up by its address (an account
+ * older than the bot's directory work). Not found is permanent: there is no user to change.
+ */
+async function withUser(
+  item: EffectToApply,
+  ctx: EffectContext,
+  then: (id: string) => Promise<EffectOutcome>,
+): Promise<EffectOutcome> {
+  if (item.directoryId !== null) return then(item.directoryId);
+  const { address } = item.effect;
+  const found = await ctx.run(findUser(address), notFound);
+  if (!found.ok) return found;
+  if (found.status === 404) return permanent(`The directory holds no user ${address} to change.`);
+  return then(idOf(found.body));
+}
+
+/** Deleted items are found by object id only; without it the bot cannot tell which to act on. */
+function unknownId(address: string, verb: 'restore' | 'purge'): Failure {
+  return permanent(
+    `Cannot ${verb} ${address}: the bot never learnt its directory object id, and deleted users are found by id. Find it under Entra's deleted users and ${verb} it there.`,
+  );
+}
+
+async function createOne(item: Of<'create-user'>, ctx: EffectContext): Promise<EffectOutcome> {
+  const { effect, credential } = item;
+  const org = item.orgs[effect.org];
+  if (!credential) return permanent(`No credential was made for ${effect.address}: nothing was created.`);
+  if (!org) return permanent(`The organisation ${effect.org} of ${effect.address} was not given.`);
+  const password = credential.kind === 'password' ? credential.password : unrevealedPassword();
+  ctx.secret(password);
+  const withMfa = credential.kind === 'password' ? credential.forceChangeWithMfa : effect.mfaRequired;
+  const created = await ctx.run(createUser(effect, org.name, password, withMfa), isTakenAddress);
+  if (!created.ok) return created;
+  let id = idOf(created.body);
+  if (created.status === 400) {
+    // Taken: ours when an earlier attempt created it and failed after; anyone else's is left alone.
+    const found = await ctx.run(findUser(effect.address), notFound);
+    if (!found.ok) return found;
+    if (found.status === 404 || !madeByBot(found.body)) {
+      const holder = found.status === 404 ? 'a deleted or hidden object' : 'a user the bot did not create';
+      return {
+        ok: false,
+        permanent: true,
+        conflict: true,
+        error: `The address ${effect.address} is already taken in the directory by ${holder}; nothing was overwritten.`,
+      };
+    }
+    id = idOf(found.body);
+    if (credential.kind === 'password') {
+      const reset = await ctx.run(resetPassword(id, effect.address, password, withMfa));
+      if (!reset.ok) return reset;
+    }
+  }
+  if (org.group !== null) {
+    const joined = await ctx.run(addMember(ctx.graphOrigin, org.group, id, effect.address), isAlreadyMember);
+    if (!joined.ok) return joined;
+  }
+  if (credential.kind === 'password') return done(id);
+  // Last, so that a pass is only issued once everything else is done; a retry issues a new one.
+  const tap = await ctx.run(
+    createTap(id, effect.address, credential.lifetimeMinutes, credential.startDateTime),
+  );
+  if (!tap.ok) return tap;
+  const pass = (tap.body as { temporaryAccessPass?: unknown } | null)?.temporaryAccessPass;
+  if (typeof pass !== 'string' || pass === '') {
+    return { ok: false, permanent: false, conflict: false, error: `Graph issued ${effect.address} no pass.` };
+  }
+  ctx.secret(pass);
+  return { ok: true, directoryId: id, temporaryAccessPass: pass };
+}
+
+function markLeaver(item: Of<'mark-leaver'>, ctx: EffectContext): Promise<EffectOutcome> {
+  const { effect } = item;
+  return withUser(item, ctx, async (id) => {
+    const change: User = { employeeLeaveDateTime: effect.leaveAt };
+    const dated = await ctx.run(
+      updateUser(id, change, `set the leave date of ${effect.address}`, NEEDS.leaveDate),
+    );
+    if (!dated.ok) return dated;
+    const group = item.orgs[effect.org]?.group ?? null;
+    if (group === null) return done(id);
+    // Not a member (404): already out, which is what leaving wanted.
+    const left = await ctx.run(removeMember(group, id, effect.address), notFound);
+    return left.ok ? done(id) : left;
+  });
+}
+
+function moveOrg(item: Of<'move-org'>, ctx: EffectContext): Promise<EffectOutcome> {
+  const { effect } = item;
+  const to = item.orgs[effect.to];
+  if (!to)
+    return Promise.resolve(permanent(`The organisation ${effect.to} of ${effect.address} was not given.`));
+  return withUser(item, ctx, async (id) => {
+    if (to.group !== null) {
+      const joined = await ctx.run(addMember(ctx.graphOrigin, to.group, id, effect.address), isAlreadyMember);
+      if (!joined.ok) return joined;
+    }
+    const change: User = { companyName: to.name, employeeLeaveDateTime: null };
+    const moved = await ctx.run(
+      updateUser(id, change, `move ${effect.address} to ${to.name}`, NEEDS.leaveDate),
+    );
+    return moved.ok ? done(id) : moved;
+  });
+}
+
+async function deleteOne(item: Of<'delete'>, ctx: EffectContext): Promise<EffectOutcome> {
+  const { address } = item.effect;
+  let id = item.directoryId;
+  if (id === null) {
+    const found = await ctx.run(findUser(address), notFound);
+    if (!found.ok) return found;
+    if (found.status === 404) return done(null); // no such active user: nothing left to delete
+    id = idOf(found.body);
+  }
+  const gone = await ctx.run(deleteUser(id, address), notFound);
+  return gone.ok ? done(id) : gone;
+}
+
+async function restoreOne(item: Of<'restore'>, ctx: EffectContext): Promise<EffectOutcome> {
+  const { address } = item.effect;
+  if (item.directoryId === null) return unknownId(address, 'restore');
+  const id = item.directoryId;
+  const restored = await ctx.run(restoreUser(id, address), notFound);
+  if (!restored.ok) return restored;
+  if (restored.status === 404) {
+    // Not in deleted items: restored already by an attempt that failed after, or gone for good.
+    const active = await ctx.run(getUser(id, address), notFound);
+    if (!active.ok) return active;
+    if (active.status === 404) {
+      return permanent(
+        `Cannot restore ${address}: the directory no longer holds it: its 30 days have passed.`,
+      );
+    }
+  }
+  const on = await ctx.run(updateUser(id, { accountEnabled: true }, `enable ${address}`));
+  return on.ok ? done(id) : on;
+}

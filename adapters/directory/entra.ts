@@ -1,0 +1,57 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { Logger } from '../../src/logger.js';
+import type { Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
+import { GraphBatcher } from './entra-batch.js';
+import { applyEffect, type EffectContext } from './entra-effects.js';
+import { judge, scrub } from './entra-outcomes.js';
+
+export interface EntraDirectoryOptions {
+  /** A Graph client with the app's token and retry handler (adapters/graph/client.ts builds one). */
+  client: Client;
+  /** Graph's origin, for the absolute references group membership takes. Default graph.microsoft.com. */
+  graphOrigin?: string;
+  logger?: Logger;
+}
+
+/**
+ * Microsoft Entra through Graph v1.0 as the bot's directory. Each effect is a few sequential
+ * steps (entra-effects.ts); the steps of all the effects of one call travel together in JSON
+ * batches (entra-batch.ts), and each is judged on its own answer (entra-outcomes.ts).
+ */
+export function createEntraDirectory(options: EntraDirectoryOptions): Directory {
+  const graphOrigin = (options.graphOrigin ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
+  const logger = options.logger?.child({ component: 'entra' });
+  return {
+    name: 'entra',
+    async apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>> {
+      const batcher = new GraphBatcher(options.client, logger);
+      const outcomes = await Promise.all(
+        effects.map(async (item): Promise<[number, EffectOutcome]> => {
+          const secrets: string[] = [];
+          if (item.credential?.kind === 'password') secrets.push(item.credential.password);
+          const ctx: EffectContext = {
+            graphOrigin,
+            secret: (value) => {
+              secrets.push(value);
+            },
+            run: async (step, countsAsDone) => judge(await batcher.send(step), step, secrets, countsAsDone),
+          };
+          try {
+            return [item.id, await applyEffect(item, ctx)];
+          } catch (e) {
+            // A fault of ours, not the directory's: retried, and the worker's log says what it was.
+            const error = scrub(e instanceof Error ? e.message : String(e), secrets);
+            logger?.error({ effect: item.id, kind: item.effect.kind, error }, 'applying an effect failed');
+            return [item.id, { ok: false, permanent: false, conflict: false, error }];
+          }
+        }),
+      );
+      const result = new Map(outcomes);
+      logger?.debug(
+        { effects: effects.length, failed: [...result.values()].filter((o) => !o.ok).length },
+        'applied directory effects',
+      );
+      return result;
+    },
+  };
+}
