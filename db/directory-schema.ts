@@ -65,3 +65,13 @@ export const manualSteps = pgTable(
   },
   (t) => [index('manual_steps_open_idx').on(t.org).where(sql`done_at is null`)],
 );
+
+/**
+ * When the directory may next be written to, per directory: a throttled answer (429 with
+ * Retry-After) holds every replica's worker back until then, so the write budget is shared
+ * rather than hammered.
+ */
+export const directoryGate = pgTable('directory_gate', {
+  directory: text('directory').primaryKey(),
+  availableAt: at('available_at').notNull(),
+});

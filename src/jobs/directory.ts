@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../../db/index.js';
-import { accounts, directoryEffects, organisations } from '../../db/schema.js';
+import { accounts, directoryEffects, directoryGate, organisations } from '../../db/schema.js';
 import { EFFECT_KINDS, type Effect } from '../domain/effects.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../safe-errors.js';
@@ -64,6 +64,7 @@ export async function runDirectoryEffects(
   onCreated: (created: CreatedUser) => Promise<void> = async () => {},
 ): Promise<DirectoryRun> {
   const run: DirectoryRun = { applied: 0, throttled: 0, retried: 0, failed: 0, conflicts: 0 };
+  if (!(await gateOpen(db, directory.name, now()))) return run;
   const all = await claim(db, now(), options);
   // Rows outlive deploys: an effect of a kind this build does not know is parked, never guessed at.
   const unknown = all.filter((c) => !(EFFECT_KINDS as readonly string[]).includes(c.payload?.kind));
@@ -102,6 +103,10 @@ export async function runDirectoryEffects(
       claimed.map((c) => [c.id, { ok: false, permanent: false, conflict: false, error: message }]),
     );
   }
+  const pauses = [...outcomes.values()].flatMap((o) =>
+    !o.ok && 'retryAfterMs' in o ? [o.retryAfterMs] : [],
+  );
+  if (pauses.length > 0) await closeGate(db, directory.name, new Date(now().getTime() + Math.max(...pauses)));
   for (const c of claimed) {
     const outcome = outcomes.get(c.id) ?? {
       ok: false as const,
@@ -231,4 +236,24 @@ async function organisationsOf(db: Db, claimed: readonly Claimed[]) {
     .from(organisations)
     .where(inArray(organisations.ods, [...named]));
   return Object.fromEntries(rows.map((r) => [r.ods, { name: r.name, group: r.group }]));
+}
+
+/** True unless the directory asked every writer to wait (a 429's Retry-After) and that time has not come. */
+async function gateOpen(db: Db, name: string, now: Date): Promise<boolean> {
+  const [gate] = await db
+    .select({ availableAt: directoryGate.availableAt })
+    .from(directoryGate)
+    .where(eq(directoryGate.directory, name));
+  return !gate || gate.availableAt.getTime() <= now.getTime();
+}
+
+/** Holds every replica's worker back until `until` (never shortening a longer wait already set). */
+async function closeGate(db: Db, name: string, until: Date): Promise<void> {
+  await db
+    .insert(directoryGate)
+    .values({ directory: name, availableAt: until })
+    .onConflictDoUpdate({
+      target: directoryGate.directory,
+      set: { availableAt: sql`greatest(${directoryGate.availableAt}, excluded.available_at)` },
+    });
 }
