@@ -164,6 +164,9 @@ describe('every grammar command through Slack', () => {
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry 1')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry --all')).toContain('OPERATOR_ONLY');
+    expect(await run('directory failed')).toContain('OPERATOR_ONLY');
+    expect(await run('directory retry 1')).toContain('OPERATOR_ONLY');
+    expect(await run('directory retry --all')).toContain('OPERATOR_ONLY');
     expect(await run('export audit --from 2026-01-01 --to 2026-12-31')).toContain('OPERATOR_ONLY');
     expect(await run('export audit --from 2026-01-01 --to 2026-12-31 --out /tmp/audit.csv')).toContain(
       'OPERATOR_ONLY',
