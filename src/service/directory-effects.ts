@@ -139,7 +139,7 @@ export async function retryDirectoryEffects(
       'parked directory effect requeued by the operator',
     );
   }
-  const conflicts = id === undefined ? (await parkedEffects(deps.db, 'conflict')).length : 0;
+  const conflicts = id === undefined ? await conflictCount(deps.db) : 0;
   return { requeued, conflicts };
 }
 
@@ -202,17 +202,18 @@ const parkedView = (r: ParkedRow): ParkedEffect => ({
   createdAt: r.createdAt.toISOString(),
 });
 
-/** Changes parked as failed or in conflict (or only one of those), newest first. */
-export async function parkedEffects(
-  db: Db,
-  only?: 'failed' | 'conflict',
-  limit = 100,
-): Promise<ParkedEffect[]> {
+/** Changes in conflict, which `--all` leaves parked. */
+async function conflictCount(db: Db): Promise<number> {
+  return db.$count(directoryEffects, eq(directoryEffects.state, 'conflict'));
+}
+
+/** Changes parked as failed or in conflict, newest first: `directory failed`. */
+export async function parkedEffects(db: Db, limit = 100): Promise<ParkedEffect[]> {
   const rows = await db
     .select(parkedColumns)
     .from(directoryEffects)
     .innerJoin(accounts, eq(accounts.id, directoryEffects.accountId))
-    .where(inArray(directoryEffects.state, only ? [only] : ['failed', 'conflict']))
+    .where(inArray(directoryEffects.state, ['failed', 'conflict']))
     .orderBy(desc(directoryEffects.id))
     .limit(limit);
   return rows.map(parkedView);
