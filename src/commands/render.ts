@@ -1,4 +1,5 @@
 import { daysLeft, londonDate } from '../domain/time.js';
+import type { DirectoryState } from '../service/directory-effects.js';
 import type { AccountView } from '../service/store.js';
 
 /** Text and JSON for each command's result; chat adapters may build richer layouts from `data`. */
@@ -37,6 +38,27 @@ export function clockLine(a: AccountView, now: Date): string | null {
   }
   if (a.status === 'pending') return 'Waiting for first login (password change and MFA registration).';
   return null;
+}
+
+/** Where the account stands with the directory, in one line, with what to do about a parked change. */
+export function directorySummary(d: DirectoryState): string {
+  switch (d.state) {
+    case 'ledger':
+      return 'none connected. The bot records decisions only, so each change must be made in the directory by hand.';
+    case 'in-step':
+      return 'in step: every change has been applied.';
+    case 'waiting':
+      return `waiting: ${d.pending} change(s) not yet applied, the oldest since ${d.since}${d.lastError ? ` (last attempt: ${d.lastError})` : ''}.`;
+    case 'failed':
+    case 'conflict': {
+      const change = `change ${d.effect.id} (${d.effect.kind})`;
+      const held = `Later changes to this account wait until it is applied (${d.heldBack} waiting)`;
+      const error = d.lastError ?? 'no error was recorded';
+      return d.state === 'failed'
+        ? `failed: ${change} could not be applied: ${error}. ${held}; an operator can retry it with "directory retry ${d.effect.id}".`
+        : `conflict: ${change} was not applied: the address is held in the directory by an account the bot did not make (${error}). ${held}; NAS must resolve it in the directory.`;
+    }
+  }
 }
 
 export function accountText(a: AccountView, now: Date): string {

@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   CHANNEL_REQUIRED: 'A channel subscription was asked for outside a Slack or Teams channel.',
   COMMAND_LINE_ONLY: 'An HR import was asked for from chat: it runs on the command line or the HR feed.',
   DELIVERY_UNAVAILABLE: 'The delivery route for the temporary password (SMS, envelope) is not set up.',
+  DIRECTORY_CONFLICT:
+    'A retry was asked for a directory change in conflict: an object the bot did not make holds the address.',
+  DIRECTORY_EFFECT_NOT_FAILED: 'A retry was asked for a directory change that is not parked as failed.',
+  DIRECTORY_EFFECT_NOT_FOUND: 'There is no directory change with that number.',
   DSPT_TOO_LOW: 'A site cannot be registered: its DSPT status is below what its kind needs.',
   DUPLICATE_PERSON: 'The person being provisioned matches an existing account (one account per person).',
   EMPLOYEE_AMBIGUOUS: 'A leaver row’s employee number belongs to starters of several organisations.',
@@ -57,7 +61,7 @@ export const ERROR_CODES = {
   INVALID_EVENTS: 'Some events posted to POST /activity are not {address, at} with both strings.',
   INVALID_FILE: 'An ODS extract is not 27-column quoted CSV.',
   INVALID_GROUP: 'A directory group is not an Entra object id (a GUID).',
-  INVALID_ID: 'A notification number is not a positive whole number.',
+  INVALID_ID: 'A notification or directory change number is not a positive whole number.',
   INVALID_KIND: 'An organisation kind is not one allowed there.',
   INVALID_MOBILE: 'A mobile number is not a UK mobile.',
   INVALID_NAME: 'A name has characters or a length no address can be made from.',
@@ -134,6 +138,10 @@ export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ER
 export interface ErrorDetailsByCode {
   /** The address looked up. */
   ACCOUNT_NOT_FOUND: { address: string };
+  /** The change in conflict, and the address the directory holds for another object. */
+  DIRECTORY_CONFLICT: { id: number; address: string };
+  DIRECTORY_EFFECT_NOT_FAILED: { id: number; state: 'pending' | 'applied' };
+  DIRECTORY_EFFECT_NOT_FOUND: { id: number };
   /** The site's status, and the least its kind needs. */
   DSPT_TOO_LOW: { dspt: DsptStatus; minimum: DsptStatus };
   /** The existing accounts the person matched (Slack and Teams offer a joiner into each). */

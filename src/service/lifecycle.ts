@@ -11,6 +11,8 @@ import * as auditExport from './audit-export.js';
 import { analyseAfterLoad, type LoadedTable } from './bulk-load.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
+import type { ParkedEffect } from './directory-effects.js';
+import * as directory from './directory-effects.js';
 import * as hrFeed from './hr-feed.js';
 import * as manualSteps from './manual-steps.js';
 import type { FailedDelivery } from './notifications.js';
@@ -90,6 +92,10 @@ export interface Lifecycle {
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   /** Puts a parked notification (or every one) back in the delivery queue. */
   retryNotifications: Bound<typeof notifications.retryNotifications>;
+  /** Directory changes parked as failed or in conflict, newest first. */
+  failedDirectoryEffects(ctx: RequestContext): Promise<ParkedEffect[]>;
+  /** Puts a failed directory change (or every one) back in the directory worker's queue. */
+  retryDirectoryEffects: Bound<typeof directory.retryDirectoryEffects>;
   linkChatUser: Bound<typeof chat.linkChatUser>;
   subscribe: Bound<typeof chat.subscribe>;
   unsubscribe: Bound<typeof chat.unsubscribe>;
@@ -185,6 +191,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     ),
     failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
     retryNotifications: bind(deps, notifications.retryNotifications),
+    failedDirectoryEffects: (ctx) => directory.failedDirectoryEffects(deps, ctx),
+    retryDirectoryEffects: bind(deps, directory.retryDirectoryEffects),
     linkChatUser: bind(deps, chat.linkChatUser),
     subscribe: bind(deps, chat.subscribe),
     unsubscribe: bind(deps, chat.unsubscribe),

@@ -13,11 +13,14 @@ import { addDays } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
 import { clockColumn, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
+import { type DirectoryState, directoryState } from './directory-effects.js';
 import { type AccountView, accountView, getAccount, getOrg, loadPrincipal } from './store.js';
 
 export interface StatusResult {
   account: AccountView;
   transfer: { to: string; requestedAt: string; leaverDone: boolean; accepted: boolean } | null;
+  /** Whether the directory has caught up with the account's changes, or why not. */
+  directory: DirectoryState;
 }
 
 /** `status [ADDRESS]`: the holder's own account, or one the actor may see. */
@@ -41,6 +44,7 @@ export async function accountStatus(
           accepted: transfer.acceptedAt !== null,
         }
       : null,
+    directory: await directoryState(deps.db, row.id, deps.directoryEffects ?? false),
   };
 }
 

@@ -245,6 +245,10 @@ const EXAMPLES: Array<[string, Command]> = [
   ['notifications retry 42', { name: 'notifications retry', id: 42, all: false }],
   ['notifications retry #42', { name: 'notifications retry', id: 42, all: false }],
   ['notifications retry --all', { name: 'notifications retry', id: undefined, all: true }],
+  ['directory failed', { name: 'directory failed' }],
+  ['directory retry 7', { name: 'directory retry', id: 7, all: false }],
+  ['directory retry #7', { name: 'directory retry', id: 7, all: false }],
+  ['directory retry --all', { name: 'directory retry', id: undefined, all: true }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
@@ -475,6 +479,13 @@ describe('parseCommand errors', () => {
     expectInvalid(() => parse('notifications retry slack:C0X'), 'INVALID_ID', /notification number/);
   });
 
+  it('asks for one directory change number or --all', () => {
+    expectInvalid(() => parse('directory retry'), 'MISSING_ARGUMENT', /one directory change or give --all/);
+    expectInvalid(() => parse('directory retry 4 --all'), 'MISSING_ARGUMENT', /Usage: directory retry/);
+    expectInvalid(() => parse('directory retry 0'), 'INVALID_ID', /directory failed/);
+    expectInvalid(() => parse('directory retry jane.doe@nhs.net'), 'INVALID_ID', /directory change number/);
+  });
+
   it('reads the export range as real days, the first no later than the last', () => {
     const base = 'export audit --from 2026-04-01 --to';
     expectInvalid(
@@ -542,9 +553,10 @@ describe('helpText', () => {
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
     expect(lines.some((l) => l.startsWith('import starters'))).toBe(false);
     expect(lines.some((l) => l.startsWith('notifications retry'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('directory'))).toBe(false);
     expect(lines.some((l) => l.startsWith('export audit'))).toBe(false);
     expect(lines.some((l) => l.startsWith('import orgs'))).toBe(false);
-    expect(lines).toHaveLength(SPECS.length - 10);
+    expect(lines).toHaveLength(SPECS.length - 12);
   });
 
   it('shows every command to operators', () => {

@@ -20,6 +20,7 @@ import {
   formErrorsFor,
   formValuesFor,
   LONG_ADDRESS,
+  LONG_LINE,
   LONG_REFUSAL,
   MANY_DUPLICATES,
   NOTIFICATIONS,
@@ -92,6 +93,21 @@ describe('every Adaptive Card the Teams adapter builds is valid Adaptive Cards 1
   it('status cards and expiring lists, short and 200 rows long', () => {
     expectValid(statusCard(ACCOUNT, T0));
     expectValid(statusCard({ ...ACCOUNT, name: null, status: 'pending', graceExpiresAt: null }, T0));
+    expectValid(statusCard({ ...ACCOUNT, directory: { state: 'ledger' } }, T0));
+    expectValid(
+      statusCard(
+        {
+          ...ACCOUNT,
+          directory: {
+            state: 'failed',
+            lastError: LONG_LINE,
+            effect: { id: 123456789, kind: 'mark-leaver' },
+            heldBack: 40,
+          },
+        },
+        T0,
+      ),
+    );
     for (const n of [1, 40, 41, 200]) {
       const cards = cardsOf(replyActivities(REPLY_EXPIRING(n), T0));
       expect(cards).toHaveLength(Math.ceil(n / 40));

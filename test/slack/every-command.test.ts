@@ -99,7 +99,10 @@ describe('every grammar command through Slack', () => {
     expect((await account(idle)).status).toBe('inactive');
     expect(await run(`reactivate ${idle}`)).toContain('Reactivated');
     expect((await account(idle)).status).toBe('active');
-    expect(await run(`status ${PAT}`)).toContain(`${PAT}: active, Southville Trust (RYY)`);
+    const shown = await run(`status ${PAT}`);
+    expect(shown).toContain(`${PAT}: active, Southville Trust (RYY)`);
+    // No directory is connected to this bot: it says the change is made in the directory by hand.
+    expect(shown).toContain('Directory: none connected. The bot records decisions only');
     expect(await run('expiring --org RYY --within 60')).toContain(
       `${PAT} (RYY, active): inactive unless used`,
     );
@@ -163,6 +166,9 @@ describe('every grammar command through Slack', () => {
     expect(await run('notifications failed')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry 1')).toContain('OPERATOR_ONLY');
     expect(await run('notifications retry --all')).toContain('OPERATOR_ONLY');
+    expect(await run('directory failed')).toContain('OPERATOR_ONLY');
+    expect(await run('directory retry 1')).toContain('OPERATOR_ONLY');
+    expect(await run('directory retry --all')).toContain('OPERATOR_ONLY');
     expect(await run('export audit --from 2026-01-01 --to 2026-12-31')).toContain('OPERATOR_ONLY');
     expect(await run('export audit --from 2026-01-01 --to 2026-12-31 --out /tmp/audit.csv')).toContain(
       'OPERATOR_ONLY',

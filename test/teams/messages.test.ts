@@ -80,6 +80,7 @@ describe('Teams messages over /api/messages', () => {
     expect(card).toContain(jane);
     expect(card).toContain('"value":"leaver"');
     expect(card).toContain('Grace period ends');
+    expect(card).toContain('"title":"Directory","value":"none connected. The bot records decisions only');
   });
 
   it('says which rule refused a command and changes nothing', async () => {

@@ -1,6 +1,7 @@
 import { type Activity, CardFactory } from 'botbuilder';
 import type { Reply } from '../../../src/commands/execute.js';
-import { clockLine } from '../../../src/commands/render.js';
+import { clockLine, directorySummary } from '../../../src/commands/render.js';
+import type { DirectoryState } from '../../../src/service/directory-effects.js';
 import type { Expiry } from '../../../src/service/queries.js';
 import type { AccountView } from '../../../src/service/store.js';
 
@@ -53,7 +54,7 @@ export function replyActivities(reply: Reply, now: Date): Array<Partial<Activity
     }
     return [{ type: 'message', text: teamsText(`**${lead}**\n${reply.text}`) }];
   }
-  if (reply.command === 'status') return [{ attachments: [statusCard(reply.data as AccountView, now)] }];
+  if (reply.command === 'status') return [{ attachments: [statusCard(reply.data as StatusData, now)] }];
   if (reply.command === 'expiring') {
     const rows = reply.data as Expiry[];
     if (rows.length === 0) return [{ type: 'message', text: reply.text }];
@@ -82,7 +83,10 @@ export function replyActivities(reply: Reply, now: Date): Array<Partial<Activity
   return [{ type: 'message', text: teamsText(reply.text) }];
 }
 
-export function statusCard(a: AccountView, now: Date) {
+/** What `status` returns as data: the account, with where it stands with the directory. */
+type StatusData = AccountView & { directory?: DirectoryState };
+
+export function statusCard(a: StatusData, now: Date) {
   const clock = clockLine(a, now);
   return card([
     textBlock(a.address, { weight: 'Bolder', size: 'Medium' }),
@@ -93,6 +97,7 @@ export function statusCard(a: AccountView, now: Date) {
         { title: 'Organisation', value: `${a.orgName} (${a.org})` },
         ...(a.name ? [{ title: 'Name', value: a.name }] : []),
         ...(clock ? [{ title: 'Clock', value: clock }] : []),
+        ...(a.directory ? [{ title: 'Directory', value: directorySummary(a.directory) }] : []),
       ],
     },
   ]);

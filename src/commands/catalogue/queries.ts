@@ -1,7 +1,7 @@
 import { parseAddress, parseOds, parseWholeNumber } from '../../domain/validation.js';
 import { defineCommand } from '../command.js';
 import { optional, str } from '../options.js';
-import { accountText, day, left } from '../render.js';
+import { accountText, day, directorySummary, left } from '../render.js';
 
 /** What an account is, what ends soon, and what happened to it. */
 
@@ -23,7 +23,11 @@ export const status = defineCommand({
         `Transfer to ${r.transfer.to} requested ${day(r.transfer.requestedAt)}: leaver ${r.transfer.leaverDone ? 'marked' : 'not yet marked'}, ${r.transfer.to} ${r.transfer.accepted ? 'has accepted' : 'has not yet accepted'}.`,
       );
     }
-    return { text: lines.join('\n'), data: { ...r.account, transfer: r.transfer } };
+    lines.push(`Directory: ${directorySummary(r.directory)}`);
+    return {
+      text: lines.join('\n'),
+      data: { ...r.account, transfer: r.transfer, directory: r.directory },
+    };
   },
 });
 

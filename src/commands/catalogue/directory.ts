@@ -1,0 +1,89 @@
+import { invalid } from '../../domain/errors.js';
+import { quote } from '../../domain/quote.js';
+import type { ParkedEffect } from '../../service/directory-effects.js';
+import { defineCommand } from '../command.js';
+import { bool } from '../options.js';
+
+/** Directory changes parked as failed or in conflict: listed, and the failed ones put back in the queue. */
+
+const parkedLine = (r: ParkedEffect) =>
+  `${String(r.id).padStart(6)}  ${r.createdAt}  ${r.state.padEnd(8)} ${r.kind.padEnd(11)} ${r.address}  after ${r.attempts} attempt(s): ${r.lastError ?? ''}`;
+
+const CONFLICTS_ARE_NAS =
+  'a conflict means the address is held in the directory by an account the bot did not make: NAS must resolve it there (remove or rename the other object); retrying would meet it again.';
+
+export const directoryFailed = defineCommand({
+  name: 'directory failed',
+  usage: 'directory failed',
+  summary: 'Directory changes that failed after their retries or met a conflict (operator only).',
+  operatorOnly: {
+    to: 'operator',
+    refusal: 'Failed directory changes are listed for operators on the bot’s command line.',
+  },
+  options: {},
+  positionals: [0, 0],
+  parse: () => ({ name: 'directory failed' }),
+  run: (l, ctx) => l.failedDirectoryEffects(ctx),
+  render(rows) {
+    if (rows.length === 0) return { text: 'No failed directory changes.', data: rows };
+    const conflicts = rows.some((r) => r.state === 'conflict');
+    return {
+      text: [
+        `${rows.length} directory change(s) are parked; until one is applied, its account’s later changes wait:`,
+        ...rows.map(parkedLine),
+        'Retry a failed one with "directory retry NUMBER" (the first column), or all with "directory retry --all".',
+        ...(conflicts ? [`Conflicts are not retried: ${CONFLICTS_ARE_NAS}`] : []),
+      ].join('\n'),
+      data: rows,
+    };
+  },
+});
+
+export const directoryRetry = defineCommand({
+  name: 'directory retry',
+  usage: 'directory retry ID|--all',
+  summary:
+    'Put a failed directory change (its number in "directory failed"), or all of them, back in the directory queue; conflicts are not retried (operator only).',
+  operatorOnly: {
+    to: 'operator',
+    refusal: 'Failed directory changes are retried for operators on the bot’s command line.',
+  },
+  options: { all: bool },
+  positionals: [0, 1],
+  parse({ values, positionals, usage }) {
+    const all = values.all === true;
+    const id = positionals[0];
+    if (all === (id !== undefined)) {
+      throw invalid('MISSING_ARGUMENT', `Name one directory change or give --all. Usage: ${usage}`);
+    }
+    return { name: 'directory retry', id: id === undefined ? undefined : parseEffectId(id), all };
+  },
+  run: (l, ctx, c) => l.retryDirectoryEffects(ctx, c),
+  render(r, { id }) {
+    const left = r.conflicts > 0 ? [`${r.conflicts} conflict(s) left parked: ${CONFLICTS_ARE_NAS}`] : [];
+    if (r.requeued.length === 0) {
+      return { text: ['No failed directory changes to retry.', ...left].join('\n'), data: r };
+    }
+    const shown = r.requeued.slice(0, 50);
+    const text = [
+      id === undefined
+        ? `Requeued ${r.requeued.length} failed directory change(s); the directory worker applies them, and the changes they held back, on its next passes:`
+        : `Requeued directory change ${id}; the directory worker applies it, and the changes it held back, on its next passes:`,
+      ...shown.map(parkedLine),
+      ...(r.requeued.length > shown.length ? ['  (list shortened; --json has them all)'] : []),
+      ...left,
+    ].join('\n');
+    return { text, data: r };
+  },
+});
+
+function parseEffectId(input: string): number {
+  const value = input.trim().replace(/^#/, '');
+  if (!/^[1-9]\d{0,14}$/.test(value)) {
+    throw invalid(
+      'INVALID_ID',
+      `${quote(input)} is not a directory change number. Use the number "directory failed" shows, e.g. directory retry 42.`,
+    );
+  }
+  return Number(value);
+}

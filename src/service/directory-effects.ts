@@ -1,0 +1,259 @@
+import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { accounts, directoryEffects } from '../../db/schema.js';
+import type { EffectKind } from '../domain/effects.js';
+import { refused } from '../domain/errors.js';
+import { actorLabel, isSystemActor } from '../domain/roles.js';
+import type { ServiceDeps } from './accounts.js';
+import type { RequestContext } from './context.js';
+
+/**
+ * Where an account stands with the directory (issue 14), for `status`:
+ * - `ledger`: no directory is connected; the bot records decisions and changes nothing outside;
+ * - `in-step`: every change the bot decided has been applied;
+ * - `waiting`: changes are queued (or being retried) for the directory worker;
+ * - `failed` / `conflict`: the earliest parked change, which holds back the account's later ones.
+ */
+export type DirectoryState =
+  | { state: 'ledger' }
+  | { state: 'in-step' }
+  | {
+      state: 'waiting';
+      /** Changes not yet applied. */
+      pending: number;
+      /** When the oldest of them was decided. */
+      since: string;
+      /** Why the oldest is not applied yet, when the worker has tried it (a throttle, an outage). */
+      lastError?: string;
+    }
+  | {
+      state: 'failed' | 'conflict';
+      lastError: string | null;
+      /** The parked change: `directory retry ID` names it by `id`. */
+      effect: { id: number; kind: EffectKind };
+      /** Later changes of the account that wait behind it. */
+      heldBack: number;
+    };
+
+/** The account's directory state; `enabled` is whether a directory is connected at all. */
+export async function directoryState(db: Db, accountId: number, enabled: boolean): Promise<DirectoryState> {
+  if (!enabled) return { state: 'ledger' };
+  // Few rows: an account's changes are applied in order, so only its unapplied tail is read.
+  const open = await db
+    .select({
+      id: directoryEffects.id,
+      kind: directoryEffects.kind,
+      state: directoryEffects.state,
+      lastError: directoryEffects.lastError,
+      createdAt: directoryEffects.createdAt,
+    })
+    .from(directoryEffects)
+    .where(and(eq(directoryEffects.accountId, accountId), ne(directoryEffects.state, 'applied')))
+    .orderBy(asc(directoryEffects.id));
+  const parked = open.find((e) => e.state === 'failed' || e.state === 'conflict');
+  if (parked) {
+    return {
+      state: parked.state === 'conflict' ? 'conflict' : 'failed',
+      lastError: parked.lastError,
+      effect: { id: parked.id, kind: parked.kind },
+      heldBack: open.filter((e) => e.state === 'pending' && e.id > parked.id).length,
+    };
+  }
+  const [oldest] = open;
+  if (!oldest) return { state: 'in-step' };
+  return {
+    state: 'waiting',
+    pending: open.length,
+    since: oldest.createdAt.toISOString(),
+    ...(oldest.lastError ? { lastError: oldest.lastError } : {}),
+  };
+}
+
+function operatorOnly(ctx: RequestContext, what: string): void {
+  if (!isSystemActor(ctx.actor)) {
+    throw refused('OPERATOR_ONLY', `${what} for operators on the bot’s command line.`);
+  }
+}
+
+export interface ParkedEffect {
+  id: number;
+  address: string;
+  kind: EffectKind;
+  state: 'failed' | 'conflict';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+/** `directory failed`: changes parked as failed or in conflict, newest first. */
+export async function failedDirectoryEffects(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+): Promise<ParkedEffect[]> {
+  operatorOnly(ctx, 'Failed directory changes are listed');
+  return parkedEffects(deps.db);
+}
+
+/** A parked change put back in the queue, as it was when it was parked. */
+export interface RequeuedEffect extends ParkedEffect {
+  /** The time the worker may apply it again. */
+  availableAt: string;
+}
+
+export interface DirectoryRetryResult {
+  requeued: RequeuedEffect[];
+  /** Conflicts `--all` left parked: retrying would meet the same object in the directory again. */
+  conflicts: number;
+}
+
+/**
+ * `directory retry ID` / `--all`: puts failed directory changes back in the queue for the
+ * directory worker, which applies them (and then the account's later ones, which they held back)
+ * in order. Only failed ones: a conflict is the directory holding the address for an object the
+ * bot did not make, which NAS must resolve there first; a pending one is still the worker's, and
+ * an applied one is done.
+ *
+ * No audit row, as for `notifications retry`: the account's change was audited when it was
+ * decided, and requeueing its directory effect changes no account. It is an operational action,
+ * so it goes to the log (who, which changes, their last error).
+ */
+export async function retryDirectoryEffects(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { id?: number | undefined; all?: boolean | undefined },
+): Promise<DirectoryRetryResult> {
+  operatorOnly(ctx, 'Failed directory changes are retried');
+  const id = input.id;
+  const requeued = await requeueFailedEffects(deps.db, input.all || id === undefined ? 'all' : [id], ctx.now);
+  if (id !== undefined && requeued.length === 0) throw await notRetried(deps.db, id);
+  for (const e of requeued) {
+    deps.logger.info(
+      {
+        actor: actorLabel(ctx.actor),
+        effect: e.id,
+        kind: e.kind,
+        address: e.address,
+        attempts: e.attempts,
+        lastError: e.lastError,
+      },
+      'parked directory effect requeued by the operator',
+    );
+  }
+  const conflicts = id === undefined ? await conflictCount(deps.db) : 0;
+  return { requeued, conflicts };
+}
+
+/** Why the change `id` was not requeued: unknown, in conflict, or not parked. */
+async function notRetried(db: Db, id: number) {
+  const [found] = await db
+    .select({ state: directoryEffects.state, kind: directoryEffects.kind, address: accounts.address })
+    .from(directoryEffects)
+    .innerJoin(accounts, eq(accounts.id, directoryEffects.accountId))
+    .where(eq(directoryEffects.id, id));
+  if (!found) {
+    return refused(
+      'DIRECTORY_EFFECT_NOT_FOUND',
+      `There is no directory change ${id}. "directory failed" lists the parked ones with their numbers.`,
+      { id },
+    );
+  }
+  if (found.state === 'conflict') {
+    return refused(
+      'DIRECTORY_CONFLICT',
+      `Directory change ${id} (${found.kind} for ${found.address}) is a conflict: the address is held in the directory by an account the bot did not make, and retrying would meet it again, so nothing was changed. NAS must resolve it in the directory first (remove or rename the other object).`,
+      { id, address: found.address },
+    );
+  }
+  // Not failed, not in conflict: the worker's (pending) or done (applied).
+  const state = found.state === 'applied' ? 'applied' : 'pending';
+  return refused(
+    'DIRECTORY_EFFECT_NOT_FAILED',
+    state === 'applied'
+      ? `Directory change ${id} (${found.kind} for ${found.address}) was applied already, so nothing was changed.`
+      : `Directory change ${id} (${found.kind} for ${found.address}) is still queued: the directory worker is applying or retrying it, so nothing was changed. Only failed changes ("directory failed") can be retried.`,
+    { id, state },
+  );
+}
+
+const parkedColumns = {
+  id: directoryEffects.id,
+  address: accounts.address,
+  kind: directoryEffects.kind,
+  state: directoryEffects.state,
+  attempts: directoryEffects.attempts,
+  lastError: directoryEffects.lastError,
+  createdAt: directoryEffects.createdAt,
+};
+
+type ParkedRow = {
+  id: number;
+  address: string;
+  kind: EffectKind;
+  state: 'pending' | 'applied' | 'failed' | 'conflict';
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+};
+
+const parkedView = (r: ParkedRow): ParkedEffect => ({
+  ...r,
+  // Only parked rows are read; the narrowing is the query's, not the type system's.
+  state: r.state === 'conflict' ? 'conflict' : 'failed',
+  createdAt: r.createdAt.toISOString(),
+});
+
+/** Changes in conflict, which `--all` leaves parked. */
+async function conflictCount(db: Db): Promise<number> {
+  return db.$count(directoryEffects, eq(directoryEffects.state, 'conflict'));
+}
+
+/** Changes parked as failed or in conflict, newest first: `directory failed`. */
+export async function parkedEffects(db: Db, limit = 100): Promise<ParkedEffect[]> {
+  const rows = await db
+    .select(parkedColumns)
+    .from(directoryEffects)
+    .innerJoin(accounts, eq(accounts.id, directoryEffects.accountId))
+    .where(inArray(directoryEffects.state, ['failed', 'conflict']))
+    .orderBy(desc(directoryEffects.id))
+    .limit(limit);
+  return rows.map(parkedView);
+}
+
+/**
+ * Puts failed changes back in the queue: pending, no attempts counted, due at `now`, claimed by
+ * nobody, so the worker applies them on its next pass. Only failed rows are touched, never a
+ * conflict. The last error stays on the row until the next attempt replaces it. `ids` names the
+ * rows; `'all'` takes every failed one.
+ */
+export async function requeueFailedEffects(
+  db: Db,
+  ids: readonly number[] | 'all',
+  now: Date,
+): Promise<RequeuedEffect[]> {
+  if (ids !== 'all' && ids.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const parked = await tx
+      .select(parkedColumns)
+      .from(directoryEffects)
+      .innerJoin(accounts, eq(accounts.id, directoryEffects.accountId))
+      .where(
+        and(
+          eq(directoryEffects.state, 'failed'),
+          ids === 'all' ? undefined : inArray(directoryEffects.id, [...ids]),
+        ),
+      )
+      .orderBy(asc(directoryEffects.id))
+      .for('update', { of: directoryEffects });
+    if (parked.length === 0) return [];
+    await tx
+      .update(directoryEffects)
+      .set({ state: 'pending', attempts: 0, availableAt: now, leasedUntil: null })
+      .where(
+        inArray(
+          directoryEffects.id,
+          parked.map((r) => r.id),
+        ),
+      );
+    return parked.map((r) => ({ ...parkedView(r), availableAt: now.toISOString() }));
+  });
+}

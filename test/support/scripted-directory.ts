@@ -1,0 +1,44 @@
+import type { Database } from '../../db/index.js';
+import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
+import { silentLogger } from '../../src/logger.js';
+import type { Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
+
+/** A directory that answers as a script says, by address, in turn; ok once the script runs out. */
+export class ScriptedDirectory implements Directory {
+  readonly name = 'scripted';
+  readonly applied: EffectToApply[] = [];
+  readonly script = new Map<string, EffectOutcome[]>();
+
+  async apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>> {
+    const answers = new Map<number, EffectOutcome>();
+    for (const item of effects) {
+      this.applied.push(item);
+      const next = this.script.get(item.effect.address)?.shift();
+      answers.set(item.id, next ?? { ok: true, directoryId: `id-${item.effect.address}` });
+    }
+    return answers;
+  }
+}
+
+export const FAILED: EffectOutcome = {
+  ok: false,
+  permanent: true,
+  conflict: false,
+  error: 'Authorization_RequestDenied: insufficient privileges',
+};
+export const CONFLICT: EffectOutcome = {
+  ok: false,
+  permanent: true,
+  conflict: true,
+  error: 'the address belongs to a user the bot did not make',
+};
+
+/** Directory worker passes at `at`, each applying (or parking) one effect per account. */
+export async function runWorker(db: Database, directory: Directory, at: Date, passes = 1): Promise<void> {
+  for (let i = 0; i < passes; i++) {
+    await runDirectoryEffects(db.db, directory, silentLogger(), () => at, {
+      ...DEFAULT_DIRECTORY_WORKER,
+      retryBudget: 3,
+    });
+  }
+}
