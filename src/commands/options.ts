@@ -69,3 +69,29 @@ function parseDelivery(input: string): DeliveryRoute {
     `${quote(input)} is not a delivery route. Use --delivery sms or --delivery envelope.`,
   );
 }
+
+/**
+ * `… retry ID|--all`: exactly one of a parked item's number (as its list shows it, `#` allowed)
+ * or --all. `what` names the item ("notification", "directory change"), `list` its list command.
+ */
+export function numberOrAll(
+  args: { values: Values; positionals: string[]; usage: string },
+  what: string,
+  list: string,
+  example: string,
+): { id: number | undefined; all: boolean } {
+  const all = args.values.all === true;
+  const given = args.positionals[0];
+  if (all === (given !== undefined)) {
+    throw invalid('MISSING_ARGUMENT', `Name one ${what} or give --all. Usage: ${args.usage}`);
+  }
+  if (given === undefined) return { id: undefined, all };
+  const value = given.trim().replace(/^#/, '');
+  if (!/^[1-9]\d{0,14}$/.test(value)) {
+    throw invalid(
+      'INVALID_ID',
+      `${quote(given)} is not a ${what} number. Use the number "${list}" shows, e.g. ${example}.`,
+    );
+  }
+  return { id: Number(value), all };
+}

@@ -1,8 +1,6 @@
-import { invalid } from '../../domain/errors.js';
-import { quote } from '../../domain/quote.js';
 import type { ParkedEffect } from '../../service/directory-effects.js';
 import { defineCommand } from '../command.js';
-import { bool } from '../options.js';
+import { bool, numberOrAll } from '../options.js';
 
 /** Directory changes parked as failed or in conflict: listed, and the failed ones put back in the queue. */
 
@@ -50,14 +48,10 @@ export const directoryRetry = defineCommand({
   },
   options: { all: bool },
   positionals: [0, 1],
-  parse({ values, positionals, usage }) {
-    const all = values.all === true;
-    const id = positionals[0];
-    if (all === (id !== undefined)) {
-      throw invalid('MISSING_ARGUMENT', `Name one directory change or give --all. Usage: ${usage}`);
-    }
-    return { name: 'directory retry', id: id === undefined ? undefined : parseEffectId(id), all };
-  },
+  parse: (args) => ({
+    name: 'directory retry',
+    ...numberOrAll(args, 'directory change', 'directory failed', 'directory retry 42'),
+  }),
   run: (l, ctx, c) => l.retryDirectoryEffects(ctx, c),
   render(r, { id }) {
     const left = r.conflicts > 0 ? [`${r.conflicts} conflict(s) left parked: ${CONFLICTS_ARE_NAS}`] : [];
@@ -76,14 +70,3 @@ export const directoryRetry = defineCommand({
     return { text, data: r };
   },
 });
-
-function parseEffectId(input: string): number {
-  const value = input.trim().replace(/^#/, '');
-  if (!/^[1-9]\d{0,14}$/.test(value)) {
-    throw invalid(
-      'INVALID_ID',
-      `${quote(input)} is not a directory change number. Use the number "directory failed" shows, e.g. directory retry 42.`,
-    );
-  }
-  return Number(value);
-}

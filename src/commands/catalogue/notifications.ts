@@ -1,8 +1,6 @@
-import { invalid } from '../../domain/errors.js';
-import { quote } from '../../domain/quote.js';
 import type { FailedDelivery } from '../../service/notifications.js';
 import { defineCommand } from '../command.js';
-import { bool } from '../options.js';
+import { bool, numberOrAll } from '../options.js';
 
 /** Notifications parked after their retries: listed, and put back in the delivery queue. */
 
@@ -45,14 +43,10 @@ export const notificationsRetry = defineCommand({
   },
   options: { all: bool },
   positionals: [0, 1],
-  parse({ values, positionals, usage }) {
-    const all = values.all === true;
-    const id = positionals[0];
-    if (all === (id !== undefined)) {
-      throw invalid('MISSING_ARGUMENT', `Name one notification or give --all. Usage: ${usage}`);
-    }
-    return { name: 'notifications retry', id: id === undefined ? undefined : parseNotificationId(id), all };
-  },
+  parse: (args) => ({
+    name: 'notifications retry',
+    ...numberOrAll(args, 'notification', 'notifications failed', 'notifications retry 42'),
+  }),
   run: (l, ctx, c) => l.retryNotifications(ctx, c),
   render(r, { id }) {
     if (r.requeued.length === 0) return { text: 'No failed notifications to retry.', data: r };
@@ -67,14 +61,3 @@ export const notificationsRetry = defineCommand({
     return { text, data: r };
   },
 });
-
-function parseNotificationId(input: string): number {
-  const value = input.trim().replace(/^#/, '');
-  if (!/^[1-9]\d{0,14}$/.test(value)) {
-    throw invalid(
-      'INVALID_ID',
-      `${quote(input)} is not a notification number. Use the number "notifications failed" shows, e.g. notifications retry 42.`,
-    );
-  }
-  return Number(value);
-}
