@@ -97,7 +97,9 @@ describe('Teams messages over /api/messages', () => {
     expect(sentText(first.sent)).toContain('Joined from RXX');
     const retry = await bot.say(SAM, `joiner ${jane} --org RXX`, '1700000000555');
     expect(retry.status).toBe(200);
-    expect(retry.sent).toHaveLength(0);
+    // No reply to the retry. The delivery worker may meanwhile post the joiner notice to Jane's
+    // personal chat, which is no answer to this activity: only a reply carries replyToId.
+    expect(retry.sent.filter((call) => call.body.replyToId !== undefined)).toHaveLength(0);
     const joins = (await bot.lifecycle.auditTrail(operator(), { address: jane })).filter(
       (r) => r.action === 'joiner',
     );
