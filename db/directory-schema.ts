@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, date, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Effect } from '../src/domain/effects.js';
+import type { Audience } from '../src/domain/notifications.js';
 import { accounts, organisations } from './schema.js';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -74,4 +75,31 @@ export const manualSteps = pgTable(
 export const directoryGate = pgTable('directory_gate', {
   directory: text('directory').primaryKey(),
   availableAt: at('available_at').notNull(),
+});
+
+/**
+ * A new user's credential, waiting for the directory: it is delivered only once the directory has
+ * the user (the worker makes it, sets it and hands it to delivery, and it is never stored). What
+ * delivery needs meanwhile is kept here: the mobile number sealed under HR_DATA_KEY, erased once
+ * sent, and whom to tell in chat when the account exists or why it could not be made.
+ */
+export const credentialDeliveries = pgTable('credential_deliveries', {
+  /** The create-user effect whose success sends the credential. */
+  effectId: bigint('effect_id', { mode: 'number' })
+    .primaryKey()
+    .references(() => directoryEffects.id),
+  accountId: integer('account_id')
+    .notNull()
+    .references(() => accounts.id),
+  route: text('route').$type<'sms' | 'envelope'>().notNull(),
+  /** `v1.…` sealed by HR_DATA_KEY (src/service/sealed.ts); null once sent, or for an envelope. */
+  mobileSealed: text('mobile_sealed'),
+  /** The HR start date (YYYY-MM-DD), from which a Temporary Access Pass may be used. */
+  startsOn: date('starts_on', { mode: 'string' }),
+  /** Whom to tell (the conversation the request came from, or the organisation's channels). */
+  notify: jsonb('notify').$type<Audience>().notNull(),
+  createdAt: at('created_at').notNull(),
+  /** When it was handed to delivery, and the masked recipient delivery reported. */
+  sentAt: at('sent_at'),
+  recipient: text('recipient'),
 });

@@ -1,5 +1,8 @@
 import {
+  type AccountNotMadePayload,
+  type AccountReadyPayload,
   type ChannelKind,
+  type DirectoryParkedPayload,
   type HrImportPayload,
   isKindOf,
   type LeaverRequestPayload,
@@ -27,6 +30,9 @@ const CHANNEL: Record<ChannelKind, true> = {
   [PARKED_KIND]: true,
   digest: true,
   'pending-digest': true,
+  'account-ready': true,
+  'account-not-made': true,
+  'directory-parked': true,
 };
 export const CHANNEL_KINDS = Object.keys(CHANNEL) as readonly ChannelKind[];
 
@@ -127,6 +133,36 @@ const PARKED_ERROR_SHOWN = 500;
 export function parkedText(p: ParkedPayload): string {
   const shown = clip(p.error ?? 'no reason given', PARKED_ERROR_SHOWN);
   return `A notification could not be delivered and is parked as failed: ${p.kind} to ${p.target} after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'} (${shown}). Run "notifications failed" on the operator CLI to see every parked notification.`;
+}
+
+/** The operators' channel line when a directory change is parked as failed or in conflict. */
+export function directoryParkedText(p: DirectoryParkedPayload): string {
+  const shown = clip(p.error ?? 'no reason given', PARKED_ERROR_SHOWN);
+  const what =
+    p.state === 'conflict'
+      ? 'is parked as a conflict: the directory holds something the bot did not make, and nothing was overwritten'
+      : `is parked as failed after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}`;
+  return `A directory change ${what}: ${p.kind} of ${p.address}, effect ${p.effect} (${shown}). Later changes to that account wait behind it. Run "directory failed" to see every parked change, and "directory retry ${p.effect}" once the cause is fixed.`;
+}
+
+/** To whoever made an account: the directory has it and its credential has gone. */
+export function accountReadyText(p: AccountReadyPayload): string {
+  const credential = p.credential === 'tap' ? 'Temporary Access Pass' : 'temporary password';
+  const how =
+    p.route === 'sms'
+      ? `was sent by SMS to ${p.recipient}`
+      : `is in a Day 1 envelope letter (${p.recipient})`;
+  return `${p.address} (${p.org}) now exists in the directory, and its ${credential} ${how}. The account stays pending until the holder's first login.`;
+}
+
+/** To whoever made an account: the directory could not make it, so no credential was sent. */
+export function accountNotMadeText(p: AccountNotMadePayload): string {
+  const shown = clip(p.error, PARKED_ERROR_SHOWN);
+  const next =
+    p.state === 'conflict'
+      ? `The address is already held in the directory by a user the bot did not make, and nothing was overwritten. Ask an operator or NAS to check that user ("directory failed" shows it as effect ${p.effect}).`
+      : `An operator or NAS can retry it with "directory retry ${p.effect}" once the cause is fixed.`;
+  return `${p.address} (${p.org}) could not be created in the directory, so no credential was sent: ${shown}. ${next}`;
 }
 
 /** A holder's own request to leave, as their organisation's administrators (or NAS) see it. */

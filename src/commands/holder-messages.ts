@@ -55,7 +55,11 @@ export function holderText(n: NotificationContent): string {
     case 'digest':
     case 'pending-digest':
     case 'delivery-failed':
+    case 'directory-parked':
       return 'A message about your NHSmail account.';
+    case 'account-ready':
+    case 'account-not-made':
+      return `A message about your NHSmail account ${n.payload.address}.`;
     default:
       return unhandledKind(n);
   }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import {
+  type AccountNotMadePayload,
+  type AccountReadyPayload,
+  type DirectoryParkedPayload,
   type ExpiryDigestPayload,
   type HrImportPayload,
   isNotificationKind,
@@ -148,6 +151,34 @@ const DECODERS: Decoders = {
       attempts: z.int(),
       error: z.string().nullable(),
     }) satisfies z.ZodType<ParkedPayload>,
+  },
+  'account-ready': {
+    1: z.strictObject({
+      address: z.string(),
+      org: z.string(),
+      route: z.enum(['sms', 'envelope']),
+      recipient: z.string(),
+      credential: z.enum(['password', 'tap']),
+    }) satisfies z.ZodType<AccountReadyPayload>,
+  },
+  'account-not-made': {
+    1: z.strictObject({
+      address: z.string(),
+      org: z.string(),
+      effect: z.int(),
+      state: z.enum(['failed', 'conflict']),
+      error: z.string(),
+    }) satisfies z.ZodType<AccountNotMadePayload>,
+  },
+  'directory-parked': {
+    1: z.strictObject({
+      effect: z.int(),
+      kind: z.string(),
+      address: z.string(),
+      state: z.enum(['failed', 'conflict']),
+      attempts: z.int(),
+      error: z.string().nullable(),
+    }) satisfies z.ZodType<DirectoryParkedPayload>,
   },
 };
 

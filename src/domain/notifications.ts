@@ -1,3 +1,4 @@
+import type { ChatPlatform } from './platform.js';
 import type { Status } from './status.js';
 
 /**
@@ -31,8 +32,24 @@ export interface OperatorsAudience {
   type: 'operators';
 }
 
-/** Who a notification is for: an organisation's subscribed channels, the holder, a mailbox or the operators. */
-export type Audience = OrgAudience | HolderAudience | MailboxAudience | OperatorsAudience;
+/** The chat conversation a request was typed in: the helpdesk person who asked is told there. */
+export interface ConversationAudience {
+  type: 'conversation';
+  platform: ChatPlatform;
+  tenant: string;
+  channelId: string;
+}
+
+/**
+ * Who a notification is for: an organisation's subscribed channels, the holder, a mailbox, the
+ * operators, or the conversation a request came from.
+ */
+export type Audience =
+  | OrgAudience
+  | HolderAudience
+  | MailboxAudience
+  | OperatorsAudience
+  | ConversationAudience;
 
 /** An account marked as a leaver: the holder is told until when it stays theirs. */
 export interface LeaverPayload {
@@ -162,6 +179,41 @@ export interface ParkedPayload {
   error: string | null;
 }
 
+/** A new account the directory now holds, with its credential delivered (issue 14). */
+export interface AccountReadyPayload {
+  address: string;
+  org: string;
+  /** How the credential went: `sms` or `envelope`. */
+  route: 'sms' | 'envelope';
+  /** The masked mobile number, or where the Day 1 letter was written. */
+  recipient: string;
+  /** A temporary password, or an Entra Temporary Access Pass. */
+  credential: 'password' | 'tap';
+}
+
+/** A new account the directory could not make (parked), so no credential was sent. */
+export interface AccountNotMadePayload {
+  address: string;
+  org: string;
+  /** The parked directory effect (`directory retry ID`). */
+  effect: number;
+  /** `failed`, or `conflict` when the address is held by a user the bot did not make. */
+  state: 'failed' | 'conflict';
+  error: string;
+}
+
+/** The operators' line about a directory effect parked as failed or in conflict. */
+export interface DirectoryParkedPayload {
+  /** The parked effect's id (`directory retry ID`). */
+  effect: number;
+  /** The effect's kind, as stored. */
+  kind: string;
+  address: string;
+  state: 'failed' | 'conflict';
+  attempts: number;
+  error: string | null;
+}
+
 /** Every kind: whom it may go to and what it carries. */
 interface NotificationVariants {
   leaver: { audience: HolderAudience; payload: LeaverPayload };
@@ -176,6 +228,9 @@ interface NotificationVariants {
   digest: { audience: OrgAudience; payload: ExpiryDigestPayload };
   'pending-digest': { audience: OrgAudience; payload: PendingDigestPayload };
   'delivery-failed': { audience: OperatorsAudience; payload: ParkedPayload };
+  'account-ready': { audience: OrgAudience | ConversationAudience; payload: AccountReadyPayload };
+  'account-not-made': { audience: OrgAudience | ConversationAudience; payload: AccountNotMadePayload };
+  'directory-parked': { audience: OperatorsAudience; payload: DirectoryParkedPayload };
 }
 
 export type NotificationKind = keyof NotificationVariants;
@@ -199,6 +254,9 @@ export const PAYLOAD_VERSIONS = {
   digest: 1,
   'pending-digest': 1,
   'delivery-failed': 1,
+  'account-ready': 1,
+  'account-not-made': 1,
+  'directory-parked': 1,
 } as const satisfies Record<NotificationKind, number>;
 
 export const NOTIFICATION_KINDS = Object.keys(PAYLOAD_VERSIONS) as readonly NotificationKind[];
@@ -237,3 +295,9 @@ export function unhandledKind(n: never): never {
 
 /** The kind of the operators' line about a parked notification. */
 export const PARKED_KIND = 'delivery-failed' satisfies NotificationKind;
+
+/** Kinds for the operators' channel: parked notifications and parked directory effects. */
+export const OPERATOR_KINDS = [
+  PARKED_KIND,
+  'directory-parked',
+] as const satisfies readonly NotificationKind[];

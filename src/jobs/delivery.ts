@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../../db/index.js';
 import { type Audience, deliveries, deliveryTargets, outbox, subscriptions } from '../../db/schema.js';
 import { tryDecodeNotification } from '../domain/notification-decoding.js';
-import type { NotificationKind } from '../domain/notifications.js';
+import { type NotificationKind, OPERATOR_KINDS } from '../domain/notifications.js';
 import type { ChatPlatform } from '../domain/platform.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../safe-errors.js';
@@ -162,6 +162,7 @@ async function expand(
 ): Promise<number> {
   const orgKinds = [...new Set(notifiers.flatMap((n) => n.kinds))];
   const holderKinds = [...new Set(notifiers.flatMap((n) => n.directKinds))];
+  const operatorKinds = OPERATOR_KINDS.filter((k) => orgKinds.includes(k));
   const platforms = [...new Set(notifiers.map((n) => n.platform))];
   if (orgKinds.length === 0 && holderKinds.length === 0) return 0;
   return db.transaction(async (tx) => {
@@ -174,10 +175,13 @@ async function expand(
           lte(outbox.availableAt, now),
           or(
             orgKinds.length
-              ? and(inArray(outbox.kind, orgKinds), sql`${outbox.audience}->>'type' in ('org', 'mailbox')`)
+              ? and(
+                  inArray(outbox.kind, orgKinds),
+                  sql`${outbox.audience}->>'type' in ('org', 'mailbox', 'conversation')`,
+                )
               : sql`false`,
-            options.operators && orgKinds.includes(PARKED_KIND)
-              ? and(eq(outbox.kind, PARKED_KIND), sql`${outbox.audience}->>'type' = 'operators'`)
+            options.operators && operatorKinds.length
+              ? and(inArray(outbox.kind, operatorKinds), sql`${outbox.audience}->>'type' = 'operators'`)
               : sql`false`,
             holderKinds.length
               ? and(inArray(outbox.kind, holderKinds), sql`${outbox.audience}->>'type' = 'holder'`)
@@ -232,6 +236,9 @@ async function expand(
           .where(and(eq(subscriptions.platform, platform), eq(subscriptions.channelId, channelId)))
           .limit(1);
         values = channelDeliveries(platform, known?.tenant ?? '', channelId);
+      } else if (audience.type === 'conversation') {
+        // The conversation a request came from, on its own platform only.
+        values = channelDeliveries(audience.platform, audience.tenant, audience.channelId);
       } else if (audience.type === 'holder') {
         values = notifiers
           .filter((n) => handles(n.directKinds, row.kind))
@@ -313,7 +320,7 @@ async function settle(
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.update(deliveries).set(changes).where(eq(deliveries.id, id));
-    if (report?.operators && report.parked.kind !== PARKED_KIND) {
+    if (report?.operators && !(OPERATOR_KINDS as readonly string[]).includes(report.parked.kind)) {
       // One line in the operators' channel, queued with the parking itself (never for its own failure).
       const p = report.parked;
       await enqueue(tx, { now: report.at, correlationId: p.correlationId ?? undefined }, [

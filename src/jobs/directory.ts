@@ -4,8 +4,9 @@ import { accounts, directoryEffects, directoryGate, organisations } from '../../
 import { EFFECT_KINDS, type Effect } from '../domain/effects.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../safe-errors.js';
-import type { Directory, DirectoryCredential, EffectOutcome, EffectToApply } from '../service/ports.js';
-import { temporaryPassword } from '../service/provisioning.js';
+import { type CreateUserEffect, type NewUsers, PASSWORDS_ONLY } from '../service/new-users.js';
+import type { Directory, EffectOutcome, EffectToApply } from '../service/ports.js';
+import { enqueue } from '../service/store.js';
 
 export interface DirectoryWorkerOptions {
   /** Attempts (failures other than throttling) before an effect is parked as failed. */
@@ -22,13 +23,7 @@ export const DEFAULT_DIRECTORY_WORKER: DirectoryWorkerOptions = {
   batch: 100,
 };
 
-/** A new user the directory now holds, with the credential it was given: delivered, never stored. */
-export interface CreatedUser {
-  effectId: number;
-  address: string;
-  credential: DirectoryCredential;
-  temporaryAccessPass?: string;
-}
+export type { CreatedUser } from '../service/new-users.js';
 
 export interface DirectoryRun {
   applied: number;
@@ -61,7 +56,7 @@ export async function runDirectoryEffects(
   logger: Logger,
   now: () => Date = () => new Date(),
   options: DirectoryWorkerOptions = DEFAULT_DIRECTORY_WORKER,
-  onCreated: (created: CreatedUser) => Promise<void> = async () => {},
+  newUsers: NewUsers = PASSWORDS_ONLY,
 ): Promise<DirectoryRun> {
   const run: DirectoryRun = { applied: 0, throttled: 0, retried: 0, failed: 0, conflicts: 0 };
   if (!(await gateOpen(db, directory.name, now()))) return run;
@@ -78,20 +73,20 @@ export async function runDirectoryEffects(
   const claimed = all.filter((c) => !unknown.includes(c));
   if (claimed.length === 0) return run;
   const orgs = await organisationsOf(db, claimed);
-  const credentials = new Map<number, DirectoryCredential>();
+  const creates = claimed.flatMap((c) =>
+    c.payload.kind === 'create-user' ? [{ id: c.id, effect: c.payload as CreateUserEffect }] : [],
+  );
+  // Each credential is made for this attempt only: set in the directory, delivered, never written down.
+  const pass = await newUsers.begin(db, creates, now());
   const work: EffectToApply[] = claimed.map((c) => {
-    const item: EffectToApply = { id: c.id, effect: c.payload, directoryId: c.directory_id, orgs };
-    if (c.payload.kind === 'create-user') {
-      // Made for this attempt only: set in the directory, handed to delivery, never written down.
-      const credential: DirectoryCredential = {
-        kind: 'password',
-        password: temporaryPassword(),
-        forceChangeWithMfa: c.payload.mfaRequired,
-      };
-      credentials.set(c.id, credential);
-      item.credential = credential;
-    }
-    return item;
+    const credential = pass.credentials.get(c.id);
+    return {
+      id: c.id,
+      effect: c.payload,
+      directoryId: c.directory_id,
+      orgs,
+      ...(credential ? { credential } : {}),
+    };
   });
   let outcomes: Map<number, EffectOutcome>;
   try {
@@ -108,7 +103,7 @@ export async function runDirectoryEffects(
   );
   if (pauses.length > 0) await closeGate(db, directory.name, new Date(now().getTime() + Math.max(...pauses)));
   for (const c of claimed) {
-    const outcome = outcomes.get(c.id) ?? {
+    let outcome: EffectOutcome = outcomes.get(c.id) ?? {
       ok: false as const,
       permanent: false,
       conflict: false,
@@ -117,32 +112,46 @@ export async function runDirectoryEffects(
     const log = logger.child({ effect: c.id, kind: c.payload.kind });
     const at = now();
     if (outcome.ok) {
-      const credential = credentials.get(c.id);
+      const credential = pass.credentials.get(c.id);
+      const created = credential
+        ? {
+            effectId: c.id,
+            address: c.payload.address,
+            credential,
+            ...(outcome.temporaryAccessPass ? { temporaryAccessPass: outcome.temporaryAccessPass } : {}),
+          }
+        : null;
       // Delivered before the effect is recorded: a crash in between applies it again, and the
-      // adapter then resets the adopted user's credential to the new one, delivered in turn. The
+      // adapter then resets the adopted user's credential to a new one, delivered in turn. The
       // holder may get two, the last the one that works; recording first could leave them none.
-      if (credential) {
-        await onCreated({
-          effectId: c.id,
-          address: c.payload.address,
-          credential,
-          ...(outcome.temporaryAccessPass ? { temporaryAccessPass: outcome.temporaryAccessPass } : {}),
-        });
+      let receipt: Awaited<ReturnType<typeof pass.deliver>> = null;
+      let undelivered: string | null = null;
+      if (created) {
+        try {
+          receipt = await pass.deliver(created);
+        } catch (error) {
+          undelivered = describeError(error);
+        }
       }
+      const { directoryId } = outcome;
       await db.transaction(async (tx) => {
+        if (directoryId) {
+          await tx.update(accounts).set({ directoryId }).where(eq(accounts.id, c.account_id));
+        }
+        if (undelivered !== null) return;
         await tx
           .update(directoryEffects)
           .set({ state: 'applied', appliedAt: at, leasedUntil: null, lastError: null })
           .where(eq(directoryEffects.id, c.id));
-        if (outcome.directoryId) {
-          await tx
-            .update(accounts)
-            .set({ directoryId: outcome.directoryId })
-            .where(eq(accounts.id, c.account_id));
-        }
+        if (created) await pass.delivered(tx, created, receipt, at);
       });
-      run.applied++;
-      continue;
+      if (undelivered === null) {
+        run.applied++;
+        continue;
+      }
+      // The directory has the user but the credential did not go: the effect is tried again (the
+      // user is adopted and given a new credential) and parks like any failure once out of budget.
+      outcome = { ok: false, permanent: false, conflict: false, error: undelivered };
     }
     if ('retryAfterMs' in outcome) {
       // Throttling is the directory pacing us, not a failure: it does not use up the budget.
@@ -157,7 +166,7 @@ export async function runDirectoryEffects(
     const attempts = c.attempts + 1;
     if (outcome.permanent || attempts >= options.retryBudget) {
       const state = outcome.conflict ? 'conflict' : 'failed';
-      await settle(db, c.id, { state, attempts, lastError: outcome.error });
+      await park(db, newUsers, c, state, attempts, outcome.error, at);
       log.warn({ attempts, error: outcome.error, state }, 'directory effect parked');
       if (outcome.conflict) run.conflicts++;
       else run.failed++;
@@ -173,6 +182,35 @@ export async function runDirectoryEffects(
     run.retried++;
   }
   return run;
+}
+
+/**
+ * Parks an effect, and in the same transaction queues the operators' line and, for a new user,
+ * the notice to whoever asked: nobody is left waiting for an account that will not come.
+ */
+async function park(
+  db: Db,
+  newUsers: NewUsers,
+  c: Claimed,
+  state: 'failed' | 'conflict',
+  attempts: number,
+  error: string,
+  at: Date,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(directoryEffects)
+      .set({ leasedUntil: null, state, attempts, lastError: error })
+      .where(eq(directoryEffects.id, c.id));
+    await enqueue(tx, { now: at }, [
+      {
+        kind: 'directory-parked',
+        audience: { type: 'operators' },
+        payload: { effect: c.id, kind: c.payload.kind, address: c.payload.address, state, attempts, error },
+      },
+    ]);
+    if (c.payload.kind === 'create-user') await newUsers.parked(tx, c.id, state, error, at);
+  });
 }
 
 async function settle(

@@ -18,7 +18,10 @@ export interface CredentialRequest {
   mfaRequired: boolean;
   route: DeliveryRoute;
   mobile?: Mobile | undefined;
+  /** The secret: a temporary password, or with `credential: 'tap'` an Entra Temporary Access Pass. */
   temporaryPassword: string;
+  /** Which secret it is; a password when absent. */
+  credential?: 'password' | 'tap' | undefined;
 }
 
 /** What may be recorded about a delivery: the route and a masked recipient, never the secret. */

@@ -19,6 +19,7 @@ import type { Effect } from '../../src/domain/effects.js';
 import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
 import { queueEffects } from '../../src/service/store.js';
 import { startGraphStandIn } from '../directory/support/graph-test-client.js';
+import { capturingNewUsers } from '../support/scripted-directory.js';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? '5000');
 const SCALE = Number(process.env.BENCH_SCALE ?? '10');
@@ -74,9 +75,9 @@ async function main(): Promise<void> {
       logger,
       () => new Date(),
       options,
-      async () => {
+      capturingNewUsers(() => {
         delivered++;
-      },
+      }),
     );
   const started = performance.now();
   for (;;) {

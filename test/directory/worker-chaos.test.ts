@@ -7,6 +7,7 @@ import { type CreatedUser, DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from 
 import type { Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
 import { queueEffects } from '../../src/service/store.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
+import { capturingNewUsers } from '../support/scripted-directory.js';
 import { activeAccount, addOrg, day, operator, person, useService } from '../support/service.js';
 import { type GraphStandIn, startGraphStandIn } from './support/graph-test-client.js';
 
@@ -120,7 +121,7 @@ describeEachEngine('directory effects under chaos', (ctx) => {
         pino({ level: 'silent' }),
         () => clock,
         { ...DEFAULT_DIRECTORY_WORKER, batch: 5, retryBudget: 50 },
-        onCreated,
+        capturingNewUsers(onCreated),
       );
     clock = day(31);
     for (let round = 0; round < 200; round++) {

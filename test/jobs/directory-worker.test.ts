@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/logger.js';
 import type { Directory, EffectOutcome } from '../../src/service/ports.js';
 import { queueEffects } from '../../src/service/store.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
-import { ScriptedDirectory } from '../support/scripted-directory.js';
+import { capturingNewUsers, ScriptedDirectory } from '../support/scripted-directory.js';
 import { activeAccount, addOrg, day, operator, person, useService } from '../support/service.js';
 
 /** Each effect the directory was sent, as "given:kind". */
@@ -23,7 +23,14 @@ describeEachEngine('the directory worker', (ctx) => {
   const s = useService(ctx, {}, { directoryEffects: true });
   const options = { ...DEFAULT_DIRECTORY_WORKER, retryBudget: 3 };
   const run = (directory: Directory, at: Date, onCreated?: (c: CreatedUser) => Promise<void>) =>
-    runDirectoryEffects(s.db.db, directory, silentLogger(), () => at, options, onCreated);
+    runDirectoryEffects(
+      s.db.db,
+      directory,
+      silentLogger(),
+      () => at,
+      options,
+      onCreated ? capturingNewUsers(onCreated) : undefined,
+    );
   const states = () =>
     queryRows<{ kind: string; state: string; attempts: number }>(
       s.db.db,

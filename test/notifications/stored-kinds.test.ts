@@ -98,6 +98,18 @@ function keyFacts(n: NotificationContent): string[] {
       return [n.payload.org, ...n.payload.items.flatMap((i) => [i.address, `pending ${i.pendingDays} day`])];
     case 'delivery-failed':
       return [n.payload.kind, n.payload.target, `${n.payload.attempts} attempt`, n.payload.error ?? ''];
+    case 'account-ready':
+      return [n.payload.address, n.payload.org, n.payload.recipient];
+    case 'account-not-made':
+      return [n.payload.address, n.payload.org, `${n.payload.effect}`, n.payload.error];
+    case 'directory-parked':
+      return [
+        n.payload.kind,
+        n.payload.address,
+        `directory retry ${n.payload.effect}`,
+        `${n.payload.attempts} attempt`,
+        n.payload.error ?? '',
+      ];
     default:
       return unhandledKind(n);
   }

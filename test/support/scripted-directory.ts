@@ -1,6 +1,7 @@
 import type { Database } from '../../db/index.js';
 import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
 import { silentLogger } from '../../src/logger.js';
+import { type CreatedUser, type NewUsers, PASSWORDS_ONLY } from '../../src/service/new-users.js';
 import type { Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
 
 /** A directory that answers as a script says, by address, in turn; ok once the script runs out. */
@@ -41,4 +42,21 @@ export async function runWorker(db: Database, directory: Directory, at: Date, pa
       retryBudget: 3,
     });
   }
+}
+
+/** New users with a password each, handed to `onCreated` as delivery would be, for tests of the worker alone. */
+export function capturingNewUsers(onCreated: (created: CreatedUser) => void | Promise<void>): NewUsers {
+  return {
+    begin: async (db, effects, now) => {
+      const pass = await PASSWORDS_ONLY.begin(db, effects, now);
+      return {
+        ...pass,
+        deliver: async (created) => {
+          await onCreated(created);
+          return null;
+        },
+      };
+    },
+    parked: PASSWORDS_ONLY.parked,
+  };
 }

@@ -1,9 +1,12 @@
 import type { types } from '@slack/bolt';
 import {
+  accountNotMadeText,
+  accountReadyText,
   CHANNEL_KINDS,
   type DigestAction,
   digestPage,
   digestPages,
+  directoryParkedText,
   hrImportText,
   isDigest,
   leaverRequestText,
@@ -104,6 +107,18 @@ export function notificationMessage(n: OutgoingNotification): { text: string; bl
     case 'hr-import': {
       const text = hrImportText(n.payload);
       return { text, blocks: [section(escapeMrkdwn(text))] };
+    }
+    case 'directory-parked': {
+      const text = directoryParkedText(n.payload);
+      return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
+    }
+    case 'account-ready': {
+      const text = accountReadyText(n.payload);
+      return { text, blocks: [section(`:white_check_mark: ${escapeMrkdwn(text)}`)] };
+    }
+    case 'account-not-made': {
+      const text = accountNotMadeText(n.payload);
+      return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
     }
     case 'leaver-request': {
       const text = leaverRequestText(n.payload);

@@ -1,8 +1,11 @@
 import { type Attachment, CardFactory } from 'botbuilder';
 import {
+  accountNotMadeText,
+  accountReadyText,
   type DigestAction,
   digestPage,
   digestPages,
+  directoryParkedText,
   hrImportText,
   isDigest,
   leaverRequestText,
@@ -210,6 +213,12 @@ export function notificationCard(n: OutgoingNotification): Attachment {
       return adaptiveCard([text(`⚠️ ${parkedText(n.payload)}`)]);
     case 'hr-import':
       return adaptiveCard([text(hrImportText(n.payload))]);
+    case 'directory-parked':
+      return adaptiveCard([text(`⚠️ ${directoryParkedText(n.payload)}`)]);
+    case 'account-ready':
+      return adaptiveCard([text(`✅ ${accountReadyText(n.payload)}`)]);
+    case 'account-not-made':
+      return adaptiveCard([text(`⚠️ ${accountNotMadeText(n.payload)}`)]);
     case 'leaver-request': {
       const { address, org } = n.payload;
       return adaptiveCard(
