@@ -14,6 +14,7 @@ import {
 } from '../domain/transitions.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
+import type { ProvisionedDelivery } from './provisioning.js';
 import {
   assertSiteCanTakeAccount,
   createPersonAccount,
@@ -43,7 +44,7 @@ export interface ServiceDeps extends ProvisionDeps {
 
 export interface ProvisionResult {
   account: AccountView;
-  delivery: { route: string; recipient: string };
+  delivery: ProvisionedDelivery;
   duplicateOverride: { reason: string; matches: string[] } | null;
 }
 

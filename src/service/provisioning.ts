@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { count, eq, or, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/index.js';
-import { accounts } from '../../db/schema.js';
+import { accounts, credentialDeliveries } from '../../db/schema.js';
 import { addressBase, addressCandidate } from '../domain/address.js';
 import { type DuplicateMatch, matchReasons, type PersonFacts } from '../domain/duplicates.js';
+import type { Effect } from '../domain/effects.js';
 import { invalid, refused } from '../domain/errors.js';
 import { DSPT_LABELS, dsptMeets, isSiteKind, type Organisation } from '../domain/organisation.js';
 import { mfaRequired, type Policy } from '../domain/policy.js';
@@ -12,9 +13,10 @@ import type { Principal } from '../domain/roles.js';
 import { CREATED_STATUS } from '../domain/transitions.js';
 import type { Mobile, Registration } from '../domain/validation.js';
 import type { RequestContext } from './context.js';
-import type { CredentialDelivery, DeliveryReceipt, DeliveryRoute } from './ports.js';
+import type { ReplyAudience } from './new-users.js';
+import type { CredentialDelivery, CredentialRequest, DeliveryReceipt, DeliveryRoute } from './ports.js';
 import type { Sealer } from './sealed.js';
-import { type AccountRow, audit, countsAgainstSiteCap, type Executor } from './store.js';
+import { type AccountRow, audit, countsAgainstSiteCap, type Executor, queueEffects } from './store.js';
 
 /** A new person as typed into provision, site register (the owner) or site request-account. */
 export interface NewPerson {
@@ -26,6 +28,10 @@ export interface NewPerson {
   delivery?: DeliveryRoute | undefined;
   /** A NAS administrator's reason to create despite a duplicate match; audited. */
   overrideDuplicate?: string | undefined;
+  /** The HR employee number, for an HR starter: the directory user's employeeId. */
+  employeeId?: string | undefined;
+  /** The HR start date (YYYY-MM-DD): a Temporary Access Pass works from then. */
+  startsOn?: string | undefined;
 }
 
 export interface ProvisionDeps {
@@ -41,9 +47,15 @@ export interface ProvisionDeps {
   directoryEffects?: boolean;
 }
 
+/**
+ * How the credential goes: sent now (ledger mode), or `waiting` until the directory has the user,
+ * when the worker sends it and tells whoever asked.
+ */
+export type ProvisionedDelivery = DeliveryReceipt & { state: 'sent' | 'waiting' };
+
 export interface Provisioned {
   account: AccountRow;
-  delivery: DeliveryReceipt;
+  delivery: ProvisionedDelivery;
   duplicateOverride: { reason: string; matches: DuplicateMatch[] } | null;
 }
 
@@ -73,6 +85,12 @@ export async function createPersonAccount(
       'Only a NAS administrator can create an account despite a duplicate match. Use the joiner route for the existing account, or ask NAS.',
     );
   }
+  if (route === 'sms' && deps.directoryEffects && !deps.sealer) {
+    throw refused(
+      'CANNOT_KEEP_MOBILE',
+      'The temporary password is texted once the directory has made the account, and without HR_DATA_KEY the bot may not keep the mobile number until then. Use --delivery envelope for a Day 1 envelope, or ask the operator to set HR_DATA_KEY.',
+    );
+  }
   if (isSiteKind(org.kind)) await assertSiteCanTakeAccount(tx, deps.policy, org);
 
   const mobileHash = person.mobile ? deps.hashMobile(person.mobile.e164) : undefined;
@@ -97,7 +115,7 @@ export async function createPersonAccount(
   }
 
   const address = await allocateAddress(tx, person.given, person.family, ctx, org, person, mobileHash);
-  const receipt = await deps.delivery.deliver({
+  const request: CredentialRequest = {
     address: address.address,
     given: person.given,
     family: person.family,
@@ -105,8 +123,14 @@ export async function createPersonAccount(
     mfaRequired: mfaRequired(deps.policy, org.kind),
     route,
     mobile: person.mobile,
-    temporaryPassword: temporaryPassword(),
-  });
+    temporaryPassword: '',
+  };
+  const receipt: ProvisionedDelivery = deps.directoryEffects
+    ? await awaitDirectory(tx, deps, ctx, address.id, request, person)
+    : {
+        ...(await deps.delivery.deliver({ ...request, temporaryPassword: temporaryPassword() })),
+        state: 'sent',
+      };
   const [account] = await tx
     .update(accounts)
     .set({ credentialRoute: receipt.route })
@@ -123,7 +147,7 @@ export async function createPersonAccount(
     to: CREATED_STATUS.person,
     reason: override
       ? `duplicate check overridden: ${person.overrideDuplicate}`
-      : `new account in ${org.ods}; temporary password by ${receipt.route === 'sms' ? `SMS to ${receipt.recipient}` : 'Day 1 envelope'}`,
+      : `new account in ${org.ods}; temporary password by ${receipt.route === 'sms' ? `SMS to ${receipt.recipient}` : 'Day 1 envelope'}${receipt.state === 'waiting' ? ' once the directory has the user' : ''}`,
     details: {
       delivery: receipt.route,
       ...(override
@@ -136,6 +160,58 @@ export async function createPersonAccount(
     delivery: receipt,
     duplicateOverride: override ? { reason: person.overrideDuplicate ?? '', matches } : null,
   };
+}
+
+/**
+ * With a directory, the account is made there first: the create-user effect is queued with the
+ * account, and what delivery needs waits beside it (the mobile number sealed), so the credential
+ * the directory sets is the one sent, and only once the directory has the user.
+ */
+async function awaitDirectory(
+  tx: Executor,
+  deps: ProvisionDeps,
+  ctx: RequestContext,
+  accountId: number,
+  request: CredentialRequest,
+  person: NewPerson,
+): Promise<ProvisionedDelivery> {
+  const effect: Effect = {
+    kind: 'create-user',
+    address: request.address,
+    given: request.given,
+    family: request.family,
+    org: request.org.ods,
+    employeeId: person.employeeId ?? null,
+    mfaRequired: request.mfaRequired,
+  };
+  const [queued] = await queueEffects(tx, ctx, deps, [{ accountId, effects: [effect] }]);
+  if (queued === undefined) throw new Error(`no directory effect was queued for ${request.address}`);
+  const sms = request.route === 'sms' ? request.mobile : undefined;
+  if (request.route === 'sms' && !(sms && deps.sealer)) {
+    throw new Error(`the mobile number for ${request.address} cannot be kept`);
+  }
+  await tx.insert(credentialDeliveries).values({
+    effectId: queued,
+    accountId,
+    route: request.route,
+    mobileSealed: sms && deps.sealer ? deps.sealer.seal(sms.e164) : null,
+    startsOn: person.startsOn ?? null,
+    notify: replyAudience(ctx, request.org.ods),
+    createdAt: ctx.now,
+  });
+  return {
+    route: request.route,
+    recipient: sms ? sms.masked : 'a Day 1 envelope letter, written once the directory has the user',
+    state: 'waiting',
+  };
+}
+
+/** Whoever asked hears back where they asked (a chat conversation), or else in the organisation's channels. */
+function replyAudience(ctx: RequestContext, ods: string): ReplyAudience {
+  const chat = ctx.chat;
+  return chat?.channelId
+    ? { type: 'conversation', platform: chat.platform, tenant: chat.tenant, channelId: chat.channelId }
+    : { type: 'org', ods };
 }
 
 /**

@@ -14,6 +14,7 @@ import { CREATED_STATUS } from '../domain/transitions.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { type ManualStep, openSteps, recordSharedMailboxStep } from './manual-steps.js';
+import type { ProvisionedDelivery } from './provisioning.js';
 import { createPersonAccount, type NewPerson } from './provisioning.js';
 import {
   type AccountView,
@@ -30,7 +31,7 @@ export interface SiteRegistration {
   /** With a directory connected: the shared mailbox is a step for NAS (Graph cannot make one). */
   manualStep: ManualStep | null;
   owner: AccountView;
-  delivery: { route: string; recipient: string };
+  delivery: ProvisionedDelivery;
 }
 
 /** NAS registers a community site: the organisation, its shared mailbox and its owner, at once. */
@@ -138,7 +139,7 @@ export async function requestSiteAccount(
   deps: ServiceDeps,
   ctx: RequestContext,
   input: NewPerson & { site: string },
-): Promise<{ account: AccountView; delivery: { route: string; recipient: string } }> {
+): Promise<{ account: AccountView; delivery: ProvisionedDelivery }> {
   return deps.db.transaction(async (tx) => {
     const principal = await loadPrincipal(tx, ctx);
     const site = await getOrg(tx, input.site);

@@ -222,15 +222,16 @@ export interface EffectQueue {
 
 /**
  * Queues directory effects for accounts in the caller's transaction, in the order given: the
- * worker applies an account's effects oldest first, after the change has committed.
+ * worker applies an account's effects oldest first, after the change has committed. Answers the
+ * queued effects' ids, in that order (none in ledger mode).
  */
 export async function queueEffects(
   tx: Executor,
   ctx: Pick<RequestContext, 'now' | 'correlationId'>,
   queue: EffectQueue,
   items: Array<{ accountId: number; effects: readonly Effect[] }>,
-): Promise<void> {
-  if (!queue.directoryEffects) return;
+): Promise<number[]> {
+  if (!queue.directoryEffects) return [];
   const rows = items.flatMap(({ accountId, effects }) =>
     effects.map((effect) => ({
       accountId,
@@ -241,7 +242,9 @@ export async function queueEffects(
       correlationId: ctx.correlationId ?? null,
     })),
   );
-  if (rows.length > 0) await tx.insert(directoryEffects).values(rows);
+  if (rows.length === 0) return [];
+  const queued = await tx.insert(directoryEffects).values(rows).returning({ id: directoryEffects.id });
+  return queued.map((q) => q.id);
 }
 
 /**

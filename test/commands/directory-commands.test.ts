@@ -1,7 +1,13 @@
 import { expect, it } from 'vitest';
 import { runText } from '../../src/commands/execute.js';
 import { describeEachEngine } from '../support/engines.js';
-import { CONFLICT, FAILED, runWorker, ScriptedDirectory } from '../support/scripted-directory.js';
+import {
+  alreadyInDirectory,
+  CONFLICT,
+  FAILED,
+  runWorker,
+  ScriptedDirectory,
+} from '../support/scripted-directory.js';
 import { activeAccount, addOrg, as, day, grant, operator, person, useService } from '../support/service.js';
 
 /** `directory failed` and `directory retry ID|--all` typed on the command line, and in chat. */
@@ -15,6 +21,7 @@ describeEachEngine('the directory commands', (ctx) => {
     const directory = new ScriptedDirectory();
     const moved = async (given: string) => {
       const address = await activeAccount(s.lifecycle, 'RXX', person(given, 'Doe'));
+      await alreadyInDirectory(s.db, address);
       await s.lifecycle.leaver(operator(day(1)), { address });
       await s.lifecycle.joiner(operator(day(1)), { address, org: 'RYY' });
       return address;

@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/logger.js';
 import type { Directory, EffectOutcome } from '../../src/service/ports.js';
 import { queueEffects } from '../../src/service/store.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
-import { capturingNewUsers, ScriptedDirectory } from '../support/scripted-directory.js';
+import { alreadyInDirectory, capturingNewUsers, ScriptedDirectory } from '../support/scripted-directory.js';
 import { activeAccount, addOrg, day, operator, person, useService } from '../support/service.js';
 
 /** Each effect the directory was sent, as "given:kind". */
@@ -39,6 +39,7 @@ describeEachEngine('the directory worker', (ctx) => {
 
   async function leaverThenJoiner(given: string) {
     const address = await activeAccount(s.lifecycle, 'RXX', person(given, 'Doe'));
+    await alreadyInDirectory(s.db, address);
     await s.lifecycle.leaver(operator(day(1)), { address });
     await s.lifecycle.joiner(operator(day(1)), { address, org: 'RYY' });
     return address;

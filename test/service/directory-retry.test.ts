@@ -4,7 +4,13 @@ import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { createLogger } from '../../src/logger.js';
 import { createLifecycle, type Lifecycle } from '../../src/service/lifecycle.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
-import { CONFLICT, FAILED, runWorker, ScriptedDirectory } from '../support/scripted-directory.js';
+import {
+  alreadyInDirectory,
+  CONFLICT,
+  FAILED,
+  runWorker,
+  ScriptedDirectory,
+} from '../support/scripted-directory.js';
 import {
   activeAccount,
   as,
@@ -61,6 +67,7 @@ describeEachEngine('directory failed and directory retry', (ctx) => {
   /** A leaver then a joiner: two changes, the first answered as `outcome` says (then ok). */
   async function parkedFor(given: string, outcome: typeof FAILED, directory: ScriptedDirectory) {
     const address = await activeAccount(l, 'RXX', person(given, 'Doe'));
+    await alreadyInDirectory(ctx.db, address);
     await l.leaver(operator(day(1)), { address });
     await l.joiner(operator(day(1)), { address, org: 'RYY' });
     directory.script.set(address, [outcome]);
@@ -184,6 +191,7 @@ describeEachEngine('directory failed and directory retry', (ctx) => {
 
     // Applied: a second account's changes go through; retrying one is refused.
     const jane = await activeAccount(l, 'RXX', person('Jane', 'Doe'));
+    await alreadyInDirectory(ctx.db, jane);
     await l.leaver(operator(day(1)), { address: jane });
     await runWorker(ctx.db, directory, day(2));
     const applied = (await rows()).find((r) => r.state === 'applied');

@@ -2,7 +2,13 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { runText } from '../../src/commands/execute.js';
 import { describeEachEngine } from '../support/engines.js';
-import { CONFLICT, FAILED, runWorker, ScriptedDirectory } from '../support/scripted-directory.js';
+import {
+  alreadyInDirectory,
+  CONFLICT,
+  FAILED,
+  runWorker,
+  ScriptedDirectory,
+} from '../support/scripted-directory.js';
 import { activeAccount, addOrg, as, day, operator, person, useService } from '../support/service.js';
 
 /**
@@ -17,6 +23,7 @@ describeEachEngine('status shows the directory state', (ctx) => {
     it('says the bot records decisions only, and the change is made in the directory by hand', async () => {
       await addOrg(s.lifecycle, 'RXX');
       const jane = await activeAccount(s.lifecycle, 'RXX', person('Jane', 'Doe'));
+      await alreadyInDirectory(s.db, jane);
       await s.lifecycle.leaver(operator(day(1)), { address: jane });
       expect((await s.lifecycle.status(operator(day(2)), { address: jane })).directory).toEqual({
         state: 'ledger',
@@ -44,6 +51,7 @@ describeEachEngine('status shows the directory state', (ctx) => {
       await addOrg(s.lifecycle, 'RXX');
       await addOrg(s.lifecycle, 'RYY');
       const jane = await activeAccount(s.lifecycle, 'RXX', person('Jane', 'Doe'));
+      await alreadyInDirectory(s.db, jane);
       await s.lifecycle.leaver(operator(day(1)), { address: jane });
       await s.lifecycle.joiner(operator(day(1)), { address: jane, org: 'RYY' });
       return jane;

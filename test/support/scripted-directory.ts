@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/index.js';
 import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
 import { silentLogger } from '../../src/logger.js';
@@ -59,4 +60,21 @@ export function capturingNewUsers(onCreated: (created: CreatedUser) => void | Pr
     },
     parked: PASSWORDS_ONLY.parked,
   };
+}
+
+/**
+ * Test set-up: accounts whose users the directory already has, as accounts made before the bot
+ * had a directory are: their create-user effects (and the deliveries waiting on them) are gone,
+ * and each has a directory id. For tests of the changes that follow.
+ */
+export async function alreadyInDirectory(db: Database, ...addresses: string[]): Promise<void> {
+  for (const address of addresses) {
+    const made = sql`select e.id from directory_effects e join accounts a on a.id = e.account_id
+                     where a.address = ${address} and e.kind = 'create-user'`;
+    await db.db.execute(sql`delete from credential_deliveries where effect_id in (${made})`);
+    await db.db.execute(sql`delete from directory_effects where id in (${made})`);
+    await db.db.execute(
+      sql`update accounts set directory_id = ${`id-${address}`} where address = ${address}`,
+    );
+  }
 }

@@ -25,6 +25,9 @@ export class CapturingDelivery implements CredentialDelivery {
   }
 }
 
+/** A fixed HR_DATA_KEY for tests (32 bytes). */
+export const TEST_HR_DATA_KEY = Buffer.alloc(32, 7);
+
 /** Monday 23 November 2026, 09:00 UTC: the tests' "today". */
 export const T0 = new Date('2026-11-23T09:00:00Z');
 export const day = (n: number, from: Date = T0) => addDays(from, n);
@@ -50,7 +53,7 @@ export interface ServiceFixture {
 export function useService(
   ctx: EngineContext,
   policy: Partial<Policy> = {},
-  options: { directoryEffects?: boolean } = {},
+  options: { directoryEffects?: boolean; hrDataKey?: Buffer | null } = {},
 ): ServiceFixture {
   let lifecycle: Lifecycle | undefined;
   let delivery = new CapturingDelivery();
@@ -61,6 +64,13 @@ export function useService(
       policy: { ...DEFAULT_POLICY, ...policy },
       delivery,
       directoryEffects: options.directoryEffects ?? false,
+      // With a directory, an SMS waits for it with the mobile number sealed under HR_DATA_KEY.
+      hrDataKey:
+        options.hrDataKey !== undefined
+          ? options.hrDataKey
+          : options.directoryEffects
+            ? TEST_HR_DATA_KEY
+            : null,
     });
   });
   return {

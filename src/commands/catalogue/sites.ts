@@ -3,7 +3,7 @@ import { parseDspt, parseOds, parseOrgKind, parseOrgName } from '../../domain/va
 import type { ManualStep } from '../../service/manual-steps.js';
 import { defineCommand } from '../command.js';
 import { at, person, personOptions, required, str } from '../options.js';
-import { provisioned } from './provision.js';
+import { credentialLine, provisioned } from './provision.js';
 
 /** Community sites (pharmacies, dental practices, care homes), their owners and their accounts. */
 
@@ -42,7 +42,7 @@ export const siteRegister = defineCommand({
     const text = [
       `Registered ${r.site.name} (${r.site.ods}), ${r.site.kind}.`,
       `Shared mailbox: ${r.sharedMailbox.address} (active).`,
-      `Owner: ${r.owner.address} (pending, site-owner of ${r.site.ods}); temporary password ${r.delivery.route === 'sms' ? `sent by SMS to ${r.delivery.recipient}` : 'in a Day 1 envelope letter'}.`,
+      `Owner: ${r.owner.address} (pending, site-owner of ${r.site.ods}). ${credentialLine(r.delivery)}.`,
       ...(r.manualStep ? [manualStepLine(r.manualStep)] : []),
     ].join('\n');
     return { text, data: r };

@@ -65,6 +65,8 @@ export async function runDueHrChanges(
               : undefined,
           mobile,
           delivery: s.route as DeliveryRoute,
+          employeeId: s.employeeNumber,
+          startsOn: s.startDate,
         };
         const account = await createPersonAccount(tx, deps, ctx, principal, home, person, 'provision');
         await tx

@@ -193,7 +193,8 @@ async function importStarter(
         .onConflictDoNothing()
         .returning({ id: hrStarters.id });
       if (claimed.length === 0) return { kind: 'existing' } as const;
-      const made = await createPersonAccount(tx, deps, ctx, principal, home, s.person, 'provision');
+      const person = { ...s.person, employeeId: s.employeeNumber, startsOn: s.startDate };
+      const made = await createPersonAccount(tx, deps, ctx, principal, home, person, 'provision');
       await tx
         .update(hrStarters)
         .set({ address: made.account.address })
