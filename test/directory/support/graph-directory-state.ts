@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { parseUserFilter } from './graph-filter.js';
 import { badRequest, fail, notFound, type Reply } from './graph-routes.js';
 import type { GraphSchema } from './graph-schema.js';
 
@@ -30,9 +31,8 @@ import type { GraphSchema } from './graph-schema.js';
  *   between 10 and 43200 minutes (resources/temporaryaccesspassauthenticationmethodconfiguration);
  *   outside it Graph answers 400 "badRequest" "Invalid LifetimeInMinutes specified. The valid range
  *   between 60 and 480." for the default policy (quoted in microsoftgraph/microsoft-graph-docs#12187).
- * - Unsupported $filter: 400 Request_UnsupportedQuery "Unsupported or invalid query filter clause
- *   specified for property '…' of resource 'User'."; unknown $select: "Parsing OData Select and
- *   Expand failed: Could not find a property named '…' on type 'microsoft.graph.user'."
+ * - $filter on GET /users: graph-filter.ts. Unknown $select: "Parsing OData Select and Expand
+ *   failed: Could not find a property named '…' on type 'microsoft.graph.user'."
  */
 
 export interface TapPolicy {
@@ -68,7 +68,6 @@ const DEFAULT_SELECT = [
   'id',
 ];
 const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'];
-const FILTERABLE = ['userPrincipalName', 'employeeId', 'mail', 'mailNickname', 'id', 'displayName'];
 /** Read-only properties a body may carry but the directory computes. */
 const COMPUTED = ['id', 'createdDateTime', 'deletedDateTime'];
 const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -186,10 +185,13 @@ export class Directory {
   private selection(query: URLSearchParams): string[] | Reply {
     const raw = query.get('$select');
     if (raw === null) return DEFAULT_SELECT;
+    // Property names are matched whatever their case, and answered as the type spells them.
+    const known = Object.keys(this.schema.graph.types.user?.properties ?? {});
     const names = raw.split(',').map((s) => s.trim());
-    const unknown = names.find((n) => !(n in (this.schema.graph.types.user?.properties ?? {})));
+    const resolved = names.map((n) => known.find((k) => k.toLowerCase() === n.toLowerCase()));
+    const unknown = names.find((_, i) => resolved[i] === undefined);
     return unknown === undefined
-      ? names
+      ? resolved.filter((n): n is string => n !== undefined)
       : badRequest(
           `Parsing OData Select and Expand failed: Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`,
         );
@@ -212,17 +214,10 @@ export class Directory {
     let users = [...this.users.values()];
     const filter = query.get('$filter');
     if (filter !== null) {
-      const clause = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(filter);
-      const property = clause?.[1] ?? filter.trim().split(/\s/)[0] ?? '';
-      if (!clause || !FILTERABLE.includes(property)) {
-        return fail(
-          400,
-          'Request_UnsupportedQuery',
-          `Unsupported or invalid query filter clause specified for property '${property}' of resource 'User'.`,
-        );
-      }
-      const wanted = (clause[2] ?? '').replaceAll("''", "'");
-      users = users.filter((u) => same(u[property], wanted));
+      const parsed = parseUserFilter(filter);
+      if ('status' in parsed) return parsed;
+      const { property, values } = parsed;
+      users = users.filter((u) => values.some((v) => same(u[property], v)));
     }
     return {
       status: 200,
