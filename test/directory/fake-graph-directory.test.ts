@@ -65,8 +65,8 @@ describe('the Graph directory stand-in', () => {
     });
   });
 
-  it('refuses a taken userPrincipalName, whatever its case, while a deleted holder is not purged', async () => {
-    const first = await create(newUser('Jane Doe'));
+  it('refuses a taken userPrincipalName, whatever its case; a deleted user frees its own', async () => {
+    const first = String((await create(newUser('Jane Doe'))).id);
     const again = { ...newUser('Jane Doe'), userPrincipalName: 'JANE.DOE@nhs.net' };
     const taken = {
       status: 400,
@@ -74,10 +74,16 @@ describe('the Graph directory stand-in', () => {
       message: 'Another object with the same value for property userPrincipalName already exists.',
     };
     expect(await refusal(create(again))).toEqual(taken);
-    await s.client.api(`/users/${first.id}`).delete();
-    expect(await refusal(create(again))).toEqual(taken);
-    await s.client.api(`/directory/deletedItems/${first.id}`).delete();
-    expect((await create(again)).userPrincipalName).toBe('JANE.DOE@nhs.net');
+    await s.client.api(`/users/${first}`).delete();
+    // Entra renames a deleted user's UPN with its object id in front, so the name is free again.
+    expect(await s.client.api(`/directory/deletedItems/${first}`).get()).toMatchObject({
+      userPrincipalName: `${first.replaceAll('-', '')}jane.doe@nhs.net`,
+    });
+    const second = String((await create(again)).id);
+    const restore = () => s.client.api(`/directory/deletedItems/${first}/restore`).post({});
+    expect(await refusal(restore())).toEqual(taken);
+    await s.client.api(`/users/${second}`).delete();
+    expect(await restore()).toMatchObject({ id: first, userPrincipalName: 'jane.doe@nhs.net' });
   });
 
   it('finds users by userPrincipalName in (…) or eq, as Graph filters them, and refuses what it refuses', async () => {

@@ -14,8 +14,14 @@ import type { GraphSchema } from './graph-schema.js';
  *   specified to create a new user." (Graph's answers quoted in microsoftgraph/MSGraph-SDK-Code-
  *   Generator#244 and msgraph-sdk-powershell#3307). A taken UPN: 400 Request_BadRequest "Another
  *   object with the same value for property userPrincipalName already exists." (microsoftgraph/
- *   microsoft-graph-docs#1508); a deleted user keeps its UPN until it is purged. A UPN outside the
- *   tenant's verified domains: "The domain portion of the userPrincipalName property is invalid.
+ *   microsoft-graph-docs#1508). A deleted user frees its UPN: a new user may take it, and restoring
+ *   the deleted one then needs another ("Restore a user in the Microsoft 365 admin center", user
+ *   name conflicts; the restore action's newUserPrincipalName, learn.microsoft.com/microsoft-365/
+ *   troubleshoot/active-directory/restore-deleted-user-accounts). Entra does it by prefixing the
+ *   deleted user's UPN with its object id without hyphens (reported by woshub.com and
+ *   onyx-dot-app/onyx#14074, not in Microsoft's reference); the stand-in does the same, and
+ *   refuses a restore whose UPN was taken meanwhile with the taken-UPN answer (its own choice of
+ *   words: Graph's was not found). A UPN outside the tenant's verified domains: "The domain portion of the userPrincipalName property is invalid.
  *   You must use one of the verified domain names in your organization."
  * - Update user (user-update) 204; delete user (user-delete) 204, into deleted items;
  *   revokeSignInSessions (user-revokesigninsessions) 200 with { value: true }.
@@ -83,6 +89,8 @@ export class Directory {
   readonly groups = new Map<string, { displayName: string; members: Set<string> }>();
   readonly passwords = new Map<string, string>();
   readonly taps = new Map<string, TemporaryAccessPass>();
+  /** A deleted user's own UPN, by id, given back when it is restored. */
+  private readonly deletedUpns = new Map<string, string>();
 
   constructor(
     private readonly schema: GraphSchema,
@@ -93,7 +101,8 @@ export class Directory {
   ) {}
 
   clear(): void {
-    for (const map of [this.users, this.deleted, this.groups, this.passwords, this.taps]) map.clear();
+    for (const map of [this.users, this.deleted, this.groups, this.passwords, this.taps, this.deletedUpns])
+      map.clear();
   }
 
   /** Purges deleted items older than 30 days, as Entra does. */
@@ -106,9 +115,15 @@ export class Directory {
 
   private forget(id: string): void {
     this.deleted.delete(id);
+    this.deletedUpns.delete(id);
     this.passwords.delete(id);
     this.taps.delete(id);
     for (const group of this.groups.values()) group.members.delete(id);
+  }
+
+  /** A user's own UPN: for a deleted one, the UPN it had before deletion renamed it. */
+  ownUpn(user: Props): string {
+    return this.deletedUpns.get(String(user.id)) ?? String(user.userPrincipalName);
   }
 
   /** An active user by id or userPrincipalName. */
@@ -244,9 +259,12 @@ export class Directory {
   remove(key: string): Reply {
     const user = this.find(key);
     if (!user) return notFound(key);
-    this.users.delete(String(user.id));
+    const id = String(user.id);
+    this.users.delete(id);
     user.deletedDateTime = this.now().toISOString();
-    this.deleted.set(String(user.id), user);
+    this.deletedUpns.set(id, String(user.userPrincipalName));
+    user.userPrincipalName = `${id.replaceAll('-', '')}${String(user.userPrincipalName)}`;
+    this.deleted.set(id, user);
     return { status: 204 };
   }
 
@@ -276,7 +294,15 @@ export class Directory {
   restore(id: string): Reply {
     const user = this.deleted.get(id);
     if (!user) return notFound(id);
+    const upn = this.ownUpn(user);
+    if ([...this.users.values()].some((u) => same(u.userPrincipalName, upn))) {
+      return badRequest('Another object with the same value for property userPrincipalName already exists.', {
+        details: [{ target: 'userPrincipalName', code: 'ObjectConflict' }],
+      });
+    }
     this.deleted.delete(id);
+    this.deletedUpns.delete(id);
+    user.userPrincipalName = upn;
     user.deletedDateTime = null;
     this.users.set(id, user);
     return {
