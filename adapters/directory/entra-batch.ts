@@ -42,8 +42,11 @@ function lowerCased(headers: unknown): Record<string, string> {
   return out;
 }
 
-/** The same answer for every request of a batch Graph refused as a whole (or never answered). */
-function batchFailure(e: unknown): GraphResponse {
+/**
+ * A request Graph refused (a GraphError) or never answered, as the answer to that request: for
+ * every request of a batch refused as a whole, and for a request sent on its own.
+ */
+export function failedResponse(e: unknown): GraphResponse {
   if (e instanceof GraphError && e.statusCode > 0) {
     return {
       status: e.statusCode,
@@ -115,7 +118,7 @@ export class GraphBatcher {
           ]),
       );
     } catch (e) {
-      const failure = batchFailure(e);
+      const failure = failedResponse(e);
       this.logger?.warn({ requests: chunk.length, status: failure.status }, 'Graph refused a whole $batch');
       for (const { answer } of chunk) answer(failure);
       return;

@@ -78,7 +78,7 @@ export function createUser(
   };
 }
 
-/** Graph's answer to a create whose userPrincipalName is taken (by an active or a deleted object). */
+/** Graph's answer to a create whose userPrincipalName another user holds (a deleted one frees it: entra-addresses.ts). */
 export function isTakenAddress(response: GraphResponse): boolean {
   return (
     response.status === 400 &&

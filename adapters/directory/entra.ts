@@ -1,6 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Logger } from '../../src/logger.js';
-import type { Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
+import type { AddressDirectory, Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
+import { createEntraAddressDirectory } from './entra-addresses.js';
 import { GraphBatcher } from './entra-batch.js';
 import { applyEffect, type EffectContext } from './entra-effects.js';
 import { judge, scrub } from './entra-outcomes.js';
@@ -10,19 +11,28 @@ export interface EntraDirectoryOptions {
   client: Client;
   /** Graph's origin, for the absolute references group membership takes. Default graph.microsoft.com. */
   graphOrigin?: string;
+  /** How long an address lookup may take (entra-addresses.ts); default 3 s. */
+  lookupTimeoutMs?: number;
   logger?: Logger;
 }
 
 /**
  * Microsoft Entra through Graph v1.0 as the bot's directory. Each effect is a few sequential
  * steps (entra-effects.ts); the steps of all the effects of one call travel together in JSON
- * batches (entra-batch.ts), and each is judged on its own answer (entra-outcomes.ts).
+ * batches (entra-batch.ts), and each is judged on its own answer (entra-outcomes.ts). It also
+ * answers which addresses it already holds (entra-addresses.ts), for address allocation.
  */
-export function createEntraDirectory(options: EntraDirectoryOptions): Directory {
+export function createEntraDirectory(options: EntraDirectoryOptions): Directory & AddressDirectory {
   const graphOrigin = (options.graphOrigin ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
   const logger = options.logger?.child({ component: 'entra' });
+  const addresses = createEntraAddressDirectory({
+    client: options.client,
+    ...(options.lookupTimeoutMs === undefined ? {} : { timeoutMs: options.lookupTimeoutMs }),
+    ...(logger ? { logger } : {}),
+  });
   return {
     name: 'entra',
+    heldAddresses: (candidates) => addresses.heldAddresses(candidates),
     async apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>> {
       const batcher = new GraphBatcher(options.client, logger);
       const outcomes = await Promise.all(

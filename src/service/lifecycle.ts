@@ -19,7 +19,7 @@ import type { FailedDelivery } from './notifications.js';
 import * as notifications from './notifications.js';
 import * as orgImport from './org-import.js';
 import * as organisations from './organisations.js';
-import type { CredentialDelivery } from './ports.js';
+import type { AddressDirectory, CredentialDelivery } from './ports.js';
 import * as queries from './queries.js';
 import * as reminders from './reminders.js';
 import { Sealer } from './sealed.js';
@@ -122,6 +122,8 @@ export interface LifecycleOptions {
   logger?: Logger | undefined;
   /** Queue directory effects with each change (a directory is configured); off, the bot is a ledger. */
   directoryEffects?: boolean;
+  /** The configured directory, asked which new addresses it already holds; absent in ledger mode. */
+  addressDirectory?: AddressDirectory | undefined;
 }
 
 export async function createLifecycle(options: LifecycleOptions): Promise<Lifecycle> {
@@ -134,6 +136,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     hashMobile: (e164) => createHmac('sha256', key).update(e164).digest('hex'),
     sealer: options.hrDataKey ? new Sealer(options.hrDataKey) : null,
     directoryEffects: options.directoryEffects ?? false,
+    addressDirectory: options.addressDirectory,
   };
   const telemetry = options.telemetry ?? NO_TELEMETRY;
   return {

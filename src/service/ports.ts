@@ -119,6 +119,20 @@ export type EffectOutcome =
    */
   | { ok: false; permanent: boolean; conflict: boolean; error: string };
 
+/**
+ * The directory's answer to "is this address free?", asked while an address is chosen. Apart from
+ * Directory: the service asks it inside a command and can go on without an answer, while only the
+ * directory worker applies effects. An Entra directory implements both.
+ */
+export interface AddressDirectory {
+  /**
+   * The candidates, as given, that the directory already holds as a user's sign-in name, compared
+   * case-insensitively (UPNs are). Rejects when the directory gave no answer in time (throttled,
+   * unavailable, refused, too slow); the caller decides what to do without it.
+   */
+  heldAddresses(candidates: readonly string[]): Promise<ReadonlySet<string>>;
+}
+
 /** The organisation's directory (Microsoft Entra through Graph), applying the bot's decisions. */
 export interface Directory {
   /** The directory's name for logs and status ("entra"). */

@@ -12,9 +12,16 @@ import { quote } from '../domain/quote.js';
 import type { Principal } from '../domain/roles.js';
 import { CREATED_STATUS } from '../domain/transitions.js';
 import type { Mobile, Registration } from '../domain/validation.js';
+import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import type { ReplyAudience } from './new-users.js';
-import type { CredentialDelivery, CredentialRequest, DeliveryReceipt, DeliveryRoute } from './ports.js';
+import type {
+  AddressDirectory,
+  CredentialDelivery,
+  CredentialRequest,
+  DeliveryReceipt,
+  DeliveryRoute,
+} from './ports.js';
 import type { Sealer } from './sealed.js';
 import { type AccountRow, audit, countsAgainstSiteCap, type Executor, queueEffects } from './store.js';
 
@@ -45,6 +52,10 @@ export interface ProvisionDeps {
    * ledger: it records decisions and changes no directory.
    */
   directoryEffects?: boolean;
+  /** Asked which new addresses the directory already holds; absent (ledger mode), only the bot's records count. */
+  addressDirectory?: AddressDirectory | undefined;
+  /** Where a directory that could not answer is logged. */
+  logger?: Logger | undefined;
 }
 
 /**
@@ -114,7 +125,7 @@ export async function createPersonAccount(
     );
   }
 
-  const address = await allocateAddress(tx, person.given, person.family, ctx, org, person, mobileHash);
+  const address = await allocateAddress(tx, deps, person.given, person.family, ctx, org, person, mobileHash);
   const request: CredentialRequest = {
     address: address.address,
     given: person.given,
@@ -295,12 +306,18 @@ const describeReason = (reason: DuplicateMatch['reasons'][number]): string =>
       ? 'mobile number'
       : 'date of birth and name';
 
+/** How many candidates the bot has never issued are put to the directory in one question. */
+const DIRECTORY_LOOKAHEAD = 10;
+const MAX_CANDIDATES = 10_000;
+
 /**
  * Inserts the account under the first free `given.family[N]@nhs.net`. An address that any
- * account ever had, or that holds a role, is never issued; the unique index settles races.
+ * account ever had, or that holds a role, is never issued; nor one the directory (when there is
+ * one) already holds, asked a few candidates at a time. The unique index settles races.
  */
 async function allocateAddress(
   tx: Executor,
+  deps: ProvisionDeps,
   given: string,
   family: string,
   ctx: RequestContext,
@@ -324,31 +341,61 @@ async function allocateAddress(
       ),
     ).map((r) => r.address),
   );
-  for (let n = 0; n < 10_000; n++) {
-    const candidate = addressCandidate(base, n);
-    if (taken.has(candidate)) continue;
-    const [row] = await tx
-      .insert(accounts)
-      .values({
-        address: candidate,
-        kind: 'person',
-        status: CREATED_STATUS.person,
-        homeOrg: org.ods,
-        given,
-        family,
-        dob: person.dob ?? null,
-        mobileHash: mobileHash ?? null,
-        mobileMasked: person.mobile?.masked ?? null,
-        regBody: person.reg?.body ?? null,
-        regNumber: person.reg?.number ?? null,
-        createdAt: ctx.now,
-        statusChangedAt: ctx.now,
-      })
-      .onConflictDoNothing()
-      .returning({ id: accounts.id, address: accounts.address });
-    if (row) return row;
+  for (let n = 0; n < MAX_CANDIDATES; ) {
+    const free: string[] = [];
+    for (; n < MAX_CANDIDATES && free.length < DIRECTORY_LOOKAHEAD; n++) {
+      const candidate = addressCandidate(base, n);
+      if (!taken.has(candidate)) free.push(candidate);
+    }
+    const held = await heldInDirectory(deps, ctx, free);
+    for (const candidate of free) {
+      if (held.has(candidate)) continue;
+      const [row] = await tx
+        .insert(accounts)
+        .values({
+          address: candidate,
+          kind: 'person',
+          status: CREATED_STATUS.person,
+          homeOrg: org.ods,
+          given,
+          family,
+          dob: person.dob ?? null,
+          mobileHash: mobileHash ?? null,
+          mobileMasked: person.mobile?.masked ?? null,
+          regBody: person.reg?.body ?? null,
+          regNumber: person.reg?.number ?? null,
+          createdAt: ctx.now,
+          statusChangedAt: ctx.now,
+        })
+        .onConflictDoNothing()
+        .returning({ id: accounts.id, address: accounts.address });
+      if (row) return row;
+    }
   }
-  throw new Error(`no free address for ${base} after 10000 candidates`);
+  throw new Error(`no free address for ${base} after ${MAX_CANDIDATES} candidates`);
+}
+
+/**
+ * Which candidates the directory holds. One that cannot answer (throttled, down, too slow) does
+ * not stop a provision: the bot's own records decide, with a warning; should the address be taken
+ * after all, the directory worker parks the create as a conflict that status and `directory
+ * failed` show, and overwrites nothing.
+ */
+async function heldInDirectory(
+  deps: ProvisionDeps,
+  ctx: RequestContext,
+  candidates: readonly string[],
+): Promise<ReadonlySet<string>> {
+  if (!deps.addressDirectory || candidates.length === 0) return new Set();
+  try {
+    return await deps.addressDirectory.heldAddresses(candidates);
+  } catch (e) {
+    deps.logger?.warn(
+      { correlationId: ctx.correlationId, error: e instanceof Error ? e.message : String(e) },
+      "the directory could not say which new addresses it holds: allocating from the bot's own records",
+    );
+    return new Set();
+  }
 }
 
 /** 16 characters from an unambiguous alphabet, with upper, lower, digit and symbol. */

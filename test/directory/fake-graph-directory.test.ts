@@ -65,8 +65,8 @@ describe('the Graph directory stand-in', () => {
     });
   });
 
-  it('refuses a taken userPrincipalName, whatever its case, while a deleted holder is not purged', async () => {
-    const first = await create(newUser('Jane Doe'));
+  it('refuses a taken userPrincipalName, whatever its case; a deleted user frees its own', async () => {
+    const first = String((await create(newUser('Jane Doe'))).id);
     const again = { ...newUser('Jane Doe'), userPrincipalName: 'JANE.DOE@nhs.net' };
     const taken = {
       status: 400,
@@ -74,10 +74,56 @@ describe('the Graph directory stand-in', () => {
       message: 'Another object with the same value for property userPrincipalName already exists.',
     };
     expect(await refusal(create(again))).toEqual(taken);
-    await s.client.api(`/users/${first.id}`).delete();
-    expect(await refusal(create(again))).toEqual(taken);
-    await s.client.api(`/directory/deletedItems/${first.id}`).delete();
-    expect((await create(again)).userPrincipalName).toBe('JANE.DOE@nhs.net');
+    await s.client.api(`/users/${first}`).delete();
+    // Entra renames a deleted user's UPN with its object id in front, so the name is free again.
+    expect(await s.client.api(`/directory/deletedItems/${first}`).get()).toMatchObject({
+      userPrincipalName: `${first.replaceAll('-', '')}jane.doe@nhs.net`,
+    });
+    const second = String((await create(again)).id);
+    const restore = () => s.client.api(`/directory/deletedItems/${first}/restore`).post({});
+    expect(await refusal(restore())).toEqual(taken);
+    await s.client.api(`/users/${second}`).delete();
+    expect(await restore()).toMatchObject({ id: first, userPrincipalName: 'jane.doe@nhs.net' });
+  });
+
+  it('finds users by userPrincipalName in (…) or eq, as Graph filters them, and refuses what it refuses', async () => {
+    const ann = String((await create(newUser('Ann Bell'))).id);
+    await create({
+      ...newUser('Ann Bell'),
+      userPrincipalName: "ann.o'bell@nhs.net",
+      mailNickname: 'ann.obell',
+    });
+    const list = (filter: string, select = 'id,userPrincipalName') =>
+      s.client.api(`/users?$filter=${encodeURIComponent(filter)}&$select=${select}`).get();
+    const found = await list(
+      "userPrincipalName in ('ANN.BELL@nhs.net','nobody@nhs.net','ann.o''bell@nhs.net')",
+    );
+    expect(found.value).toEqual([
+      { id: ann, userPrincipalName: 'ann.bell@nhs.net' },
+      expect.objectContaining({ userPrincipalName: "ann.o'bell@nhs.net" }),
+    ]);
+    expect((await list("UserPrincipalName eq 'ann.bell@NHS.net'", 'ID')).value).toEqual([{ id: ann }]);
+    const fifteen = Array.from({ length: 15 }, (_, i) => `'x${i}@nhs.net'`).join(',');
+    expect((await list(`userPrincipalName in (${fifteen})`)).value).toEqual([]);
+
+    expect(await refusal(list(`userPrincipalName in (${fifteen},'ann.bell@nhs.net')`))).toEqual({
+      status: 400,
+      code: 'Request_UnsupportedQuery',
+      message:
+        "Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15.",
+    });
+    const invalid = { status: 400, code: 'BadRequest', message: 'Invalid filter clause' };
+    expect(await refusal(list("userPrincipalName eq 'ann.o'bell@nhs.net'"))).toEqual(invalid);
+    expect(await refusal(list("userPrincipalName in ('ann.bell@nhs.net'"))).toEqual(invalid);
+    expect(await refusal(list("userPrincipalName in 'ann.bell@nhs.net'"))).toEqual(invalid);
+    expect(await refusal(list("city in ('Leeds')"))).toEqual({
+      status: 400,
+      code: 'Request_UnsupportedQuery',
+      message: "Unsupported or invalid query filter clause specified for property 'city' of resource 'User'.",
+    });
+    expect((await refusal(list("userPrincipalName eq 'ann.bell@nhs.net'", 'id,upn'))).message).toBe(
+      "Parsing OData Select and Expand failed: Could not find a property named 'upn' on type 'microsoft.graph.user'.",
+    );
   });
 
   it('refuses a user without a required property, a password, or a verified domain', async () => {

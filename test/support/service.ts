@@ -9,7 +9,12 @@ import { addDays } from '../../src/domain/time.js';
 import { parseMobile } from '../../src/domain/validation.js';
 import type { Platform, RequestContext } from '../../src/service/context.js';
 import { createLifecycle, type Lifecycle } from '../../src/service/lifecycle.js';
-import type { CredentialDelivery, CredentialRequest, DeliveryReceipt } from '../../src/service/ports.js';
+import type {
+  AddressDirectory,
+  CredentialDelivery,
+  CredentialRequest,
+  DeliveryReceipt,
+} from '../../src/service/ports.js';
 import type { NewPerson } from '../../src/service/provisioning.js';
 import { type EngineContext, queryRows, schemaTableNames } from './engines.js';
 
@@ -53,7 +58,12 @@ export interface ServiceFixture {
 export function useService(
   ctx: EngineContext,
   policy: Partial<Policy> = {},
-  options: { directoryEffects?: boolean; hrDataKey?: Buffer | null } = {},
+  options: {
+    directoryEffects?: boolean;
+    hrDataKey?: Buffer | null;
+    /** The directory asked about new addresses, made once the suite's stand-in is up. */
+    addressDirectory?: () => AddressDirectory;
+  } = {},
 ): ServiceFixture {
   let lifecycle: Lifecycle | undefined;
   let delivery = new CapturingDelivery();
@@ -71,6 +81,7 @@ export function useService(
           : options.directoryEffects
             ? TEST_HR_DATA_KEY
             : null,
+      addressDirectory: options.addressDirectory?.(),
     });
   });
   return {

@@ -154,11 +154,11 @@ export class FakeGraphDirectory extends LoopbackTls {
     return this.directory.deleted.get(id);
   }
 
-  /** The password last set for a user (by userPrincipalName, active or deleted). */
+  /** The password last set for a user (by the userPrincipalName it had, active or deleted). */
   passwordOf(upn: string): string | undefined {
     const lower = upn.toLowerCase();
     const all = [...this.directory.users.values(), ...this.directory.deleted.values()];
-    const user = all.find((u) => String(u.userPrincipalName).toLowerCase() === lower);
+    const user = all.find((u) => this.directory.ownUpn(u).toLowerCase() === lower);
     return user ? this.directory.passwords.get(String(user.id)) : undefined;
   }
 

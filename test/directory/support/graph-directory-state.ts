@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { parseUserFilter } from './graph-filter.js';
 import { badRequest, fail, notFound, type Reply } from './graph-routes.js';
 import type { GraphSchema } from './graph-schema.js';
 
@@ -13,8 +14,14 @@ import type { GraphSchema } from './graph-schema.js';
  *   specified to create a new user." (Graph's answers quoted in microsoftgraph/MSGraph-SDK-Code-
  *   Generator#244 and msgraph-sdk-powershell#3307). A taken UPN: 400 Request_BadRequest "Another
  *   object with the same value for property userPrincipalName already exists." (microsoftgraph/
- *   microsoft-graph-docs#1508); a deleted user keeps its UPN until it is purged. A UPN outside the
- *   tenant's verified domains: "The domain portion of the userPrincipalName property is invalid.
+ *   microsoft-graph-docs#1508). A deleted user frees its UPN: a new user may take it, and restoring
+ *   the deleted one then needs another ("Restore a user in the Microsoft 365 admin center", user
+ *   name conflicts; the restore action's newUserPrincipalName, learn.microsoft.com/microsoft-365/
+ *   troubleshoot/active-directory/restore-deleted-user-accounts). Entra does it by prefixing the
+ *   deleted user's UPN with its object id without hyphens (reported by woshub.com and
+ *   onyx-dot-app/onyx#14074, not in Microsoft's reference); the stand-in does the same, and
+ *   refuses a restore whose UPN was taken meanwhile with the taken-UPN answer (its own choice of
+ *   words: Graph's was not found). A UPN outside the tenant's verified domains: "The domain portion of the userPrincipalName property is invalid.
  *   You must use one of the verified domain names in your organization."
  * - Update user (user-update) 204; delete user (user-delete) 204, into deleted items;
  *   revokeSignInSessions (user-revokesigninsessions) 200 with { value: true }.
@@ -30,9 +37,8 @@ import type { GraphSchema } from './graph-schema.js';
  *   between 10 and 43200 minutes (resources/temporaryaccesspassauthenticationmethodconfiguration);
  *   outside it Graph answers 400 "badRequest" "Invalid LifetimeInMinutes specified. The valid range
  *   between 60 and 480." for the default policy (quoted in microsoftgraph/microsoft-graph-docs#12187).
- * - Unsupported $filter: 400 Request_UnsupportedQuery "Unsupported or invalid query filter clause
- *   specified for property '…' of resource 'User'."; unknown $select: "Parsing OData Select and
- *   Expand failed: Could not find a property named '…' on type 'microsoft.graph.user'."
+ * - $filter on GET /users: graph-filter.ts. Unknown $select: "Parsing OData Select and Expand
+ *   failed: Could not find a property named '…' on type 'microsoft.graph.user'."
  */
 
 export interface TapPolicy {
@@ -68,7 +74,6 @@ const DEFAULT_SELECT = [
   'id',
 ];
 const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'];
-const FILTERABLE = ['userPrincipalName', 'employeeId', 'mail', 'mailNickname', 'id', 'displayName'];
 /** Read-only properties a body may carry but the directory computes. */
 const COMPUTED = ['id', 'createdDateTime', 'deletedDateTime'];
 const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -84,6 +89,8 @@ export class Directory {
   readonly groups = new Map<string, { displayName: string; members: Set<string> }>();
   readonly passwords = new Map<string, string>();
   readonly taps = new Map<string, TemporaryAccessPass>();
+  /** A deleted user's own UPN, by id, given back when it is restored. */
+  private readonly deletedUpns = new Map<string, string>();
 
   constructor(
     private readonly schema: GraphSchema,
@@ -94,7 +101,8 @@ export class Directory {
   ) {}
 
   clear(): void {
-    for (const map of [this.users, this.deleted, this.groups, this.passwords, this.taps]) map.clear();
+    for (const map of [this.users, this.deleted, this.groups, this.passwords, this.taps, this.deletedUpns])
+      map.clear();
   }
 
   /** Purges deleted items older than 30 days, as Entra does. */
@@ -107,9 +115,15 @@ export class Directory {
 
   private forget(id: string): void {
     this.deleted.delete(id);
+    this.deletedUpns.delete(id);
     this.passwords.delete(id);
     this.taps.delete(id);
     for (const group of this.groups.values()) group.members.delete(id);
+  }
+
+  /** A user's own UPN: for a deleted one, the UPN it had before deletion renamed it. */
+  ownUpn(user: Props): string {
+    return this.deletedUpns.get(String(user.id)) ?? String(user.userPrincipalName);
   }
 
   /** An active user by id or userPrincipalName. */
@@ -186,10 +200,13 @@ export class Directory {
   private selection(query: URLSearchParams): string[] | Reply {
     const raw = query.get('$select');
     if (raw === null) return DEFAULT_SELECT;
+    // Property names are matched whatever their case, and answered as the type spells them.
+    const known = Object.keys(this.schema.graph.types.user?.properties ?? {});
     const names = raw.split(',').map((s) => s.trim());
-    const unknown = names.find((n) => !(n in (this.schema.graph.types.user?.properties ?? {})));
+    const resolved = names.map((n) => known.find((k) => k.toLowerCase() === n.toLowerCase()));
+    const unknown = names.find((_, i) => resolved[i] === undefined);
     return unknown === undefined
-      ? names
+      ? resolved.filter((n): n is string => n !== undefined)
       : badRequest(
           `Parsing OData Select and Expand failed: Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`,
         );
@@ -212,17 +229,10 @@ export class Directory {
     let users = [...this.users.values()];
     const filter = query.get('$filter');
     if (filter !== null) {
-      const clause = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(filter);
-      const property = clause?.[1] ?? filter.trim().split(/\s/)[0] ?? '';
-      if (!clause || !FILTERABLE.includes(property)) {
-        return fail(
-          400,
-          'Request_UnsupportedQuery',
-          `Unsupported or invalid query filter clause specified for property '${property}' of resource 'User'.`,
-        );
-      }
-      const wanted = (clause[2] ?? '').replaceAll("''", "'");
-      users = users.filter((u) => same(u[property], wanted));
+      const parsed = parseUserFilter(filter);
+      if ('status' in parsed) return parsed;
+      const { property, values } = parsed;
+      users = users.filter((u) => values.some((v) => same(u[property], v)));
     }
     return {
       status: 200,
@@ -249,9 +259,12 @@ export class Directory {
   remove(key: string): Reply {
     const user = this.find(key);
     if (!user) return notFound(key);
-    this.users.delete(String(user.id));
+    const id = String(user.id);
+    this.users.delete(id);
     user.deletedDateTime = this.now().toISOString();
-    this.deleted.set(String(user.id), user);
+    this.deletedUpns.set(id, String(user.userPrincipalName));
+    user.userPrincipalName = `${id.replaceAll('-', '')}${String(user.userPrincipalName)}`;
+    this.deleted.set(id, user);
     return { status: 204 };
   }
 
@@ -281,7 +294,15 @@ export class Directory {
   restore(id: string): Reply {
     const user = this.deleted.get(id);
     if (!user) return notFound(id);
+    const upn = this.ownUpn(user);
+    if ([...this.users.values()].some((u) => same(u.userPrincipalName, upn))) {
+      return badRequest('Another object with the same value for property userPrincipalName already exists.', {
+        details: [{ target: 'userPrincipalName', code: 'ObjectConflict' }],
+      });
+    }
     this.deleted.delete(id);
+    this.deletedUpns.delete(id);
+    user.userPrincipalName = upn;
     user.deletedDateTime = null;
     this.users.set(id, user);
     return {
