@@ -133,6 +133,9 @@ export async function openRuntime(
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       hrDataKey: config.hrDataKey,
       logger: options.logger,
+      // Every process that changes accounts (the bot, the CLI on PostgreSQL) queues the effects
+      // the bot's directory worker applies; with DIRECTORY unset none are queued (ledger mode).
+      directoryEffects: config.directory !== null,
     });
     signal?.throwIfAborted();
     return {

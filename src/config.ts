@@ -141,6 +141,9 @@ const schema = z.object({
   GRAPH_AUTHORITY_URL: httpsOrigin('https://login.microsoftonline.com').default(
     'https://login.microsoftonline.com',
   ),
+  DIRECTORY: z.enum(['entra'], 'must be entra, or unset to record decisions only (ledger mode)').optional(),
+  DIRECTORY_CREDENTIAL: z.enum(['password', 'tap'], 'must be password or tap').default('password'),
+  DIRECTORY_SCHEDULE: cronExpression('*/15 * * * * *'),
   MicrosoftAppId: z.string().optional(),
   MicrosoftAppPassword: z.string().optional(),
   MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
@@ -193,6 +196,51 @@ export interface Config {
   notify: { apiKey: string; smsTemplateId: string; baseUrl?: string | undefined } | null;
   /** Null when the Microsoft Graph sign-in poller is not configured: it is off. */
   graph: GraphConfig | null;
+  /** Null when DIRECTORY is unset: the bot records decisions only and changes no directory (ledger mode). */
+  directory: DirectoryConfig | null;
+}
+
+/** What new users first sign in with: a temporary password, or an Entra Temporary Access Pass. */
+export type DirectoryCredentialKind = 'password' | 'tap';
+
+/** DIRECTORY=entra: every change's effects applied to Microsoft Entra through Graph. */
+export interface DirectoryConfig {
+  kind: 'entra';
+  credential: DirectoryCredentialKind;
+  /** node-cron expression (seconds allowed) of the directory worker's passes, in SCHEDULE_TIMEZONE. */
+  schedule: string;
+  /** The app registration the directory writes with: the GRAPH_ variables, shared with the sign-in poller. */
+  graph: GraphConfig;
+}
+
+/**
+ * DIRECTORY=entra needs the Graph app registration, and HR_DATA_KEY: a new user's mobile number
+ * is kept sealed until the directory has the user and the temporary password is sent to it.
+ */
+function directoryConfig(e: Env): DirectoryConfig | null {
+  if (!e.DIRECTORY) return null;
+  const required = (name: string, value: string | undefined, what: string): string => {
+    if (value) return value;
+    throw new ConfigError(`Invalid configuration: ${name} is required when DIRECTORY=entra (${what}).`);
+  };
+  const graph: GraphConfig = {
+    tenantId: required('GRAPH_TENANT_ID', e.GRAPH_TENANT_ID, 'the Entra tenant (Directory) ID to write to'),
+    clientId: required(
+      'GRAPH_CLIENT_ID',
+      e.GRAPH_CLIENT_ID,
+      'the Application (client) ID of the app registration the directory writes with',
+    ),
+    clientSecret: required('GRAPH_CLIENT_SECRET', e.GRAPH_CLIENT_SECRET, 'a client secret of that app'),
+    schedule: e.GRAPH_SCHEDULE,
+    baseUrl: e.GRAPH_BASE_URL,
+    authorityUrl: e.GRAPH_AUTHORITY_URL,
+  };
+  required(
+    'HR_DATA_KEY',
+    e.HR_DATA_KEY,
+    'a new user’s mobile number is kept sealed until the directory has the user and the temporary password is sent; 32 random bytes in base64, e.g. from "openssl rand -base64 32"',
+  );
+  return { kind: e.DIRECTORY, credential: e.DIRECTORY_CREDENTIAL, schedule: e.DIRECTORY_SCHEDULE, graph };
 }
 
 /** The Microsoft Graph sign-in poller: an app registration's client credentials and where to reach Entra. */
@@ -332,6 +380,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  // First, so that DIRECTORY=entra names what it lacks in its own words.
+  const directory = directoryConfig(e);
   return {
     database: e.DATABASE_URL
       ? { engine: 'postgres', url: e.DATABASE_URL }
@@ -364,5 +414,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     teams: teamsConfig(e),
     notify: notifyConfig(e),
     graph: graphConfig(e),
+    directory,
   };
 }

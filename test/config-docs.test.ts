@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DIRECTORY_PERMISSIONS } from '../adapters/directory/entra-permissions.js';
 import { ENVIRONMENT_VARIABLES } from '../src/config.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -43,5 +44,17 @@ describe('every setting is documented', () => {
       (name) => !ENVIRONMENT_VARIABLES.includes(name) && name !== 'TEST_DATABASE_URL',
     );
     expect(stale).toEqual([]);
+  });
+});
+
+describe('the deploy guide', () => {
+  it('lists every Graph permission DIRECTORY=entra checks at start, with what it is for', () => {
+    const guide = readFileSync(path.join(root, 'docs', 'deploy.md'), 'utf8');
+    const rows = new Map(
+      [...guide.matchAll(/^\|\s*`([\w.-]+)`\s*\|[^|\n]*\|\s*([^|\n]*?)\s*\|$/gm)].map((m) => [m[1], m[2]]),
+    );
+    for (const p of DIRECTORY_PERMISSIONS) expect(rows.get(p.name), p.name).toBe(p.for);
+    for (const p of DIRECTORY_PERMISSIONS)
+      for (const higher of p.orHigher ?? []) expect(guide).toContain(higher);
   });
 });

@@ -61,6 +61,7 @@ describe('loadConfig defaults', () => {
       },
       notify: null,
       graph: null,
+      directory: null,
     });
   });
 
@@ -174,6 +175,111 @@ describe('loadConfig defaults', () => {
     });
   });
 
+  describe('the directory (DIRECTORY)', () => {
+    const tenant = '0c3c1e5e-8f0a-4a57-9a4b-6f2d3c1b2a10';
+    const client = '6b1f3c52-2d8e-4f7a-9c41-0e5d7a8b9c20';
+    const secret = 'client~secret~value~0123456789';
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const entra = {
+      DIRECTORY: 'entra',
+      GRAPH_TENANT_ID: tenant,
+      GRAPH_CLIENT_ID: client,
+      GRAPH_CLIENT_SECRET: secret,
+      HR_DATA_KEY: key,
+    };
+    const graph = {
+      tenantId: tenant,
+      clientId: client,
+      clientSecret: secret,
+      schedule: '17 * * * *',
+      baseUrl: 'https://graph.microsoft.com',
+      authorityUrl: 'https://login.microsoftonline.com',
+    };
+
+    it('is off (ledger mode) when DIRECTORY is unset, whatever else is set', () => {
+      expect(loadConfig({}).directory).toBeNull();
+      expect(
+        loadConfig({
+          DIRECTORY_CREDENTIAL: 'tap',
+          DIRECTORY_SCHEDULE: '0 * * * * *',
+          ...entra,
+          DIRECTORY: '',
+        }).directory,
+      ).toBeNull();
+    });
+
+    it('DIRECTORY=entra writes with the GRAPH_ app, a password credential, every 15 seconds', () => {
+      const config = loadConfig(entra);
+      expect(config.directory).toEqual({
+        kind: 'entra',
+        credential: 'password',
+        schedule: '*/15 * * * * *',
+        graph,
+      });
+      // The same app registration as the sign-in poller.
+      expect(config.graph).toEqual(graph);
+    });
+
+    it('reads the credential, the schedule (seconds allowed) and the Graph URLs', () => {
+      expect(
+        loadConfig({
+          ...entra,
+          DIRECTORY_CREDENTIAL: 'tap',
+          DIRECTORY_SCHEDULE: '*/5 * * * * *',
+          GRAPH_BASE_URL: 'https://127.0.0.1:8443',
+          GRAPH_AUTHORITY_URL: 'https://login.microsoftonline.us',
+        }).directory,
+      ).toEqual({
+        kind: 'entra',
+        credential: 'tap',
+        schedule: '*/5 * * * * *',
+        graph: {
+          ...graph,
+          baseUrl: 'https://127.0.0.1:8443',
+          authorityUrl: 'https://login.microsoftonline.us',
+        },
+      });
+      expect(loadConfig({ ...entra, DIRECTORY_SCHEDULE: '*/2 * * * *' }).directory?.schedule).toBe(
+        '*/2 * * * *',
+      );
+    });
+
+    it.each([
+      ['GRAPH_TENANT_ID', { GRAPH_TENANT_ID: '' }],
+      ['GRAPH_CLIENT_ID', { GRAPH_CLIENT_ID: '' }],
+      ['GRAPH_CLIENT_SECRET', { GRAPH_CLIENT_SECRET: ' ' }],
+      ['GRAPH_TENANT_ID', { GRAPH_TENANT_ID: '', GRAPH_CLIENT_ID: '', GRAPH_CLIENT_SECRET: '' }],
+      ['HR_DATA_KEY', { HR_DATA_KEY: '' }],
+    ])(
+      'DIRECTORY=entra refuses to start without %s, naming it, and never echoes the secret',
+      (variable, without) => {
+        const error = configError({ ...entra, ...without });
+        expect(error.message).toMatch(
+          new RegExp(`^Invalid configuration: ${variable} is required when DIRECTORY=entra \\(`),
+        );
+        expect(error.message).not.toContain(secret);
+      },
+    );
+
+    it('says why DIRECTORY=entra needs HR_DATA_KEY', () => {
+      expect(configError({ ...entra, HR_DATA_KEY: '' }).message).toMatch(
+        /mobile number is kept sealed until the directory has the user and the temporary password is sent/,
+      );
+    });
+
+    it.each([
+      ['DIRECTORY', 'graph', /must be entra, or unset to record decisions only \(ledger mode\)/],
+      ['DIRECTORY', 'Entra', /must be entra/],
+      ['DIRECTORY_CREDENTIAL', 'sms', /must be password or tap/],
+      ['DIRECTORY_SCHEDULE', 'every 15 seconds', /cron expression such as "\*\/15 \* \* \* \* \*"/],
+    ])('refuses %s=%j, listing what it may be', (name, value, allowed) => {
+      const error = configError({ ...entra, [name]: value });
+      expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${name}\\b`));
+      expect(error.message).toMatch(allowed);
+      expect(error.message).toContain(`(got "${value}")`);
+    });
+  });
+
   it('counts an empty string as unset', () => {
     const blank = loadConfig({
       DATABASE_URL: '',
@@ -193,6 +299,9 @@ describe('loadConfig defaults', () => {
       GRAPH_SCHEDULE: '',
       GRAPH_BASE_URL: '',
       GRAPH_AUTHORITY_URL: '',
+      DIRECTORY: '',
+      DIRECTORY_CREDENTIAL: '',
+      DIRECTORY_SCHEDULE: '',
     });
     expect(blank).toEqual(loadConfig({}));
     expect(blank.database).toEqual({ engine: 'pglite', dataDir: path.resolve('./data/pglite') });

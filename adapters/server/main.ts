@@ -6,11 +6,13 @@ import { InfrastructureError, isDomainError } from '../../src/domain/errors.js';
 import { type ScheduledJob, type Scheduler, startScheduler } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger, routeConsoleToLogger } from '../../src/logger.js';
 import { describeError, safeText } from '../../src/safe-errors.js';
-import type { CredentialDelivery } from '../../src/service/ports.js';
+import type { CredentialDelivery, Directory } from '../../src/service/ports.js';
 import { localFiles } from '../cli/files.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
+import { connectEntraDirectory, directoryJob } from '../directory/schedule.js';
 import { isEntrypoint } from '../entrypoint.js';
+import type { GraphTransport } from '../graph/client.js';
 import { graphSignInJob } from '../graph/schedule.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
@@ -65,7 +67,12 @@ function whenAborted(signal: AbortSignal | undefined): Promise<void> {
 export async function startBot(
   config: Config,
   logger: Logger,
-  options: { delivery?: CredentialDelivery; signal?: AbortSignal } = {},
+  options: {
+    delivery?: CredentialDelivery;
+    signal?: AbortSignal;
+    /** How the directory reaches Entra and Graph (tests: trusting a stand-in's certificate). */
+    graphTransport?: GraphTransport;
+  } = {},
 ): Promise<RunningBot> {
   const { signal } = options;
   const telemetry = new PrometheusTelemetry();
@@ -113,7 +120,15 @@ export async function startBot(
   logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz, GET /metrics`);
 
   let runtime: Runtime;
+  let directory: Directory | null = null;
   try {
+    // Before the database: a directory the app may not write to stops start-up, saying what to grant.
+    if (config.directory) {
+      directory = await connectEntraDirectory(config.directory, {
+        logger,
+        ...(options.graphTransport ? { transport: options.graphTransport } : {}),
+      });
+    }
     runtime = await openRuntime(config, {
       ...(options.delivery ? { delivery: options.delivery } : {}),
       lockRetries: 3,
@@ -263,9 +278,12 @@ export async function startBot(
     operatorsChannel: config.operatorsChannel,
     catchUp: config.sweepCatchUp,
     leaseMs: config.scheduleLeaseMs,
-    jobs: [graphSignInJob(config.graph, { lifecycle: runtime.lifecycle, logger })].filter(
-      (j): j is ScheduledJob => j !== null,
-    ),
+    jobs: [
+      graphSignInJob(config.graph, { lifecycle: runtime.lifecycle, logger }),
+      config.directory && directory
+        ? directoryJob(config.directory, { db: runtime.database.db, directory, logger })
+        : null,
+    ].filter((j): j is ScheduledJob => j !== null),
   });
   for (const task of scheduler.tasks) {
     logger.info(
@@ -276,11 +294,28 @@ export async function startBot(
   if (notifiers.length === 0) {
     logger.info('no chat platform configured: queued notifications wait until Slack or Teams is turned on');
   }
+  logDirectoryMode(config, logger);
 
   signal?.removeEventListener('abort', stopping);
   state = 'ready';
   logger.info('ready');
   return { port, stop: () => stop() };
+}
+
+/** Which directory the bot changes, or that it changes none (ledger mode). */
+function logDirectoryMode(config: Config, logger: Logger): void {
+  if (!config.directory) {
+    logger.info(
+      { directory: 'none' },
+      'directory: none — recording decisions only (ledger mode); set DIRECTORY=entra to apply changes to Microsoft Entra',
+    );
+    return;
+  }
+  const { kind, credential, schedule } = config.directory;
+  logger.info(
+    { directory: kind, credential, schedule },
+    `directory: ${kind} (credential: ${credential}); changes are applied by the directory worker on DIRECTORY_SCHEDULE`,
+  );
 }
 
 async function main(): Promise<void> {

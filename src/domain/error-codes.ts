@@ -25,6 +25,8 @@ export const ERROR_CODES = {
     'A retry was asked for a directory change in conflict: an object the bot did not make holds the address.',
   DIRECTORY_EFFECT_NOT_FAILED: 'A retry was asked for a directory change that is not parked as failed.',
   DIRECTORY_EFFECT_NOT_FOUND: 'There is no directory change with that number.',
+  DIRECTORY_PERMISSIONS_MISSING:
+    'DIRECTORY=entra, but the app registration’s token lacks Graph application permissions the directory needs.',
   DSPT_TOO_LOW: 'A site cannot be registered: its DSPT status is below what its kind needs.',
   DUPLICATE_PERSON: 'The person being provisioned matches an existing account (one account per person).',
   EMPLOYEE_AMBIGUOUS: 'A leaver row’s employee number belongs to starters of several organisations.',
@@ -142,6 +144,8 @@ export interface ErrorDetailsByCode {
   DIRECTORY_CONFLICT: { id: number; address: string };
   DIRECTORY_EFFECT_NOT_FAILED: { id: number; state: 'pending' | 'applied' };
   DIRECTORY_EFFECT_NOT_FOUND: { id: number };
+  /** The Graph application permissions the directory needs and the token does not carry. */
+  DIRECTORY_PERMISSIONS_MISSING: { missing: string[] };
   /** The site's status, and the least its kind needs. */
   DSPT_TOO_LOW: { dspt: DsptStatus; minimum: DsptStatus };
   /** The existing accounts the person matched (Slack and Teams offer a joiner into each). */

@@ -6,6 +6,7 @@ import { FakeEntra } from '../../graph/support/fake-microsoft.js';
 import { createTestCertificate, type TestCertificate } from '../../graph/support/test-certificate.js';
 import { trustingTransport } from '../../graph/support/trusting-transport.js';
 import { FakeGraphDirectory, type FakeGraphDirectoryOptions } from './fake-graph-directory.js';
+import { ALL_PERMISSIONS } from './graph-routes.js';
 
 export const TENANT = '0c3c1e5e-8f0a-4a57-9a4b-6f2d3c1b2a10';
 export const CLIENT_ID = '6b1f3c52-2d8e-4f7a-9c41-0e5d7a8b9c20';
@@ -28,7 +29,13 @@ export async function startGraphStandIn(
   options: Omit<FakeGraphDirectoryOptions, 'entra'> = {},
 ): Promise<GraphStandIn> {
   const tls = createTestCertificate();
-  const entra = new FakeEntra(tls, { tenant: TENANT, clientId: CLIENT_ID, clientSecret: SECRET });
+  // The token's roles say what is granted, as the directory stand-in's routes do.
+  const entra = new FakeEntra(tls, {
+    tenant: TENANT,
+    clientId: CLIENT_ID,
+    clientSecret: SECRET,
+    roles: [...(options.granted ?? ALL_PERMISSIONS)],
+  });
   const graph = new FakeGraphDirectory(tls, { ...options, entra });
   await entra.start();
   await graph.start();

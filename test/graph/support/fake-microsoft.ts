@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { TestCertificate } from './test-certificate.js';
@@ -49,6 +49,8 @@ export abstract class LoopbackTls {
   }
 }
 
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
 /**
  * Entra ID's token service for one tenant and one app registration: the OpenID metadata MSAL reads
  * first, and the v2.0 token endpoint, which grants client_credentials for the right secret only.
@@ -58,12 +60,52 @@ export class FakeEntra extends LoopbackTls {
   readonly tokenRequests: URLSearchParams[] = [];
   /** Access tokens handed out, newest last. */
   readonly issued: string[] = [];
+  /**
+   * The application permissions granted to the app with admin consent: the `roles` claim of each
+   * token issued from now on (a token already issued keeps its own, as Entra's do).
+   */
+  roles: string[];
 
   constructor(
     tls: TestCertificate,
-    private readonly app: { tenant: string; clientId: string; clientSecret: string },
+    private readonly app: {
+      tenant: string;
+      clientId: string;
+      clientSecret: string;
+      roles?: readonly string[];
+    },
   ) {
     super(tls);
+    this.roles = [...(app.roles ?? [])];
+  }
+
+  /**
+   * An app-only access token shaped as Entra's v1.0 tokens for Graph are: header.payload.signature
+   * in base64url, the granted permissions in `roles` (left out when none is granted, as Entra
+   * does), `idtyp: app`. The signature is random bytes: only Graph verifies its tokens.
+   */
+  private accessToken(scope: string): string {
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: 'JWT', alg: 'RS256', x5t: 'fake-entra-key', kid: 'fake-entra-key' };
+    const payload = {
+      aud: (scope.split(' ').find((s) => s.endsWith('/.default')) ?? scope).replace(/\/\.default$/, ''),
+      iss: `https://sts.windows.net/${this.app.tenant}/`,
+      iat: now,
+      nbf: now,
+      exp: now + 3599,
+      app_displayname: 'nhsmail-bot',
+      appid: this.app.clientId,
+      appidacr: '1',
+      idp: `https://sts.windows.net/${this.app.tenant}/`,
+      idtyp: 'app',
+      oid: randomUUID(),
+      ...(this.roles.length > 0 ? { roles: [...this.roles] } : {}),
+      sub: randomUUID(),
+      tid: this.app.tenant,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+    };
+    return `${base64url(header)}.${base64url(payload)}.${randomBytes(256).toString('base64url')}`;
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -94,7 +136,7 @@ export class FakeEntra extends LoopbackTls {
           error_codes: [7000215],
         });
       } else {
-        const token = `eyJ0eXAi.test-graph-token-${randomBytes(16).toString('hex')}`;
+        const token = this.accessToken(form.get('scope') ?? '');
         this.issued.push(token);
         json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
       }
