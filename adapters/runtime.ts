@@ -8,7 +8,7 @@ import type { Config } from '../src/config.js';
 import { InfrastructureError } from '../src/domain/errors.js';
 import type { Logger } from '../src/logger.js';
 import { createLifecycle, type Lifecycle } from '../src/service/lifecycle.js';
-import type { CredentialDelivery } from '../src/service/ports.js';
+import type { AddressDirectory, CredentialDelivery } from '../src/service/ports.js';
 import type { Telemetry } from '../src/service/telemetry.js';
 import { EnvelopeLetters } from './delivery/envelope.js';
 import { NotifySms } from './delivery/notify-sms.js';
@@ -79,6 +79,8 @@ export async function openRuntime(
   config: Config,
   options: {
     delivery?: CredentialDelivery;
+    /** The directory asked which new addresses it already holds (DIRECTORY=entra, in the bot). */
+    addressDirectory?: AddressDirectory;
     lockRetries?: number;
     telemetry?: Telemetry;
     logger?: Logger;
@@ -136,6 +138,7 @@ export async function openRuntime(
       // Every process that changes accounts (the bot, the CLI on PostgreSQL) queues the effects
       // the bot's directory worker applies; with DIRECTORY unset none are queued (ledger mode).
       directoryEffects: config.directory !== null,
+      addressDirectory: options.addressDirectory,
     });
     signal?.throwIfAborted();
     return {

@@ -79,6 +79,12 @@ const schema = z.object({
     .pipe(z.array(z.string().regex(/^\d+$/, 'must be whole days, e.g. 7,3,1').transform(Number)))
     .refine((list) => list.every((n) => n >= 1 && n <= 365), 'days must be between 1 and 365'),
   STARTER_LEAD_DAYS: z.coerce.number().int().min(0).max(90).default(DEFAULT_POLICY.starterLeadDays),
+  TAP_LIFETIME_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(10, 'must be at least 10 minutes, as Graph requires')
+    .max(43_200, 'must be at most 43,200 minutes (30 days), as Graph requires')
+    .default(DEFAULT_POLICY.tapLifetimeMinutes),
   HR_FEED_SECRET: z.string().min(32, 'must be a shared secret of at least 32 characters').optional(),
   HR_DATA_KEY: z
     .string()
@@ -407,6 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dsptMinimum: { ...DEFAULT_POLICY.dsptMinimum, ...e.DSPT_MINIMUM },
       mfaExemptSectors: e.MFA_EXEMPT_SECTORS,
       starterLeadDays: e.STARTER_LEAD_DAYS,
+      tapLifetimeMinutes: e.TAP_LIFETIME_MINUTES,
     },
     hrFeedSecret: e.HR_FEED_SECRET ?? null,
     hrDataKey: e.HR_DATA_KEY ? Buffer.from(e.HR_DATA_KEY, 'base64') : null,

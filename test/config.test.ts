@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
         dsptMinimum: STANDARDS_MET_EVERYWHERE,
         mfaExemptSectors: [],
         starterLeadDays: 5,
+        tapLifetimeMinutes: 480,
       },
       hrFeedSecret: null,
       hrDataKey: null,

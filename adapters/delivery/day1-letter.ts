@@ -53,6 +53,7 @@ function layOut(doc: PDFKit.PDFDocument, r: CredentialRequest): void {
   const name = printable(`${r.given} ${r.family}`);
   const help = printable(contactFor(categoryForOrgKind(r.org.kind)).who);
 
+  const tap = r.credential === 'tap';
   doc.fillColor(NHS_BLUE).font(BOLD).fontSize(10).text('PRIVATE AND CONFIDENTIAL');
   doc.fillColor('black').font(REGULAR).text('To be opened by the addressee only. Keep this letter sealed.');
   doc.moveDown(1.5);
@@ -65,7 +66,9 @@ function layOut(doc: PDFKit.PDFDocument, r: CredentialRequest): void {
   paragraph(doc, `Dear ${name},`);
   paragraph(
     doc,
-    `Welcome. ${printable(r.org.name)} has created your NHSmail account. This letter holds your email address and a temporary password: you will choose your own password the first time you sign in.`,
+    tap
+      ? `Welcome. ${printable(r.org.name)} has created your NHSmail account. This letter holds your email address and a Temporary Access Pass: a one-off code that lets you sign in the first time and set up how you will sign in from then on.`
+      : `Welcome. ${printable(r.org.name)} has created your NHSmail account. This letter holds your email address and a temporary password: you will choose your own password the first time you sign in.`,
   );
 
   const labelX = MARGIN;
@@ -80,7 +83,7 @@ function layOut(doc: PDFKit.PDFDocument, r: CredentialRequest): void {
   doc
     .font(BOLD)
     .fontSize(11)
-    .text('Temporary password:', labelX, y + 2, { lineBreak: false });
+    .text(tap ? 'Temporary Access Pass:' : 'Temporary password:', labelX, y + 2, { lineBreak: false });
   doc
     .font(MONO)
     .fontSize(18)
@@ -96,8 +99,15 @@ function layOut(doc: PDFKit.PDFDocument, r: CredentialRequest): void {
 
   heading(doc, 'On your first day');
   const steps = [
-    `Go to ${PORTAL_URL} and sign in with your email address and the temporary password.`,
-    'When asked, choose a new password of your own. The temporary password then stops working.',
+    ...(tap
+      ? [
+          `Go to ${PORTAL_URL}, enter your email address, and when asked enter the Temporary Access Pass. It works only from your start date, for a limited time.`,
+          'Set up how you will sign in from then on, as the portal asks.',
+        ]
+      : [
+          `Go to ${PORTAL_URL} and sign in with your email address and the temporary password.`,
+          'When asked, choose a new password of your own. The temporary password then stops working.',
+        ]),
     r.mfaRequired
       ? 'Register the Microsoft Authenticator app on your phone for multi-factor authentication (MFA), as the portal asks. You cannot use your account until you have.'
       : 'Multi-factor authentication (MFA) is not required for your organisation at first login, but we recommend you register the Microsoft Authenticator app on your phone when the portal offers it.',

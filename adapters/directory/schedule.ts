@@ -3,7 +3,8 @@ import type { DirectoryConfig } from '../../src/config.js';
 import { type DirectoryRun, runDirectoryEffects } from '../../src/jobs/directory.js';
 import type { ScheduledJob } from '../../src/jobs/scheduler.js';
 import type { Logger } from '../../src/logger.js';
-import type { Directory } from '../../src/service/ports.js';
+import type { NewUsers } from '../../src/service/new-users.js';
+import type { AddressDirectory, Directory } from '../../src/service/ports.js';
 import { createDirectoryGraphClient, type GraphTransport, GraphUsersClient } from '../graph/client.js';
 import { createEntraDirectory } from './entra.js';
 import { assertDirectoryPermissions, grantedRoles } from './entra-permissions.js';
@@ -19,7 +20,7 @@ export const DIRECTORY_TASK_NAME = 'directory-effects';
 export async function connectEntraDirectory(
   config: DirectoryConfig,
   options: { logger: Logger; transport?: GraphTransport },
-): Promise<Directory> {
+): Promise<Directory & AddressDirectory> {
   const { graph } = config;
   const token = await new GraphUsersClient(graph, options.logger, options.transport).token();
   assertDirectoryPermissions(grantedRoles(token, graph), config.credential, graph);
@@ -31,11 +32,16 @@ export async function connectEntraDirectory(
 }
 
 /**
- * One pass of the directory worker: the only place the bot calls it. Credential delivery for
- * new users is not passed yet (see runDirectoryEffects's last parameters).
+ * One pass of the directory worker: the only place the bot calls it. New users' credentials are
+ * delivered by `newUsers` once the directory has them.
  */
-export function applyDirectoryEffects(db: Db, directory: Directory, logger: Logger): Promise<DirectoryRun> {
-  return runDirectoryEffects(db, directory, logger);
+export function applyDirectoryEffects(
+  db: Db,
+  directory: Directory,
+  logger: Logger,
+  newUsers: NewUsers,
+): Promise<DirectoryRun> {
+  return runDirectoryEffects(db, directory, logger, undefined, undefined, newUsers);
 }
 
 /**
@@ -44,7 +50,7 @@ export function applyDirectoryEffects(db: Db, directory: Directory, logger: Logg
  */
 export function directoryJob(
   config: DirectoryConfig,
-  options: { db: Db; directory: Directory; logger: Logger },
+  options: { db: Db; directory: Directory; logger: Logger; newUsers: NewUsers },
 ): ScheduledJob {
   const logger = options.logger.child({ job: DIRECTORY_TASK_NAME });
   return {
@@ -52,7 +58,7 @@ export function directoryJob(
     expression: config.schedule,
     distributed: true,
     run: async () => {
-      const run = await applyDirectoryEffects(options.db, options.directory, logger);
+      const run = await applyDirectoryEffects(options.db, options.directory, logger, options.newUsers);
       // A pass every few seconds: logged at info only when it did something.
       const busy = Object.values(run).some((n) => n > 0);
       logger[busy ? 'info' : 'debug']({ ...run }, 'directory pass finished');

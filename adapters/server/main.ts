@@ -6,7 +6,9 @@ import { InfrastructureError, isDomainError } from '../../src/domain/errors.js';
 import { type ScheduledJob, type Scheduler, startScheduler } from '../../src/jobs/scheduler.js';
 import { createLogger, type Logger, routeConsoleToLogger } from '../../src/logger.js';
 import { describeError, safeText } from '../../src/safe-errors.js';
-import type { CredentialDelivery, Directory } from '../../src/service/ports.js';
+import { DeliveredNewUsers } from '../../src/service/new-users.js';
+import type { AddressDirectory, CredentialDelivery, Directory } from '../../src/service/ports.js';
+import { Sealer } from '../../src/service/sealed.js';
 import { localFiles } from '../cli/files.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
@@ -14,7 +16,13 @@ import { connectEntraDirectory, directoryJob } from '../directory/schedule.js';
 import { isEntrypoint } from '../entrypoint.js';
 import type { GraphTransport } from '../graph/client.js';
 import { graphSignInJob } from '../graph/schedule.js';
-import { DatabaseBusyError, openRuntime, operatorSocketPath, type Runtime } from '../runtime.js';
+import {
+  DatabaseBusyError,
+  defaultDelivery,
+  openRuntime,
+  operatorSocketPath,
+  type Runtime,
+} from '../runtime.js';
 import { createSlackAdapter } from '../slack/app.js';
 import { createTeamsAdapter, teamsAdapterRefusal } from '../teams/app.js';
 import { activityFeedHandler } from './activity-feed.js';
@@ -120,7 +128,9 @@ export async function startBot(
   logger.info({ port }, `listening on port ${port}: GET /healthz, GET /readyz, GET /metrics`);
 
   let runtime: Runtime;
-  let directory: Directory | null = null;
+  let directory: (Directory & AddressDirectory) | null = null;
+  // One delivery for commands and for the directory worker, which sends new users' credentials.
+  const delivery = options.delivery ?? defaultDelivery(config);
   try {
     // Before the database: a directory the app may not write to stops start-up, saying what to grant.
     if (config.directory) {
@@ -130,7 +140,8 @@ export async function startBot(
       });
     }
     runtime = await openRuntime(config, {
-      ...(options.delivery ? { delivery: options.delivery } : {}),
+      delivery,
+      ...(directory ? { addressDirectory: directory } : {}),
       lockRetries: 3,
       telemetry,
       logger,
@@ -281,7 +292,17 @@ export async function startBot(
     jobs: [
       graphSignInJob(config.graph, { lifecycle: runtime.lifecycle, logger }),
       config.directory && directory
-        ? directoryJob(config.directory, { db: runtime.database.db, directory, logger })
+        ? directoryJob(config.directory, {
+            db: runtime.database.db,
+            directory,
+            logger,
+            newUsers: new DeliveredNewUsers({
+              delivery,
+              sealer: config.hrDataKey ? new Sealer(config.hrDataKey) : null,
+              credential: config.directory.credential,
+              tapLifetimeMinutes: config.policy.tapLifetimeMinutes,
+            }),
+          })
         : null,
     ].filter((j): j is ScheduledJob => j !== null),
   });

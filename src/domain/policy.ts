@@ -20,6 +20,12 @@ export interface Policy {
   mfaExemptSectors: OrgKind[];
   /** Days before an HR starter's start date that the account is made, so credentials arrive before Day 1. */
   starterLeadDays: number;
+  /**
+   * Minutes a new user's Temporary Access Pass lasts (DIRECTORY_CREDENTIAL=tap), from the start
+   * date or from its making. Graph allows 10 to 43,200; the tenant's TAP policy may allow less
+   * (Entra's default maximum is 8 hours).
+   */
+  tapLifetimeMinutes: number;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -40,6 +46,7 @@ export const DEFAULT_POLICY: Policy = {
   },
   mfaExemptSectors: [],
   starterLeadDays: 5,
+  tapLifetimeMinutes: 480,
 };
 
 export const mfaRequired = (policy: Policy, sector: OrgKind): boolean =>

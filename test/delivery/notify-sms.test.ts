@@ -46,7 +46,7 @@ describe('temporary passwords by SMS through GOV.UK Notify', () => {
       ...person('Sue', 'Mobile', { mobile: parseMobile('07700 900456'), delivery: undefined }),
       org: 'RXX',
     });
-    expect(made.delivery).toEqual({ route: 'sms', recipient: '07*** ***456' });
+    expect(made.delivery).toEqual({ route: 'sms', recipient: '07*** ***456', state: 'sent' });
     expect(notify.sms).toHaveLength(1);
     const sms = notify.sms[0] as {
       path: string;

@@ -153,7 +153,7 @@ describeEachEngine('provisioning', (ctx) => {
         ...person('Lee', 'Chan', { mobile: mobile('07700 900456'), delivery: undefined }),
         org: 'RXX',
       });
-      expect(made.delivery).toEqual({ route: 'sms', recipient: '07*** ***456' });
+      expect(made.delivery).toEqual({ route: 'sms', recipient: '07*** ***456', state: 'sent' });
       expect(made.account.mobile).toBe('07*** ***456');
       const sent = s.delivery.sent[0];
       expect(sent?.route).toBe('sms');
