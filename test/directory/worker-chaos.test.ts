@@ -1,14 +1,26 @@
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NotifySms } from '../../adapters/delivery/notify-sms.js';
+import { RoutedDelivery } from '../../adapters/delivery/routes.js';
 import { createEntraDirectory } from '../../adapters/directory/entra.js';
-import type { Effect } from '../../src/domain/effects.js';
-import { type CreatedUser, DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
+import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
+import { DeliveredNewUsers } from '../../src/service/new-users.js';
 import type { Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
-import { queueEffects } from '../../src/service/store.js';
+import { Sealer } from '../../src/service/sealed.js';
+import { FakeNotify, NOTIFY_API_KEY, NOTIFY_TEMPLATE } from '../delivery/support/fake-notify.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
-import { capturingNewUsers } from '../support/scripted-directory.js';
-import { activeAccount, addOrg, day, operator, person, useService } from '../support/service.js';
+import {
+  activeAccount,
+  addOrg,
+  CapturingDelivery,
+  day,
+  mobile,
+  operator,
+  person,
+  TEST_HR_DATA_KEY,
+  useService,
+} from '../support/service.js';
 import { type GraphStandIn, startGraphStandIn } from './support/graph-test-client.js';
 
 const G_RXX = '3f0e2a4c-1b7d-4c9e-8a21-5d6f7e8a9b01';
@@ -54,21 +66,29 @@ class KilledAfterAnswer implements Directory {
 /**
  * Issue 14's chaos test: two workers at once, a random kill between Graph's answer and the
  * commit, and Graph answering 429 and 503 at random (each item of each $batch). Every effect is
- * applied exactly once in its effect on the directory, in order per account, and the credential
- * handed to delivery is exactly the password POST /users (or the adoption's reset) set.
+ * applied exactly once in its effect on the directory, in order per account, and each holder
+ * received exactly one credential (by SMS through the Notify stand-in, or by letter): the password
+ * POST /users (or, after a lost answer, the adoption's reset) set.
  */
 describeEachEngine('directory effects under chaos', (ctx) => {
   const s = useService(ctx, {}, { directoryEffects: true });
   let graph: GraphStandIn;
   let clock = day(0);
 
+  const notify = new FakeNotify();
+
   beforeAll(async () => {
     graph = await startGraphStandIn({ now: () => clock });
+    await notify.start();
   });
-  afterAll(async () => graph?.close());
+  afterAll(async () => {
+    await graph?.close();
+    await notify.stop();
+  });
 
   it('applies every effect once, in order per account, with two workers, kills, 429s and 503s', async () => {
     graph.graph.reset();
+    notify.sms.length = 0;
     graph.graph.addGroup(G_RXX, 'RXX staff');
     graph.graph.addGroup(G_RYY, 'RYY staff');
     graph.graph.setChaos({ seed: 7, throttleRate: 0.15, unavailableRate: 0.1, retryAfterSeconds: 1 });
@@ -81,7 +101,13 @@ describeEachEngine('directory effects under chaos', (ctx) => {
     const people: string[] = [];
     for (let i = 0; i < 12; i++) {
       const given = `Person${String.fromCharCode(65 + i)}`;
-      const address = await activeAccount(s.lifecycle, 'RXX', person(given, 'Chaos'));
+      // Half by SMS through the GOV.UK Notify stand-in, half by Day 1 envelope.
+      const bySms = i % 2 === 1;
+      const address = await activeAccount(
+        s.lifecycle,
+        'RXX',
+        person(given, 'Chaos', bySms ? { delivery: 'sms', mobile: mobile(`07700 9001${10 + i}`) } : {}),
+      );
       // provision queued its create-user: the directory makes the user first.
       people.push(address);
     }
@@ -95,10 +121,16 @@ describeEachEngine('directory effects under chaos', (ctx) => {
     const random = seeded(42);
     const entra = createEntraDirectory({ client: graph.client, graphOrigin: graph.graph.url });
     const directory = new KilledAfterAnswer(entra, 0.2, random);
-    const delivered = new Map<string, string>();
-    const onCreated = async (c: CreatedUser) => {
-      if (c.credential.kind === 'password') delivered.set(c.address, c.credential.password);
-    };
+    const letters = new CapturingDelivery();
+    const newUsers = new DeliveredNewUsers({
+      delivery: new RoutedDelivery({
+        sms: new NotifySms({ apiKey: NOTIFY_API_KEY, smsTemplateId: NOTIFY_TEMPLATE, baseUrl: notify.url }),
+        envelope: letters,
+      }),
+      sealer: new Sealer(TEST_HR_DATA_KEY),
+      credential: 'password',
+      tapLifetimeMinutes: 480,
+    });
     const worker = () =>
       runDirectoryEffects(
         s.db.db,
@@ -106,7 +138,7 @@ describeEachEngine('directory effects under chaos', (ctx) => {
         pino({ level: 'silent' }),
         () => clock,
         { ...DEFAULT_DIRECTORY_WORKER, batch: 5, retryBudget: 50 },
-        capturingNewUsers(onCreated),
+        newUsers,
       );
     clock = day(31);
     for (let round = 0; round < 200; round++) {
@@ -137,12 +169,19 @@ describeEachEngine('directory effects under chaos', (ctx) => {
       expect(graph.graph.membersOf(G_RXX).filter((id) => id === user?.id)).toHaveLength(moved ? 0 : 1);
       expect(graph.graph.membersOf(G_RYY).filter((id) => id === user?.id)).toHaveLength(moved ? 1 : 0);
       expect(user?.accountEnabled).toBe(moved);
-      // Compared, never printed: a failure must not show a password.
-      const same = graph.graph.passwordOf(address) === delivered.get(address);
+      // Exactly one credential reached the holder (SMS or letter), and it is the directory's
+      // password. Compared, never printed: a failure must not show a password.
+      const texts = notify.sms.filter((m) => m.reference === address);
+      const sent = [
+        ...texts.map((m) => (m.personalisation as Record<string, string>).temporary_password),
+        ...letters.sent.filter((l) => l.address === address).map((l) => l.temporaryPassword),
+      ];
+      expect(sent, `${address}: one credential delivered`).toHaveLength(1);
+      const same = graph.graph.passwordOf(address) === sent[0];
       expect(same, `${address}: the password set in the directory is the one delivered`).toBe(true);
       // In order per account: an effect never went to the directory before an earlier one of its account.
-      const sent = directory.sent.get(address) ?? [];
-      expect(sent).toEqual([...sent].sort((a, b) => a - b));
+      const order = directory.sent.get(address) ?? [];
+      expect(order).toEqual([...order].sort((a, b) => a - b));
     }
   }, 120_000);
 });
