@@ -8,6 +8,7 @@ import { refused } from '../../src/domain/errors.js';
 import { londonDayStart } from '../../src/domain/time.js';
 import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
 import type { RequestContext } from '../../src/service/context.js';
+import { readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
 import { DeliveredNewUsers } from '../../src/service/new-users.js';
 import type { CredentialDelivery, CredentialRequest, DeliveryReceipt } from '../../src/service/ports.js';
 import { Sealer } from '../../src/service/sealed.js';
@@ -258,6 +259,46 @@ describeEachEngine('new users through the directory', (ctx) => {
     expect(ready.map((r) => [r.audience, r.payload.credential, r.payload.route])).toEqual([
       [{ type: 'org', ods: 'RXX' }, 'tap', 'envelope'],
     ]);
+  });
+});
+
+describeEachEngine('HR starters through the directory', (ctx) => {
+  const s = useService(ctx, {}, { directoryEffects: true });
+
+  it('queue their user with the employee number, and keep the start date for a pass and the mobile sealed', async () => {
+    await addOrg(s.lifecycle, 'RXX');
+    const csv = [
+      'employee_number,given_name,family_name,date_of_birth,mobile,org_ods,start_date',
+      'E1001,Ada,Okafor,1990-01-02,07700 900111,RXX,2026-11-25',
+      'E1002,Ben,Stone,1985-03-04,07700 900222,RXX,2026-12-10',
+    ].join('\n');
+    const report = await s.lifecycle.importStarters(operator(), {
+      records: readHrCsv(csv, STARTER_COLUMNS),
+      dryRun: false,
+    });
+    expect(report).toMatchObject({ created: 1, scheduled: 1, errors: [] });
+    // Ben's day comes: the sweep provisions him, through the directory too.
+    await s.lifecycle.sweep(operator(day(12), 'schedule'), { dryRun: false });
+    const queued = await queryRows<{ payload: Record<string, unknown>; starts_on: string; sealed: boolean }>(
+      s.db.db,
+      sql`select e.payload, d.starts_on::text as starts_on, d.mobile_sealed like 'v1.%' as sealed
+          from directory_effects e join credential_deliveries d on d.effect_id = e.id order by e.id`,
+    );
+    expect(queued).toEqual([
+      {
+        payload: expect.objectContaining({ kind: 'create-user', given: 'Ada', employeeId: 'E1001' }),
+        starts_on: '2026-11-25',
+        sealed: true,
+      },
+      {
+        payload: expect.objectContaining({ kind: 'create-user', given: 'Ben', employeeId: 'E1002' }),
+        starts_on: '2026-12-10',
+        sealed: true,
+      },
+    ]);
+    const everything = await everyTableAsText(s.db);
+    expect(everything).not.toContain('7700900111');
+    expect(everything).not.toContain('7700900222');
   });
 });
 
