@@ -194,6 +194,63 @@ export const NOTIFICATIONS: QueuedNotification[] = [
   { id: 109, kind: 'digest', payload: { org: ODS, at: T0.toISOString(), items: warnings(1) } },
   { id: 110, kind: 'pending-digest', payload: { org: ODS, at: T0.toISOString(), items: pending(200) } },
   { id: 111, kind: 'pending-digest', payload: { org: ODS, at: T0.toISOString(), items: pending(1) } },
+  {
+    id: 112,
+    kind: 'account-ready',
+    payload: {
+      address: LONG_ADDRESS,
+      org: ODS,
+      route: 'sms',
+      recipient: '07*** ***456',
+      credential: 'password',
+    },
+  },
+  {
+    id: 113,
+    kind: 'account-ready',
+    payload: {
+      address: LONG_ADDRESS,
+      org: ODS,
+      route: 'envelope',
+      recipient: `/var/lib/nhsmail/envelopes/${LONG_ADDRESS}.pdf`,
+      credential: 'tap',
+    },
+  },
+  {
+    id: 114,
+    kind: 'account-not-made',
+    payload: {
+      address: LONG_ADDRESS,
+      org: ODS,
+      effect: 41,
+      state: 'conflict',
+      error: `${MARKUP} ${LONG_LINE}`,
+    },
+  },
+  {
+    id: 115,
+    kind: 'directory-parked',
+    payload: {
+      effect: 42,
+      kind: 'create-user',
+      address: LONG_ADDRESS,
+      state: 'failed',
+      attempts: 8,
+      error: `403 Authorization_RequestDenied ${MARKUP} ${LONG_LINE}`,
+    },
+  },
+  {
+    id: 116,
+    kind: 'directory-parked',
+    payload: {
+      effect: 43,
+      kind: 'disable',
+      address: LONG_ADDRESS,
+      state: 'conflict',
+      attempts: 1,
+      error: null,
+    },
+  },
 ];
 
 /** Every part of every sample notification, as a platform splits it (`parts` is its notifier's). */
