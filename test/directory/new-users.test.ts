@@ -3,9 +3,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { NotifySms } from '../../adapters/delivery/notify-sms.js';
 import { createEntraDirectory } from '../../adapters/directory/entra.js';
+import { SlackNotifier } from '../../adapters/slack/notifier.js';
 import { runText } from '../../src/commands/execute.js';
 import { refused } from '../../src/domain/errors.js';
 import { londonDayStart } from '../../src/domain/time.js';
+import { DEFAULT_DELIVERY, runDelivery } from '../../src/jobs/delivery.js';
 import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
 import type { RequestContext } from '../../src/service/context.js';
 import { readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
@@ -13,6 +15,7 @@ import { DeliveredNewUsers } from '../../src/service/new-users.js';
 import type { CredentialDelivery, CredentialRequest, DeliveryReceipt } from '../../src/service/ports.js';
 import { Sealer } from '../../src/service/sealed.js';
 import { FakeNotify, NOTIFY_API_KEY, NOTIFY_TEMPLATE } from '../delivery/support/fake-notify.js';
+import { FakeSlack } from '../slack/support/fake-slack.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
   addOrg,
@@ -174,6 +177,37 @@ describeEachEngine('new users through the directory', (ctx) => {
     const everything = await everyTableAsText(s.db);
     expect(everything).not.toContain(FULL_MOBILE);
     expect(everything.includes(String(sentPasswords()[0])), 'the password is in no table').toBe(false);
+  });
+
+  it('the helpdesk’s Slack channel, where they asked, gets the line once the credential has gone', async () => {
+    const slack = new FakeSlack();
+    await slack.start();
+    try {
+      const made = await s.lifecycle.provision(fromSlack(), {
+        ...person('Jane', 'Doe', { mobile: mobile(MOBILE), delivery: 'sms' }),
+        org: 'RXX',
+      });
+      await work(newUsers(sms()));
+      await runDelivery(
+        s.db.db,
+        [new SlackNotifier('xoxb-test', slack.apiUrl)],
+        pino({ level: 'silent' }),
+        () => T0,
+        {
+          ...DEFAULT_DELIVERY,
+          operators: { platform: 'slack', channelId: 'C0OPS' },
+        },
+      );
+      const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.refused);
+      expect(posts.map((c) => [c.body.channel, c.body.text])).toEqual([
+        [
+          'C0HELP',
+          `${made.account.address} (RXX) now exists in the directory, and its temporary password was sent by SMS to 07*** ***456. The account stays pending until the holder's first login.`,
+        ],
+      ]);
+    } finally {
+      await slack.stop();
+    }
   });
 
   it('when Notify fails, the user stays made and the retry texts the new password it sets', async () => {
