@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   BAD_OPTION: 'An option is not one the command takes, has no value, or was given twice.',
   BODY_TOO_LARGE: 'An HTTP request body (or its number of events) is over the endpoint’s limit.',
   CANNOT_KEEP_MOBILE:
-    'The password goes by SMS later (a starter due later, or once the directory has the user), and without HR_DATA_KEY the bot may not keep the mobile.',
+    'An SMS sent later (a starter due later, or a directory user) needs the mobile kept, and HR_DATA_KEY is not set.',
   CATEGORY_REQUIRED: '"contact" was given no category.',
   CHANNEL_REQUIRED: 'A channel subscription was asked for outside a Slack or Teams channel.',
   COMMAND_LINE_ONLY: 'An HR import was asked for from chat: it runs on the command line or the HR feed.',
