@@ -1,5 +1,5 @@
 import type { User } from '@microsoft/microsoft-graph-types';
-import { type Effect, unhandledEffect } from '../../src/domain/effects.js';
+import { type Effect, type EffectKind, unhandledEffect } from '../../src/domain/effects.js';
 import type { EffectOutcome, EffectToApply } from '../../src/service/ports.js';
 import type { GraphResponse } from './entra-batch.js';
 import type { Accepted, Failure } from './entra-outcomes.js';
@@ -23,6 +23,22 @@ import {
   unrevealedPassword,
   updateUser,
 } from './entra-requests.js';
+
+/**
+ * The Graph writes each kind sends when no step is repeated (GETs are reads, which Graph budgets
+ * apart), for the worker's pacer. A create is POST /users and the group; a Temporary Access Pass
+ * or a retry's password reset is one more, which the pacer's headroom absorbs.
+ */
+export const ENTRA_WRITES: Readonly<Record<EffectKind, number>> = {
+  'create-user': 2,
+  'mark-leaver': 2, // the leave date, out of the old group
+  'move-org': 2, // into the new group, the company name
+  disable: 2, // accountEnabled false, revokeSignInSessions
+  enable: 1,
+  delete: 1,
+  restore: 2, // restore from deleted items, accountEnabled true
+  purge: 1,
+};
 
 /** What an effect's steps run with: one effect's view of the batcher. */
 export interface EffectContext {

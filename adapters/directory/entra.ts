@@ -2,7 +2,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Logger } from '../../src/logger.js';
 import type { Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
 import { GraphBatcher } from './entra-batch.js';
-import { applyEffect, type EffectContext } from './entra-effects.js';
+import { applyEffect, type EffectContext, ENTRA_WRITES } from './entra-effects.js';
 import { judge, scrub } from './entra-outcomes.js';
 
 export interface EntraDirectoryOptions {
@@ -23,6 +23,7 @@ export function createEntraDirectory(options: EntraDirectoryOptions): Directory 
   const logger = options.logger?.child({ component: 'entra' });
   return {
     name: 'entra',
+    writesPerEffect: ENTRA_WRITES,
     async apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>> {
       const batcher = new GraphBatcher(options.client, logger);
       const outcomes = await Promise.all(
