@@ -97,7 +97,14 @@ export async function runDirectoryEffects(
   const orgs = await organisationsOf(db, claimed);
   const credentials = new Map<number, DirectoryCredential>();
   const work: EffectToApply[] = claimed.map((c) => {
-    const item: EffectToApply = { id: c.id, effect: c.payload, directoryId: c.directory_id, orgs };
+    const item: EffectToApply = {
+      id: c.id,
+      effect: c.payload,
+      directoryId: c.directory_id,
+      orgs,
+      step: c.step,
+      adopt: c.adopt,
+    };
     if (c.payload.kind === 'create-user') {
       // Made for this attempt only: set in the directory, handed to delivery, never written down.
       const credential: DirectoryCredential = {
@@ -161,6 +168,7 @@ export async function runDirectoryEffects(
       run.applied++;
       continue;
     }
+    await recordProgress(db, c, outcome);
     if ('retryAfterMs' in outcome) {
       // Throttling is the directory pacing us, not a failure: it does not use up the budget.
       await settle(db, c.id, {
@@ -190,6 +198,21 @@ export async function runDirectoryEffects(
     run.retried++;
   }
   return run;
+}
+
+/**
+ * What a failed attempt got done: its steps (a retry resumes after them) and the user it made.
+ * Both only ever grow truer, so they are written apart from the settling: a crash in between
+ * leaves a step the directory has indeed taken.
+ */
+async function recordProgress(db: Db, c: Claimed, outcome: EffectOutcome): Promise<void> {
+  if (outcome.ok) return;
+  if ((outcome.step ?? 0) > c.step) {
+    await db.update(directoryEffects).set({ step: outcome.step }).where(eq(directoryEffects.id, c.id));
+  }
+  if (outcome.directoryId && outcome.directoryId !== c.directory_id) {
+    await db.update(accounts).set({ directoryId: outcome.directoryId }).where(eq(accounts.id, c.account_id));
+  }
 }
 
 async function settle(
