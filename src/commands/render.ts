@@ -56,7 +56,11 @@ export function directorySummary(d: DirectoryState): string {
       const error = d.lastError ?? 'no error was recorded';
       return d.state === 'failed'
         ? `failed: ${change} could not be applied: ${error}. ${held}; an operator can retry it with "directory retry ${d.effect.id}".`
-        : `conflict: ${change} was not applied: the address is held in the directory by an account the bot did not make (${error}). ${held}; NAS must resolve it in the directory.`;
+        : `conflict: ${change} was not applied: the address is held in the directory by an account the bot did not make (${error}). ${held}; ${
+            d.effect.kind === 'create-user'
+              ? `if that account is this very person, an operator or NAS can adopt it with "directory retry ${d.effect.id} --adopt"; otherwise `
+              : ''
+          }NAS must resolve it in the directory.`;
     }
   }
 }
