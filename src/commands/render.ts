@@ -65,6 +65,16 @@ export function directorySummary(d: DirectoryState): string {
   }
 }
 
+/**
+ * With a directory connected, what a home organisation without a directory group means for the
+ * account; null otherwise. The worker reads the group when it applies a change, so one set later
+ * counts for changes still queued, but a user already made is not added to it.
+ */
+export function directoryGroupNote(d: DirectoryState, ods: string): string | null {
+  if (d.state === 'ledger' || d.group !== null) return null;
+  return `${ods} has no directory group, so this account is in no group in the directory. NAS or an operator sets one with "org group --ods ${ods} --group OBJECT_ID"; users the directory already holds are not added to it then.`;
+}
+
 export function accountText(a: AccountView, now: Date): string {
   const lines = [
     `${a.address}: ${a.status}${a.kind === 'shared' ? ' (shared mailbox)' : ''}, ${a.orgName} (${a.org})`,

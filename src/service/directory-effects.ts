@@ -17,6 +17,16 @@ import { audit, type Executor, loadPrincipal } from './store.js';
  */
 export type DirectoryState =
   | { state: 'ledger' }
+  | (DirectoryProgress & {
+      /**
+       * The home organisation's directory group (`org group`), which new accounts and joiners
+       * join; null when it has none, so the account is in no group in the directory.
+       */
+      group: string | null;
+    });
+
+/** How far the directory has come with the account's changes. */
+type DirectoryProgress =
   | { state: 'in-step' }
   | {
       state: 'waiting';
@@ -36,9 +46,21 @@ export type DirectoryState =
       heldBack: number;
     };
 
-/** The account's directory state; `enabled` is whether a directory is connected at all. */
-export async function directoryState(db: Db, accountId: number, enabled: boolean): Promise<DirectoryState> {
+/**
+ * The account's directory state; `enabled` is whether a directory is connected at all, `group`
+ * the home organisation's directory group.
+ */
+export async function directoryState(
+  db: Db,
+  accountId: number,
+  enabled: boolean,
+  group: string | null,
+): Promise<DirectoryState> {
   if (!enabled) return { state: 'ledger' };
+  return { ...(await progress(db, accountId)), group };
+}
+
+async function progress(db: Db, accountId: number): Promise<DirectoryProgress> {
   // Few rows: an account's changes are applied in order, so only its unapplied tail is read.
   const open = await db
     .select({
