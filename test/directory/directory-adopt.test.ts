@@ -182,6 +182,12 @@ describeEachEngine('directory retry --adopt', (ctx) => {
       'DIRECTORY_EFFECT_NOT_CONFLICT',
     );
     expect(pending.details).toEqual({ id: queued.id, state: 'pending' });
+    const leaver = await refusal(
+      s.lifecycle.adoptDirectoryEffect(operator(day(3)), { id: leeLeaver?.id ?? 0 }),
+      'DIRECTORY_EFFECT_NOT_CONFLICT',
+    );
+    expect(leaver.details).toEqual({ id: leeLeaver?.id, state: 'conflict' });
+    expect(leaver.message).toContain('only a new account’s creation can adopt');
     await refusal(
       s.lifecycle.adoptDirectoryEffect(operator(day(3)), { id: 999_999 }),
       'DIRECTORY_EFFECT_NOT_FOUND',
