@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   DIRECTORY_CONFLICT:
     'A retry was asked for a directory change in conflict: an object the bot did not make holds the address.',
   DIRECTORY_EFFECT_NOT_CONFLICT:
-    '--adopt was asked for a directory change that is not a new account in conflict.',
+    'An adoption (--adopt) was asked for a directory change that is not a new account in conflict.',
   DIRECTORY_EFFECT_NOT_FAILED: 'A retry was asked for a directory change that is not parked as failed.',
   DIRECTORY_EFFECT_NOT_FOUND: 'There is no directory change with that number.',
   DSPT_TOO_LOW: 'A site cannot be registered: its DSPT status is below what its kind needs.',
