@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, date, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import type { Effect } from '../src/domain/effects.js';
 import type { Audience } from '../src/domain/notifications.js';
 import { accounts, organisations } from './schema.js';
@@ -29,6 +40,16 @@ export const directoryEffects = pgTable(
     payloadVersion: integer('payload_version').notNull().default(1),
     state: effectState('state').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * Steps of the effect the directory has done (e.g. a disable's sign-in blocked before its
+     * sessions were revoked), as the last failed attempt reported: a retry resumes after them.
+     */
+    step: integer('step').notNull().default(0),
+    /**
+     * Set by `directory retry ID --adopt`: the user already holding the address is this person,
+     * so the create takes it over (marks it as the bot's) rather than stopping at a conflict.
+     */
+    adopt: boolean('adopt').notNull().default(false),
     availableAt: at('available_at').notNull(),
     /** A worker's claim: another may take the effect once this has passed. */
     leasedUntil: at('leased_until'),
@@ -75,6 +96,11 @@ export const manualSteps = pgTable(
 export const directoryGate = pgTable('directory_gate', {
   directory: text('directory').primaryKey(),
   availableAt: at('available_at').notNull(),
+  /**
+   * The pacer: the time by which the writes already claimed, by every replica, have used their
+   * share of the write rate. Each pass moves it on by its own writes ÷ the rate.
+   */
+  nextWriteAt: at('next_write_at'),
 });
 
 /**

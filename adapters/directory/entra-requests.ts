@@ -107,6 +107,26 @@ export function updateUser(id: string, change: User, what: string, needs: string
   return { method: 'PATCH', url: user(id), body: change, what, needs };
 }
 
+/**
+ * PATCH a user the bot did not make but an operator adopted (`directory retry ID --adopt`): the
+ * bot's mark, and the new password where the credential is one, in one write.
+ */
+export function adoptUser(id: string, address: string, password: string | null, withMfa: boolean): Step {
+  const change: User = { onPremisesExtensionAttributes: { extensionAttribute15: BOT_MARKER } };
+  if (password !== null) {
+    change.passwordProfile = {
+      password,
+      forceChangePasswordNextSignIn: true,
+      forceChangePasswordNextSignInWithMfa: withMfa,
+    };
+  }
+  return updateUser(
+    id,
+    change,
+    `adopt ${address} as the bot's${password !== null ? ' and reset its password' : ''}`,
+  );
+}
+
 /** PATCH the password of a user the bot made, so that the credential delivered is the one set. */
 export function resetPassword(id: string, address: string, password: string, withMfa: boolean): Step {
   const passwordProfile: PasswordProfile = {

@@ -3,7 +3,7 @@ import type { Logger } from '../../src/logger.js';
 import type { AddressDirectory, Directory, EffectOutcome, EffectToApply } from '../../src/service/ports.js';
 import { createEntraAddressDirectory } from './entra-addresses.js';
 import { GraphBatcher } from './entra-batch.js';
-import { applyEffect, type EffectContext } from './entra-effects.js';
+import { applyEffect, type EffectContext, ENTRA_WRITES } from './entra-effects.js';
 import { judge, scrub } from './entra-outcomes.js';
 
 export interface EntraDirectoryOptions {
@@ -33,6 +33,7 @@ export function createEntraDirectory(options: EntraDirectoryOptions): Directory 
   return {
     name: 'entra',
     heldAddresses: (candidates) => addresses.heldAddresses(candidates),
+    writesPerEffect: ENTRA_WRITES,
     async apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>> {
       const batcher = new GraphBatcher(options.client, logger);
       const outcomes = await Promise.all(

@@ -56,9 +56,23 @@ export function directorySummary(d: DirectoryState): string {
       const error = d.lastError ?? 'no error was recorded';
       return d.state === 'failed'
         ? `failed: ${change} could not be applied: ${error}. ${held}; an operator can retry it with "directory retry ${d.effect.id}".`
-        : `conflict: ${change} was not applied: the address is held in the directory by an account the bot did not make (${error}). ${held}; NAS must resolve it in the directory.`;
+        : `conflict: ${change} was not applied: the address is held in the directory by an account the bot did not make (${error}). ${held}; ${
+            d.effect.kind === 'create-user'
+              ? `if that account is this very person, an operator or NAS can adopt it with "directory retry ${d.effect.id} --adopt"; otherwise `
+              : ''
+          }NAS must resolve it in the directory.`;
     }
   }
+}
+
+/**
+ * With a directory connected, what a home organisation without a directory group means for the
+ * account; null otherwise. The worker reads the group when it applies a change, so one set later
+ * counts for changes still queued, but a user already made is not added to it.
+ */
+export function directoryGroupNote(d: DirectoryState, ods: string): string | null {
+  if (d.state === 'ledger' || d.group !== null) return null;
+  return `${ods} has no directory group, so this account is in no group in the directory. NAS or an operator sets one with "org group --ods ${ods} --group OBJECT_ID"; users the directory already holds are not added to it then.`;
 }
 
 export function accountText(a: AccountView, now: Date): string {

@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   DELIVERY_UNAVAILABLE: 'The delivery route for the temporary password (SMS, envelope) is not set up.',
   DIRECTORY_CONFLICT:
     'A retry was asked for a directory change in conflict: an object the bot did not make holds the address.',
+  DIRECTORY_EFFECT_NOT_CONFLICT:
+    'An adoption (--adopt) was asked for a directory change that is not a new account in conflict.',
   DIRECTORY_EFFECT_NOT_FAILED: 'A retry was asked for a directory change that is not parked as failed.',
   DIRECTORY_EFFECT_NOT_FOUND: 'There is no directory change with that number.',
   DIRECTORY_PERMISSIONS_MISSING:
@@ -142,6 +144,7 @@ export interface ErrorDetailsByCode {
   ACCOUNT_NOT_FOUND: { address: string };
   /** The change in conflict, and the address the directory holds for another object. */
   DIRECTORY_CONFLICT: { id: number; address: string };
+  DIRECTORY_EFFECT_NOT_CONFLICT: { id: number; state: 'pending' | 'applied' | 'failed' | 'conflict' };
   DIRECTORY_EFFECT_NOT_FAILED: { id: number; state: 'pending' | 'applied' };
   DIRECTORY_EFFECT_NOT_FOUND: { id: number };
   /** The Graph application permissions the directory needs and the token does not carry. */

@@ -15,13 +15,29 @@ export interface DirectoryWorkerOptions {
   leaseMs: number;
   /** Effects claimed per pass (each of a different account). */
   batch: number;
+  /**
+   * The directory's write budget per second, for every replica together. The pacer claims
+   * effects only as their writes fit in PACE_SHARE of it, so Graph's 429 stays a safety net.
+   * Graph's: 3,000 writes per 150 s per app and tenant, 20 a second.
+   */
+  writesPerSecond: number;
+  /**
+   * How far beyond now a pass may reserve writes: the most one pass sends at once. Keep it well
+   * under the directory's own window (Graph's 150 s) divided by 20, or bursts overrun the budget.
+   */
+  writeAheadMs: number;
 }
 
 export const DEFAULT_DIRECTORY_WORKER: DirectoryWorkerOptions = {
   retryBudget: 8,
   leaseMs: 120_000,
   batch: 100,
+  writesPerSecond: 20,
+  writeAheadMs: 3_000,
 };
+
+/** The share of `writesPerSecond` the pacer uses: room for one pass's burst and for other writers. */
+export const PACE_SHARE = 0.95;
 
 export type { CreatedUser } from '../service/new-users.js';
 
@@ -38,6 +54,8 @@ interface Claimed {
   account_id: number;
   payload: Effect;
   attempts: number;
+  step: number;
+  adopt: boolean;
   directory_id: string | null;
 }
 
@@ -59,8 +77,7 @@ export async function runDirectoryEffects(
   newUsers: NewUsers = PASSWORDS_ONLY,
 ): Promise<DirectoryRun> {
   const run: DirectoryRun = { applied: 0, throttled: 0, retried: 0, failed: 0, conflicts: 0 };
-  if (!(await gateOpen(db, directory.name, now()))) return run;
-  const all = await claim(db, now(), options);
+  const all = await claim(db, directory, now(), options);
   // Rows outlive deploys: an effect of a kind this build does not know is parked, never guessed at.
   const unknown = all.filter((c) => !(EFFECT_KINDS as readonly string[]).includes(c.payload?.kind));
   for (const c of unknown) {
@@ -85,6 +102,8 @@ export async function runDirectoryEffects(
       effect: c.payload,
       directoryId: c.directory_id,
       orgs,
+      step: c.step,
+      adopt: c.adopt,
       ...(credential ? { credential } : {}),
     };
   });
@@ -153,6 +172,7 @@ export async function runDirectoryEffects(
       // user is adopted and given a new credential) and parks like any failure once out of budget.
       outcome = { ok: false, permanent: false, conflict: false, error: undelivered };
     }
+    await recordProgress(db, c, outcome);
     if ('retryAfterMs' in outcome) {
       // Throttling is the directory pacing us, not a failure: it does not use up the budget.
       await settle(db, c.id, {
@@ -213,6 +233,21 @@ async function park(
   });
 }
 
+/**
+ * What a failed attempt got done: its steps (a retry resumes after them) and the user it made.
+ * Both only ever grow truer, so they are written apart from the settling: a crash in between
+ * leaves a step the directory has indeed taken.
+ */
+async function recordProgress(db: Db, c: Claimed, outcome: EffectOutcome): Promise<void> {
+  if (outcome.ok) return;
+  if ((outcome.step ?? 0) > c.step) {
+    await db.update(directoryEffects).set({ step: outcome.step }).where(eq(directoryEffects.id, c.id));
+  }
+  if (outcome.directoryId && outcome.directoryId !== c.directory_id) {
+    await db.update(accounts).set({ directoryId: outcome.directoryId }).where(eq(accounts.id, c.account_id));
+  }
+}
+
 async function settle(
   db: Db,
   id: number,
@@ -224,13 +259,40 @@ async function settle(
     .where(eq(directoryEffects.id, id));
 }
 
-/** Claims the next effect of each account that may go now, under a lease. */
-async function claim(db: Db, now: Date, options: DirectoryWorkerOptions): Promise<Claimed[]> {
+/**
+ * Claims the next effect of each account that may go now, under a lease, while the directory's
+ * gate is open and as many as the pacer's write slots allow. The gate row is locked for the claim,
+ * so replicas reserve slots one after another: each pass moves `next_write_at` on by its writes ÷
+ * the pace, and may reserve up to `writeAheadMs` beyond now. Over any window, all replicas together
+ * send at most the pace times (the window + writeAheadMs).
+ */
+async function claim(
+  db: Db,
+  directory: Directory,
+  now: Date,
+  options: DirectoryWorkerOptions,
+): Promise<Claimed[]> {
   return db.transaction(async (tx) => {
+    await tx
+      .insert(directoryGate)
+      .values({ directory: directory.name, availableAt: now })
+      .onConflictDoNothing();
+    const [gate] = await tx
+      .select()
+      .from(directoryGate)
+      .where(eq(directoryGate.directory, directory.name))
+      .for('update');
+    // Closed: the directory asked every writer to wait (a 429's Retry-After).
+    if (!gate || gate.availableAt.getTime() > now.getTime()) return [];
+    const perMs = (options.writesPerSecond * PACE_SHARE) / 1000;
+    const from = Math.max(gate.nextWriteAt?.getTime() ?? 0, now.getTime());
+    const room = Math.floor((now.getTime() + options.writeAheadMs - from) * perMs);
+    // Caught up, a pass takes at least one effect, however many writes it needs.
+    if (room <= 0 && from > now.getTime()) return [];
     const at = now.toISOString();
     const rows = rowsOf<Claimed>(
       await tx.execute(sql`
-        select e.id, e.account_id, e.payload, e.attempts, a.directory_id
+        select e.id, e.account_id, e.payload, e.attempts, e.step, e.adopt, a.directory_id
         from directory_effects e join accounts a on a.id = e.account_id
         where e.state = 'pending' and e.available_at <= ${at}::timestamptz
           and (e.leased_until is null or e.leased_until <= ${at}::timestamptz)
@@ -238,10 +300,21 @@ async function claim(db: Db, now: Date, options: DirectoryWorkerOptions): Promis
             select 1 from directory_effects p
             where p.account_id = e.account_id and p.id < e.id and p.state <> 'applied')
         order by e.id
-        limit ${options.batch}
+        limit ${Math.max(1, Math.min(options.batch, room))}
         for update of e skip locked`),
     ).map((r) => ({ ...r, id: Number(r.id) }));
-    if (rows.length === 0) return rows;
+    let writes = 0;
+    const taken = rows.filter((r) => {
+      const w = directory.writesPerEffect?.[r.payload?.kind] ?? 1;
+      if ((writes > 0 || from > now.getTime()) && writes + w > room) return false;
+      writes += w;
+      return true;
+    });
+    if (taken.length === 0) return taken;
+    await tx
+      .update(directoryGate)
+      .set({ nextWriteAt: new Date(Math.ceil(from + writes / perMs)) })
+      .where(eq(directoryGate.directory, directory.name));
     await tx
       .update(directoryEffects)
       .set({ leasedUntil: new Date(now.getTime() + options.leaseMs) })
@@ -249,12 +322,12 @@ async function claim(db: Db, now: Date, options: DirectoryWorkerOptions): Promis
         and(
           inArray(
             directoryEffects.id,
-            rows.map((r) => r.id),
+            taken.map((r) => r.id),
           ),
           eq(directoryEffects.state, 'pending'),
         ),
       );
-    return rows;
+    return taken;
   });
 }
 
@@ -274,15 +347,6 @@ async function organisationsOf(db: Db, claimed: readonly Claimed[]) {
     .from(organisations)
     .where(inArray(organisations.ods, [...named]));
   return Object.fromEntries(rows.map((r) => [r.ods, { name: r.name, group: r.group }]));
-}
-
-/** True unless the directory asked every writer to wait (a 429's Retry-After) and that time has not come. */
-async function gateOpen(db: Db, name: string, now: Date): Promise<boolean> {
-  const [gate] = await db
-    .select({ availableAt: directoryGate.availableAt })
-    .from(directoryGate)
-    .where(eq(directoryGate.directory, name));
-  return !gate || gate.availableAt.getTime() <= now.getTime();
 }
 
 /** Holds every replica's worker back until `until` (never shortening a longer wait already set). */

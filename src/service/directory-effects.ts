@@ -6,6 +6,7 @@ import { refused } from '../domain/errors.js';
 import { actorLabel, isSystemActor } from '../domain/roles.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
+import { audit, type Executor, loadPrincipal } from './store.js';
 
 /**
  * Where an account stands with the directory (issue 14), for `status`:
@@ -16,6 +17,16 @@ import type { RequestContext } from './context.js';
  */
 export type DirectoryState =
   | { state: 'ledger' }
+  | (DirectoryProgress & {
+      /**
+       * The home organisation's directory group (`org group`), which new accounts and joiners
+       * join; null when it has none, so the account is in no group in the directory.
+       */
+      group: string | null;
+    });
+
+/** How far the directory has come with the account's changes. */
+type DirectoryProgress =
   | { state: 'in-step' }
   | {
       state: 'waiting';
@@ -35,9 +46,21 @@ export type DirectoryState =
       heldBack: number;
     };
 
-/** The account's directory state; `enabled` is whether a directory is connected at all. */
-export async function directoryState(db: Db, accountId: number, enabled: boolean): Promise<DirectoryState> {
+/**
+ * The account's directory state; `enabled` is whether a directory is connected at all, `group`
+ * the home organisation's directory group.
+ */
+export async function directoryState(
+  db: Db,
+  accountId: number,
+  enabled: boolean,
+  group: string | null,
+): Promise<DirectoryState> {
   if (!enabled) return { state: 'ledger' };
+  return { ...(await progress(db, accountId)), group };
+}
+
+async function progress(db: Db, accountId: number): Promise<DirectoryProgress> {
   // Few rows: an account's changes are applied in order, so only its unapplied tail is read.
   const open = await db
     .select({
@@ -143,8 +166,73 @@ export async function retryDirectoryEffects(
   return { requeued, conflicts };
 }
 
+/** A conflict put back in the queue to take over the directory user holding its address. */
+export interface DirectoryAdoption {
+  adopted: RequeuedEffect;
+}
+
+/**
+ * `directory retry ID --adopt`: a new account's creation parked as a conflict, because a
+ * directory user the bot did not make holds the address, which an operator or NAS has checked is
+ * this very person. It is requeued with the adopt flag: the worker marks that user as the bot's,
+ * sets a new credential (delivered as for any new account) and puts it in its organisation's
+ * group. Audited, unlike a plain retry: it hands the bot someone's existing directory account
+ * and replaces its credential.
+ */
+export async function adoptDirectoryEffect(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { id: number },
+): Promise<DirectoryAdoption> {
+  const { id } = input;
+  const adopted = await deps.db.transaction(async (tx) => {
+    const principal = await loadPrincipal(tx, ctx);
+    if (!principal.isNational) {
+      throw refused(
+        'NAS_ONLY',
+        'Only NAS administrators and the operator adopt a directory account, since the bot then takes it over and replaces its credential.',
+      );
+    }
+    const [found] = await tx
+      .select(parkedColumns)
+      .from(directoryEffects)
+      .innerJoin(accounts, eq(accounts.id, directoryEffects.accountId))
+      .where(eq(directoryEffects.id, id))
+      .for('update', { of: directoryEffects });
+    if (!found) throw await notRetried(tx, id);
+    if (found.state !== 'conflict' || found.kind !== 'create-user') {
+      const what = `Directory change ${id} (${found.kind} for ${found.address})`;
+      throw refused(
+        'DIRECTORY_EFFECT_NOT_CONFLICT',
+        found.state === 'failed'
+          ? `${what} failed but is not a conflict, so there is no directory account to adopt: retry it without --adopt ("directory retry ${id}").`
+          : found.state === 'conflict'
+            ? `${what} is a conflict, but only a new account’s creation can adopt a directory account: NAS must resolve it in the directory.`
+            : `${what} is ${found.state === 'applied' ? 'applied already' : 'still queued'}, not a conflict: --adopt is only for a new account whose address a directory account the bot did not make holds ("directory failed" lists them).`,
+        { id, state: found.state },
+      );
+    }
+    await tx
+      .update(directoryEffects)
+      .set({ state: 'pending', attempts: 0, adopt: true, availableAt: ctx.now, leasedUntil: null })
+      .where(eq(directoryEffects.id, id));
+    await audit(tx, ctx, {
+      action: 'directory-adopt',
+      address: found.address,
+      reason: `the directory account holding ${found.address} is this person: the bot takes it over (directory change ${id})`,
+      details: { effect: id },
+    });
+    return { ...parkedView(found), availableAt: ctx.now.toISOString() };
+  });
+  deps.logger.info(
+    { actor: actorLabel(ctx.actor), effect: id, address: adopted.address, lastError: adopted.lastError },
+    'directory conflict requeued for adoption',
+  );
+  return { adopted };
+}
+
 /** Why the change `id` was not requeued: unknown, in conflict, or not parked. */
-async function notRetried(db: Db, id: number) {
+async function notRetried(db: Executor, id: number) {
   const [found] = await db
     .select({ state: directoryEffects.state, kind: directoryEffects.kind, address: accounts.address })
     .from(directoryEffects)
@@ -158,9 +246,13 @@ async function notRetried(db: Db, id: number) {
     );
   }
   if (found.state === 'conflict') {
+    const adopt =
+      found.kind === 'create-user'
+        ? ` If that directory account is this very person, an operator or NAS can adopt it with "directory retry ${id} --adopt": the bot then marks it as its own, sets a new credential and delivers it. Otherwise`
+        : '';
     return refused(
       'DIRECTORY_CONFLICT',
-      `Directory change ${id} (${found.kind} for ${found.address}) is a conflict: the address is held in the directory by an account the bot did not make, and retrying would meet it again, so nothing was changed. NAS must resolve it in the directory first (remove or rename the other object).`,
+      `Directory change ${id} (${found.kind} for ${found.address}) is a conflict: the address is held in the directory by an account the bot did not make, and retrying would meet it again, so nothing was changed.${adopt} NAS must resolve it in the directory first (remove or rename the other object).`,
       { id, address: found.address },
     );
   }

@@ -96,6 +96,8 @@ export interface Lifecycle {
   failedDirectoryEffects(ctx: RequestContext): Promise<ParkedEffect[]>;
   /** Puts a failed directory change (or every one) back in the directory worker's queue. */
   retryDirectoryEffects: Bound<typeof directory.retryDirectoryEffects>;
+  /** Requeues a creation parked as a conflict to take over the directory account holding its address. */
+  adoptDirectoryEffect: Bound<typeof directory.adoptDirectoryEffect>;
   linkChatUser: Bound<typeof chat.linkChatUser>;
   subscribe: Bound<typeof chat.subscribe>;
   unsubscribe: Bound<typeof chat.unsubscribe>;
@@ -196,6 +198,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     retryNotifications: bind(deps, notifications.retryNotifications),
     failedDirectoryEffects: (ctx) => directory.failedDirectoryEffects(deps, ctx),
     retryDirectoryEffects: bind(deps, directory.retryDirectoryEffects),
+    adoptDirectoryEffect: bind(deps, directory.adoptDirectoryEffect),
     linkChatUser: bind(deps, chat.linkChatUser),
     subscribe: bind(deps, chat.subscribe),
     unsubscribe: bind(deps, chat.unsubscribe),

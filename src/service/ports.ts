@@ -1,4 +1,4 @@
-import type { Effect } from '../domain/effects.js';
+import type { Effect, EffectKind } from '../domain/effects.js';
 import type { NotificationContent, NotificationKind } from '../domain/notifications.js';
 import type { OrgKind } from '../domain/organisation.js';
 import type { ChatPlatform } from '../domain/platform.js';
@@ -100,6 +100,16 @@ export interface EffectToApply {
   orgs: Readonly<Record<string, { name: string; group: string | null }>>;
   /** create-user only: the credential to set, made by the worker for this attempt and never stored. */
   credential?: DirectoryCredential;
+  /**
+   * Steps an earlier attempt reported done (a failed outcome's `step`): the directory resumes
+   * after them rather than repeating writes. Absent: none.
+   */
+  step?: number;
+  /**
+   * create-user only: an operator confirmed (`directory retry ID --adopt`) that the user already
+   * holding the address is this person, so it is marked as the bot's and taken over.
+   */
+  adopt?: boolean;
 }
 
 /** What a new user signs in with first: a temporary password, or an Entra Temporary Access Pass. */
@@ -112,12 +122,20 @@ export type EffectOutcome =
   /** Done; `directoryId` once the user's object id is known; `temporaryAccessPass` when one was issued (delivered, never stored). */
   | { ok: true; directoryId: string | null; temporaryAccessPass?: string }
   /** Throttled: try again after the directory's Retry-After. */
-  | { ok: false; retryAfterMs: number; error: string }
+  | ({ ok: false; retryAfterMs: number; error: string } & EffectProgress)
   /**
    * Failed: `permanent` parks it at once (a refusal, a missing permission); `conflict` when the
    * directory holds something the bot did not make (a taken address), which is never overwritten.
    */
-  | { ok: false; permanent: boolean; conflict: boolean; error: string };
+  | ({ ok: false; permanent: boolean; conflict: boolean; error: string } & EffectProgress);
+
+/** How far a failed effect got, so that its retry resumes there. */
+export interface EffectProgress {
+  /** Steps done before the failure (the next attempt's `EffectToApply.step`). */
+  step?: number;
+  /** The user's object id, once the directory made it (a create whose later step failed). */
+  directoryId?: string;
+}
 
 /**
  * The directory's answer to "is this address free?", asked while an address is chosen. Apart from
@@ -137,6 +155,11 @@ export interface AddressDirectory {
 export interface Directory {
   /** The directory's name for logs and status ("entra"). */
   readonly name: string;
+  /**
+   * The most writes each kind of effect sends (reads are not counted: the directory budgets
+   * writes), for the worker's pacer. Absent: one each.
+   */
+  readonly writesPerEffect?: Readonly<Record<EffectKind, number>>;
   /** Applies effects, at most one per account, and answers each on its own; never throws for a directory's refusal. */
   apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>>;
 }

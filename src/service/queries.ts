@@ -44,7 +44,12 @@ export async function accountStatus(
           accepted: transfer.acceptedAt !== null,
         }
       : null,
-    directory: await directoryState(deps.db, row.id, deps.directoryEffects ?? false),
+    directory: await directoryState(
+      deps.db,
+      row.id,
+      deps.directoryEffects ?? false,
+      home.directoryGroup ?? null,
+    ),
   };
 }
 

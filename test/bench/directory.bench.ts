@@ -5,8 +5,10 @@
  * then revokeSignInSessions): four writes per account. The stand-in enforces Graph's documented
  * write limit for identity and access (3,000 writes per 150 s per app and tenant), scaled down
  * by BENCH_SCALE in time so the run takes seconds. Two workers drain the queue, as two replicas
- * would. Prints the write rate achieved as a share of the budget (goal ≥ 90%) and how the 429s
- * spread over the run (sustained 429s would mean the worker keeps pushing into the limit).
+ * would, each told the budget as its pacer's write rate (BENCH_PACED=0: no pacer, only the gate a
+ * 429 closes). Prints the write rate achieved as a share of the budget (goal ≥ 90%), the writes
+ * repeated, and how the 429s spread over the run (sustained 429s would mean the worker keeps
+ * pushing into the limit).
  */
 
 import { PGlite } from '@electric-sql/pglite';
@@ -24,6 +26,8 @@ import { capturingNewUsers } from '../support/scripted-directory.js';
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? '5000');
 const SCALE = Number(process.env.BENCH_SCALE ?? '10');
 const GROUP = '3f0e2a4c-1b7d-4c9e-8a21-5d6f7e8a9b01';
+/** BENCH_PACED=0 turns the pacer off (an unlimited rate), leaving the 429 gate alone to hold the workers back. */
+const PACED = process.env.BENCH_PACED !== '0';
 const BUDGET = { writes: 3000, windowMs: Math.round(150_000 / SCALE) };
 
 async function seed(db: Database): Promise<void> {
@@ -66,7 +70,14 @@ async function main(): Promise<void> {
   graph.graph.addGroup(GROUP, 'Bench staff');
   const directory = createEntraDirectory({ client: graph.client, graphOrigin: graph.graph.url });
   const logger = pino({ level: 'silent' });
-  const options = { ...DEFAULT_DIRECTORY_WORKER, batch: 200 };
+  const budgetPerSecond = BUDGET.writes / (BUDGET.windowMs / 1000);
+  // The pacer is told the stand-in's budget, and reserves ahead in the same scaled time.
+  const options = {
+    ...DEFAULT_DIRECTORY_WORKER,
+    batch: 200,
+    writesPerSecond: PACED ? budgetPerSecond : Number.POSITIVE_INFINITY,
+    writeAheadMs: DEFAULT_DIRECTORY_WORKER.writeAheadMs / SCALE,
+  };
   let delivered = 0;
   const worker = () =>
     runDirectoryEffects(
@@ -80,18 +91,25 @@ async function main(): Promise<void> {
       }),
     );
   const started = performance.now();
-  for (;;) {
-    const [a, b] = await Promise.all([worker(), worker()]);
-    const [left] = rowsOf<{ n: number }>(
-      await db.db.execute(sql`select count(*)::int as n from directory_effects where state <> 'applied'`),
-    );
-    if ((left?.n ?? 0) === 0) break;
-    if (a.applied + b.applied === 0) await new Promise((r) => setTimeout(r, 50));
-  }
+  // Each worker loops on its own, as a replica would; one that found nothing to claim (the
+  // pacer's slots taken, or the gate closed) looks again shortly.
+  const replica = async () => {
+    for (;;) {
+      const r = await worker();
+      const [left] = rowsOf<{ n: number }>(
+        await db.db.execute(sql`select count(*)::int as n from directory_effects where state <> 'applied'`),
+      );
+      if ((left?.n ?? 0) === 0) return;
+      if (r.applied + r.throttled + r.retried + r.failed + r.conflicts === 0) {
+        await new Promise((wake) => setTimeout(wake, 10));
+      }
+    }
+  };
+  await Promise.all([replica(), replica()]);
   const seconds = (performance.now() - started) / 1000;
   const traffic = graph.graph.stats();
-  const budgetPerSecond = BUDGET.writes / (BUDGET.windowMs / 1000);
   const achieved = traffic.writesAccepted / seconds;
+  const needed = 4 * ACCOUNTS;
   const with429 = traffic.perSecond.filter((s) => s.throttled > 0).length;
   let longestRun = 0;
   let run = 0;
@@ -101,10 +119,10 @@ async function main(): Promise<void> {
   }
   console.log(
     [
-      `directory effects: ${ACCOUNTS} creates + ${ACCOUNTS} disables (${traffic.writesAccepted} Graph writes), 2 workers, PGlite`,
+      `directory effects: ${ACCOUNTS} creates + ${ACCOUNTS} disables (${needed} Graph writes needed), 2 workers, PGlite, ${PACED ? 'paced' : 'not paced (429 gate only)'}`,
       `write budget: ${BUDGET.writes} writes per ${BUDGET.windowMs} ms (Graph's 3,000 per 150 s, ${SCALE}× faster) = ${budgetPerSecond.toFixed(0)} writes/s`,
-      `elapsed: ${seconds.toFixed(1)} s; achieved ${achieved.toFixed(0)} writes/s = ${((100 * achieved) / budgetPerSecond).toFixed(1)}% of the budget`,
-      `429s: ${traffic.throttled} (${traffic.throttledByBudget} from the budget) in ${with429} of ${traffic.perSecond.length} seconds; longest run of seconds with a 429: ${longestRun}`,
+      `elapsed: ${seconds.toFixed(1)} s; Graph accepted ${traffic.writesAccepted} writes (${traffic.writesAccepted - needed} repeated) = ${achieved.toFixed(0)} writes/s = ${((100 * achieved) / budgetPerSecond).toFixed(1)}% of the budget; useful share ${((100 * needed) / seconds / budgetPerSecond).toFixed(1)}%`,
+      `429s: ${traffic.throttled} (${traffic.throttledByBudget} from the budget) in ${with429} of ${Math.ceil(seconds)} seconds; longest run of seconds with a 429: ${longestRun}`,
       `credentials handed to delivery: ${delivered}`,
     ].join('\n'),
   );

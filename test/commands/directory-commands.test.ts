@@ -66,7 +66,7 @@ describeEachEngine('the directory commands', (ctx) => {
     const all = await runText(s.lifecycle, operator(day(3)), 'directory retry --all');
     expect(all.exitCode).toBe(0);
     expect(all.text).toBe(
-      'No failed directory changes to retry.\n1 conflict(s) left parked: a conflict means the address is held in the directory by an account the bot did not make: NAS must resolve it there (remove or rename the other object); retrying would meet it again.',
+      'No failed directory changes to retry.\n1 conflict(s) left parked: a conflict means the address is held in the directory by an account the bot did not make: retrying would meet it again. If that account is this very person, an operator or NAS adopts it with "directory retry NUMBER --adopt"; otherwise NAS must resolve it there (remove or rename the other object).',
     );
     expect(all.data).toEqual({ requeued: [], conflicts: 1 });
   });

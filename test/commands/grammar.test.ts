@@ -249,6 +249,7 @@ const EXAMPLES: Array<[string, Command]> = [
   ['directory retry 7', { name: 'directory retry', id: 7, all: false }],
   ['directory retry #7', { name: 'directory retry', id: 7, all: false }],
   ['directory retry --all', { name: 'directory retry', id: undefined, all: true }],
+  ['directory retry 7 --adopt', { name: 'directory retry', id: 7, all: false, adopt: true }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
@@ -484,6 +485,12 @@ describe('parseCommand errors', () => {
     expectInvalid(() => parse('directory retry 4 --all'), 'MISSING_ARGUMENT', /Usage: directory retry/);
     expectInvalid(() => parse('directory retry 0'), 'INVALID_ID', /directory failed/);
     expectInvalid(() => parse('directory retry jane.doe@nhs.net'), 'INVALID_ID', /directory change number/);
+    expectInvalid(() => parse('directory retry --all --adopt'), 'MISSING_ARGUMENT', /one change at a time/);
+    expectInvalid(
+      () => parse('directory retry --adopt'),
+      'MISSING_ARGUMENT',
+      /one directory change or give --all/,
+    );
   });
 
   it('reads the export range as real days, the first no later than the last', () => {
@@ -553,10 +560,12 @@ describe('helpText', () => {
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
     expect(lines.some((l) => l.startsWith('import starters'))).toBe(false);
     expect(lines.some((l) => l.startsWith('notifications retry'))).toBe(false);
-    expect(lines.some((l) => l.startsWith('directory'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('directory failed'))).toBe(false);
+    // NAS may adopt a directory account in conflict from chat; a plain retry stays the operator's.
+    expect(lines).toContain('directory retry ID|--all [--adopt]');
     expect(lines.some((l) => l.startsWith('export audit'))).toBe(false);
     expect(lines.some((l) => l.startsWith('import orgs'))).toBe(false);
-    expect(lines).toHaveLength(SPECS.length - 12);
+    expect(lines).toHaveLength(SPECS.length - 11);
   });
 
   it('shows every command to operators', () => {

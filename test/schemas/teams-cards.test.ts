@@ -94,6 +94,9 @@ describe('every Adaptive Card the Teams adapter builds is valid Adaptive Cards 1
     expectValid(statusCard(ACCOUNT, T0));
     expectValid(statusCard({ ...ACCOUNT, name: null, status: 'pending', graceExpiresAt: null }, T0));
     expectValid(statusCard({ ...ACCOUNT, directory: { state: 'ledger' } }, T0));
+    const noGroup = statusCard({ ...ACCOUNT, directory: { state: 'in-step', group: null } }, T0);
+    expectValid(noGroup);
+    expect(JSON.stringify(noGroup)).toContain(`${ACCOUNT.org} has no directory group`);
     expectValid(
       statusCard(
         {
@@ -103,6 +106,7 @@ describe('every Adaptive Card the Teams adapter builds is valid Adaptive Cards 1
             lastError: LONG_LINE,
             effect: { id: 123456789, kind: 'mark-leaver' },
             heldBack: 40,
+            group: null,
           },
         },
         T0,

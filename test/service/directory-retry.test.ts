@@ -132,7 +132,10 @@ describeEachEngine('directory failed and directory retry', (ctx) => {
       ['mark-leaver', 'applied'],
       ['move-org', 'applied'],
     ]);
-    expect((await l.status(operator(later), { address: jane })).directory).toEqual({ state: 'in-step' });
+    expect((await l.status(operator(later), { address: jane })).directory).toEqual({
+      state: 'in-step',
+      group: null,
+    });
 
     // An operational action, not a change to an account: logged, never audited.
     expect(await auditCount(ctx.db)).toBe(audits);

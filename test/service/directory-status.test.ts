@@ -34,6 +34,8 @@ describeEachEngine('status shows the directory state', (ctx) => {
       expect(lines).toEqual([
         'Directory: none connected. The bot records decisions only, so each change must be made in the directory by hand.',
       ]);
+      // No directory, no directory group to speak of.
+      expect(reply.text).not.toContain('has no directory group');
     });
   });
 
@@ -60,14 +62,14 @@ describeEachEngine('status shows the directory state', (ctx) => {
     it('is in step when every change has been applied', async () => {
       const jane = await leaverThenJoiner();
       await runWorker(s.db, new ScriptedDirectory(), day(2), 2);
-      expect(await directoryOf(jane)).toEqual({ state: 'in-step' });
+      expect(await directoryOf(jane)).toEqual({ state: 'in-step', group: null });
       expect(await statusText(jane)).toContain('Directory: in step: every change has been applied.');
-      expect(await statusJson(jane)).toMatchObject({ directory: { state: 'in-step' } });
+      expect(await statusJson(jane)).toMatchObject({ directory: { state: 'in-step', group: null } });
     });
 
     it('is waiting while changes are queued, with the oldest’s time and the worker’s last error', async () => {
       const jane = await leaverThenJoiner();
-      const waiting = { state: 'waiting', pending: 2, since: day(1).toISOString() };
+      const waiting = { state: 'waiting', pending: 2, since: day(1).toISOString(), group: null };
       expect(await directoryOf(jane)).toEqual(waiting);
       expect(await statusText(jane)).toContain(
         `Directory: waiting: 2 change(s) not yet applied, the oldest since ${day(1).toISOString()}.`,
@@ -93,6 +95,7 @@ describeEachEngine('status shows the directory state', (ctx) => {
         lastError: 'Authorization_RequestDenied: insufficient privileges',
         effect: { id, kind: 'mark-leaver' },
         heldBack: 1,
+        group: null,
       };
       expect(await directoryOf(jane)).toEqual(failed);
       expect(await statusJson(jane)).toMatchObject({ directory: failed });
@@ -116,6 +119,7 @@ describeEachEngine('status shows the directory state', (ctx) => {
         lastError: 'the address belongs to a user the bot did not make',
         effect: { id, kind: 'mark-leaver' },
         heldBack: 1,
+        group: null,
       };
       expect(await directoryOf(jane)).toEqual(conflict);
       expect(await statusJson(jane)).toMatchObject({ directory: conflict });
@@ -125,6 +129,23 @@ describeEachEngine('status shows the directory state', (ctx) => {
       );
       expect(text).toContain('NAS must resolve it in the directory.');
       expect(text).not.toContain('directory retry');
+    });
+
+    it('says when the home organisation has no directory group, and names the group when it has one', async () => {
+      const jane = await leaverThenJoiner();
+      await runWorker(s.db, new ScriptedDirectory(), day(2), 2);
+      const note =
+        'RYY has no directory group, so this account is in no group in the directory. NAS or an operator sets one with "org group --ods RYY --group OBJECT_ID"; users the directory already holds are not added to it then.';
+      const lines = (await statusText(jane)).split('\n');
+      expect(lines.slice(-2)).toEqual(['Directory: in step: every change has been applied.', note]);
+      expect(await statusJson(jane)).toMatchObject({ directory: { state: 'in-step', group: null } });
+
+      const group = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
+      await s.lifecycle.setDirectoryGroup(operator(), { ods: 'RYY', group });
+      expect(await directoryOf(jane)).toEqual({ state: 'in-step', group });
+      expect(await statusText(jane)).not.toContain('has no directory group');
+      // The account's home is what counts: RXX, which Jane left, has none either.
+      expect(await statusText(jane)).not.toContain('RXX');
     });
 
     it('reports the earliest parked change, and no error when none was recorded', async () => {
@@ -137,6 +158,7 @@ describeEachEngine('status shows the directory state', (ctx) => {
         lastError: null,
         effect: { id: earlier?.id, kind: 'mark-leaver' },
         heldBack: 0,
+        group: null,
       });
       expect(later?.kind).toBe('move-org');
       expect(await statusText(jane)).toContain('could not be applied: no error was recorded.');

@@ -1,6 +1,6 @@
 import { type Activity, CardFactory } from 'botbuilder';
 import type { Reply } from '../../../src/commands/execute.js';
-import { clockLine, directorySummary } from '../../../src/commands/render.js';
+import { clockLine, directoryGroupNote, directorySummary } from '../../../src/commands/render.js';
 import type { DirectoryState } from '../../../src/service/directory-effects.js';
 import type { Expiry } from '../../../src/service/queries.js';
 import type { AccountView } from '../../../src/service/store.js';
@@ -97,7 +97,16 @@ export function statusCard(a: StatusData, now: Date) {
         { title: 'Organisation', value: `${a.orgName} (${a.org})` },
         ...(a.name ? [{ title: 'Name', value: a.name }] : []),
         ...(clock ? [{ title: 'Clock', value: clock }] : []),
-        ...(a.directory ? [{ title: 'Directory', value: directorySummary(a.directory) }] : []),
+        ...(a.directory
+          ? [
+              {
+                title: 'Directory',
+                value: [directorySummary(a.directory), directoryGroupNote(a.directory, a.org)]
+                  .filter((line) => line !== null)
+                  .join(' '),
+              },
+            ]
+          : []),
       ],
     },
   ]);

@@ -1,4 +1,9 @@
-import type { ParkedEffect } from '../../service/directory-effects.js';
+import { invalid } from '../../domain/errors.js';
+import type {
+  DirectoryAdoption,
+  DirectoryRetryResult,
+  ParkedEffect,
+} from '../../service/directory-effects.js';
 import { defineCommand } from '../command.js';
 import { bool, numberOrAll } from '../options.js';
 
@@ -8,7 +13,7 @@ const parkedLine = (r: ParkedEffect) =>
   `${String(r.id).padStart(6)}  ${r.createdAt}  ${r.state.padEnd(8)} ${r.kind.padEnd(11)} ${r.address}  after ${r.attempts} attempt(s): ${r.lastError ?? ''}`;
 
 const CONFLICTS_ARE_NAS =
-  'a conflict means the address is held in the directory by an account the bot did not make: NAS must resolve it there (remove or rename the other object); retrying would meet it again.';
+  'a conflict means the address is held in the directory by an account the bot did not make: retrying would meet it again. If that account is this very person, an operator or NAS adopts it with "directory retry NUMBER --adopt"; otherwise NAS must resolve it there (remove or rename the other object).';
 
 export const directoryFailed = defineCommand({
   name: 'directory failed',
@@ -39,21 +44,36 @@ export const directoryFailed = defineCommand({
 
 export const directoryRetry = defineCommand({
   name: 'directory retry',
-  usage: 'directory retry ID|--all',
+  usage: 'directory retry ID|--all [--adopt]',
   summary:
-    'Put a failed directory change (its number in "directory failed"), or all of them, back in the directory queue; conflicts are not retried (operator only).',
-  operatorOnly: {
-    to: 'operator',
-    refusal: 'Failed directory changes are retried for operators on the bot’s command line.',
-  },
-  options: { all: bool },
+    'Put a failed directory change (its number in "directory failed"), or all of them, back in the directory queue (operator only). Conflicts are not retried; --adopt takes over the directory account holding a new account’s address, once you have checked it is this person (operator or NAS; audited).',
+  options: { all: bool, adopt: bool },
   positionals: [0, 1],
-  parse: (args) => ({
-    name: 'directory retry',
-    ...numberOrAll(args, 'directory change', 'directory failed', 'directory retry 42'),
-  }),
-  run: (l, ctx, c) => l.retryDirectoryEffects(ctx, c),
+  parse: (args): { name: 'directory retry'; id: number | undefined; all: boolean; adopt?: true } => {
+    const target = numberOrAll(args, 'directory change', 'directory failed', 'directory retry 42');
+    if (args.values.adopt !== true) return { name: 'directory retry', ...target };
+    if (target.id === undefined) {
+      throw invalid(
+        'MISSING_ARGUMENT',
+        'Adopting a directory account is decided one change at a time, after checking it is this person: name the change, e.g. directory retry 42 --adopt.',
+      );
+    }
+    return { name: 'directory retry', ...target, adopt: true };
+  },
+  // Not restricted to the operator as a whole: NAS may adopt from chat. The service refuses
+  // everyone but the operator a plain retry (OPERATOR_ONLY), and everyone but NAS an adoption.
+  run: (l, ctx, c): Promise<DirectoryRetryResult | DirectoryAdoption> =>
+    c.adopt && c.id !== undefined
+      ? l.adoptDirectoryEffect(ctx, { id: c.id })
+      : l.retryDirectoryEffects(ctx, c),
   render(r, { id }) {
+    if ('adopted' in r) {
+      const text = [
+        `Requeued directory change ${id} to adopt the directory account holding ${r.adopted.address}: the directory worker marks it as the bot’s, sets a new credential (delivered as for a new account) and puts it in its organisation’s group on its next pass.`,
+        parkedLine(r.adopted),
+      ].join('\n');
+      return { text, data: r };
+    }
     const left = r.conflicts > 0 ? [`${r.conflicts} conflict(s) left parked: ${CONFLICTS_ARE_NAS}`] : [];
     if (r.requeued.length === 0) {
       return { text: ['No failed directory changes to retry.', ...left].join('\n'), data: r };

@@ -1,7 +1,7 @@
 import { parseAddress, parseOds, parseWholeNumber } from '../../domain/validation.js';
 import { defineCommand } from '../command.js';
 import { optional, str } from '../options.js';
-import { accountText, day, directorySummary, left } from '../render.js';
+import { accountText, day, directoryGroupNote, directorySummary, left } from '../render.js';
 
 /** What an account is, what ends soon, and what happened to it. */
 
@@ -24,6 +24,8 @@ export const status = defineCommand({
       );
     }
     lines.push(`Directory: ${directorySummary(r.directory)}`);
+    const noGroup = directoryGroupNote(r.directory, r.account.org);
+    if (noGroup) lines.push(noGroup);
     return {
       text: lines.join('\n'),
       data: { ...r.account, transfer: r.transfer, directory: r.directory },
