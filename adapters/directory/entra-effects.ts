@@ -27,8 +27,9 @@ import {
 
 /**
  * The Graph writes each kind sends when no step is repeated (GETs are reads, which Graph budgets
- * apart), for the worker's pacer. A create is POST /users and the group; a Temporary Access Pass
- * or a retry's password reset is one more, which the pacer's headroom absorbs.
+ * apart), for the worker's pacer. A create is POST /users and the group (with DIRECTORY_CREDENTIAL=tap,
+ * createEntraDirectory counts the pass too); a retry's password reset is one more, which the
+ * pacer's headroom absorbs.
  */
 export const ENTRA_WRITES: Readonly<Record<EffectKind, number>> = {
   'create-user': 2,

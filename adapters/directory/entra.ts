@@ -13,6 +13,8 @@ export interface EntraDirectoryOptions {
   graphOrigin?: string;
   /** How long an address lookup may take (entra-addresses.ts); default 3 s. */
   lookupTimeoutMs?: number;
+  /** DIRECTORY_CREDENTIAL: with `tap` a new user costs one more write (the pass), which the pacer counts. */
+  credential?: 'password' | 'tap';
   logger?: Logger;
 }
 
@@ -33,7 +35,10 @@ export function createEntraDirectory(options: EntraDirectoryOptions): Directory 
   return {
     name: 'entra',
     heldAddresses: (candidates) => addresses.heldAddresses(candidates),
-    writesPerEffect: ENTRA_WRITES,
+    writesPerEffect:
+      options.credential === 'tap'
+        ? { ...ENTRA_WRITES, 'create-user': ENTRA_WRITES['create-user'] + 1 }
+        : ENTRA_WRITES,
     async apply(effects: readonly EffectToApply[]): Promise<Map<number, EffectOutcome>> {
       const batcher = new GraphBatcher(options.client, logger);
       const outcomes = await Promise.all(

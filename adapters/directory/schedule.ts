@@ -27,6 +27,7 @@ export async function connectEntraDirectory(
   return createEntraDirectory({
     client: createDirectoryGraphClient(graph, options.logger, options.transport),
     graphOrigin: graph.baseUrl,
+    credential: config.credential,
     logger: options.logger,
   });
 }

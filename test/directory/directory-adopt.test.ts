@@ -8,6 +8,7 @@ import { type CreatedUser, DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from 
 import { silentLogger } from '../../src/logger.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
+  alreadyInDirectory,
   CONFLICT,
   capturingNewUsers,
   FAILED,
@@ -150,6 +151,7 @@ describeEachEngine('directory retry --adopt', (ctx) => {
     const failed = await starter('Fay');
     // Lee's leaver meets a conflict: not a creation, so there is nothing to adopt.
     const lee = await activeAccount(s.lifecycle, 'RXX', person('Lee', 'Doe'));
+    await alreadyInDirectory(s.db, lee);
     await s.lifecycle.leaver(operator(day(1)), { address: lee });
     const directory = new ScriptedDirectory();
     directory.script.set(failed.address, [FAILED]);

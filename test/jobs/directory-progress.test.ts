@@ -1,9 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import type { Effect } from '../../src/domain/effects.js';
 import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
 import { silentLogger } from '../../src/logger.js';
-import { queueEffects } from '../../src/service/store.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import { ScriptedDirectory } from '../support/scripted-directory.js';
 import { activeAccount, addOrg, day, operator, person, useService } from '../support/service.js';
@@ -29,22 +27,7 @@ describeEachEngine('the directory worker resumes a half-done effect', (ctx) => {
   async function newStarter(): Promise<string> {
     await addOrg(s.lifecycle, 'RXX');
     const address = await activeAccount(s.lifecycle, 'RXX', person('Jane', 'Doe'));
-    const [account] = await queryRows<{ id: number }>(
-      s.db.db,
-      sql`select id from accounts where address = ${address}`,
-    );
-    const create: Effect = {
-      kind: 'create-user',
-      address,
-      given: 'Jane',
-      family: 'Doe',
-      org: 'RXX',
-      employeeId: null,
-      mfaRequired: true,
-    };
-    await queueEffects(s.db.db, { now: day(1) }, { directoryEffects: true }, [
-      { accountId: account?.id ?? 0, effects: [create] },
-    ]);
+    // provision queued its create-user, as every new account's is.
     return address;
   }
 
