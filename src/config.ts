@@ -150,6 +150,11 @@ const schema = z.object({
   DIRECTORY: z.enum(['entra'], 'must be entra, or unset to record decisions only (ledger mode)').optional(),
   DIRECTORY_CREDENTIAL: z.enum(['password', 'tap'], 'must be password or tap').default('password'),
   DIRECTORY_SCHEDULE: cronExpression('*/15 * * * * *'),
+  DIRECTORY_WRITES_PER_SECOND: z.coerce
+    .number()
+    .positive('must be a number of writes a second above 0')
+    .max(1000, 'must be at most 1000 writes a second')
+    .default(20),
   MicrosoftAppId: z.string().optional(),
   MicrosoftAppPassword: z.string().optional(),
   MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
@@ -215,6 +220,8 @@ export interface DirectoryConfig {
   credential: DirectoryCredentialKind;
   /** node-cron expression (seconds allowed) of the directory worker's passes, in SCHEDULE_TIMEZONE. */
   schedule: string;
+  /** DIRECTORY_WRITES_PER_SECOND: the write rate all replicas together keep under (Graph: 3,000 per 150 s). */
+  writesPerSecond: number;
   /** The app registration the directory writes with: the GRAPH_ variables, shared with the sign-in poller. */
   graph: GraphConfig;
 }
@@ -246,7 +253,13 @@ function directoryConfig(e: Env): DirectoryConfig | null {
     e.HR_DATA_KEY,
     'a new user’s mobile number is kept sealed until the directory has the user and the temporary password is sent; 32 random bytes in base64, e.g. from "openssl rand -base64 32"',
   );
-  return { kind: e.DIRECTORY, credential: e.DIRECTORY_CREDENTIAL, schedule: e.DIRECTORY_SCHEDULE, graph };
+  return {
+    kind: e.DIRECTORY,
+    credential: e.DIRECTORY_CREDENTIAL,
+    schedule: e.DIRECTORY_SCHEDULE,
+    writesPerSecond: e.DIRECTORY_WRITES_PER_SECOND,
+    graph,
+  };
 }
 
 /** The Microsoft Graph sign-in poller: an app registration's client credentials and where to reach Entra. */

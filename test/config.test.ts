@@ -215,6 +215,7 @@ describe('loadConfig defaults', () => {
         kind: 'entra',
         credential: 'password',
         schedule: '*/15 * * * * *',
+        writesPerSecond: 20,
         graph,
       });
       // The same app registration as the sign-in poller.
@@ -227,6 +228,7 @@ describe('loadConfig defaults', () => {
           ...entra,
           DIRECTORY_CREDENTIAL: 'tap',
           DIRECTORY_SCHEDULE: '*/5 * * * * *',
+          DIRECTORY_WRITES_PER_SECOND: '2.5',
           GRAPH_BASE_URL: 'https://127.0.0.1:8443',
           GRAPH_AUTHORITY_URL: 'https://login.microsoftonline.us',
         }).directory,
@@ -234,6 +236,7 @@ describe('loadConfig defaults', () => {
         kind: 'entra',
         credential: 'tap',
         schedule: '*/5 * * * * *',
+        writesPerSecond: 2.5,
         graph: {
           ...graph,
           baseUrl: 'https://127.0.0.1:8443',

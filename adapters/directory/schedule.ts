@@ -1,6 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { and, eq, lte } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
+import { directoryEffects } from '../../db/schema.js';
 import type { DirectoryConfig } from '../../src/config.js';
-import { type DirectoryRun, runDirectoryEffects } from '../../src/jobs/directory.js';
+import {
+  DEFAULT_DIRECTORY_WORKER,
+  type DirectoryRun,
+  runDirectoryEffects,
+} from '../../src/jobs/directory.js';
 import type { ScheduledJob } from '../../src/jobs/scheduler.js';
 import type { Logger } from '../../src/logger.js';
 import type { NewUsers } from '../../src/service/new-users.js';
@@ -32,17 +39,44 @@ export async function connectEntraDirectory(
   });
 }
 
+/** How long one fire of the schedule keeps working through the queue before leaving it to the next. */
+export const DRAIN_MS = 10_000;
+
 /**
- * One pass of the directory worker: the only place the bot calls it. New users' credentials are
- * delivered by `newUsers` once the directory has them.
+ * One fire of the directory worker: the only place the bot calls it. The pacer lets a pass claim
+ * only the writes due within a few seconds, so a fire keeps taking passes, waiting for the next
+ * write slot between them, until nothing is due or DRAIN_MS has gone; the next fire goes on from
+ * there. New users' credentials are delivered by `newUsers` once the directory has them.
  */
-export function applyDirectoryEffects(
+export async function applyDirectoryEffects(
   db: Db,
   directory: Directory,
   logger: Logger,
   newUsers: NewUsers,
+  options: { writesPerSecond: number; drainMs?: number; now?: () => Date } = { writesPerSecond: 20 },
 ): Promise<DirectoryRun> {
-  return runDirectoryEffects(db, directory, logger, undefined, undefined, newUsers);
+  const now = options.now ?? (() => new Date());
+  const worker = { ...DEFAULT_DIRECTORY_WORKER, writesPerSecond: options.writesPerSecond };
+  const total: DirectoryRun = { applied: 0, throttled: 0, retried: 0, failed: 0, conflicts: 0 };
+  const until = Date.now() + (options.drainMs ?? DRAIN_MS);
+  for (;;) {
+    const run = await runDirectoryEffects(db, directory, logger, now, worker, newUsers);
+    for (const key of Object.keys(total) as Array<keyof DirectoryRun>) total[key] += run[key];
+    const touched = Object.values(run).some((n) => n > 0);
+    if (Date.now() >= until || (!touched && !(await effectsDue(db, now())))) return total;
+    // Held back by the pacer, a throttle or the queue's order: wait for the next write slot.
+    if (!touched) await sleep(Math.min(1_000, Math.max(0, until - Date.now())));
+  }
+}
+
+/** Whether any effect is due now (it may still wait for the pacer, a throttle or an earlier one). */
+async function effectsDue(db: Db, at: Date): Promise<boolean> {
+  const [row] = await db
+    .select({ id: directoryEffects.id })
+    .from(directoryEffects)
+    .where(and(eq(directoryEffects.state, 'pending'), lte(directoryEffects.availableAt, at)))
+    .limit(1);
+  return row !== undefined;
 }
 
 /**
@@ -59,8 +93,10 @@ export function directoryJob(
     expression: config.schedule,
     distributed: true,
     run: async () => {
-      const run = await applyDirectoryEffects(options.db, options.directory, logger, options.newUsers);
-      // A pass every few seconds: logged at info only when it did something.
+      const run = await applyDirectoryEffects(options.db, options.directory, logger, options.newUsers, {
+        writesPerSecond: config.writesPerSecond,
+      });
+      // A fire every few seconds: logged at info only when it did something.
       const busy = Object.values(run).some((n) => n > 0);
       logger[busy ? 'info' : 'debug']({ ...run }, 'directory pass finished');
       return run;

@@ -46,6 +46,7 @@ describe('the Entra directory’s start-up permission check', () => {
     kind: 'entra',
     credential,
     schedule: '*/15 * * * * *',
+    writesPerSecond: 20,
     graph,
   });
   const connect = (c: DirectoryConfig = config()) => connectEntraDirectory(c, { logger, transport });

@@ -173,7 +173,10 @@ describeEachEngine('new users through the directory', (ctx) => {
     ]);
     const trail = await s.lifecycle.auditTrail(operator(), { address });
     expect(trail.map((e) => e.action)).toContain('credential-sent');
-    expect((await s.lifecycle.status(operator(), { address })).directory).toEqual({ state: 'in-step', group: GROUP });
+    expect((await s.lifecycle.status(operator(), { address })).directory).toEqual({
+      state: 'in-step',
+      group: GROUP,
+    });
     const everything = await everyTableAsText(s.db);
     expect(everything).not.toContain(FULL_MOBILE);
     expect(everything.includes(String(sentPasswords()[0])), 'the password is in no table').toBe(false);
