@@ -197,7 +197,11 @@ async function makeUser(
   const id = idOf(found.body);
   if (found.status !== 404 && madeByBot(found.body)) return { id, reset: true };
   if (found.status === 404 || !item.adopt) {
-    const holder = found.status === 404 ? 'a deleted or hidden object' : 'a user the bot did not create';
+    // Not found by its address: an object Graph does not show yet (replication), or one removed meanwhile.
+    const holder =
+      found.status === 404
+        ? 'an object Graph does not show by that address'
+        : 'a user the bot did not create';
     return {
       ok: false,
       permanent: true,

@@ -222,15 +222,18 @@ describe('the Entra directory resumes at the failed step, and adopts when told t
       expect(s.graph.passwordOf('jane.doe@nhs.net') === 'Their-Own-Pass-99').toBe(true);
     });
 
-    it('with --adopt, an address held by a deleted object is still a conflict: there is no user to adopt', async () => {
+    it('with --adopt, once the hand-made user was deleted the address is free: a new user is made, marked as the bot’s', async () => {
+      // Entra renames a deleted user's userPrincipalName, so it no longer holds the address.
       const id = (await s.client.api('/users').post(theirs)).id;
       await s.client.api(`/users/${id}`).delete();
       const outcome = await apply(starter('jane.doe'), {
         credential: password('Bot-Pass-2026!r'),
         adopt: true,
       });
-      expect(outcome).toMatchObject({ ok: false, conflict: true });
-      expect(outcome.ok ? '' : outcome.error).toContain('a deleted or hidden object');
+      expect(outcome).toMatchObject({ ok: true });
+      const made = s.graph.user('jane.doe@nhs.net');
+      expect(made?.id).not.toBe(id);
+      expect(made?.onPremisesExtensionAttributes).toMatchObject({ extensionAttribute15: 'nhsmail-bot' });
     });
   });
 });
