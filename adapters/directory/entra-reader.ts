@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, GraphError } from '@microsoft/microsoft-graph-client';
 import type {
   OnPremisesExtensionAttributes,
@@ -12,7 +13,7 @@ import type {
   DirectoryReadStep,
   DirectoryUser,
 } from '../../src/service/directory-reader.js';
-import { graphRefusal } from '../graph/errors.js';
+import { graphRefusal, MAX_RETRIES } from '../graph/errors.js';
 import { PAGE_SIZE } from '../graph/sign-ins.js';
 import { GraphBatcher, type GraphResponse } from './entra-batch.js';
 
@@ -32,8 +33,12 @@ import { GraphBatcher, type GraphResponse } from './entra-batch.js';
  * - MFA: `GET /reports/authenticationMethods/userRegistrationDetails?$filter=id eq '…'`, one request
  *   per user, 20 to a `$batch` (entra-batch.ts). The report takes `$filter`, not `$select`, and its
  *   documented filters do not include `in`, so ids cannot go 15 to a request as addresses do.
+ *   Graph throttles each request of a batch on its own and the Graph client retries only whole
+ *   requests, so a throttled item is asked again here, after its Retry-After (graph/json-batching,
+ *   graph/throttling), up to MAX_RETRIES times as the client does.
  * - Both reports need Entra ID P1/P2 and AuditLog.Read.All; their absence is refused as the
- *   poller refuses it (graph/errors.ts: GRAPH_LICENCE_REQUIRED, GRAPH_PERMISSION_DENIED).
+ *   poller refuses it (graph/errors.ts: GRAPH_LICENCE_REQUIRED, GRAPH_PERMISSION_DENIED). The
+ *   delta needs only User.Read.All, and its refusal says so.
  * Requests follow Graph's own links as given: the Graph client sends its token only to Graph's
  * hosts and GRAPH_BASE_URL's (adapters/graph/client.ts, customHosts).
  */
@@ -55,6 +60,11 @@ export const REGISTRATION_DETAILS = '/reports/authenticationMethods/userRegistra
 
 /** Graph's codes for a delta token it no longer knows (graph/errors). */
 const RESYNC_CODES = new Set(['syncstatenotfound', 'resyncrequired']);
+/** Answers worth asking again after Retry-After. */
+const RETRYABLE = new Set([429, 503, 504]);
+/** The longest Retry-After honoured, and the wait when none is given (as adapters/graph/client.ts). */
+const MAX_WAIT_SECONDS = 180;
+const DEFAULT_WAIT_SECONDS = 3;
 
 type DeltaItem = Pick<User, (typeof DELTA_SELECT)[number]> & { '@removed'?: { reason?: string } };
 interface Page<T> {
@@ -95,7 +105,7 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
             yield { kind: 'resync', reason: `HTTP ${e.statusCode} ${e.code ?? ''}: ${e.message}`.trim() };
             return;
           }
-          throw e instanceof GraphError ? graphRefusal(e) : e;
+          throw e instanceof GraphError ? deltaRefusal(e) : e;
         }
         pages++;
         if (!Array.isArray(page?.value)) throw unexpected('a users/delta page without a list of users');
@@ -145,26 +155,40 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
     },
 
     async mfaRegistered(ids: readonly string[]): Promise<ReadonlyMap<string, boolean>> {
-      const wanted = [...new Set(ids)];
-      const answers = await Promise.all(
-        wanted.map((id) =>
-          batcher.send({
-            method: 'GET',
-            url: `${REGISTRATION_DETAILS}?$filter=${encodeURIComponent(idFilter(id))}`,
-          }),
-        ),
-      );
       const out = new Map<string, boolean>();
-      answers.forEach((answer, i) => {
-        const id = wanted[i] ?? '';
-        if (answer.status < 200 || answer.status >= 300) throw graphRefusal(asGraphError(answer));
-        const value = (answer.body as Page<UserRegistrationDetails> | null)?.value;
-        if (!Array.isArray(value)) throw unexpected('userRegistrationDetails without a list');
-        out.set(
-          id,
-          value.some((r) => r.id === id && r.isMfaRegistered === true),
+      let pending = [...new Set(ids)];
+      for (let retry = 0; pending.length > 0; retry++) {
+        const asked = pending;
+        const answers = await Promise.all(
+          asked.map((id) =>
+            batcher.send({
+              method: 'GET',
+              url: `${REGISTRATION_DETAILS}?$filter=${encodeURIComponent(idFilter(id))}`,
+            }),
+          ),
         );
-      });
+        pending = [];
+        let wait = 0;
+        answers.forEach((answer, i) => {
+          const id = asked[i] ?? '';
+          if (RETRYABLE.has(answer.status) && retry < MAX_RETRIES) {
+            pending.push(id);
+            wait = Math.max(wait, retryAfter(answer));
+            return;
+          }
+          if (answer.status < 200 || answer.status >= 300) throw graphRefusal(asGraphError(answer));
+          const value = (answer.body as Page<UserRegistrationDetails> | null)?.value;
+          if (!Array.isArray(value)) throw unexpected('userRegistrationDetails without a list');
+          out.set(
+            id,
+            value.some((r) => r.id === id && r.isMfaRegistered === true),
+          );
+        });
+        if (pending.length > 0) {
+          logger?.debug({ throttled: pending.length, wait }, 'Graph throttled MFA report requests');
+          await sleep(wait * 1000);
+        }
+      }
       return out;
     },
   };
@@ -173,6 +197,25 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
 /** `id eq '…'`, the id an OData string literal. */
 export function idFilter(id: string): string {
   return `id eq '${id.replaceAll("'", "''")}'`;
+}
+
+/** Seconds to wait before asking a throttled request again. */
+function retryAfter(answer: GraphResponse): number {
+  const seconds = Number(answer.headers['retry-after']);
+  return Number.isFinite(seconds) && seconds >= 0
+    ? Math.min(seconds, MAX_WAIT_SECONDS)
+    : DEFAULT_WAIT_SECONDS;
+}
+
+/** A delta refused: its permission is User.Read.All alone; everything else as the poller words it. */
+function deltaRefusal(e: GraphError) {
+  if (e.statusCode === 401 || e.statusCode === 403) {
+    return refused(
+      'GRAPH_PERMISSION_DENIED',
+      `Microsoft Graph refused to read users through /users/delta (HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ''}). Grant the app registration GRAPH_CLIENT_ID the Microsoft Graph application permission User.Read.All, with admin consent.`,
+    );
+  }
+  return graphRefusal(e);
 }
 
 function isResync(e: GraphError): boolean {

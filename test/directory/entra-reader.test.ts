@@ -150,6 +150,30 @@ describe('the Entra reader', () => {
     expect(new URLSearchParams(pages[0]?.query).get('$select')).toBe('id,signInActivity');
   });
 
+  it('asks throttled MFA requests again after Retry-After, each item of a batch on its own', async () => {
+    const users: User[] = [];
+    for (let n = 1; n <= 12; n++) users.push(await create(n));
+    const ids = users.map((u) => String(u.id));
+    for (const id of ids.slice(0, 5)) s.graph.setMfaRegistered(id);
+    s.graph.setChaos({ seed: 15, throttleRate: 0.4, retryAfterSeconds: 0 });
+    const mfa = await reader.mfaRegistered(ids);
+    s.graph.setChaos(undefined);
+    expect(ids.map((id) => mfa.get(id))).toEqual(ids.map((_, i) => i < 5));
+    const items = s.graph.requests.filter((r) => r.path === REGISTRATION_DETAILS);
+    expect(items.some((r) => r.status === 429)).toBe(true);
+    expect(items.filter((r) => r.status === 200)).toHaveLength(12);
+  });
+
+  it('names User.Read.All when the delta is refused for want of it', async () => {
+    s.graph.grant(['AuditLog.Read.All']);
+    const e = await roundOf(reader).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isDomainError(e) && e.code).toBe('GRAPH_PERMISSION_DENIED');
+    expect(e instanceof Error && e.message).toContain('User.Read.All');
+  });
+
   it('says a tenant without Entra ID P1/P2 cannot give sign-ins or MFA, as the poller does', async () => {
     const a = await create(1);
     s.graph.setPremium(false);

@@ -164,7 +164,22 @@ export class FakeGraphDirectory extends LoopbackTls {
 
   /** Records a user's last successful sign-in (by id or UPN); null: never signed in. */
   setSignIn(key: string, at: Date | null): void {
-    this.directory.setSignIn(key, at);
+    const user = this.directory.find(key);
+    if (!user) throw new Error(`no user ${key} in the stand-in`);
+    if (at === null) {
+      delete user.signInActivity;
+      return;
+    }
+    // As resources/signinactivity: the last attempt, interactive or not, and the last success.
+    const when = at.toISOString();
+    user.signInActivity = {
+      lastSignInDateTime: when,
+      lastSignInRequestId: randomUUID(),
+      lastNonInteractiveSignInDateTime: null,
+      lastNonInteractiveSignInRequestId: null,
+      lastSuccessfulSignInDateTime: when,
+      lastSuccessfulSignInRequestId: randomUUID(),
+    };
   }
 
   /** Marks a user's MFA as registered, or not, in the userRegistrationDetails report. */

@@ -125,25 +125,6 @@ export class Directory {
     this.premium = true;
   }
 
-  /** Records a user's last successful sign-in (null: never signed in), as Entra's activity shows it. */
-  setSignIn(key: string, at: Date | null): void {
-    const user = this.find(key);
-    if (!user) throw new Error(`no user ${key} in the stand-in`);
-    if (at === null) {
-      delete user.signInActivity;
-      return;
-    }
-    const when = at.toISOString();
-    user.signInActivity = {
-      lastSignInDateTime: when,
-      lastSignInRequestId: randomUUID(),
-      lastNonInteractiveSignInDateTime: null,
-      lastNonInteractiveSignInRequestId: null,
-      lastSuccessfulSignInDateTime: when,
-      lastSuccessfulSignInRequestId: randomUUID(),
-    };
-  }
-
   /** Purges deleted items older than 30 days, as Entra does. */
   purgeExpired(): void {
     const now = this.now().getTime();
