@@ -162,6 +162,48 @@ export class FakeGraphDirectory extends LoopbackTls {
     return user ? this.directory.passwords.get(String(user.id)) : undefined;
   }
 
+  /** Records a user's last successful sign-in (by id or UPN); null: never signed in. */
+  setSignIn(key: string, at: Date | null): void {
+    const user = this.directory.find(key);
+    if (!user) throw new Error(`no user ${key} in the stand-in`);
+    if (at === null) {
+      delete user.signInActivity;
+      return;
+    }
+    // As resources/signinactivity: the last attempt, interactive or not, and the last success.
+    const when = at.toISOString();
+    user.signInActivity = {
+      lastSignInDateTime: when,
+      lastSignInRequestId: randomUUID(),
+      lastNonInteractiveSignInDateTime: null,
+      lastNonInteractiveSignInRequestId: null,
+      lastSuccessfulSignInDateTime: when,
+      lastSuccessfulSignInRequestId: randomUUID(),
+    };
+  }
+
+  /** Marks a user's MFA as registered, or not, in the userRegistrationDetails report. */
+  setMfaRegistered(key: string, registered = true): void {
+    const user = this.directory.find(key);
+    if (!user) throw new Error(`no user ${key} in the stand-in`);
+    this.directory.registrations.setMfaRegistered(String(user.id), registered);
+  }
+
+  /** Whether the tenant has Entra ID P1/P2 (default true); without it signInActivity and the MFA report are refused. */
+  setPremium(premium: boolean): void {
+    this.directory.premium = premium;
+  }
+
+  /** Expires every delta and skip token handed out: their next use answers 410, as Graph's do. */
+  expireDeltaTokens(): void {
+    this.directory.delta.expireTokens();
+  }
+
+  /** The most users a /users/delta page holds (default DELTA_PAGE_SIZE, 200). */
+  setDeltaPageSize(size: number): void {
+    this.directory.delta.pageSize = size;
+  }
+
   /** The user's current Temporary Access Pass, pass included. */
   tapOf(userId: string): TemporaryAccessPass | undefined {
     return this.directory.taps.get(userId);
@@ -194,7 +236,7 @@ export class FakeGraphDirectory extends LoopbackTls {
     } else if (path === '/$batch' && method === 'POST') {
       reply = this.batch(body, clientRequestId);
     } else {
-      reply = this.serve({ method, path, query: url.searchParams, body });
+      reply = this.serve({ method, path, query: url.searchParams, body, prefer: header(req, 'prefer') });
     }
     seen.status = reply.status;
     const finished = this.finish(reply, clientRequestId);
@@ -327,6 +369,15 @@ export class FakeGraphDirectory extends LoopbackTls {
         ),
       );
     }
-    return log(this.serve({ method, path, query: new URLSearchParams(rawQuery), body: item.body }));
+    const prefer = Object.entries(headers).find(([h]) => h.toLowerCase() === 'prefer')?.[1];
+    return log(
+      this.serve({
+        method,
+        path,
+        query: new URLSearchParams(rawQuery),
+        body: item.body,
+        ...(typeof prefer === 'string' ? { prefer } : {}),
+      }),
+    );
   }
 }

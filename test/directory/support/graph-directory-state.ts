@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { DeltaTracker } from './graph-delta.js';
 import { parseUserFilter } from './graph-filter.js';
+import { ListPages } from './graph-paging.js';
+import { notPremium, Registrations } from './graph-registrations.js';
 import { badRequest, fail, notFound, type Reply } from './graph-routes.js';
 import type { GraphSchema } from './graph-schema.js';
 
@@ -39,6 +42,12 @@ import type { GraphSchema } from './graph-schema.js';
  *   between 60 and 480." for the default policy (quoted in microsoftgraph/microsoft-graph-docs#12187).
  * - $filter on GET /users: graph-filter.ts. Unknown $select: "Parsing OData Select and Expand
  *   failed: Could not find a property named '…' on type 'microsoft.graph.user'."
+ * - Reads: paging of GET /users in graph-paging.ts, GET /users/delta in graph-delta.ts,
+ *   userRegistrationDetails in graph-registrations.ts.
+ * - signInActivity (resources/signinactivity, user-list example "Get users including their last
+ *   sign-in time"): only with $select, and left out for a user who never signed in ("The user
+ *   should have signed in at least once", learn.microsoft.com/answers/questions/1198952). Without
+ *   Entra ID P1/P2 Graph refuses it with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant.
  */
 
 export interface TapPolicy {
@@ -91,18 +100,29 @@ export class Directory {
   readonly taps = new Map<string, TemporaryAccessPass>();
   /** A deleted user's own UPN, by id, given back when it is restored. */
   private readonly deletedUpns = new Map<string, string>();
+  readonly delta = new DeltaTracker();
+  readonly pages = new ListPages();
+  readonly registrations: Registrations;
+  /** Whether the tenant has Entra ID P1/P2, which signInActivity and the MFA report need. */
+  premium = true;
 
   constructor(
     private readonly schema: GraphSchema,
-    private readonly now: () => Date,
-    private readonly base: () => string,
+    readonly now: () => Date,
+    readonly base: () => string,
     private readonly verifiedDomains: () => string[],
     private readonly tapPolicy: () => TapPolicy,
-  ) {}
+  ) {
+    this.registrations = new Registrations(schema, now, base);
+  }
 
   clear(): void {
     for (const map of [this.users, this.deleted, this.groups, this.passwords, this.taps, this.deletedUpns])
       map.clear();
+    this.delta.clear();
+    this.pages.clear();
+    this.registrations.clear();
+    this.premium = true;
   }
 
   /** Purges deleted items older than 30 days, as Entra does. */
@@ -114,6 +134,7 @@ export class Directory {
   }
 
   private forget(id: string): void {
+    this.delta.touch(id);
     this.deleted.delete(id);
     this.deletedUpns.delete(id);
     this.passwords.delete(id);
@@ -180,24 +201,29 @@ export class Directory {
     const user: Props = { id, createdDateTime: this.now().toISOString(), deletedDateTime: null };
     this.absorb(user, body);
     this.users.set(id, user);
+    this.delta.touch(id);
     return {
       status: 201,
       body: { '@odata.context': `${this.base()}/$metadata#users/$entity`, ...this.view(user) },
     };
   }
 
-  /** The user as Graph shows it: every stored value, or `$select`'s, with the password blanked. */
+  /**
+   * The user as Graph shows it: every stored value, or `$select`'s, with the password blanked and
+   * signInActivity left out for someone who never signed in.
+   */
   private view(user: Props, select?: string[]): Props {
     const names = select ?? Object.keys(user);
     const out: Props = {};
     for (const name of names) {
+      if (name === 'signInActivity' && user[name] === undefined) continue;
       const value = user[name] ?? (name === 'businessPhones' ? [] : null);
       out[name] = name === 'passwordProfile' && isObject(value) ? { password: null, ...value } : value;
     }
     return out;
   }
 
-  private selection(query: URLSearchParams): string[] | Reply {
+  selection(query: URLSearchParams): string[] | Reply {
     const raw = query.get('$select');
     if (raw === null) return DEFAULT_SELECT;
     // Property names are matched whatever their case, and answered as the type spells them.
@@ -224,23 +250,25 @@ export class Directory {
   }
 
   list(query: URLSearchParams): Reply {
-    const select = this.selection(query);
-    if (!Array.isArray(select)) return select;
-    let users = [...this.users.values()];
-    const filter = query.get('$filter');
-    if (filter !== null) {
-      const parsed = parseUserFilter(filter);
-      if ('status' in parsed) return parsed;
-      const { property, values } = parsed;
-      users = users.filter((u) => values.some((v) => same(u[property], v)));
-    }
-    return {
-      status: 200,
-      body: {
-        '@odata.context': `${this.base()}/$metadata#users`,
-        value: users.map((u) => this.view(u, select)),
-      },
-    };
+    // The query again, as Graph writes it in a nextLink: `$` left as it is, values encoded.
+    const again = [...query]
+      .filter(([name]) => name !== '$skiptoken' && name !== '$top')
+      .map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
+    const link = `${this.base()}/users${again.length > 0 ? `?${again.join('&')}` : ''}`;
+    return this.pages.page(query, link, `${this.base()}/$metadata#users`, () => {
+      const select = this.selection(query);
+      if (!Array.isArray(select)) return select;
+      if (select.includes('signInActivity') && !this.premium) return notPremium();
+      let users = [...this.users.values()];
+      const filter = query.get('$filter');
+      if (filter !== null) {
+        const parsed = parseUserFilter(filter);
+        if ('status' in parsed) return parsed;
+        const { property, values } = parsed;
+        users = users.filter((u) => values.some((v) => same(u[property], v)));
+      }
+      return users.map((u) => this.view(u, select));
+    });
   }
 
   update(key: string, body: unknown): Reply {
@@ -253,6 +281,7 @@ export class Directory {
       if (conflict) return conflict;
     }
     this.absorb(user, body);
+    this.delta.touch(String(user.id));
     return { status: 204 };
   }
 
@@ -265,6 +294,7 @@ export class Directory {
     this.deletedUpns.set(id, String(user.userPrincipalName));
     user.userPrincipalName = `${id.replaceAll('-', '')}${String(user.userPrincipalName)}`;
     this.deleted.set(id, user);
+    this.delta.touch(id);
     return { status: 204 };
   }
 
@@ -305,6 +335,7 @@ export class Directory {
     user.userPrincipalName = upn;
     user.deletedDateTime = null;
     this.users.set(id, user);
+    this.delta.touch(id);
     return {
       status: 200,
       body: {

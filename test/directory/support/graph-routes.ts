@@ -1,4 +1,5 @@
 import type { Directory } from './graph-directory-state.js';
+import { notPremium } from './graph-registrations.js';
 
 /**
  * The Graph v1.0 routes the stand-in answers, each with the application permissions it needs (one
@@ -6,7 +7,9 @@ import type { Directory } from './graph-directory-state.js';
  * update and delete user (User.ReadWrite.All; User.DeleteRestore.All for delete and restore),
  * employeeLeaveDateTime (User-LifeCycleInfo.ReadWrite.All as well), revokeSignInSessions
  * (User.RevokeSessions.All), group-post-members / group-delete-members (GroupMember.ReadWrite.All)
- * and temporaryAccessPassMethods (UserAuthenticationMethod.ReadWrite.All); higher-privileged
+ * and temporaryAccessPassMethods (UserAuthenticationMethod.ReadWrite.All), user-delta (as list users),
+ * list users with signInActivity and list userRegistrationDetails (AuditLog.Read.All as well, the
+ * user-list page's signInActivity note and the report's own table); higher-privileged
  * permissions those tables list are accepted too. An unknown path is Graph's 400 "Resource not
  * found for the segment '…'.".
  */
@@ -22,6 +25,8 @@ export interface GraphCall {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  /** The request's Prefer header, which paging reads (`odata.maxpagesize=N`). */
+  prefer?: string;
 }
 /** A route ready to run, and the permissions it needs: one of each inner list. */
 export interface Operation {
@@ -51,9 +56,18 @@ const LIFECYCLE = ['User-LifeCycleInfo.ReadWrite.All'];
 const MEMBERS = ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'];
 const TAP_WRITE = ['UserAuthenticationMethod.ReadWrite.All'];
 const TAP_READ = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'];
+const AUDIT_LOG = ['AuditLog.Read.All'];
 /** Every permission some route accepts: the default grant. */
 export const ALL_PERMISSIONS = [
-  ...new Set([...READ_USERS, ...DELETE_RESTORE, ...REVOKE, ...LIFECYCLE, ...MEMBERS, ...TAP_READ]),
+  ...new Set([
+    ...READ_USERS,
+    ...DELETE_RESTORE,
+    ...REVOKE,
+    ...LIFECYCLE,
+    ...MEMBERS,
+    ...TAP_READ,
+    ...AUDIT_LOG,
+  ]),
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -68,7 +82,11 @@ export function resolve(d: Directory, call: GraphCall): Operation | Reply {
   const [root, key, sub, sub2, ref] = seg;
   if (root === 'users') {
     if (seg.length === 1 && method === 'POST') return op(writeNeeds(body), () => d.create(body));
-    if (seg.length === 1 && method === 'GET') return op([READ_USERS], () => d.list(call.query));
+    if (seg.length === 1 && method === 'GET') return op(listNeeds(call.query), () => d.list(call.query));
+    // `/delta` is short for `/microsoft.graph.delta`, which the SDKs send (delta-query-overview).
+    if (seg.length === 2 && (key === 'delta' || key === 'microsoft.graph.delta') && method === 'GET') {
+      return op([READ_USERS], () => d.delta.page(d, call.query, call.prefer));
+    }
     if (key !== undefined && seg.length === 2) {
       if (method === 'GET') return op([READ_USERS], () => d.get(key, call.query));
       if (method === 'PATCH') return op(writeNeeds(body), () => d.update(key, body));
@@ -100,7 +118,22 @@ export function resolve(d: Directory, call: GraphCall): Operation | Reply {
       return op([MEMBERS], () => d.removeMember(key, sub2));
     }
   }
+  if (
+    root === 'reports' &&
+    key === 'authenticationMethods' &&
+    sub === 'userRegistrationDetails' &&
+    seg.length === 3 &&
+    method === 'GET'
+  ) {
+    return op([AUDIT_LOG], () => (d.premium ? d.registrations.list(d.users, call.query) : notPremium()));
+  }
   return fail(400, 'BadRequest', `Resource not found for the segment '${seg.at(-1) ?? ''}'.`);
+}
+
+/** Listing users needs AuditLog.Read.All as well when signInActivity is selected. */
+function listNeeds(query: URLSearchParams): string[][] {
+  const select = (query.get('$select') ?? '').split(',').map((s) => s.trim().toLowerCase());
+  return select.includes('signinactivity') ? [READ_USERS, AUDIT_LOG] : [READ_USERS];
 }
 
 /** Writing a user needs User.ReadWrite.All; its leave date needs User-LifeCycleInfo as well. */

@@ -1,0 +1,67 @@
+/**
+ * What the service reads back from the organisation's directory (Entra ID through Microsoft
+ * Graph): its users, a round at a time, their last successful sign-in and whether they registered
+ * MFA. Types only: adapters/directory/entra-reader.ts implements them; the import, the drift report
+ * and the first-login check (issue 15) use them.
+ */
+
+/** One user as the directory holds it. */
+export interface DirectoryUser {
+  kind: 'user';
+  /** The directory's object id: stable across renames, the key for sign-ins and MFA. */
+  id: string;
+  userPrincipalName: string | null;
+  givenName: string | null;
+  surname: string | null;
+  displayName: string | null;
+  /**
+   * Whether the account may sign in. Null when the directory did not say: a change round leaves
+   * out a property that was never set.
+   */
+  accountEnabled: boolean | null;
+  companyName: string | null;
+  employeeId: string | null;
+  /** The on-premises extension attributes that are set, by name (`extensionAttribute1`…`15`). */
+  extensionAttributes: Readonly<Record<string, string>>;
+}
+
+/**
+ * A user gone from the directory since the last round. `changed`: deleted into the directory's
+ * deleted items, restorable for 30 days; `deleted`: permanently deleted.
+ */
+export interface RemovedDirectoryUser {
+  kind: 'removed';
+  id: string;
+  reason: 'changed' | 'deleted';
+}
+
+export type DirectoryEntry = DirectoryUser | RemovedDirectoryUser;
+
+/**
+ * One step of a round of reading the directory:
+ * - `page`: the next users (a full round lists everyone; a change round, only what changed);
+ * - `done`: the round is complete; `deltaLink` is where the next change round starts, to be stored;
+ * - `resync`: the directory no longer knows the stored starting point (expired after seven days,
+ *   or reset by Microsoft): start a full round, `readUsers(null)`. Pages already seen in this round
+ *   must not be taken as a complete picture.
+ */
+export type DirectoryReadStep =
+  | { kind: 'page'; entries: readonly DirectoryEntry[] }
+  | { kind: 'done'; deltaLink: string }
+  | { kind: 'resync'; reason: string };
+
+/** Reads the directory. Failures other than `resync` reject with a DomainError that says what to do. */
+export interface DirectoryReader {
+  /**
+   * A round of users: every user when `deltaLink` is null or absent, else the changes since the
+   * round that gave it. Ends with one `done` or one `resync` step.
+   */
+  readUsers(deltaLink?: string | null): AsyncIterable<DirectoryReadStep>;
+  /**
+   * Every user's last successful sign-in, by directory id; null for one who never signed in.
+   * Pages of at most `pageSize` users.
+   */
+  signIns(pageSize?: number): Promise<ReadonlyMap<string, Date | null>>;
+  /** Whether each user registered MFA, by directory id; a user the report does not list is false. */
+  mfaRegistered(ids: readonly string[]): Promise<ReadonlyMap<string, boolean>>;
+}
