@@ -32,6 +32,8 @@ export const NEEDS = {
   deleteRestore: 'User.DeleteRestore.All (or User.ReadWrite.All)',
   members: 'GroupMember.ReadWrite.All',
   tap: 'UserAuthenticationMethod.ReadWrite.All',
+  // Microsoft's "Update user": in app-only access, changing passwordProfile also needs a directory role.
+  password: 'User.ReadWrite.All, and the app assigned the User Administrator role in Entra',
 } as const;
 
 const user = (idOrUpn: string) => `/users/${encodeURIComponent(idOrUpn)}`;
@@ -124,6 +126,7 @@ export function adoptUser(id: string, address: string, password: string | null, 
     id,
     change,
     `adopt ${address} as the bot's${password !== null ? ' and reset its password' : ''}`,
+    password !== null ? NEEDS.password : NEEDS.writeUser,
   );
 }
 
@@ -134,7 +137,7 @@ export function resetPassword(id: string, address: string, password: string, wit
     forceChangePasswordNextSignIn: true,
     forceChangePasswordNextSignInWithMfa: withMfa,
   };
-  return updateUser(id, { passwordProfile }, `reset the password of ${address}`);
+  return updateUser(id, { passwordProfile }, `reset the password of ${address}`, NEEDS.password);
 }
 
 /** POST /users/{id}/authentication/temporaryAccessPassMethods: a new pass replaces any before it. */

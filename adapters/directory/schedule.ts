@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, eq, lte } from 'drizzle-orm';
-import type { Db } from '../../db/index.js';
-import { directoryEffects } from '../../db/schema.js';
+import { sql } from 'drizzle-orm';
+import { type Db, rowsOf } from '../../db/index.js';
 import type { DirectoryConfig } from '../../src/config.js';
 import {
   DEFAULT_DIRECTORY_WORKER,
@@ -69,14 +68,24 @@ export async function applyDirectoryEffects(
   }
 }
 
-/** Whether any effect is due now (it may still wait for the pacer, a throttle or an earlier one). */
+/**
+ * Whether any effect could be claimed now but for the pacer or a throttle: due, not under another
+ * pass's lease, and not held back by an earlier effect of its account (one parked holds its
+ * account's later ones until someone retries it, so waiting for it would spin the whole fire).
+ */
 async function effectsDue(db: Db, at: Date): Promise<boolean> {
-  const [row] = await db
-    .select({ id: directoryEffects.id })
-    .from(directoryEffects)
-    .where(and(eq(directoryEffects.state, 'pending'), lte(directoryEffects.availableAt, at)))
-    .limit(1);
-  return row !== undefined;
+  const now = at.toISOString();
+  const rows = rowsOf<{ id: number }>(
+    await db.execute(sql`
+      select e.id from directory_effects e
+      where e.state = 'pending' and e.available_at <= ${now}::timestamptz
+        and (e.leased_until is null or e.leased_until <= ${now}::timestamptz)
+        and not exists (
+          select 1 from directory_effects p
+          where p.account_id = e.account_id and p.id < e.id and p.state <> 'applied')
+      limit 1`),
+  );
+  return rows.length > 0;
 }
 
 /**

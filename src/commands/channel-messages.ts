@@ -155,13 +155,16 @@ export function accountReadyText(p: AccountReadyPayload): string {
   return `${p.address} (${p.org}) now exists in the directory, and its ${credential} ${how}. The account stays pending until the holder's first login.`;
 }
 
-/** To whoever made an account: the directory could not make it, so no credential was sent. */
+/** To whoever made an account: the directory could not make it (or its credential could not go). */
 export function accountNotMadeText(p: AccountNotMadePayload): string {
   const shown = clip(p.error, PARKED_ERROR_SHOWN);
+  if (p.made) {
+    return `${p.address} (${p.org}) exists in the directory, but its credential could not be sent, so the holder has none yet: ${shown}. Once the cause is fixed, an operator retries it with "directory retry ${p.effect}": a new credential is set and sent.`;
+  }
   const next =
     p.state === 'conflict'
-      ? `The address is already held in the directory by a user the bot did not make, and nothing was overwritten. Ask an operator or NAS to check that user ("directory failed" shows it as effect ${p.effect}).`
-      : `An operator or NAS can retry it with "directory retry ${p.effect}" once the cause is fixed.`;
+      ? `The address is already held in the directory by a user the bot did not make, and nothing was overwritten. An operator or NAS checks that user: if it is this person, "directory retry ${p.effect} --adopt" takes it over.`
+      : `An operator retries it with "directory retry ${p.effect}" once the cause is fixed.`;
   return `${p.address} (${p.org}) could not be created in the directory, so no credential was sent: ${shown}. ${next}`;
 }
 

@@ -167,6 +167,7 @@ const DECODERS: Decoders = {
       org: z.string(),
       effect: z.int(),
       state: z.enum(['failed', 'conflict']),
+      made: z.boolean(),
       error: z.string(),
     }) satisfies z.ZodType<AccountNotMadePayload>,
   },

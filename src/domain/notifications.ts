@@ -199,6 +199,8 @@ export interface AccountNotMadePayload {
   effect: number;
   /** `failed`, or `conflict` when the address is held by a user the bot did not make. */
   state: 'failed' | 'conflict';
+  /** True when the directory has the user but its credential could not be delivered. */
+  made: boolean;
   error: string;
 }
 

@@ -30,11 +30,15 @@ export interface DirectoryWorkerOptions {
 
 export const DEFAULT_DIRECTORY_WORKER: DirectoryWorkerOptions = {
   retryBudget: 8,
-  leaseMs: 120_000,
+  // Longer than a pass can last: the Graph client may wait out five Retry-Afters within one $batch.
+  leaseMs: 15 * 60_000,
   batch: 100,
   writesPerSecond: 20,
   writeAheadMs: 3_000,
 };
+
+/** A create-user's step once the user exists and is in its group: a retry only sets a new credential. */
+const CREATED_STEP = 2;
 
 /** The share of `writesPerSecond` the pacer uses: room for one pass's burst and for other writers. */
 export const PACE_SHARE = 0.95;
@@ -51,6 +55,8 @@ export interface DirectoryRun {
 
 interface Claimed {
   id: number;
+  /** The lease this pass holds it under: every write of its outcome requires it still to be so. */
+  lease: Date;
   account_id: number;
   payload: Effect;
   attempts: number;
@@ -81,7 +87,7 @@ export async function runDirectoryEffects(
   // Rows outlive deploys: an effect of a kind this build does not know is parked, never guessed at.
   const unknown = all.filter((c) => !(EFFECT_KINDS as readonly string[]).includes(c.payload?.kind));
   for (const c of unknown) {
-    await settle(db, c.id, {
+    await settle(db, c, {
       state: 'failed',
       lastError: `unknown directory effect kind ${String(c.payload?.kind)}`,
     });
@@ -145,6 +151,11 @@ export async function runDirectoryEffects(
       // holder may get two, the last the one that works; recording first could leave them none.
       let receipt: Awaited<ReturnType<typeof pass.deliver>> = null;
       let undelivered: string | null = null;
+      // A pass that outlived its lease has lost the effect to another: it neither delivers nor records.
+      if (!(await stillHeld(db, c))) {
+        log.warn('directory effect claimed by another pass after this one’s lease ran out; not recorded');
+        continue;
+      }
       if (created) {
         try {
           receipt = await pass.deliver(created);
@@ -158,24 +169,33 @@ export async function runDirectoryEffects(
           await tx.update(accounts).set({ directoryId }).where(eq(accounts.id, c.account_id));
         }
         if (undelivered !== null) return;
-        await tx
+        const recorded = await tx
           .update(directoryEffects)
           .set({ state: 'applied', appliedAt: at, leasedUntil: null, lastError: null })
-          .where(eq(directoryEffects.id, c.id));
-        if (created) await pass.delivered(tx, created, receipt, at);
+          .where(held(c))
+          .returning({ id: directoryEffects.id });
+        if (created && recorded.length > 0) await pass.delivered(tx, created, receipt, at);
       });
       if (undelivered === null) {
         run.applied++;
         continue;
       }
-      // The directory has the user but the credential did not go: the effect is tried again (the
-      // user is adopted and given a new credential) and parks like any failure once out of budget.
-      outcome = { ok: false, permanent: false, conflict: false, error: undelivered };
+      // The directory has the user, in its group, but the credential did not go: the effect is
+      // tried again from there (only a new credential is set, by id) and parks like any failure
+      // once out of budget.
+      outcome = {
+        ok: false,
+        permanent: false,
+        conflict: false,
+        error: undelivered,
+        step: CREATED_STEP,
+        ...(directoryId ? { directoryId } : {}),
+      };
     }
     await recordProgress(db, c, outcome);
     if ('retryAfterMs' in outcome) {
       // Throttling is the directory pacing us, not a failure: it does not use up the budget.
-      await settle(db, c.id, {
+      await settle(db, c, {
         availableAt: new Date(at.getTime() + outcome.retryAfterMs),
         lastError: outcome.error,
       });
@@ -186,14 +206,14 @@ export async function runDirectoryEffects(
     const attempts = c.attempts + 1;
     if (outcome.permanent || attempts >= options.retryBudget) {
       const state = outcome.conflict ? 'conflict' : 'failed';
-      await park(db, newUsers, c, state, attempts, outcome.error, at);
+      if (!(await park(db, newUsers, c, state, attempts, outcome.error, at))) continue;
       log.warn({ attempts, error: outcome.error, state }, 'directory effect parked');
       if (outcome.conflict) run.conflicts++;
       else run.failed++;
       continue;
     }
     const backoffMs = Math.min(3_600_000, 1000 * 2 ** attempts);
-    await settle(db, c.id, {
+    await settle(db, c, {
       attempts,
       availableAt: new Date(at.getTime() + backoffMs),
       lastError: outcome.error,
@@ -216,12 +236,15 @@ async function park(
   attempts: number,
   error: string,
   at: Date,
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const parked = await tx
       .update(directoryEffects)
       .set({ leasedUntil: null, state, attempts, lastError: error })
-      .where(eq(directoryEffects.id, c.id));
+      .where(held(c))
+      .returning({ id: directoryEffects.id });
+    // Another pass holds it now (this one outlived its lease): its outcome is that pass's to record.
+    if (parked.length === 0) return false;
     await enqueue(tx, { now: at }, [
       {
         kind: 'directory-parked',
@@ -230,6 +253,7 @@ async function park(
       },
     ]);
     if (c.payload.kind === 'create-user') await newUsers.parked(tx, c.id, state, error, at);
+    return true;
   });
 }
 
@@ -248,15 +272,23 @@ async function recordProgress(db: Db, c: Claimed, outcome: EffectOutcome): Promi
   }
 }
 
+/** The effect, only while this pass still holds it under the lease it claimed it with. */
+const held = (c: Claimed) => and(eq(directoryEffects.id, c.id), eq(directoryEffects.leasedUntil, c.lease));
+
+async function stillHeld(db: Db, c: Claimed): Promise<boolean> {
+  const [row] = await db.select({ id: directoryEffects.id }).from(directoryEffects).where(held(c));
+  return row !== undefined;
+}
+
 async function settle(
   db: Db,
-  id: number,
+  c: Claimed,
   change: Partial<typeof directoryEffects.$inferInsert>,
 ): Promise<void> {
   await db
     .update(directoryEffects)
     .set({ leasedUntil: null, ...change })
-    .where(eq(directoryEffects.id, id));
+    .where(held(c));
 }
 
 /**
@@ -302,7 +334,7 @@ async function claim(
         order by e.id
         limit ${Math.max(1, Math.min(options.batch, room))}
         for update of e skip locked`),
-    ).map((r) => ({ ...r, id: Number(r.id) }));
+    ).map((r) => ({ ...r, id: Number(r.id), lease: now }));
     let writes = 0;
     const taken = rows.filter((r) => {
       const w = directory.writesPerEffect?.[r.payload?.kind] ?? 1;
@@ -315,9 +347,10 @@ async function claim(
       .update(directoryGate)
       .set({ nextWriteAt: new Date(Math.ceil(from + writes / perMs)) })
       .where(eq(directoryGate.directory, directory.name));
+    const lease = new Date(now.getTime() + options.leaseMs);
     await tx
       .update(directoryEffects)
-      .set({ leasedUntil: new Date(now.getTime() + options.leaseMs) })
+      .set({ leasedUntil: lease })
       .where(
         and(
           inArray(
@@ -327,7 +360,7 @@ async function claim(
           eq(directoryEffects.state, 'pending'),
         ),
       );
-    return taken;
+    return taken.map((r) => ({ ...r, lease }));
   });
 }
 

@@ -94,6 +94,9 @@ interface Waiting {
 /** Whom an account's outcome is told to: the conversation it was asked in, or its organisation's channels. */
 export type ReplyAudience = Extract<Audience, { type: 'org' | 'conversation' }>;
 
+/** The hour (London) of the start date from which a starter's Temporary Access Pass works. */
+const TAP_FROM_HOUR = 7;
+
 const WORKER: Pick<RequestContext, 'actor' | 'platform'> = {
   actor: { kind: 'scheduler' },
   platform: 'schedule',
@@ -166,8 +169,8 @@ export class DeliveredNewUsers implements NewUsers {
 
   private credentialFor(effect: CreateUserEffect, startsOn: string | null, now: Date): DirectoryCredential {
     if (this.options.credential === 'password') return passwordFor(effect);
-    // Usable from the start date (an HR starter's account is made a few days before it), or now.
-    const from = startsOn ? londonDayStart(startsOn) : now;
+    // Usable from 07:00 on the start date (an HR starter's account is made a few days before it), or now.
+    const from = startsOn ? new Date(londonDayStart(startsOn).getTime() + TAP_FROM_HOUR * 3_600_000) : now;
     return {
       kind: 'tap',
       lifetimeMinutes: this.options.tapLifetimeMinutes,
@@ -203,7 +206,10 @@ export class DeliveredNewUsers implements NewUsers {
       });
     } catch (e) {
       // A delivery's refusal speaks of an account not made; here the directory has the user.
-      const why = isDomainError(e) ? e.message.replace(/,? so no account was created\..*$/s, '.') : String(e);
+      // Its advice (another route, try again) is for a person provisioning; here the retry is the operator's.
+      const why = isDomainError(e)
+        ? (e.message.split(/,? so no account was created|\. (?=[A-Z])/)[0] ?? e.message)
+        : String(e);
       throw new Error(`The directory has the user, but its credential could not be delivered: ${why}`);
     }
   }
@@ -216,7 +222,12 @@ export class DeliveredNewUsers implements NewUsers {
     now: Date,
   ): Promise<void> {
     const [row] = await tx
-      .select({ notify: credentialDeliveries.notify, address: accounts.address, org: accounts.homeOrg })
+      .select({
+        notify: credentialDeliveries.notify,
+        address: accounts.address,
+        org: accounts.homeOrg,
+        directoryId: accounts.directoryId,
+      })
       .from(credentialDeliveries)
       .innerJoin(accounts, eq(accounts.id, credentialDeliveries.accountId))
       .where(eq(credentialDeliveries.effectId, effectId));
@@ -225,7 +236,15 @@ export class DeliveredNewUsers implements NewUsers {
       {
         kind: 'account-not-made',
         audience: row.notify as ReplyAudience,
-        payload: { address: row.address, org: row.org, effect: effectId, state, error },
+        payload: {
+          address: row.address,
+          org: row.org,
+          effect: effectId,
+          state,
+          // The user was made (its id is known) when only the credential's delivery failed.
+          made: state === 'failed' && row.directoryId !== null,
+          error,
+        },
       },
     ]);
   }

@@ -35,6 +35,11 @@ export interface DeliveryReceipt {
 export interface CredentialDelivery {
   /** Throws a DomainError when the route is unavailable; the account is then not created. */
   deliver(request: CredentialRequest): Promise<DeliveryReceipt>;
+  /**
+   * Throws the same DomainError now when `route` has no deliverer: a credential sent later (once
+   * the directory has the user) must not find out only then.
+   */
+  check?(route: DeliveryRoute): void;
 }
 
 /** A queued notification, decoded from its row: `id` is the outbox row's. */

@@ -197,6 +197,8 @@ async function awaitDirectory(
   };
   const [queued] = await queueEffects(tx, ctx, deps, [{ accountId, effects: [effect] }]);
   if (queued === undefined) throw new Error(`no directory effect was queued for ${request.address}`);
+  // Checked now: the person asking can still choose another route; the worker could not.
+  deps.delivery.check?.(request.route);
   const sms = request.route === 'sms' ? request.mobile : undefined;
   if (request.route === 'sms' && !(sms && deps.sealer)) {
     throw new Error(`the mobile number for ${request.address} cannot be kept`);

@@ -2,15 +2,18 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { NotifySms } from '../../adapters/delivery/notify-sms.js';
+import { RoutedDelivery } from '../../adapters/delivery/routes.js';
 import { createEntraDirectory } from '../../adapters/directory/entra.js';
 import { SlackNotifier } from '../../adapters/slack/notifier.js';
 import { runText } from '../../src/commands/execute.js';
 import { refused } from '../../src/domain/errors.js';
+import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { londonDayStart } from '../../src/domain/time.js';
 import { DEFAULT_DELIVERY, runDelivery } from '../../src/jobs/delivery.js';
 import { DEFAULT_DIRECTORY_WORKER, runDirectoryEffects } from '../../src/jobs/directory.js';
 import type { RequestContext } from '../../src/service/context.js';
 import { readHrCsv, STARTER_COLUMNS } from '../../src/service/hr-feed.js';
+import { createLifecycle } from '../../src/service/lifecycle.js';
 import { DeliveredNewUsers } from '../../src/service/new-users.js';
 import type { CredentialDelivery, CredentialRequest, DeliveryReceipt } from '../../src/service/ports.js';
 import { Sealer } from '../../src/service/sealed.js';
@@ -222,6 +225,9 @@ describeEachEngine('new users through the directory', (ctx) => {
     const users = newUsers(new FlakyDelivery(sms(), 1));
     expect(await work(users)).toMatchObject({ applied: 0, retried: 1 });
     expect(notify.sms).toEqual([]);
+    // The user is made and in its group: the retry resumes there, setting only a new password.
+    const [effect] = await queryRows<{ step: number }>(s.db.db, sql`select step from directory_effects`);
+    expect(effect?.step).toBe(2);
     const firstPassword = graph.graph.passwordOf(address);
     expect(firstPassword).toBeDefined();
     const status = await s.lifecycle.status(operator(), { address });
@@ -284,7 +290,7 @@ describeEachEngine('new users through the directory', (ctx) => {
     expect(user).toMatchObject({ employeeId: 'E1234', companyName: 'RXX organisation' });
     const tap = graph.graph.tapOf(String(user?.id));
     expect(tap).toMatchObject({
-      startDateTime: londonDayStart('2026-11-30').toISOString(),
+      startDateTime: new Date(londonDayStart('2026-11-30').getTime() + 7 * 3_600_000).toISOString(),
       lifetimeInMinutes: 480,
     });
     expect(letters.sent).toHaveLength(1);
@@ -364,6 +370,33 @@ describeEachEngine('provision’s reply with a directory', (ctx) => {
     expect(reply.data).toMatchObject({
       delivery: { route: 'sms', recipient: '07*** ***456', state: 'waiting' },
     });
+  });
+});
+
+describeEachEngine('new users through the directory, with no SMS set up', (ctx) => {
+  it('refuses an SMS when it is asked for, not once the directory has the user', async () => {
+    const letters = new CapturingDelivery();
+    const lifecycle = await createLifecycle({
+      db: ctx.db.db,
+      policy: DEFAULT_POLICY,
+      delivery: new RoutedDelivery({ envelope: letters }),
+      directoryEffects: true,
+      hrDataKey: TEST_HR_DATA_KEY,
+    });
+    await addOrg(lifecycle, 'RXX');
+    const error = await refusal(
+      lifecycle.provision(operator(), {
+        ...person('Jane', 'Doe', { mobile: mobile(MOBILE), delivery: 'sms' }),
+        org: 'RXX',
+      }),
+      'DELIVERY_UNAVAILABLE',
+    );
+    expect(error.message).toContain('--delivery envelope');
+    const [row] = await queryRows<{ n: number }>(
+      ctx.db.db,
+      sql`select count(*)::int as n from directory_effects`,
+    );
+    expect(row?.n).toBe(0);
   });
 });
 

@@ -112,6 +112,44 @@ describeEachEngine('the directory worker', (ctx) => {
     expect(await run(directory, new Date(day(2).getTime() + options.leaseMs))).toMatchObject({ applied: 1 });
   });
 
+  it('a pass that outlives its lease records nothing: the pass that took the effect over owns it', async () => {
+    await addOrg(s.lifecycle, 'RXX');
+    await addOrg(s.lifecycle, 'RYY');
+    const jane = await leaverThenJoiner('Jane');
+    const later = new Date(day(2).getTime() + options.leaseMs);
+    const quick = new ScriptedDirectory();
+    // The slow pass's directory answers only after its lease has run out and another pass has
+    // taken the same effect, applied it and gone on to the next.
+    const slow: Directory = {
+      name: 'scripted',
+      apply: async (effects) => {
+        expect(await run(quick, later)).toMatchObject({ applied: 1 });
+        return new Map(effects.map((e) => [e.id, { ok: true, directoryId: `id-${jane}` } as const]));
+      },
+    };
+    expect(await run(slow, day(2))).toMatchObject({ applied: 0 });
+    expect(quick.applied.map((a) => a.effect.kind)).toEqual(['mark-leaver']);
+    expect(await states()).toEqual([
+      { kind: 'mark-leaver', state: 'applied', attempts: 0 },
+      { kind: 'move-org', state: 'pending', attempts: 0 },
+    ]);
+    // A failure the slow pass meets is not written over the new holder's claim either.
+    const failing: Directory = {
+      name: 'scripted',
+      apply: async (effects) => {
+        expect(await run(quick, new Date(later.getTime() + options.leaseMs))).toMatchObject({ applied: 1 });
+        return new Map(
+          effects.map((e) => [e.id, { ok: false, permanent: true, conflict: false, error: 'late' } as const]),
+        );
+      },
+    };
+    expect(await run(failing, later)).toMatchObject({ failed: 0, applied: 0 });
+    expect(await states()).toEqual([
+      { kind: 'mark-leaver', state: 'applied', attempts: 0 },
+      { kind: 'move-org', state: 'applied', attempts: 0 },
+    ]);
+  });
+
   it('applies each effect once with two workers at the same time', async () => {
     await addOrg(s.lifecycle, 'RXX');
     await addOrg(s.lifecycle, 'RYY');

@@ -224,7 +224,20 @@ export const NOTIFICATIONS: QueuedNotification[] = [
       org: ODS,
       effect: 41,
       state: 'conflict',
+      made: false,
       error: `${MARKUP} ${LONG_LINE}`,
+    },
+  },
+  {
+    id: 117,
+    kind: 'account-not-made',
+    payload: {
+      address: LONG_ADDRESS,
+      org: ODS,
+      effect: 44,
+      state: 'failed',
+      made: true,
+      error: `The directory has the user, but its credential could not be delivered: ${LONG_LINE}`,
     },
   },
   {

@@ -55,8 +55,8 @@ export const get = async (port: number, route: string) => {
   }
 };
 
-/** Waits until `check` holds, polling. */
-export const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
+/** Waits until `check` holds, polling; a minute, as a loaded machine can take that to start a bot on the embedded database. */
+export const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
