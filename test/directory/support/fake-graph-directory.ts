@@ -140,6 +140,14 @@ export class FakeGraphDirectory extends LoopbackTls {
     this.directory.groups.set(id, { displayName, members: new Set() });
   }
 
+  /** Puts a user (by id or UPN) in a group, as an administrator would in the Entra admin centre. */
+  addToGroup(groupId: string, key: string): void {
+    const group = this.directory.groups.get(groupId);
+    const user = this.directory.find(key);
+    if (!group || !user) throw new Error(`no group ${groupId} or user ${key} in the stand-in`);
+    group.members.add(String(user.id));
+  }
+
   membersOf(groupId: string): string[] {
     return [...(this.directory.groups.get(groupId)?.members ?? [])];
   }
