@@ -5,6 +5,7 @@ import type {
   User,
   UserRegistrationDetails,
 } from '@microsoft/microsoft-graph-types';
+import type { DirectoryConfig } from '../../src/config.js';
 import { refused } from '../../src/domain/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type {
@@ -13,6 +14,7 @@ import type {
   DirectoryReadStep,
   DirectoryUser,
 } from '../../src/service/directory-reader.js';
+import { createDirectoryGraphClient, type GraphTransport } from '../graph/client.js';
 import { graphRefusal, MAX_RETRIES } from '../graph/errors.js';
 import { PAGE_SIZE } from '../graph/sign-ins.js';
 import { GraphBatcher, type GraphResponse } from './entra-batch.js';
@@ -230,6 +232,19 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
       return out;
     },
   };
+}
+
+/**
+ * The directory the command line reads (`directory import`) when DIRECTORY=entra, with the app
+ * registration the directory writes with; none otherwise, and the command says what to set.
+ */
+export function configuredDirectoryReader(
+  config: DirectoryConfig | null,
+  logger: Logger,
+  transport?: GraphTransport,
+): DirectoryReader | undefined {
+  if (!config) return undefined;
+  return createEntraReader({ client: createDirectoryGraphClient(config.graph, logger, transport), logger });
 }
 
 /** `id eq '…'`, the id an OData string literal. */

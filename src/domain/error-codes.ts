@@ -27,6 +27,8 @@ export const ERROR_CODES = {
     'An adoption (--adopt) was asked for a directory change that is not a new account in conflict.',
   DIRECTORY_EFFECT_NOT_FAILED: 'A retry was asked for a directory change that is not parked as failed.',
   DIRECTORY_EFFECT_NOT_FOUND: 'There is no directory change with that number.',
+  DIRECTORY_NOT_CONFIGURED:
+    'A command reads the directory (directory import) and DIRECTORY=entra with the GRAPH_ variables is not set.',
   DIRECTORY_PERMISSIONS_MISSING:
     'DIRECTORY=entra, but the app registration’s token lacks Graph application permissions the directory needs.',
   DSPT_TOO_LOW: 'A site cannot be registered: its DSPT status is below what its kind needs.',

@@ -60,7 +60,7 @@ interface Placed {
  * - a user whose address the bot already has is matched, never duplicated; its directory id is
  *   recorded when the bot had none;
  * - one the bot does not have becomes an account as domain/adoption.ts decides, audited
- *   `directory-adopt` with platform `directory`;
+ *   `directory-import` with platform `directory`;
  * - one in no mapped group is reported unplaced, one that cannot be an account refused, with why.
  * Each page is written in one transaction, as sets (the accounts, then their audit rows), not a
  * transaction per user. Running it again changes nothing: everyone is matched. The round's
@@ -279,7 +279,7 @@ async function adopt(tx: Executor, ctx: RequestContext, placed: Placed[]): Promi
     .filter((p) => made.has(p.account.address))
     .map(({ user, org, account }) =>
       auditValues(ctx, {
-        action: 'directory-adopt',
+        action: 'directory-import',
         address: account.address,
         org,
         to: account.status,

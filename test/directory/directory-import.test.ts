@@ -177,7 +177,7 @@ describeEachEngine('directory import', (ctx) => {
     // Jane was the bot's already: matched, not duplicated, her directory id recorded.
     expect(rows['jane.doe@nhs.net']).toMatchObject({ status: 'pending', directory_id: ids.get('jane.doe') });
 
-    const audits = await auditsOf('directory-adopt');
+    const audits = await auditsOf('directory-import');
     expect(audits).toEqual([
       expect.objectContaining({
         address: 'alice.smith@nhs.net',
