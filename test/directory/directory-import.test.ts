@@ -265,4 +265,46 @@ describeEachEngine('directory import', (ctx) => {
     expect(e.message).toContain('org group --ods RZZ');
     await refusal(importNow({ org: 'RQQ' }), 'ORG_NOT_FOUND');
   });
+
+  it('refuses an address the bot has tied to another directory object, and changes nothing for it', async () => {
+    await s.db.db.execute(
+      sql`update accounts set directory_id = 'another-object' where address = 'jane.doe@nhs.net'`,
+    );
+    const report = await importNow();
+    expect(report.details.refused.find((r) => r.address === 'jane.doe@nhs.net')?.reason).toMatch(
+      /tied to another directory object \(another-object\)/,
+    );
+    expect(report.matched).toBe(0);
+    const [jane] = (await accountsNow()).filter((a) => a.address === 'jane.doe@nhs.net');
+    expect(jane?.directory_id).toBe('another-object');
+  });
+
+  it('stops when Graph restarts the round mid-way, keeping the pages written, and a new run completes it', async () => {
+    g.graph.setDeltaPageSize(2);
+    // After the first page, Graph forgets the round (as after a reset on its side): the next page is 410.
+    const expiring: DirectoryReader = {
+      ...reader,
+      async *readUsers(deltaLink) {
+        let first = true;
+        for await (const step of reader.readUsers(deltaLink)) {
+          yield step;
+          if (first) g.graph.expireDeltaTokens();
+          first = false;
+        }
+      },
+    };
+    const e = await refusal(
+      s.lifecycle.importDirectory(operator(), { reader: expiring, dryRun: false }),
+      'GRAPH_ERROR',
+    );
+    expect(e.message).toMatch(/Run the import again/);
+    const [stored] = await queryRows(
+      s.db.db,
+      sql`select value from settings where key = ${DELTA_LINK_SETTING}`,
+    );
+    expect(stored).toBeUndefined();
+    const after = await importNow();
+    expect(after.adopted + after.matched).toBe(4);
+    expect((await accountsNow()).map((a) => a.address)).toHaveLength(4);
+  });
 });
