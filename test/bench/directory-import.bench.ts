@@ -38,7 +38,7 @@ async function run(): Promise<void> {
   try {
     g.graph.setDeltaPageSize(999);
     const groups = Array.from({ length: ORGS }, () => randomUUID());
-    groups.forEach((id, o) => g.graph.addGroup(id, `${ods(o)} staff`));
+    for (const [o, id] of groups.entries()) g.graph.addGroup(id, `${ods(o)} staff`);
     const seedStarted = performance.now();
     const ids = g.graph.seedUsers(
       Array.from({ length: USERS }, (_, i) => ({
