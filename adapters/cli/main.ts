@@ -10,8 +10,10 @@ import type { Actor } from '../../src/domain/roles.js';
 import { parseAddress, parseInstant } from '../../src/domain/validation.js';
 import { createLogger } from '../../src/logger.js';
 import type { RequestContext } from '../../src/service/context.js';
+import { configuredDirectoryReader } from '../directory/entra-reader.js';
 import { isEntrypoint } from '../entrypoint.js';
 import { describeFailure, failureDetail } from '../failure.js';
+import type { GraphTransport } from '../graph/client.js';
 import { DatabaseBusyError, openRuntime, operatorSocketPath } from '../runtime.js';
 import { localFiles } from './files.js';
 import { forwardToBot } from './operator-channel.js';
@@ -23,6 +25,8 @@ export interface Io {
   interactive?: boolean;
   /** stdout as a stream, for output too large to hold as text (`export audit` without --out). */
   out: Writable;
+  /** How Graph is reached (tests: a transport trusting the stand-ins' certificate). */
+  graphTransport?: GraphTransport;
 }
 
 /**
@@ -232,12 +236,10 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     if (forwarded) return print(io, forwarded, globals.json);
   }
   let runtime: Awaited<ReturnType<typeof openRuntime>>;
+  // Logs (an operational action such as a requeued notification) go to stderr: stdout is the output.
+  const logger = createLogger({ level: config.logLevel, destination: 'stderr' });
   try {
-    // Logs (an operational action such as a requeued notification) go to stderr: stdout is the output.
-    runtime = await openRuntime(config, {
-      lockRetries: 10,
-      logger: createLogger({ level: config.logLevel, destination: 'stderr' }),
-    });
+    runtime = await openRuntime(config, { lockRetries: 10, logger });
   } catch (e) {
     if (e instanceof DatabaseBusyError) {
       io.stderr(`${e.message}\n`);
@@ -250,6 +252,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     const reply = await runCommand(runtime.lifecycle, ctx, command, {
       output: io.out,
       files: localFiles,
+      directory: configuredDirectoryReader(config.directory, logger, io.graphTransport),
       ...hooks,
     });
     hooks.stop();

@@ -5,6 +5,7 @@ import type {
   User,
   UserRegistrationDetails,
 } from '@microsoft/microsoft-graph-types';
+import type { DirectoryConfig } from '../../src/config.js';
 import { refused } from '../../src/domain/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type {
@@ -13,6 +14,7 @@ import type {
   DirectoryReadStep,
   DirectoryUser,
 } from '../../src/service/directory-reader.js';
+import { createDirectoryGraphClient, type GraphTransport } from '../graph/client.js';
 import { graphRefusal, MAX_RETRIES } from '../graph/errors.js';
 import { PAGE_SIZE } from '../graph/sign-ins.js';
 import { GraphBatcher, type GraphResponse } from './entra-batch.js';
@@ -30,6 +32,10 @@ import { GraphBatcher, type GraphResponse } from './entra-batch.js';
  *   (adapters/graph/sign-ins.ts, whose PAGE_SIZE says why 500). Graph leaves signInActivity out
  *   for someone who never signed in. Only lastSuccessfulSignInDateTime counts: the others record
  *   attempts, which do not show that the person got in.
+ * - Group members: `GET /groups/{id}/members/microsoft.graph.user?$select=id&$top=999`, the cast
+ *   leaving out devices and nested groups (graph/api/group-list-members: direct members only, `$top`
+ *   up to 999, paged with `@odata.nextLink`). It needs GroupMember.Read.All (or Group.Read.All,
+ *   Directory.Read.All), which the ReadWrite permissions the directory writes with include.
  * - MFA: `GET /reports/authenticationMethods/userRegistrationDetails?$filter=id eq '…'`, one request
  *   per user, 20 to a `$batch` (entra-batch.ts). The report takes `$filter`, not `$select`, and its
  *   documented filters do not include `in`, so ids cannot go 15 to a request as addresses do.
@@ -58,6 +64,8 @@ export const DELTA_SELECT = [
 export const SIGN_IN_SELECT = ['id', 'signInActivity'] as const satisfies readonly (keyof User)[];
 export const REGISTRATION_DETAILS = '/reports/authenticationMethods/userRegistrationDetails';
 
+/** The most members Graph gives a page (graph/api/group-list-members). */
+const MEMBERS_PAGE_SIZE = 999;
 /** Graph's codes for a delta token it no longer knows (graph/errors). */
 const RESYNC_CODES = new Set(['syncstatenotfound', 'resyncrequired']);
 /** Answers worth asking again after Retry-After. */
@@ -154,6 +162,38 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
       return out;
     },
 
+    async groupMembers(groupId: string, pageSize = MEMBERS_PAGE_SIZE): Promise<ReadonlySet<string>> {
+      const out = new Set<string>();
+      let url: string | undefined;
+      do {
+        let page: Page<Pick<User, 'id'>>;
+        try {
+          page = url
+            ? await client.api(url).get()
+            : await client
+                .api(`/groups/${encodeURIComponent(groupId)}/members/microsoft.graph.user`)
+                .select(['id'])
+                .top(pageSize)
+                .get();
+        } catch (e) {
+          if (e instanceof GraphError && e.statusCode === 404) {
+            throw refused(
+              'GRAPH_ERROR',
+              `Microsoft Graph has no group ${groupId}. Check the organisation's group ("org group --ods ODS --group OBJECT_ID") against the group's Object ID in the Entra admin centre.`,
+            );
+          }
+          throw e instanceof GraphError ? graphRefusal(e) : e;
+        }
+        if (!Array.isArray(page?.value)) throw unexpected('a group members page without a list of users');
+        for (const user of page.value) if (typeof user.id === 'string') out.add(user.id);
+        const next = page['@odata.nextLink'];
+        if (next !== undefined && next === url)
+          throw unexpected('the same next page twice; stopped to avoid a loop');
+        url = next;
+      } while (url);
+      return out;
+    },
+
     async mfaRegistered(ids: readonly string[]): Promise<ReadonlyMap<string, boolean>> {
       const out = new Map<string, boolean>();
       let pending = [...new Set(ids)];
@@ -192,6 +232,19 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
       return out;
     },
   };
+}
+
+/**
+ * The directory the command line reads (`directory import`) when DIRECTORY=entra, with the app
+ * registration the directory writes with; none otherwise, and the command says what to set.
+ */
+export function configuredDirectoryReader(
+  config: DirectoryConfig | null,
+  logger: Logger,
+  transport?: GraphTransport,
+): DirectoryReader | undefined {
+  if (!config) return undefined;
+  return createEntraReader({ client: createDirectoryGraphClient(config.graph, logger, transport), logger });
 }
 
 /** `id eq '…'`, the id an OData string literal. */

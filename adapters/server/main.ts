@@ -12,6 +12,7 @@ import { Sealer } from '../../src/service/sealed.js';
 import { localFiles } from '../cli/files.js';
 import { contextFor } from '../cli/main.js';
 import { serveOperatorChannel } from '../cli/operator-channel.js';
+import { configuredDirectoryReader } from '../directory/entra-reader.js';
 import { connectEntraDirectory, directoryJob } from '../directory/schedule.js';
 import { isEntrypoint } from '../entrypoint.js';
 import type { GraphTransport } from '../graph/client.js';
@@ -221,11 +222,14 @@ export async function startBot(
 
   if (runtime.database.engine === 'pglite') {
     const socketPath = operatorSocketPath(config);
+    // `directory import` handed over by the command line reads the directory from here.
+    const reader = configuredDirectoryReader(config.directory, logger, options.graphTransport);
     operatorChannel = await serveOperatorChannel(socketPath, async (request, output) => {
       const ctx = contextFor(request);
       const reply = await runText(runtime.lifecycle, ctx, request.words, {
         output,
         files: localFiles,
+        directory: reader,
       }).catch((err: unknown) => {
         // The CLI is told in one line (the operator channel describes it); the log has the rest.
         logger.error({ err, platform: 'cli', actor: request.as ?? 'operator' }, 'operator command failed');

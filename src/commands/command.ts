@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { refused } from '../domain/errors.js';
 import type { RequestContext } from '../service/context.js';
+import type { DirectoryReader } from '../service/directory-reader.js';
 import type { Lifecycle } from '../service/lifecycle.js';
 import type { Rendered } from './render.js';
 
@@ -112,8 +113,22 @@ export interface CommandIo {
   output?: Writable | undefined;
   /** Files named in the command (imports, `export audit --out`). Chat offers none. */
   files?: FileAccess | undefined;
+  /**
+   * The directory read back (`directory import`): the command line's and the operator channel's,
+   * when DIRECTORY=entra. Chat offers none.
+   */
+  directory?: DirectoryReader | undefined;
   /** Progress of a long import, for the command line's progress bar. */
   progress?(p: { rows: number; bytes: number; size: number }): void;
+}
+
+/** The directory to read; refused, saying what to set, where none is configured. */
+export function directoryOf(io: CommandIo): DirectoryReader {
+  if (io.directory) return io.directory;
+  throw refused(
+    'DIRECTORY_NOT_CONFIGURED',
+    'No directory is configured to read: set DIRECTORY=entra, with GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET for an app registration granted User.Read.All, GroupMember.Read.All and AuditLog.Read.All (the same settings the bot runs with), then run the command again.',
+  );
 }
 
 /** The command line's progress hooks are part of what it offers a command. */

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
     'An adoption (--adopt) was asked for a directory change that is not a new account in conflict.',
   DIRECTORY_EFFECT_NOT_FAILED: 'A retry was asked for a directory change that is not parked as failed.',
   DIRECTORY_EFFECT_NOT_FOUND: 'There is no directory change with that number.',
+  DIRECTORY_NOT_CONFIGURED:
+    'A command reads the directory (directory import) and DIRECTORY=entra with the GRAPH_ variables is not set.',
   DIRECTORY_PERMISSIONS_MISSING:
     'DIRECTORY=entra, but the app registration’s token lacks Graph application permissions the directory needs.',
   DSPT_TOO_LOW: 'A site cannot be registered: its DSPT status is below what its kind needs.',
@@ -103,6 +105,8 @@ export const ERROR_CODES = {
   NOTHING_TO_REMIND: 'A reminder was asked for an account with no holder to remind (shared, inactive, …).',
   NOTIFICATION_NOT_FAILED: 'A retry was asked for a notification that is not parked as failed.',
   NOTIFICATION_NOT_FOUND: 'There is no notification with that number.',
+  NO_DIRECTORY_GROUP:
+    'A directory import was limited to an organisation with no directory group (org group).',
   NO_ORGANISATION: 'A list of an organisation’s accounts was asked for by someone who manages none.',
   OPERATOR_ONLY: 'Only the operator (or the scheduler) may do this: imports, sweeps, reminders, org add.',
   ORG_EXISTS: 'An organisation or site with that ODS code is already registered.',

@@ -1,5 +1,5 @@
-/** Where a request came from: the audit trail's `platform`. */
-export const PLATFORMS = ['cli', 'slack', 'teams', 'schedule', 'import'] as const;
+/** Where a request came from: the audit trail's `platform` (`directory`: read back from Entra, issue 15). */
+export const PLATFORMS = ['cli', 'slack', 'teams', 'schedule', 'import', 'directory'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 /** The chat platforms the bot speaks on. */

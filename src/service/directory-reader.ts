@@ -1,7 +1,7 @@
 /**
  * What the service reads back from the organisation's directory (Entra ID through Microsoft
  * Graph): its users, a round at a time, their last successful sign-in and whether they registered
- * MFA. Types only: adapters/directory/entra-reader.ts implements them; the import, the drift report
+ * MFA, and who is in a group. Types only: adapters/directory/entra-reader.ts implements them; the import, the drift report
  * and the first-login check (issue 15) use them.
  */
 
@@ -62,6 +62,12 @@ export interface DirectoryReader {
    * Pages of at most `pageSize` users.
    */
   signIns(pageSize?: number): Promise<ReadonlyMap<string, Date | null>>;
+  /**
+   * The directory ids of the users directly in a group (an organisation's group, from `org group`):
+   * how the import places each user in an organisation. A group the directory does not have rejects
+   * with a DomainError naming it. Pages of at most `pageSize` members.
+   */
+  groupMembers(groupId: string, pageSize?: number): Promise<ReadonlySet<string>>;
   /** Whether each user registered MFA, by directory id; a user the report does not list is false. */
   mfaRegistered(ids: readonly string[]): Promise<ReadonlyMap<string, boolean>>;
 }

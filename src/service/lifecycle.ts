@@ -13,6 +13,7 @@ import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
 import type { ParkedEffect } from './directory-effects.js';
 import * as directory from './directory-effects.js';
+import * as directoryImport from './directory-import.js';
 import * as hrFeed from './hr-feed.js';
 import * as manualSteps from './manual-steps.js';
 import type { FailedDelivery } from './notifications.js';
@@ -88,6 +89,8 @@ export interface Lifecycle {
   importStarters: Bound<typeof hrFeed.importStarters>;
   importLeavers: Bound<typeof hrFeed.importLeavers>;
   importOrganisations: Bound<typeof orgImport.importOrganisations>;
+  /** Adopts the directory's existing accounts (`directory import`, issue 15). */
+  importDirectory: Bound<typeof directoryImport.importDirectory>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   /** Puts a parked notification (or every one) back in the delivery queue. */
@@ -193,6 +196,9 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     ),
     importOrganisations: loads(deps, orgImport.importOrganisations, ['organisations'], (r) =>
       r.dryRun ? 0 : r.added + r.updated + r.closed,
+    ),
+    importDirectory: loads(deps, directoryImport.importDirectory, ['accounts', 'audit_log'], (r) =>
+      r.dryRun ? 0 : r.adopted,
     ),
     failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
     retryNotifications: bind(deps, notifications.retryNotifications),

@@ -250,6 +250,8 @@ const EXAMPLES: Array<[string, Command]> = [
   ['directory retry #7', { name: 'directory retry', id: 7, all: false }],
   ['directory retry --all', { name: 'directory retry', id: undefined, all: true }],
   ['directory retry 7 --adopt', { name: 'directory retry', id: 7, all: false, adopt: true }],
+  ['directory import', { name: 'directory import', org: undefined, dryRun: false }],
+  ['directory import --org rxx --dry-run', { name: 'directory import', org: 'RXX', dryRun: true }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],
@@ -561,11 +563,12 @@ describe('helpText', () => {
     expect(lines.some((l) => l.startsWith('import starters'))).toBe(false);
     expect(lines.some((l) => l.startsWith('notifications retry'))).toBe(false);
     expect(lines.some((l) => l.startsWith('directory failed'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('directory import'))).toBe(false);
     // NAS may adopt a directory account in conflict from chat; a plain retry stays the operator's.
     expect(lines).toContain('directory retry ID|--all [--adopt]');
     expect(lines.some((l) => l.startsWith('export audit'))).toBe(false);
     expect(lines.some((l) => l.startsWith('import orgs'))).toBe(false);
-    expect(lines).toHaveLength(SPECS.length - 11);
+    expect(lines).toHaveLength(SPECS.length - 12);
   });
 
   it('shows every command to operators', () => {

@@ -205,4 +205,29 @@ describe('the Entra reader', () => {
       expect(r.status).toBe(200);
     }
   });
+
+  it('lists the users in a group across pages, by id only, leaving out other groups', async () => {
+    s.graph.addGroup('group-rr8', 'RR8 staff');
+    s.graph.addGroup('group-rx1', 'RX1 staff');
+    const users: User[] = [];
+    for (let n = 1; n <= 5; n++) users.push(await create(n));
+    const ids = users.map((u) => String(u.id));
+    for (const id of ids.slice(0, 4)) s.graph.addToGroup('group-rr8', id);
+    s.graph.addToGroup('group-rx1', ids[4] ?? '');
+    const members = await reader.groupMembers('group-rr8', 3);
+    expect([...members].sort()).toEqual(ids.slice(0, 4).sort());
+    const asked = s.graph.requests.filter((r) => r.path === '/groups/group-rr8/members/microsoft.graph.user');
+    expect(asked).toHaveLength(2);
+    expect(new URLSearchParams(asked[0]?.query).get('$select')).toBe('id');
+    expect(await reader.groupMembers('group-rx1')).toEqual(new Set([ids[4]]));
+  });
+
+  it('names the group Graph does not have', async () => {
+    const e = await reader.groupMembers('no-such-group').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isDomainError(e) && e.code).toBe('GRAPH_ERROR');
+    expect(isDomainError(e) && e.message).toContain('no-such-group');
+  });
 });

@@ -169,6 +169,8 @@ describe('every grammar command through Slack', () => {
     expect(await run('directory failed')).toContain('OPERATOR_ONLY');
     expect(await run('directory retry 1')).toContain('OPERATOR_ONLY');
     expect(await run('directory retry --all')).toContain('OPERATOR_ONLY');
+    expect(await run('directory import')).toContain('OPERATOR_ONLY');
+    expect(await run('directory import --org RXX --dry-run')).toContain('OPERATOR_ONLY');
     // NAS may adopt a directory account in conflict from chat: past its role, this bot has no such change.
     expect(await run('directory retry 1 --adopt')).toContain('DIRECTORY_EFFECT_NOT_FOUND');
     expect(await run('export audit --from 2026-01-01 --to 2026-12-31')).toContain('OPERATOR_ONLY');

@@ -1,11 +1,13 @@
 import { invalid } from '../../domain/errors.js';
+import { parseOds } from '../../domain/validation.js';
 import type {
   DirectoryAdoption,
   DirectoryRetryResult,
   ParkedEffect,
 } from '../../service/directory-effects.js';
-import { defineCommand } from '../command.js';
-import { bool, numberOrAll } from '../options.js';
+import type { DirectoryImportReport } from '../../service/directory-import.js';
+import { defineCommand, directoryOf } from '../command.js';
+import { bool, numberOrAll, optional, str } from '../options.js';
 
 /** Directory changes parked as failed or in conflict: listed, and the failed ones put back in the queue. */
 
@@ -88,5 +90,58 @@ export const directoryRetry = defineCommand({
       ...left,
     ].join('\n');
     return { text, data: r };
+  },
+});
+
+const adoptedLine = (r: DirectoryImportReport) =>
+  `${r.adopted} ${r.dryRun ? 'to adopt' : 'adopted'} (${r.active} active, ${r.inactive} inactive)`;
+
+export const directoryImport = defineCommand({
+  name: 'directory import',
+  usage: 'directory import [--org ODS] [--dry-run]',
+  summary:
+    'Adopt the directory’s existing accounts: each user placed in the organisation whose group holds it, enabled ones active, disabled ones inactive; the bot’s own addresses matched, never duplicated (operator only).',
+  operatorOnly: {
+    to: 'operator',
+    refusal: 'The directory is imported by the operator on the bot’s command line ("directory import").',
+  },
+  options: { org: str, 'dry-run': bool },
+  positionals: [0, 0],
+  parse: ({ values }) => {
+    const org = optional(values, 'org');
+    return {
+      name: 'directory import',
+      org: org === undefined ? undefined : parseOds(org),
+      dryRun: values['dry-run'] === true,
+    };
+  },
+  run: (l, ctx, c, io) => {
+    const reader = directoryOf(io);
+    const progress = io.progress;
+    return l.importDirectory(ctx, {
+      reader,
+      org: c.org,
+      dryRun: c.dryRun,
+      onProgress: progress ? (read, total) => progress({ rows: read, bytes: read, size: total }) : undefined,
+    });
+  },
+  render(r) {
+    const scope = r.org === null ? 'the directory' : `${r.org}’s directory group`;
+    const lines = [
+      `${r.dryRun ? 'Dry run (nothing changed): read' : 'Read'} ${r.users} user(s) of ${scope}: ${adoptedLine(r)}, ${r.matched} already the bot’s (matched), ${r.unplaced} in no organisation’s group, ${r.refused} refused.`,
+      ...r.details.adopted.map(
+        (a) => `  ${r.dryRun ? 'would adopt' : 'adopted'} ${a.address} (${a.org}, ${a.status})`,
+      ),
+      ...r.details.unplaced.map((u) => `  unplaced ${u.address ?? u.id}${u.name ? ` (${u.name})` : ''}`),
+      ...(r.unplaced > 0
+        ? [
+            '  Unplaced users are adopted once their organisation’s group is known: "org group --ods ODS --group OBJECT_ID", then import again.',
+          ]
+        : []),
+      ...r.details.refused.map((f) => `  refused ${f.address ?? f.id}: ${f.reason}`),
+      ...(r.truncated ? ['  (lists shortened; --json has the first 1000 of each)'] : []),
+      ...(r.deltaLinkStored ? ['The directory’s change link is kept for the drift report.'] : []),
+    ];
+    return { text: lines.join('\n'), data: r };
   },
 });

@@ -140,6 +140,29 @@ export class FakeGraphDirectory extends LoopbackTls {
     this.directory.groups.set(id, { displayName, members: new Set() });
   }
 
+  /**
+   * Stores users as an administrator made them, without a request each (a benchmark's tenant of
+   * 100,000): the properties given, a new id, and the change the users delta reports. No schema
+   * check: give properties of microsoft.graph.user. Returns their ids, in order.
+   */
+  seedUsers(users: ReadonlyArray<Record<string, unknown>>): string[] {
+    const createdDateTime = this.now().toISOString();
+    return users.map((props) => {
+      const id = randomUUID();
+      this.directory.users.set(id, { ...props, id, createdDateTime, deletedDateTime: null });
+      this.directory.delta.touch(id);
+      return id;
+    });
+  }
+
+  /** Puts a user (by id or UPN) in a group, as an administrator would in the Entra admin centre. */
+  addToGroup(groupId: string, key: string): void {
+    const group = this.directory.groups.get(groupId);
+    const user = this.directory.find(key);
+    if (!group || !user) throw new Error(`no group ${groupId} or user ${key} in the stand-in`);
+    group.members.add(String(user.id));
+  }
+
   membersOf(groupId: string): string[] {
     return [...(this.directory.groups.get(groupId)?.members ?? [])];
   }

@@ -370,6 +370,25 @@ export class Directory {
     return { status: 204 };
   }
 
+  /** A group's members that are users, paged as a users list is (graph-paging.ts). */
+  listMembers(groupId: string, query: URLSearchParams): Reply {
+    const group = this.groups.get(groupId);
+    if (!group) return notFound(groupId);
+    const again = [...query]
+      .filter(([name]) => name !== '$skiptoken' && name !== '$top')
+      .map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
+    const path = `${this.base()}/groups/${groupId}/members/microsoft.graph.user`;
+    const link = `${path}${again.length > 0 ? `?${again.join('&')}` : ''}`;
+    return this.pages.page(query, link, `${this.base()}/$metadata#users`, () => {
+      const select = this.selection(query);
+      if (!Array.isArray(select)) return select;
+      return [...group.members].flatMap((id) => {
+        const user = this.users.get(id);
+        return user ? [this.view(user, select)] : [];
+      });
+    });
+  }
+
   removeMember(groupId: string, userId: string): Reply {
     const group = this.groups.get(groupId);
     if (!group) return notFound(groupId);

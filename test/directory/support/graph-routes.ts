@@ -6,7 +6,8 @@ import { notPremium } from './graph-registrations.js';
  * of each inner list), from the "Permissions" tables of the Microsoft Learn pages for create,
  * update and delete user (User.ReadWrite.All; User.DeleteRestore.All for delete and restore),
  * employeeLeaveDateTime (User-LifeCycleInfo.ReadWrite.All as well), revokeSignInSessions
- * (User.RevokeSessions.All), group-post-members / group-delete-members (GroupMember.ReadWrite.All)
+ * (User.RevokeSessions.All), group-post-members / group-delete-members (GroupMember.ReadWrite.All), group-list-members
+ * (GroupMember.Read.All)
  * and temporaryAccessPassMethods (UserAuthenticationMethod.ReadWrite.All), user-delta (as list users),
  * list users with signInActivity and list userRegistrationDetails (AuditLog.Read.All as well, the
  * user-list page's signInActivity note and the report's own table); higher-privileged
@@ -54,6 +55,7 @@ const DELETE_RESTORE = ['User.DeleteRestore.All', 'User.ReadWrite.All'];
 const REVOKE = ['User.RevokeSessions.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'];
 const LIFECYCLE = ['User-LifeCycleInfo.ReadWrite.All'];
 const MEMBERS = ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'];
+const READ_MEMBERS = ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', ...MEMBERS];
 const TAP_WRITE = ['UserAuthenticationMethod.ReadWrite.All'];
 const TAP_READ = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'];
 const AUDIT_LOG = ['AuditLog.Read.All'];
@@ -112,6 +114,9 @@ export function resolve(d: Directory, call: GraphCall): Operation | Reply {
       return op([DELETE_RESTORE], () => d.restore(sub));
   }
   if (root === 'groups' && key !== undefined && sub === 'members') {
+    // The cast to microsoft.graph.user lists only the members that are users (group-list-members).
+    if (seg.length === 4 && sub2 === 'microsoft.graph.user' && method === 'GET')
+      return op([READ_MEMBERS], () => d.listMembers(key, call.query));
     if (seg.length === 4 && sub2 === '$ref' && method === 'POST')
       return op([MEMBERS], () => d.addMember(key, body));
     if (seg.length === 5 && sub2 !== undefined && ref === '$ref' && method === 'DELETE') {
