@@ -135,62 +135,44 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
 
     async signIns(pageSize = PAGE_SIZE): Promise<ReadonlyMap<string, Date | null>> {
       const out = new Map<string, Date | null>();
-      let url: string | undefined;
-      do {
-        let page: Page<Pick<User, 'id' | 'signInActivity'>>;
-        try {
-          page = url
-            ? await client.api(url).get()
-            : await client
-                .api('/users')
-                .select([...SIGN_IN_SELECT])
-                .top(pageSize)
-                .get();
-        } catch (e) {
-          throw e instanceof GraphError ? graphRefusal(e) : e;
-        }
-        if (!Array.isArray(page?.value)) throw unexpected('a users page without a list of users');
-        for (const user of page.value) {
+      const first = () =>
+        client
+          .api('/users')
+          .select([...SIGN_IN_SELECT])
+          .top(pageSize)
+          .get();
+      for await (const users of listed<Pick<User, 'id' | 'signInActivity'>>(
+        client,
+        first,
+        'a users page',
+        graphRefusal,
+      )) {
+        for (const user of users) {
           if (typeof user.id !== 'string') continue;
           out.set(user.id, instant(user.signInActivity?.lastSuccessfulSignInDateTime));
         }
-        const next = page['@odata.nextLink'];
-        if (next !== undefined && next === url)
-          throw unexpected('the same next page twice; stopped to avoid a loop');
-        url = next;
-      } while (url);
+      }
       return out;
     },
 
     async groupMembers(groupId: string, pageSize = MEMBERS_PAGE_SIZE): Promise<ReadonlySet<string>> {
       const out = new Set<string>();
-      let url: string | undefined;
-      do {
-        let page: Page<Pick<User, 'id'>>;
-        try {
-          page = url
-            ? await client.api(url).get()
-            : await client
-                .api(`/groups/${encodeURIComponent(groupId)}/members/microsoft.graph.user`)
-                .select(['id'])
-                .top(pageSize)
-                .get();
-        } catch (e) {
-          if (e instanceof GraphError && e.statusCode === 404) {
-            throw refused(
+      const first = () =>
+        client
+          .api(`/groups/${encodeURIComponent(groupId)}/members/microsoft.graph.user`)
+          .select(['id'])
+          .top(pageSize)
+          .get();
+      const refusal = (e: GraphError) =>
+        e.statusCode === 404
+          ? refused(
               'GRAPH_ERROR',
               `Microsoft Graph has no group ${groupId}. Check the organisation's group ("org group --ods ODS --group OBJECT_ID") against the group's Object ID in the Entra admin centre.`,
-            );
-          }
-          throw e instanceof GraphError ? graphRefusal(e) : e;
-        }
-        if (!Array.isArray(page?.value)) throw unexpected('a group members page without a list of users');
-        for (const user of page.value) if (typeof user.id === 'string') out.add(user.id);
-        const next = page['@odata.nextLink'];
-        if (next !== undefined && next === url)
-          throw unexpected('the same next page twice; stopped to avoid a loop');
-        url = next;
-      } while (url);
+            )
+          : graphRefusal(e);
+      for await (const users of listed<Pick<User, 'id'>>(client, first, 'a group members page', refusal)) {
+        for (const user of users) if (typeof user.id === 'string') out.add(user.id);
+      }
       return out;
     },
 
@@ -322,3 +304,30 @@ function asGraphError(answer: GraphResponse): GraphError {
 }
 
 const unexpected = (what: string) => refused('GRAPH_ERROR', `Microsoft Graph answered with ${what}.`);
+
+/**
+ * The pages of a Graph list: the first request, then each `@odata.nextLink` as Graph gives it,
+ * until a page has none. `refusal` turns Graph's refusal into the error the caller names.
+ */
+async function* listed<T>(
+  client: Client,
+  first: () => Promise<Page<T>>,
+  what: string,
+  refusal: (e: GraphError) => Error,
+): AsyncIterable<T[]> {
+  let url: string | undefined;
+  do {
+    let page: Page<T>;
+    try {
+      page = url ? await client.api(url).get() : await first();
+    } catch (e) {
+      throw e instanceof GraphError ? refusal(e) : e;
+    }
+    if (!Array.isArray(page?.value)) throw unexpected(`${what} without a list of users`);
+    yield page.value;
+    const next = page['@odata.nextLink'];
+    if (next !== undefined && next === url)
+      throw unexpected('the same next page twice; stopped to avoid a loop');
+    url = next;
+  } while (url);
+}
