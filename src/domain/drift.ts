@@ -217,7 +217,8 @@ export function compareDirectory(picture: DirectoryPicture): DriftLine[] {
     if (home !== null && !wantHome && inHome) wrong.push(`a ${a.status}, still in ${home}’s group`);
     if (others.length > 0) wrong.push(`in the group of ${others.join(' and ')}`);
     if (wrong.length > 0) {
-      const to = others.length === 1 ? ` or transfer ${a.address} --to ${others[0]} when it belongs there` : '';
+      const to =
+        others.length === 1 ? ` or transfer ${a.address} --to ${others[0]} when it belongs there` : '';
       line(
         'group-mismatch',
         `home ${a.homeOrg}: ${wrong.join('; ')}`,
