@@ -11,6 +11,7 @@ import {
 import {
   type ComparedAccount,
   compareDirectory,
+  DRIFT_KINDS,
   type DriftDetail,
   type DriftKind,
   type DriftLine,
@@ -282,11 +283,10 @@ export async function driftReport(
   }
   const [stored] = await deps.db.select().from(settings).where(eq(settings.key, DRIFT_RUN_SETTING));
   const run = stored ? (JSON.parse(stored.value) as DriftSummary) : null;
-  const rows = await deps.db
-    .select()
-    .from(driftLines)
-    .orderBy(driftLines.kind, driftLines.address, driftLines.directoryId);
+  const rows = await deps.db.select().from(driftLines).orderBy(driftLines.address, driftLines.directoryId);
+  const order = (k: DriftKind) => DRIFT_KINDS.indexOf(k);
   const lines = rows
+    .sort((x, y) => order(x.kind) - order(y.kind))
     .filter((r) => org === null || r.org === org.ods || r.detail.groups.includes(org.ods))
     .map((r) => ({
       kind: r.kind,
