@@ -152,9 +152,8 @@ export const directoryUsers = pgTable(
     /** `changed`: in the directory's deleted items (restorable); `deleted`: gone for good. */
     removed: text('removed').$type<'changed' | 'deleted'>(),
     removedAt: at('removed_at'),
-    seenAt: at('seen_at').notNull(),
-    /** The round that last saw it: a full round marks the rows it did not see as gone. */
-    round: text('round').notNull(),
+    /** When a round last showed it changed (or first showed it). */
+    changedAt: at('changed_at').notNull(),
   },
   (t) => [index('directory_users_address_idx').on(t.address)],
 );

@@ -19,8 +19,7 @@ CREATE TABLE "directory_users" (
 	"account_enabled" boolean,
 	"removed" text,
 	"removed_at" timestamp with time zone,
-	"seen_at" timestamp with time zone NOT NULL,
-	"round" text NOT NULL
+	"changed_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX "directory_drift_org_idx" ON "directory_drift" USING btree ("org");--> statement-breakpoint

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { and, count, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import {
   accounts,
@@ -22,7 +21,7 @@ import { isSystemActor } from '../domain/roles.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { DELTA_LINK_SETTING } from './directory-import.js';
-import { type MirrorRound, markUnseen, mirrorPage } from './directory-mirror.js';
+import { markUnseen, mirrorPage, mirrorRound } from './directory-mirror.js';
 import type { DirectoryReader } from './directory-reader.js';
 import { type Executor, enqueue, getOrg, loadPrincipal } from './store.js';
 
@@ -69,7 +68,7 @@ export async function directoryDrift(
   let round: DriftRoundKind = link === null ? 'full' : 'changes';
   let users = 0;
   let pages = 0;
-  let mirror: MirrorRound = { round: randomUUID(), now: ctx.now, full: link === null };
+  let mirror = mirrorRound(ctx.now, link === null);
   let deltaLink: string | null = null;
   while (deltaLink === null) {
     let restart = false;
@@ -96,7 +95,7 @@ export async function directoryDrift(
     if (restart) {
       link = null;
       round = 'resync';
-      mirror = { round: randomUUID(), now: ctx.now, full: true };
+      mirror = mirrorRound(ctx.now, true);
     } else if (deltaLink === null) {
       throw refused('GRAPH_ERROR', 'Microsoft Graph ended the round of users without a deltaLink.');
     }

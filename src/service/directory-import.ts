@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/index.js';
 import { accounts, auditLog, organisations, settings } from '../../db/schema.js';
@@ -7,7 +6,7 @@ import { refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
-import { type MirrorRound, markUnseen, mirrorPage } from './directory-mirror.js';
+import { markUnseen, mirrorPage, mirrorRound } from './directory-mirror.js';
 import type { DirectoryReader, DirectoryUser } from './directory-reader.js';
 import { auditValues, type Executor, getOrg } from './store.js';
 
@@ -134,7 +133,7 @@ export async function importDirectory(
   let deltaLink: string | null = null;
   // Every user of every page goes into the directory mirror, placed or not: the stored deltaLink
   // covers the tenant, so the drift report's change rounds start from this picture of all of it.
-  const mirror: MirrorRound = { round: randomUUID(), now: ctx.now, full: true };
+  const mirror = mirrorRound(ctx.now, true);
 
   for await (const step of readAhead(input.reader.readUsers(null))) {
     if (step.kind === 'resync') {

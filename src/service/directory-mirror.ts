@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../db/index.js';
 import { directoryUsers } from '../../db/schema.js';
 import { directoryAddress } from '../domain/adoption.js';
 import type { DirectoryEntry, MirroredProperty } from './directory-reader.js';
@@ -10,20 +11,25 @@ import type { Executor } from './store.js';
  */
 
 export interface MirrorRound {
-  /** This round's token: a full round marks the rows it did not see as gone. */
-  round: string;
   now: Date;
   /**
    * A full round lists every user with every property that is set, so a property it leaves out is
    * cleared; a change round leaves out what did not change, which is kept.
    */
   full: boolean;
+  /** The users this round listed: after a full round, the others are no longer live. */
+  seen: Set<string>;
 }
+
+export const mirrorRound = (now: Date, full: boolean): MirrorRound => ({ now, full, seen: new Set() });
+
+const COLUMNS = sql`user_principal_name, address, given, surname, display_name, account_enabled, removed`;
 
 /**
  * Upserts a page: users with the properties the page gave (the others kept in a change round),
- * removed users marked with Graph's reason. The page travels as one JSON parameter, as the
- * import's accounts do, so that the import's pages stay one round trip each.
+ * removed users marked with Graph's reason. A row the page leaves as it was is not written: a
+ * second import, or a change round, rewrites only what changed. The page travels as one JSON
+ * parameter, as the import's accounts do, so that the import's pages stay one round trip each.
  */
 export async function mirrorPage(
   tx: Executor,
@@ -31,6 +37,7 @@ export async function mirrorPage(
   r: MirrorRound,
 ): Promise<void> {
   if (entries.length === 0) return;
+  for (const e of entries) r.seen.add(e.id);
   const page = JSON.stringify(
     entries.map((e) => {
       if (e.kind === 'removed') return { id: e.id, removed: e.reason };
@@ -39,7 +46,7 @@ export async function mirrorPage(
       return {
         id: e.id,
         removed: null,
-        // A property's value, or absent (kept): the SQL tells them apart with `?`.
+        // A property's value, or absent (kept): the change round's SQL tells them apart with `?`.
         ...(kept.has('userPrincipalName')
           ? {}
           : { upn: e.userPrincipalName, address: 'address' in address ? address.address : null }),
@@ -51,29 +58,35 @@ export async function mirrorPage(
     }),
   );
   const now = r.now.toISOString();
+  const rows = r.full
+    ? sql`
+      select r.id, r.upn, r.address, r.given, r.surname, r.display, r.enabled, r.removed
+      from jsonb_to_recordset(${page}::jsonb) as r(id text, upn text, address text, given text,
+        surname text, display text, enabled boolean, removed text)`
+    : sql`
+      select p.id,
+        case when p.e ? 'upn' then p.e->>'upn' else o.user_principal_name end,
+        case when p.e ? 'upn' then p.e->>'address' else o.address end,
+        case when p.e ? 'given' then p.e->>'given' else o.given end,
+        case when p.e ? 'surname' then p.e->>'surname' else o.surname end,
+        case when p.e ? 'display' then p.e->>'display' else o.display_name end,
+        case when p.e ? 'enabled' then (p.e->>'enabled')::boolean else o.account_enabled end,
+        p.e->>'removed'
+      from (select e->>'id' as id, e from jsonb_array_elements(${page}::jsonb) as e) p
+      left join ${directoryUsers} o on o.id = p.id`;
   await tx.execute(sql`
-    with page as (
-      select e->>'id' as id, e->>'removed' as removed, e
-      from jsonb_array_elements(${page}::jsonb) as e
-    )
-    insert into ${directoryUsers} as d (id, user_principal_name, address, given, surname, display_name,
-      account_enabled, removed, removed_at, seen_at, round)
-    select p.id,
-      case when p.e ? 'upn' then p.e->>'upn' else o.user_principal_name end,
-      case when p.e ? 'upn' then p.e->>'address' else o.address end,
-      case when p.e ? 'given' then p.e->>'given' else o.given end,
-      case when p.e ? 'surname' then p.e->>'surname' else o.surname end,
-      case when p.e ? 'display' then p.e->>'display' else o.display_name end,
-      case when p.e ? 'enabled' then (p.e->>'enabled')::boolean else o.account_enabled end,
-      p.removed,
-      case when p.removed is null then null else coalesce(o.removed_at, ${now}::timestamptz) end,
-      ${now}::timestamptz, ${r.round}
-    from page p left join ${directoryUsers} o on o.id = p.id
+    insert into ${directoryUsers} as d (id, ${COLUMNS}, removed_at, changed_at)
+    select v.*, case when v.removed is null then null else ${now}::timestamptz end, ${now}::timestamptz
+    from (${rows}) as v(id, user_principal_name, address, given, surname, display_name, account_enabled, removed)
     on conflict (id) do update set
       user_principal_name = excluded.user_principal_name, address = excluded.address,
       given = excluded.given, surname = excluded.surname, display_name = excluded.display_name,
       account_enabled = excluded.account_enabled, removed = excluded.removed,
-      removed_at = excluded.removed_at, seen_at = excluded.seen_at, round = excluded.round`);
+      removed_at = case when excluded.removed is null then null else coalesce(d.removed_at, excluded.removed_at) end,
+      changed_at = excluded.changed_at
+    where (d.user_principal_name, d.address, d.given, d.surname, d.display_name, d.account_enabled, d.removed)
+      is distinct from (excluded.user_principal_name, excluded.address, excluded.given, excluded.surname,
+        excluded.display_name, excluded.account_enabled, excluded.removed)`);
 }
 
 /**
@@ -82,10 +95,12 @@ export async function mirrorPage(
  * `deleted`, and a later change round that shows one restored brings it back.
  */
 export async function markUnseen(tx: Executor, r: MirrorRound): Promise<number> {
-  const gone = await tx
-    .update(directoryUsers)
-    .set({ removed: 'deleted', removedAt: r.now })
-    .where(sql`${directoryUsers.round} <> ${r.round} and ${directoryUsers.removed} is null`)
-    .returning({ id: directoryUsers.id });
-  return gone.length;
+  const seen = JSON.stringify([...r.seen]);
+  const gone = await tx.execute(sql`
+    update ${directoryUsers} as d set removed = 'deleted', removed_at = ${r.now.toISOString()}::timestamptz,
+      changed_at = ${r.now.toISOString()}::timestamptz
+    where d.removed is null
+      and not exists (select 1 from jsonb_array_elements_text(${seen}::jsonb) as s(id) where s.id = d.id)
+    returning d.id`);
+  return rowsOf(gone).length;
 }
