@@ -62,45 +62,7 @@ export async function directoryDrift(
   if (!isSystemActor(ctx.actor)) {
     throw refused('OPERATOR_ONLY', 'The drift report is made by the Graph job or the operator.');
   }
-  const [stored] = await deps.db.select().from(settings).where(eq(settings.key, DELTA_LINK_SETTING));
-  const [mirrored] = await deps.db.select({ n: count() }).from(directoryUsers);
-  let link = stored && (mirrored?.n ?? 0) > 0 ? stored.value : null;
-  let round: DriftRoundKind = link === null ? 'full' : 'changes';
-  let users = 0;
-  let pages = 0;
-  let mirror = mirrorRound(ctx.now, link === null);
-  let deltaLink: string | null = null;
-  while (deltaLink === null) {
-    let restart = false;
-    for await (const step of input.reader.readUsers(link)) {
-      if (step.kind === 'page') {
-        pages++;
-        users += step.entries.length;
-        await deps.db.transaction((tx) => mirrorPage(tx, step.entries, mirror));
-      } else if (step.kind === 'done') {
-        deltaLink = step.deltaLink;
-      } else if (mirror.full) {
-        throw refused(
-          'GRAPH_ERROR',
-          `Microsoft Graph restarted a full round of users while drift read it (${step.reason}). The next run starts again.`,
-        );
-      } else {
-        deps.logger.warn(
-          { reason: step.reason },
-          'directory drift: Graph forgot the deltaLink, reading every user',
-        );
-        restart = true;
-      }
-    }
-    if (restart) {
-      link = null;
-      round = 'resync';
-      mirror = mirrorRound(ctx.now, true);
-    } else if (deltaLink === null) {
-      throw refused('GRAPH_ERROR', 'Microsoft Graph ended the round of users without a deltaLink.');
-    }
-  }
-
+  const read = await readIntoMirror(deps, ctx, input.reader);
   const mapped = await deps.db
     .select({ ods: organisations.ods, group: organisations.directoryGroup })
     .from(organisations)
@@ -115,13 +77,12 @@ export async function directoryDrift(
     }
   }
 
-  const link_ = deltaLink;
   return deps.db.transaction(async (tx) => {
-    if (mirror.full) await markUnseen(tx, mirror);
+    if (read.mirror.full) await markUnseen(tx, read.mirror);
     await tx
       .insert(settings)
-      .values({ key: DELTA_LINK_SETTING, value: link_ })
-      .onConflictDoUpdate({ target: settings.key, set: { value: link_ } });
+      .values({ key: DELTA_LINK_SETTING, value: read.deltaLink })
+      .onConflictDoUpdate({ target: settings.key, set: { value: read.deltaLink } });
     const lines = compareDirectory({
       users: await tx
         .select({
@@ -138,6 +99,7 @@ export async function directoryDrift(
       groups,
       mapped: new Set(mapped.map((m) => m.ods)),
     });
+    const { round, users, pages } = read;
     const summary = await replaceReport(tx, ctx.now, lines, { round, users, pages });
     await tx
       .insert(settings)
@@ -145,6 +107,48 @@ export async function directoryDrift(
       .onConflictDoUpdate({ target: settings.key, set: { value: JSON.stringify(summary) } });
     return summary;
   });
+}
+
+/**
+ * Reads a round of users into the mirror, a page a transaction: the changes since the stored
+ * deltaLink, or every user when none is stored or the mirror is empty, or when Graph no longer
+ * knows the link (`resync`: the change pages already written stand, as they are true).
+ */
+async function readIntoMirror(deps: ServiceDeps, ctx: RequestContext, reader: DirectoryReader) {
+  const [stored] = await deps.db.select().from(settings).where(eq(settings.key, DELTA_LINK_SETTING));
+  const [mirrored] = await deps.db.select({ n: count() }).from(directoryUsers);
+  let link = stored && (mirrored?.n ?? 0) > 0 ? stored.value : null;
+  let round: DriftRoundKind = link === null ? 'full' : 'changes';
+  let users = 0;
+  let pages = 0;
+  for (;;) {
+    const mirror = mirrorRound(ctx.now, link === null);
+    let resync = false;
+    for await (const step of reader.readUsers(link)) {
+      if (step.kind === 'page') {
+        pages++;
+        users += step.entries.length;
+        await deps.db.transaction((tx) => mirrorPage(tx, step.entries, mirror));
+      } else if (step.kind === 'done') {
+        return { round, users, pages, mirror, deltaLink: step.deltaLink };
+      } else if (mirror.full) {
+        throw refused(
+          'GRAPH_ERROR',
+          `Microsoft Graph restarted a full round of users while drift read it (${step.reason}). The next run starts again.`,
+        );
+      } else {
+        deps.logger.warn(
+          { reason: step.reason },
+          'directory drift: Graph forgot the deltaLink, reading every user',
+        );
+        resync = true;
+      }
+    }
+    if (!resync)
+      throw refused('GRAPH_ERROR', 'Microsoft Graph ended the round of users without a deltaLink.');
+    link = null;
+    round = 'resync';
+  }
 }
 
 /** Every account as drift compares it, with its create-user effect while queued or parked. */
