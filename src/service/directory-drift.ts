@@ -1,4 +1,5 @@
 import { and, count, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { z } from 'zod';
 import {
   accounts,
   directoryEffects,
@@ -45,6 +46,21 @@ export interface DriftSummary {
   /** Whether the operators were told (the set of lines changed). */
   notified: boolean;
 }
+
+/** The stored summary, read back: a renamed key fails here, not as "undefined" in a reply. */
+const SUMMARY = z.strictObject({
+  at: z.string(),
+  round: z.enum(['full', 'changes', 'resync']),
+  users: z.int(),
+  pages: z.int(),
+  counts: z.strictObject(
+    Object.fromEntries(DRIFT_KINDS.map((k) => [k, z.int()])) as Record<DriftKind, z.ZodInt>,
+  ),
+  total: z.int(),
+  new: z.int(),
+  settled: z.int(),
+  notified: z.boolean(),
+}) satisfies z.ZodType<DriftSummary>;
 
 /**
  * A drift round (issue 15, point 3): reads the directory's changes since the stored deltaLink (or
@@ -285,7 +301,7 @@ export async function driftReport(
     );
   }
   const [stored] = await deps.db.select().from(settings).where(eq(settings.key, DRIFT_RUN_SETTING));
-  const run = stored ? (JSON.parse(stored.value) as DriftSummary) : null;
+  const run = stored ? SUMMARY.parse(JSON.parse(stored.value)) : null;
   const rows = await deps.db.select().from(driftLines).orderBy(driftLines.address, driftLines.directoryId);
   const order = (k: DriftKind) => DRIFT_KINDS.indexOf(k);
   const lines = rows
