@@ -293,7 +293,7 @@ async function restoreOne(item: Of<'restore'>, ctx: EffectContext): Promise<Effe
 /**
  * `directory reapply`: restored first when the directory deleted it (by id only, as a restore),
  * then one PATCH of sign-in, names and company, sessions revoked when blocked, into the home
- * group and out of the others. Each step is idempotent ("already so" counts as done), so a retry
+ * group (out of it for a leaver) and out of the others. Each step is idempotent ("already so" counts as done), so a retry
  * repeats them all.
  */
 function reconcileOne(item: Of<'reconcile'>, ctx: EffectContext): Promise<EffectOutcome> {
@@ -320,11 +320,10 @@ function reconcileOne(item: Of<'reconcile'>, ctx: EffectContext): Promise<Effect
       if (!revoked.ok) return revoked;
     }
     if (home.group !== null) {
-      const joined = await ctx.run(
-        addMember(ctx.graphOrigin, home.group, id, effect.address),
-        isAlreadyMember,
-      );
-      if (!joined.ok) return joined;
+      const grouped = effect.inHomeGroup
+        ? await ctx.run(addMember(ctx.graphOrigin, home.group, id, effect.address), isAlreadyMember)
+        : await ctx.run(removeMember(home.group, id, effect.address), notFound);
+      if (!grouped.ok) return grouped;
     }
     for (const ods of effect.leave) {
       const group = item.orgs[ods]?.group ?? null;

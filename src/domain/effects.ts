@@ -38,8 +38,8 @@ export type Effect =
    * `directory reapply` (issue 15): the directory's user put back in line with the bot's record
    * where the drift report found them apart. Every step is idempotent and the whole is repeated
    * on a retry: restored from deleted items (when it was deleted there), sign-in allowed or
-   * blocked as the bot's status says (sessions revoked when blocked), the bot's names, in the home
-   * organisation's group and out of the groups of `leave`.
+   * blocked as the bot's status says (sessions revoked when blocked), the bot's names, in (or, for
+   * a leaver, out of) the home organisation's group, and out of the groups of `leave`.
    */
   | {
       kind: 'reconcile';
@@ -49,6 +49,8 @@ export type Effect =
       enabled: boolean;
       /** The bot's names, written when they differ; null leaves the directory's alone. */
       names: { given: string; family: string } | null;
+      /** In the home organisation's group (false for a leaver, who has left it). */
+      inHomeGroup: boolean;
       /** Organisations (ODS) whose groups the user is in and must leave. */
       leave: string[];
     };

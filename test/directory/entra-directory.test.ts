@@ -257,6 +257,8 @@ describe('the Entra directory, against the Graph stand-in', () => {
       directoryId: id,
     });
     expect(s.graph.user(id)).toMatchObject({ accountEnabled: true, userPrincipalName: address });
+    // A leaver's reapply leaves the home group, as marking the leaver did.
+    expect(s.graph.membersOf(G_RXX)).not.toContain(id);
     // A restore repeated (its enable failed the first time) finds the user active and enables it.
     expect((await apply(item({ kind: 'restore', address }, { directoryId: id }))).ok).toBe(true);
 
@@ -282,6 +284,7 @@ describe('the Entra directory, against the Graph stand-in', () => {
       restore: false,
       enabled: true,
       names: { given: 'Pat', family: 'Lowe' },
+      inHomeGroup: true,
       leave: ['RYY'],
     };
     expect(await apply(item(reconcile, { directoryId: id }))).toEqual({ ok: true, directoryId: id });
@@ -309,6 +312,7 @@ describe('the Entra directory, against the Graph stand-in', () => {
       restore: true,
       enabled: false,
       names: null,
+      inHomeGroup: false,
       leave: [],
     };
     // A deleted user is found by its id only, as a restore.

@@ -218,7 +218,9 @@ describeEachEngine('the Microsoft Graph sign-in poller', (ctx) => {
     const token = entra.issued[0] ?? 'no token issued';
     expect(graph.requests).toHaveLength(3);
     expect(graph.requests.every((r) => r.authorization === `Bearer ${token}`)).toBe(true);
-    expect(graph.requests[0]?.url).toBe('/v1.0/users?$select=id,userPrincipalName,mail,signInActivity&$top=500');
+    expect(graph.requests[0]?.url).toBe(
+      '/v1.0/users?$select=id,userPrincipalName,mail,signInActivity&$top=500',
+    );
     expect(graph.requests[1]?.url).toContain('$skiptoken=');
 
     const logs = captured.text();
