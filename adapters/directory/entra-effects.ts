@@ -40,6 +40,8 @@ export const ENTRA_WRITES: Readonly<Record<EffectKind, number>> = {
   delete: 1,
   restore: 2, // restore from deleted items, accountEnabled true
   purge: 1,
+  // accountEnabled and names in one PATCH, the home group; a restore, a revoke or each group left is one more
+  reconcile: 2,
 };
 
 /** What an effect's steps run with: one effect's view of the batcher. */
@@ -106,6 +108,8 @@ export function applyEffect(item: EffectToApply, ctx: EffectContext): Promise<Ef
       // Already gone (purged, or its 30 days passed): what purging wanted.
       return ctx.run(purgeUser(id, effect.address), notFound).then((r) => (r.ok ? done(id) : r));
     }
+    case 'reconcile':
+      return reconcileOne({ ...item, effect }, ctx);
     default:
       return unhandledEffect(effect);
   }
@@ -284,4 +288,66 @@ async function restoreOne(item: Of<'restore'>, ctx: EffectContext): Promise<Effe
   }
   const on = await ctx.run(updateUser(id, { accountEnabled: true }, `enable ${address}`));
   return on.ok ? done(id) : after(1, on);
+}
+
+/**
+ * `directory reapply`: restored first when the directory deleted it (by id only, as a restore),
+ * then one PATCH of sign-in, names and company, sessions revoked when blocked, into the home
+ * group (out of it for a leaver) and out of the others. Each step is idempotent ("already so" counts as done), so a retry
+ * repeats them all.
+ */
+function reconcileOne(item: Of<'reconcile'>, ctx: EffectContext): Promise<EffectOutcome> {
+  const { effect } = item;
+  const home = item.orgs[effect.org];
+  if (!home)
+    return Promise.resolve(permanent(`The organisation ${effect.org} of ${effect.address} was not given.`));
+  const reapply = async (id: string): Promise<EffectOutcome> => {
+    const change: User = {
+      accountEnabled: effect.enabled,
+      companyName: home.name,
+      ...(effect.names
+        ? {
+            givenName: effect.names.given,
+            surname: effect.names.family,
+            displayName: `${effect.names.given} ${effect.names.family}`,
+          }
+        : {}),
+    };
+    const patched = await ctx.run(updateUser(id, change, `reapply the bot's record to ${effect.address}`));
+    if (!patched.ok) return patched;
+    if (!effect.enabled) {
+      const revoked = await ctx.run(revokeSessions(id, effect.address));
+      if (!revoked.ok) return revoked;
+    }
+    if (home.group !== null) {
+      const grouped = effect.inHomeGroup
+        ? await ctx.run(addMember(ctx.graphOrigin, home.group, id, effect.address), isAlreadyMember)
+        : await ctx.run(removeMember(home.group, id, effect.address), notFound);
+      if (!grouped.ok) return grouped;
+    }
+    for (const ods of effect.leave) {
+      const group = item.orgs[ods]?.group ?? null;
+      if (group === null || group === home.group) continue;
+      // Not a member (404): already out.
+      const left = await ctx.run(removeMember(group, id, effect.address), notFound);
+      if (!left.ok) return left;
+    }
+    return done(id);
+  };
+  if (!effect.restore) return withUser(item, ctx, reapply);
+  if (item.directoryId === null) return Promise.resolve(unknownId(effect.address, 'restore'));
+  const id = item.directoryId;
+  return ctx.run(restoreUser(id, effect.address), notFound).then(async (restored) => {
+    if (!restored.ok) return restored;
+    if (restored.status === 404) {
+      const active = await ctx.run(getUser(id, effect.address), notFound);
+      if (!active.ok) return active;
+      if (active.status === 404) {
+        return permanent(
+          `Cannot restore ${effect.address}: the directory no longer holds it: its 30 days have passed.`,
+        );
+      }
+    }
+    return reapply(id);
+  });
 }

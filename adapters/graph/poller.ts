@@ -5,8 +5,10 @@ import type { Logger } from '../../src/logger.js';
 import { describeError } from '../../src/safe-errors.js';
 import type { ActivityObservation, Disagreement } from '../../src/service/activity-import.js';
 import type { RequestContext } from '../../src/service/context.js';
+import type { DirectorySignIn, FirstLoginWatch } from '../../src/service/directory-first-logins.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
-import { type GraphTransport, GraphUsersClient, type UsersSource } from './client.js';
+import { createEntraReader } from '../directory/entra-reader.js';
+import { type GraphTransport, GraphUsersClient, graphClient, type UsersSource } from './client.js';
 import { signInOf } from './sign-ins.js';
 
 /** Each list in the report keeps at most this many entries; the counts are always complete. */
@@ -34,6 +36,13 @@ export interface GraphPollReport {
   disagreementCount: number;
   /** Accounts the bot has as pending, inactive or deleted that Entra shows in use: a person decides. */
   disagreements: Disagreement[];
+  /** First logins read from the directory: pending accounts made active (platform `directory`). */
+  firstLogins: number;
+  /** Pending accounts signed in whose MFA is not registered yet (the first REPORT_SAMPLE). */
+  awaitingMfa: string[];
+  awaitingMfaCount: number;
+  /** Why MFA registration could not be read this run, or null. */
+  mfaUnreadable: string | null;
 }
 
 const emptyReport = (): GraphPollReport => ({
@@ -50,6 +59,10 @@ const emptyReport = (): GraphPollReport => ({
   invalid: [],
   disagreementCount: 0,
   disagreements: [],
+  firstLogins: 0,
+  awaitingMfa: [],
+  awaitingMfaCount: 0,
+  mfaUnreadable: null,
 });
 
 const keep = <T>(into: T[], items: readonly T[]) => {
@@ -57,16 +70,31 @@ const keep = <T>(into: T[], items: readonly T[]) => {
 };
 
 /** The counts of a report, for a log line (no lists). */
-export const reportCounts = ({ unknown, invalid, disagreements, ...counts }: GraphPollReport) => counts;
+export const reportCounts = ({ unknown, invalid, disagreements, awaitingMfa, ...counts }: GraphPollReport) =>
+  counts;
+
+/** What the poll needs of the lifecycle. */
+export type PollLifecycle = Pick<
+  Lifecycle,
+  'recordObservedActivity' | 'recordDirectoryFirstLogins' | 'noteFirstLoginWatch'
+>;
+
+/** Whether each directory user registered MFA (DirectoryReader.mfaRegistered). */
+export type MfaSource = (ids: readonly string[]) => Promise<ReadonlyMap<string, boolean>>;
 
 /**
  * Pages through every user Graph lists and records each @nhs.net user's latest sign-in with
  * recordObservedActivity, one call per page: the same rules, audit (platform `import`) and report
  * as `import activity` and `POST /activity`. Safe to repeat: a sign-in already recorded, or older
  * than the account's last activity, changes nothing. Pages recorded before a failure stay recorded.
+ *
+ * Before that, each page's successful sign-ins go to recordDirectoryFirstLogins (issue 15): a
+ * pending account the directory shows signed in since it was made, with MFA registered where its
+ * sector needs it, becomes active, audited with platform `directory`. The verdict (watching, or
+ * why the directory cannot say) is kept for `status`.
  */
 export async function pollGraphSignIns(
-  deps: { users: UsersSource; lifecycle: Pick<Lifecycle, 'recordObservedActivity'>; logger: Logger },
+  deps: { users: UsersSource; lifecycle: PollLifecycle; mfa: MfaSource; logger: Logger },
   ctx: RequestContext,
 ): Promise<GraphPollReport> {
   const log = deps.logger.child({ job: 'graph-sign-ins' });
@@ -78,11 +106,15 @@ export async function pollGraphSignIns(
       const page = await deps.users.usersPage(next);
       report.pages++;
       const observations: ActivityObservation[] = [];
+      const successes: DirectorySignIn[] = [];
       for (const user of page.value) {
         report.users++;
         const signIn = signInOf(user);
-        if (signIn.kind === 'observation') observations.push(signIn.observation);
-        else if (signIn.kind === 'not-nhs-net') report.notNhsMail++;
+        if (signIn.kind === 'observation') {
+          observations.push(signIn.observation);
+          if (signIn.successful)
+            successes.push({ address: signIn.observation.address, ...signIn.successful });
+        } else if (signIn.kind === 'not-nhs-net') report.notNhsMail++;
         else if (signIn.kind === 'never-signed-in') report.neverSignedIn++;
         else {
           report.invalidCount++;
@@ -90,6 +122,19 @@ export async function pollGraphSignIns(
         }
       }
       report.observations += observations.length;
+      if (successes.length > 0) {
+        const checked = await deps.lifecycle.recordDirectoryFirstLogins(ctx, {
+          signIns: successes,
+          mfaRegistered: deps.mfa,
+        });
+        report.firstLogins += checked.activated.length;
+        report.awaitingMfaCount += checked.awaitingMfa.length;
+        keep(
+          report.awaitingMfa,
+          checked.awaitingMfa.map((a) => a.address),
+        );
+        report.mfaUnreadable ??= checked.mfaUnreadable;
+      }
       if (observations.length > 0) {
         const recorded = await deps.lifecycle.recordObservedActivity(ctx, { observations });
         report.recorded += recorded.recorded;
@@ -110,6 +155,13 @@ export async function pollGraphSignIns(
       next = following;
     } while (next);
   } catch (e) {
+    if (isDomainError(e)) {
+      await noteWatch(deps, log, {
+        state: 'unreadable',
+        checkedAt: ctx.now.toISOString(),
+        reason: e.message,
+      });
+    }
     log.error(
       {
         code: isDomainError(e) ? e.code : undefined,
@@ -119,6 +171,19 @@ export async function pollGraphSignIns(
       'graph sign-in poll failed (the pages counted here were recorded before it stopped)',
     );
     throw e;
+  }
+  await noteWatch(
+    deps,
+    log,
+    report.mfaUnreadable === null
+      ? { state: 'watching', checkedAt: ctx.now.toISOString() }
+      : { state: 'mfa-unreadable', checkedAt: ctx.now.toISOString(), reason: report.mfaUnreadable },
+  );
+  if (report.mfaUnreadable !== null) {
+    log.warn(
+      { problem: report.mfaUnreadable, awaitingMfa: report.awaitingMfaCount },
+      'MFA registration could not be read from the directory: accounts that need MFA stay pending until "first-login ADDRESS --mfa"',
+    );
   }
   log.info({ ...reportCounts(report), ms: Date.now() - started }, 'graph sign-in poll finished');
   if (report.disagreementCount > 0) {
@@ -130,28 +195,48 @@ export async function pollGraphSignIns(
   return report;
 }
 
+/** Keeps the first-login verdict for `status`; a failure to keep it is logged, never the run's. */
+async function noteWatch(
+  deps: { lifecycle: PollLifecycle },
+  log: Logger,
+  watch: FirstLoginWatch,
+): Promise<void> {
+  try {
+    await deps.lifecycle.noteFirstLoginWatch(watch);
+  } catch (e) {
+    log.warn({ problem: describeError(e) }, 'could not keep the first-login verdict');
+  }
+}
+
 /**
  * The poller as the bot and the one-off command use it: one Graph client (and so one cached
  * token) for every run, audited with platform `import`.
  */
 export class GraphSignInPoller {
   private readonly users: GraphUsersClient;
+  private readonly mfa: MfaSource;
 
   constructor(
     config: GraphConfig,
     private readonly deps: {
-      lifecycle: Pick<Lifecycle, 'recordObservedActivity'>;
+      lifecycle: PollLifecycle;
       logger: Logger;
       transport?: GraphTransport;
     },
   ) {
     this.users = new GraphUsersClient(config, deps.logger, deps.transport);
+    // The MFA report with the same app and cached token (AuditLog.Read.All, as signInActivity).
+    const reader = createEntraReader({
+      client: graphClient(config.baseUrl, () => this.users.token(), deps.transport?.fetch),
+      logger: deps.logger,
+    });
+    this.mfa = (ids) => reader.mfaRegistered(ids);
   }
 
   /** One run: `actor` is the scheduler (or the operator for a one-off run), `now` the clock. */
   run(actor: Actor, now: Date): Promise<GraphPollReport> {
     return pollGraphSignIns(
-      { users: this.users, lifecycle: this.deps.lifecycle, logger: this.deps.logger },
+      { users: this.users, lifecycle: this.deps.lifecycle, mfa: this.mfa, logger: this.deps.logger },
       { actor, platform: 'import', now },
     );
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../../src/logger.js';
 import type { DirectoryReader } from '../../src/service/directory-reader.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { GraphTransport } from './client.js';
-import { GraphSignInPoller, reportCounts } from './poller.js';
+import { GraphSignInPoller, type PollLifecycle, reportCounts } from './poller.js';
 
 export const GRAPH_TASK_NAME = 'graph-sign-ins';
 
@@ -17,7 +17,7 @@ export const GRAPH_TASK_NAME = 'graph-sign-ins';
 export function graphSignInJob(
   config: GraphConfig | null,
   options: {
-    lifecycle: Pick<Lifecycle, 'recordObservedActivity'>;
+    lifecycle: PollLifecycle;
     logger: Logger;
     transport?: GraphTransport;
     /** The clock each run records against; tests set it. */

@@ -4,7 +4,7 @@ import { parseAddress } from '../../src/domain/validation.js';
 import type { ActivityObservation } from '../../src/service/activity-import.js';
 
 /** What we ask Graph for: `GET /v1.0/users?$select=…&$top=…`. */
-export const USER_FIELDS = ['userPrincipalName', 'mail', 'signInActivity'] as const;
+export const USER_FIELDS = ['id', 'userPrincipalName', 'mail', 'signInActivity'] as const;
 
 /**
  * Users per page. Graph's maximum with `$select=signInActivity` was 999 and is documented as 500
@@ -19,6 +19,7 @@ const instant = z.string().nullish();
  * user who never signed in, and `lastSuccessfulSignInDateTime` exists only since December 2023.
  */
 const graphUser = z.object({
+  id: z.string().nullish(),
   userPrincipalName: z.string().nullish(),
   mail: z.string().nullish(),
   signInActivity: z
@@ -37,7 +38,12 @@ export const usersPage = z.object({
 });
 
 export type SignIn =
-  | { kind: 'observation'; observation: ActivityObservation }
+  | {
+      kind: 'observation';
+      observation: ActivityObservation;
+      /** The last successful sign-in, with the user's directory id: what a first login needs. */
+      successful: { directoryId: string; at: Date } | null;
+    }
   | { kind: 'not-nhs-net' }
   | { kind: 'never-signed-in' }
   | { kind: 'invalid'; problem: string };
@@ -68,5 +74,14 @@ export function signInOf(user: GraphUser): SignIn {
     .map((v) => (v ? new Date(v) : null))
     .filter((d): d is Date => d !== null && !Number.isNaN(d.getTime()))
     .sort((a, b) => b.getTime() - a.getTime())[0];
-  return latest ? { kind: 'observation', observation: { address, at: latest } } : { kind: 'never-signed-in' };
+  if (!latest) return { kind: 'never-signed-in' };
+  const success = activity?.lastSuccessfulSignInDateTime
+    ? new Date(activity.lastSuccessfulSignInDateTime)
+    : null;
+  return {
+    kind: 'observation',
+    observation: { address, at: latest },
+    successful:
+      user.id && success && !Number.isNaN(success.getTime()) ? { directoryId: user.id, at: success } : null,
+  };
 }

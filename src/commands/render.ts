@@ -1,5 +1,6 @@
 import { daysLeft, londonDate } from '../domain/time.js';
 import type { DirectoryState } from '../service/directory-effects.js';
+import type { FirstLoginWatch } from '../service/directory-first-logins.js';
 import type { AccountView } from '../service/store.js';
 
 /** Text and JSON for each command's result; chat adapters may build richer layouts from `data`. */
@@ -62,6 +63,19 @@ export function directorySummary(d: DirectoryState): string {
               : ''
           }NAS must resolve it in the directory.`;
     }
+  }
+}
+
+/** How a pending account's first login will be recorded: seen in the directory, or by hand, and why. */
+export function firstLoginSummary(w: FirstLoginWatch, address: string): string {
+  const byHand = `until then an administrator records it with "first-login ${address} --mfa" once the person has signed in and registered MFA.`;
+  switch (w.state) {
+    case 'watching':
+      return `watched in the directory (last looked ${w.checkedAt}): it becomes active on its own once the person has signed in and, where the sector needs it, registered MFA.`;
+    case 'mfa-unreadable':
+      return `the directory's sign-ins are read (last looked ${w.checkedAt}), but not MFA registration: ${w.reason} Accounts that need MFA stay pending; ${byHand}`;
+    case 'unreadable':
+      return `the directory could not be read at ${w.checkedAt}: ${w.reason} ${byHand.replace(/^until then/, 'Meanwhile')}`;
   }
 }
 

@@ -33,7 +33,27 @@ export type Effect =
   /** Restored by NAS: brought back from the directory's deleted items, then enabled. */
   | { kind: 'restore'; address: string }
   /** Purged: gone from the directory's deleted items for good. */
-  | { kind: 'purge'; address: string };
+  | { kind: 'purge'; address: string }
+  /**
+   * `directory reapply` (issue 15): the directory's user put back in line with the bot's record
+   * where the drift report found them apart. Every step is idempotent and the whole is repeated
+   * on a retry: restored from deleted items (when it was deleted there), sign-in allowed or
+   * blocked as the bot's status says (sessions revoked when blocked), the bot's names, in (or, for
+   * a leaver, out of) the home organisation's group, and out of the groups of `leave`.
+   */
+  | {
+      kind: 'reconcile';
+      address: string;
+      org: string;
+      restore: boolean;
+      enabled: boolean;
+      /** The bot's names, written when they differ; null leaves the directory's alone. */
+      names: { given: string; family: string } | null;
+      /** In the home organisation's group (false for a leaver, who has left it). */
+      inHomeGroup: boolean;
+      /** Organisations (ODS) whose groups the user is in and must leave. */
+      leave: string[];
+    };
 
 export type EffectKind = Effect['kind'];
 
@@ -46,6 +66,7 @@ export const EFFECT_KINDS = [
   'delete',
   'restore',
   'purge',
+  'reconcile',
 ] as const satisfies readonly EffectKind[];
 
 /** A compile-time check that a switch over effect kinds handled them all. */

@@ -138,7 +138,15 @@ const orThrow = (...refusals: Array<() => DomainError | null>): void => {
 /** pending → active: the holder changed the temporary password (and registered MFA if required). */
 export function decideFirstLogin(
   account: AccountFacts,
-  at: Now & { home: Organisation; mfa: boolean },
+  at: Now & {
+    home: Organisation;
+    mfa: boolean;
+    /**
+     * When the directory saw the successful sign-in (issue 15): the first login and the activity
+     * clock start then, not when the bot noticed. Absent: an administrator's word, now.
+     */
+    signedInAt?: Date;
+  },
 ): Decision {
   orThrow(
     () =>
@@ -156,12 +164,12 @@ export function decideFirstLogin(
           )
         : null,
   );
+  const signedIn = at.signedInAt ?? at.now;
+  const how = at.signedInAt ? `signed in at ${at.signedInAt.toISOString()} (directory)` : 'password changed';
   return enter('first-login', account, at, {
-    set: { firstLoginAt: at.now, mfaRegistered: at.mfa, lastActivityAt: at.now },
+    set: { firstLoginAt: signedIn, mfaRegistered: at.mfa, lastActivityAt: signedIn },
     org: at.home.ods,
-    reason: at.mfa
-      ? 'password changed and MFA registered'
-      : `password changed; MFA exempt for ${at.home.kind}`,
+    reason: at.mfa ? `${how} and MFA registered` : `${how}; MFA exempt for ${at.home.kind}`,
     notifications: [],
     // The directory saw the sign-in itself: nothing to tell it.
     effects: [],

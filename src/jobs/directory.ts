@@ -369,6 +369,7 @@ async function organisationsOf(db: Db, claimed: readonly Claimed[]) {
   const named = new Set<string>();
   for (const { payload: e } of claimed) {
     if (e.kind === 'create-user' || e.kind === 'mark-leaver') named.add(e.org);
+    if (e.kind === 'reconcile') for (const ods of [e.org, ...e.leave]) named.add(ods);
     if (e.kind === 'move-org') {
       named.add(e.from);
       named.add(e.to);

@@ -14,6 +14,7 @@ import type { ChatUserRef, RequestContext } from './context.js';
 import * as directoryDrift from './directory-drift.js';
 import type { ParkedEffect } from './directory-effects.js';
 import * as directory from './directory-effects.js';
+import * as directoryFirstLogins from './directory-first-logins.js';
 import * as directoryImport from './directory-import.js';
 import * as hrFeed from './hr-feed.js';
 import * as manualSteps from './manual-steps.js';
@@ -87,6 +88,10 @@ export interface Lifecycle {
   remindPending: Bound<typeof reminders.remindPending>;
   remind: Bound<typeof reminders.remindHolder>;
   recordObservedActivity: Bound<typeof activityImport.recordObservedActivity>;
+  /** First logins the directory shows (issue 15), from the Graph job. */
+  recordDirectoryFirstLogins: Bound<typeof directoryFirstLogins.recordDirectoryFirstLogins>;
+  /** Keeps the Graph job's verdict on reading first logins, for `status`. */
+  noteFirstLoginWatch(watch: directoryFirstLogins.FirstLoginWatch): Promise<void>;
   importStarters: Bound<typeof hrFeed.importStarters>;
   importLeavers: Bound<typeof hrFeed.importLeavers>;
   importOrganisations: Bound<typeof orgImport.importOrganisations>;
@@ -184,6 +189,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     remindPending: bind(deps, reminders.remindPending),
     remind: bind(deps, reminders.remindHolder),
     // Bulk loads analyse what they wrote (bulk-load.ts), so the next sweep is planned on today's table.
+    recordDirectoryFirstLogins: bind(deps, directoryFirstLogins.recordDirectoryFirstLogins),
+    noteFirstLoginWatch: (watch) => directoryFirstLogins.recordFirstLoginWatch(deps, watch),
     recordObservedActivity: loads(
       deps,
       activityImport.recordObservedActivity,

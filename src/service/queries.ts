@@ -8,12 +8,14 @@ import {
   contactFor,
 } from '../domain/contact.js';
 import { invalid, refused } from '../domain/errors.js';
+import { awaitsFirstLogin } from '../domain/preconditions.js';
 import type { Status } from '../domain/status.js';
 import { addDays } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
 import { clockColumn, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
 import { type DirectoryState, directoryState } from './directory-effects.js';
+import { type FirstLoginWatch, firstLoginWatch } from './directory-first-logins.js';
 import { type AccountView, accountView, getAccount, getOrg, loadPrincipal } from './store.js';
 
 export interface StatusResult {
@@ -21,6 +23,11 @@ export interface StatusResult {
   transfer: { to: string; requestedAt: string; leaverDone: boolean; accepted: boolean } | null;
   /** Whether the directory has caught up with the account's changes, or why not. */
   directory: DirectoryState;
+  /**
+   * For a pending account, whether the Graph job watches the directory for its first login (and
+   * when it last looked), or why it cannot; null otherwise, or when no Graph job has run.
+   */
+  firstLogin: FirstLoginWatch | null;
 }
 
 /** `status [ADDRESS]`: the holder's own account, or one the actor may see. */
@@ -50,6 +57,7 @@ export async function accountStatus(
       deps.directoryEffects ?? false,
       home.directoryGroup ?? null,
     ),
+    firstLogin: awaitsFirstLogin(row) ? await firstLoginWatch(deps) : null,
   };
 }
 

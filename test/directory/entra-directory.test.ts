@@ -269,6 +269,65 @@ describe('the Entra directory, against the Graph stand-in', () => {
     expect((await apply(item({ kind: 'purge', address }, { directoryId: id }))).ok).toBe(true);
   });
 
+  it('reapplies the bot’s record: enabled, the bot’s names, in the home group and out of another’s; again is done', async () => {
+    const id = await created('pat.lowe');
+    const address = 'pat.lowe@nhs.net';
+    // Changed by hand in Entra: disabled, renamed, moved to RYY's group as well.
+    await s.client.api(`/users/${id}`).patch({ accountEnabled: false, givenName: 'Patricia' });
+    s.graph.addToGroup(G_RYY, id);
+    const reconcile: Effect = {
+      kind: 'reconcile',
+      address,
+      org: 'RXX',
+      restore: false,
+      enabled: true,
+      names: { given: 'Pat', family: 'Lowe' },
+      inHomeGroup: true,
+      leave: ['RYY'],
+    };
+    expect(await apply(item(reconcile, { directoryId: id }))).toEqual({ ok: true, directoryId: id });
+    expect(s.graph.user(id)).toMatchObject({
+      accountEnabled: true,
+      givenName: 'Pat',
+      surname: 'Lowe',
+      displayName: 'Pat Lowe',
+      companyName: 'Leeds Teaching Hospitals NHS Trust',
+    });
+    expect(s.graph.membersOf(G_RXX)).toContain(id);
+    expect(s.graph.membersOf(G_RYY)).not.toContain(id);
+    // Every step is "already so" the second time, found by address without the id.
+    expect(await apply(item(reconcile))).toEqual({ ok: true, directoryId: id });
+  });
+
+  it('reapplies a blocked account with its sessions revoked, and restores one the directory deleted', async () => {
+    const id = await created('kit.moss');
+    const address = 'kit.moss@nhs.net';
+    await apply(item({ kind: 'delete', address }, { directoryId: id }));
+    const reconcile: Effect = {
+      kind: 'reconcile',
+      address,
+      org: 'RXX',
+      restore: true,
+      enabled: false,
+      names: null,
+      inHomeGroup: false,
+      leave: [],
+    };
+    // A deleted user is found by its id only, as a restore.
+    expect(await apply(item(reconcile))).toMatchObject({ ok: false, permanent: true });
+    expect(await apply(item(reconcile, { directoryId: id }))).toEqual({ ok: true, directoryId: id });
+    expect(s.graph.user(id)).toMatchObject({
+      accountEnabled: false,
+      givenName: 'Jane',
+      userPrincipalName: address,
+    });
+    // A leaver's reapply leaves the home group, as marking the leaver did.
+    expect(s.graph.membersOf(G_RXX)).not.toContain(id);
+    expect(
+      s.graph.requests.filter((r) => r.path === `/users/${id}/revokeSignInSessions` && r.status < 300),
+    ).toHaveLength(1);
+  });
+
   it('cannot restore a user whose 30 days have passed: permanent, saying so', async () => {
     const id = await created('ros.hart');
     await apply(item({ kind: 'delete', address: 'ros.hart@nhs.net' }, { directoryId: id }));

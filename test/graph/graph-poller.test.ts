@@ -63,6 +63,8 @@ describe('reading a Graph user’s sign-in', () => {
     ).toEqual({
       kind: 'observation',
       observation: { address: 'jane.doe@nhs.net', at: new Date('2026-11-20T10:30:00Z') },
+      // No directory id in this user: nothing a first login could be checked by.
+      successful: null,
     });
     expect(
       signInOf({
@@ -216,7 +218,9 @@ describeEachEngine('the Microsoft Graph sign-in poller', (ctx) => {
     const token = entra.issued[0] ?? 'no token issued';
     expect(graph.requests).toHaveLength(3);
     expect(graph.requests.every((r) => r.authorization === `Bearer ${token}`)).toBe(true);
-    expect(graph.requests[0]?.url).toBe('/v1.0/users?$select=userPrincipalName,mail,signInActivity&$top=500');
+    expect(graph.requests[0]?.url).toBe(
+      '/v1.0/users?$select=id,userPrincipalName,mail,signInActivity&$top=500',
+    );
     expect(graph.requests[1]?.url).toContain('$skiptoken=');
 
     const logs = captured.text();

@@ -1,7 +1,13 @@
 import { type Activity, CardFactory } from 'botbuilder';
 import type { Reply } from '../../../src/commands/execute.js';
-import { clockLine, directoryGroupNote, directorySummary } from '../../../src/commands/render.js';
+import {
+  clockLine,
+  directoryGroupNote,
+  directorySummary,
+  firstLoginSummary,
+} from '../../../src/commands/render.js';
 import type { DirectoryState } from '../../../src/service/directory-effects.js';
+import type { FirstLoginWatch } from '../../../src/service/directory-first-logins.js';
 import type { Expiry } from '../../../src/service/queries.js';
 import type { AccountView } from '../../../src/service/store.js';
 
@@ -84,7 +90,7 @@ export function replyActivities(reply: Reply, now: Date): Array<Partial<Activity
 }
 
 /** What `status` returns as data: the account, with where it stands with the directory. */
-type StatusData = AccountView & { directory?: DirectoryState };
+type StatusData = AccountView & { directory?: DirectoryState; firstLogin?: FirstLoginWatch | null };
 
 export function statusCard(a: StatusData, now: Date) {
   const clock = clockLine(a, now);
@@ -106,6 +112,9 @@ export function statusCard(a: StatusData, now: Date) {
                   .join(' '),
               },
             ]
+          : []),
+        ...(a.firstLogin
+          ? [{ title: 'First login', value: firstLoginSummary(a.firstLogin, a.address) }]
           : []),
       ],
     },

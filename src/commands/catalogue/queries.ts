@@ -1,7 +1,14 @@
 import { parseAddress, parseOds, parseWholeNumber } from '../../domain/validation.js';
 import { defineCommand } from '../command.js';
 import { optional, str } from '../options.js';
-import { accountText, day, directoryGroupNote, directorySummary, left } from '../render.js';
+import {
+  accountText,
+  day,
+  directoryGroupNote,
+  directorySummary,
+  firstLoginSummary,
+  left,
+} from '../render.js';
 
 /** What an account is, what ends soon, and what happened to it. */
 
@@ -26,9 +33,10 @@ export const status = defineCommand({
     lines.push(`Directory: ${directorySummary(r.directory)}`);
     const noGroup = directoryGroupNote(r.directory, r.account.org);
     if (noGroup) lines.push(noGroup);
+    if (r.firstLogin) lines.push(`First login: ${firstLoginSummary(r.firstLogin, r.account.address)}`);
     return {
       text: lines.join('\n'),
-      data: { ...r.account, transfer: r.transfer, directory: r.directory },
+      data: { ...r.account, transfer: r.transfer, directory: r.directory, firstLogin: r.firstLogin },
     };
   },
 });
