@@ -11,6 +11,7 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
+import type { DriftDetail, DriftKind } from '../src/domain/drift.js';
 import type { Effect } from '../src/domain/effects.js';
 import type { Audience } from '../src/domain/notifications.js';
 import { accounts, organisations } from './schema.js';
@@ -129,3 +130,52 @@ export const credentialDeliveries = pgTable('credential_deliveries', {
   sentAt: at('sent_at'),
   recipient: text('recipient'),
 });
+
+/**
+ * The directory's users as the last rounds of `/users/delta` showed them (issue 15): a change
+ * round gives only what changed, so drift compares the bot with this mirror, not with the round.
+ * Written by `directory import` and the drift round; never read to change an account.
+ */
+export const directoryUsers = pgTable(
+  'directory_users',
+  {
+    /** The directory's object id. */
+    id: text('id').primaryKey(),
+    userPrincipalName: text('user_principal_name'),
+    /** The userPrincipalName as an @nhs.net address the bot could hold, or null. */
+    address: text('address'),
+    given: text('given'),
+    surname: text('surname'),
+    displayName: text('display_name'),
+    /** Null when the directory never said. */
+    accountEnabled: boolean('account_enabled'),
+    /** `changed`: in the directory's deleted items (restorable); `deleted`: gone for good. */
+    removed: text('removed').$type<'changed' | 'deleted'>(),
+    removedAt: at('removed_at'),
+    /** When a round last showed it changed (or first showed it). */
+    changedAt: at('changed_at').notNull(),
+  },
+  (t) => [index('directory_users_address_idx').on(t.address)],
+);
+
+/**
+ * The last drift report: one row a line, replaced by each drift round in one transaction. `key`
+ * (kind and address, or directory id) is what persists between runs: `first_seen_at` is kept for
+ * a line that persists, and a change in the set of keys is what tells the operators.
+ */
+export const directoryDrift = pgTable(
+  'directory_drift',
+  {
+    key: text('key').primaryKey(),
+    kind: text('kind').$type<DriftKind>().notNull(),
+    /** The bot's address, or the directory's for a user the bot does not have. */
+    address: text('address'),
+    directoryId: text('directory_id'),
+    /** The account's home organisation, or the one organisation whose group holds the user. */
+    org: text('org'),
+    detail: jsonb('detail').$type<DriftDetail>().notNull(),
+    firstSeenAt: at('first_seen_at').notNull(),
+    seenAt: at('seen_at').notNull(),
+  },
+  (t) => [index('directory_drift_org_idx').on(t.org)],
+);

@@ -14,6 +14,7 @@ import type {
   DirectoryReadStep,
   DirectoryUser,
 } from '../../src/service/directory-reader.js';
+import { MIRRORED_PROPERTIES } from '../../src/service/directory-reader.js';
 import { createDirectoryGraphClient, type GraphTransport } from '../graph/client.js';
 import { graphRefusal, MAX_RETRIES } from '../graph/errors.js';
 import { PAGE_SIZE } from '../graph/sign-ins.js';
@@ -275,6 +276,7 @@ function entryOf(item: DeltaItem): DirectoryEntry {
     companyName: item.companyName ?? null,
     employeeId: item.employeeId ?? null,
     extensionAttributes: extensionAttributes(item.onPremisesExtensionAttributes),
+    omitted: MIRRORED_PROPERTIES.filter((name) => item[name] === undefined),
   };
   return user;
 }

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { GraphConfig } from '../../src/config.js';
 import type { ScheduledJob } from '../../src/jobs/scheduler.js';
 import type { Logger } from '../../src/logger.js';
+import type { DirectoryReader } from '../../src/service/directory-reader.js';
+import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { GraphTransport } from './client.js';
 import { GraphSignInPoller, type PollLifecycle, reportCounts } from './poller.js';
 
@@ -19,6 +22,12 @@ export function graphSignInJob(
     transport?: GraphTransport;
     /** The clock each run records against; tests set it. */
     clock?: () => Date;
+    /**
+     * The drift round (issue 15), run after each poll when the directory is configured
+     * (DIRECTORY=entra); its summary joins the run's result. A failure is logged, and the poll's
+     * result stands.
+     */
+    drift?: ((now: Date) => Promise<unknown>) | undefined;
   },
 ): ScheduledJob | null {
   if (!config) {
@@ -38,6 +47,43 @@ export function graphSignInJob(
     name: GRAPH_TASK_NAME,
     expression: config.schedule,
     distributed: true,
-    run: async () => reportCounts(await poller.run({ kind: 'scheduler' }, clock())),
+    run: async () => {
+      const poll = poller.run({ kind: 'scheduler' }, clock()).then(reportCounts);
+      if (!options.drift) return poll;
+      // The drift round runs even when the poll was refused (its sign-in report needs a licence
+      // the delta does not), and the poll's result, or its failure, stands whatever drift does.
+      const polled = await poll.then(
+        (counts) => ({ ok: true as const, counts }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      let drift: unknown;
+      try {
+        drift = await options.drift(clock());
+      } catch (e) {
+        options.logger.error(
+          { job: GRAPH_TASK_NAME, err: e },
+          'directory drift round failed; the next run tries again',
+        );
+        drift = { failed: e instanceof Error ? e.message : String(e) };
+      }
+      if (!polled.ok) throw polled.error;
+      return { ...polled.counts, drift };
+    },
   };
+}
+
+/**
+ * The drift round the Graph job runs after each poll, as the scheduler, when a directory is
+ * configured (`configuredDirectoryReader`); none otherwise.
+ */
+export function driftRunner(
+  lifecycle: Pick<Lifecycle, 'directoryDrift'>,
+  reader: DirectoryReader | undefined,
+): ((now: Date) => Promise<unknown>) | undefined {
+  if (!reader) return undefined;
+  return (now) =>
+    lifecycle.directoryDrift(
+      { actor: { kind: 'scheduler' }, platform: 'schedule', now, correlationId: randomUUID() },
+      { reader },
+    );
 }

@@ -16,7 +16,7 @@ import { configuredDirectoryReader } from '../directory/entra-reader.js';
 import { connectEntraDirectory, directoryJob } from '../directory/schedule.js';
 import { isEntrypoint } from '../entrypoint.js';
 import type { GraphTransport } from '../graph/client.js';
-import { graphSignInJob } from '../graph/schedule.js';
+import { driftRunner, graphSignInJob } from '../graph/schedule.js';
 import {
   DatabaseBusyError,
   defaultDelivery,
@@ -294,7 +294,14 @@ export async function startBot(
     catchUp: config.sweepCatchUp,
     leaseMs: config.scheduleLeaseMs,
     jobs: [
-      graphSignInJob(config.graph, { lifecycle: runtime.lifecycle, logger }),
+      graphSignInJob(config.graph, {
+        lifecycle: runtime.lifecycle,
+        logger,
+        drift: driftRunner(
+          runtime.lifecycle,
+          configuredDirectoryReader(config.directory, logger, options.graphTransport),
+        ),
+      }),
       config.directory && directory
         ? directoryJob(config.directory, {
             db: runtime.database.db,

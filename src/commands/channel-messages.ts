@@ -1,7 +1,9 @@
+import { describeCounts } from '../domain/drift.js';
 import {
   type AccountNotMadePayload,
   type AccountReadyPayload,
   type ChannelKind,
+  type DirectoryDriftPayload,
   type DirectoryParkedPayload,
   type HrImportPayload,
   isKindOf,
@@ -33,6 +35,7 @@ const CHANNEL: Record<ChannelKind, true> = {
   'account-ready': true,
   'account-not-made': true,
   'directory-parked': true,
+  'directory-drift': true,
 };
 export const CHANNEL_KINDS = Object.keys(CHANNEL) as readonly ChannelKind[];
 
@@ -143,6 +146,12 @@ export function directoryParkedText(p: DirectoryParkedPayload): string {
       ? 'is parked as a conflict: the directory holds something the bot did not make, and nothing was overwritten'
       : `is parked as failed after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}`;
   return `A directory change ${what}: ${p.kind} of ${p.address}, effect ${p.effect} (${shown}). Later changes to that account wait behind it. Run "directory failed" to see every parked change, and "directory retry ${p.effect}" once the cause is fixed.`;
+}
+
+/** The operators' summary line when the directory drift report changed. */
+export function directoryDriftText(p: DirectoryDriftPayload): string {
+  const kinds = describeCounts(p.counts);
+  return `Directory drift: ${plural(p.total, 'line')}, ${p.new} new and ${p.settled} settled since the last run${kinds ? ` — ${kinds}` : ''}. Run "directory drift" for each line and the command that settles it.`;
 }
 
 /** To whoever made an account: the directory has it and its credential has gone. */

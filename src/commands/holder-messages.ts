@@ -56,6 +56,7 @@ export function holderText(n: NotificationContent): string {
     case 'pending-digest':
     case 'delivery-failed':
     case 'directory-parked':
+    case 'directory-drift':
       return 'A message about your NHSmail account.';
     case 'account-ready':
     case 'account-not-made':

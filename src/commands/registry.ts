@@ -5,7 +5,7 @@ import { activity, firstLogin, reactivate } from './catalogue/accounts.js';
 import { link, subscribe, subscriptions, unsubscribe } from './catalogue/chat.js';
 import { remind, reminders, sweep } from './catalogue/clocks.js';
 import { contact } from './catalogue/contact.js';
-import { directoryFailed, directoryImport, directoryRetry } from './catalogue/directory.js';
+import { directoryDrift, directoryFailed, directoryImport, directoryRetry } from './catalogue/directory.js';
 import { exportAudit } from './catalogue/export-audit.js';
 import { importActivity } from './catalogue/import-activity.js';
 import { importLeavers, importStarters } from './catalogue/import-hr.js';
@@ -74,6 +74,7 @@ export const COMMANDS = [
   directoryFailed,
   directoryRetry,
   directoryImport,
+  directoryDrift,
   link,
   subscribe,
   unsubscribe,

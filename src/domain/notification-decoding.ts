@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { DRIFT_KINDS } from './drift.js';
 import {
   type AccountNotMadePayload,
   type AccountReadyPayload,
+  type DirectoryDriftPayload,
   type DirectoryParkedPayload,
   type ExpiryDigestPayload,
   type HrImportPayload,
@@ -180,6 +182,19 @@ const DECODERS: Decoders = {
       attempts: z.int(),
       error: z.string().nullable(),
     }) satisfies z.ZodType<DirectoryParkedPayload>,
+  },
+  'directory-drift': {
+    1: z.strictObject({
+      total: z.int(),
+      new: z.int(),
+      settled: z.int(),
+      counts: z.strictObject(
+        Object.fromEntries(DRIFT_KINDS.map((k) => [k, z.int()])) as Record<
+          (typeof DRIFT_KINDS)[number],
+          z.ZodInt
+        >,
+      ),
+    }) satisfies z.ZodType<DirectoryDriftPayload>,
   },
 };
 

@@ -1,3 +1,4 @@
+import type { DriftKind } from './drift.js';
 import type { ChatPlatform } from './platform.js';
 import type { Status } from './status.js';
 
@@ -216,6 +217,15 @@ export interface DirectoryParkedPayload {
   error: string | null;
 }
 
+/** The operators' line when the directory drift report's set of lines changed (issue 15). */
+export interface DirectoryDriftPayload {
+  total: number;
+  /** Lines not in the previous report, and the previous report's lines now gone. */
+  new: number;
+  settled: number;
+  counts: Record<DriftKind, number>;
+}
+
 /** Every kind: whom it may go to and what it carries. */
 interface NotificationVariants {
   leaver: { audience: HolderAudience; payload: LeaverPayload };
@@ -233,6 +243,7 @@ interface NotificationVariants {
   'account-ready': { audience: OrgAudience | ConversationAudience; payload: AccountReadyPayload };
   'account-not-made': { audience: OrgAudience | ConversationAudience; payload: AccountNotMadePayload };
   'directory-parked': { audience: OperatorsAudience; payload: DirectoryParkedPayload };
+  'directory-drift': { audience: OperatorsAudience; payload: DirectoryDriftPayload };
 }
 
 export type NotificationKind = keyof NotificationVariants;
@@ -259,6 +270,7 @@ export const PAYLOAD_VERSIONS = {
   'account-ready': 1,
   'account-not-made': 1,
   'directory-parked': 1,
+  'directory-drift': 1,
 } as const satisfies Record<NotificationKind, number>;
 
 export const NOTIFICATION_KINDS = Object.keys(PAYLOAD_VERSIONS) as readonly NotificationKind[];
@@ -302,4 +314,5 @@ export const PARKED_KIND = 'delivery-failed' satisfies NotificationKind;
 export const OPERATOR_KINDS = [
   PARKED_KIND,
   'directory-parked',
+  'directory-drift',
 ] as const satisfies readonly NotificationKind[];

@@ -6,6 +6,7 @@ import { refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
+import { markUnseen, mirrorPage, mirrorRound } from './directory-mirror.js';
 import type { DirectoryReader, DirectoryUser } from './directory-reader.js';
 import { auditValues, type Executor, getOrg } from './store.js';
 
@@ -130,6 +131,9 @@ export async function importDirectory(
   // A dry run stores nothing, so it remembers the addresses it would have adopted itself.
   const seen = new Set<string>();
   let deltaLink: string | null = null;
+  // Every user of every page goes into the directory mirror, placed or not: the stored deltaLink
+  // covers the tenant, so the drift report's change rounds start from this picture of all of it.
+  const mirror = mirrorRound(ctx.now, true);
 
   for await (const step of readAhead(input.reader.readUsers(null))) {
     if (step.kind === 'resync') {
@@ -152,6 +156,7 @@ export async function importDirectory(
       else addresses.set(address.address, user);
     }
     await writePage(deps.db, input.dryRun, async (tx, write) => {
+      if (write) await mirrorPage(tx, step.entries, mirror);
       const known = new Map(
         addresses.size === 0
           ? []
@@ -220,10 +225,14 @@ export async function importDirectory(
     throw refused('GRAPH_ERROR', 'Microsoft Graph ended the round of users without a deltaLink.');
   }
   if (!input.dryRun) {
-    await deps.db
-      .insert(settings)
-      .values({ key: DELTA_LINK_SETTING, value: deltaLink })
-      .onConflictDoUpdate({ target: settings.key, set: { value: deltaLink } });
+    const link = deltaLink;
+    await deps.db.transaction(async (tx) => {
+      await markUnseen(tx, mirror);
+      await tx
+        .insert(settings)
+        .values({ key: DELTA_LINK_SETTING, value: link })
+        .onConflictDoUpdate({ target: settings.key, set: { value: link } });
+    });
     report.deltaLinkStored = true;
   }
   return report;

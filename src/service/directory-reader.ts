@@ -23,7 +23,23 @@ export interface DirectoryUser {
   employeeId: string | null;
   /** The on-premises extension attributes that are set, by name (`extensionAttribute1`…`15`). */
   extensionAttributes: Readonly<Record<string, string>>;
+  /**
+   * The properties the entry left out. Graph's change rounds give a changed user's changed
+   * properties only, so a property left out there is unchanged, not cleared (null); in a full
+   * round, left out means never set. Absent when the reader cannot tell.
+   */
+  omitted?: readonly MirroredProperty[];
 }
+
+/** The properties the directory mirror keeps, which a change round may leave out. */
+export const MIRRORED_PROPERTIES = [
+  'userPrincipalName',
+  'givenName',
+  'surname',
+  'displayName',
+  'accountEnabled',
+] as const;
+export type MirroredProperty = (typeof MIRRORED_PROPERTIES)[number];
 
 /**
  * A user gone from the directory since the last round. `changed`: deleted into the directory's

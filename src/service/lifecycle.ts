@@ -11,6 +11,7 @@ import * as auditExport from './audit-export.js';
 import { analyseAfterLoad, type LoadedTable } from './bulk-load.js';
 import * as chat from './chat.js';
 import type { ChatUserRef, RequestContext } from './context.js';
+import * as directoryDrift from './directory-drift.js';
 import type { ParkedEffect } from './directory-effects.js';
 import * as directory from './directory-effects.js';
 import * as directoryFirstLogins from './directory-first-logins.js';
@@ -96,6 +97,10 @@ export interface Lifecycle {
   importOrganisations: Bound<typeof orgImport.importOrganisations>;
   /** Adopts the directory's existing accounts (`directory import`, issue 15). */
   importDirectory: Bound<typeof directoryImport.importDirectory>;
+  /** Reads the directory's changes and replaces the drift report (the Graph job; issue 15). */
+  directoryDrift: Bound<typeof directoryDrift.directoryDrift>;
+  /** The last drift report (`directory drift`). */
+  driftReport: Bound<typeof directoryDrift.driftReport>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   /** Puts a parked notification (or every one) back in the delivery queue. */
@@ -207,6 +212,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     importDirectory: loads(deps, directoryImport.importDirectory, ['accounts', 'audit_log'], (r) =>
       r.dryRun ? 0 : r.adopted,
     ),
+    directoryDrift: bind(deps, directoryDrift.directoryDrift),
+    driftReport: bind(deps, directoryDrift.driftReport),
     failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
     retryNotifications: bind(deps, notifications.retryNotifications),
     failedDirectoryEffects: (ctx) => directory.failedDirectoryEffects(deps, ctx),

@@ -7,6 +7,8 @@
  * users delta) and writes the accounts and their audit rows on PostgreSQL
  * (TEST_DATABASE_URL/DATABASE_URL, or an embedded server), and once more to show a second run
  * changes nothing. Prints users and rows written per second (goal: ≥ 5,000 rows/s on PostgreSQL).
+ * Then the drift report's rounds (issue 15, point 3): a change round with 1% of users renamed, and
+ * a full resync.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -100,6 +102,21 @@ async function run(): Promise<void> {
           `| ${pass} | ${r.users} | ${r.adopted} | ${r.matched} | ${r.unplaced} | ${r.refused} | ${written} | ${seconds.toFixed(1)} s | ${Math.round(r.users / seconds)} | ${Math.round(written / seconds)} |`,
         );
       }
+      // The drift report the Graph job makes after the import: a change round from the stored
+      // deltaLink (1% of users changed), then a full one as after Graph forgets the link.
+      console.log('\n| drift round | users read | lines | time |');
+      console.log('| --- | ---: | ---: | ---: |');
+      for (let i = 0; i < USERS; i += 100) await touch(g, ids[i] ?? '');
+      for (const expire of [false, true]) {
+        if (expire) g.graph.expireDeltaTokens();
+        const started = performance.now();
+        const d = await lifecycle.directoryDrift(
+          { ...operator, now: new Date(NOW.getTime() + 3_600_000) },
+          { reader },
+        );
+        const seconds = (performance.now() - started) / 1000;
+        console.log(`| ${d.round} | ${d.users} | ${d.total} | ${seconds.toFixed(1)} s |`);
+      }
     } finally {
       await database.close();
     }
@@ -107,6 +124,11 @@ async function run(): Promise<void> {
     await g.close();
     await srv.stop();
   }
+}
+
+/** A change in the directory, as an administrator's edit in the Entra admin centre makes one. */
+async function touch(g: Awaited<ReturnType<typeof startGraphStandIn>>, id: string): Promise<void> {
+  await g.client.api(`/users/${id}`).patch({ surname: 'Renamed' });
 }
 
 run().then(

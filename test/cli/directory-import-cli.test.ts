@@ -110,6 +110,19 @@ describe('directory import on the command line', { timeout: 60_000 }, () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ adopted: 0, matched: 2, unplaced: 1, refused: 0 });
   });
 
+  it('directory drift: no report until the Graph job makes one, as text and JSON, and refused to anyone without a role', async () => {
+    const env = directoryEnv();
+    const text = await cli(['directory', 'drift'], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('No drift report yet: the Graph job (GRAPH_SCHEDULE');
+    const json = await cli(['directory', 'drift', '--org', 'RXX', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ run: null, org: 'RXX', lines: [] });
+    const refused = await cli(['directory', 'drift', '--as', 'someone@nhs.net'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('NOT_YOUR_ORGANISATION');
+  });
+
   it('is the operator’s alone', async () => {
     const run = await cli(['directory', 'import', '--as', 'someone@nhs.net'], directoryEnv());
     expect(run.code).toBe(1);

@@ -252,6 +252,8 @@ const EXAMPLES: Array<[string, Command]> = [
   ['directory retry 7 --adopt', { name: 'directory retry', id: 7, all: false, adopt: true }],
   ['directory import', { name: 'directory import', org: undefined, dryRun: false }],
   ['directory import --org rxx --dry-run', { name: 'directory import', org: 'RXX', dryRun: true }],
+  ['directory drift', { name: 'directory drift', org: undefined }],
+  ['directory drift --org rxx', { name: 'directory drift', org: 'RXX' }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],

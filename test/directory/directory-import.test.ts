@@ -246,6 +246,31 @@ describeEachEngine('directory import', (ctx) => {
     expect(await everyTableAsText(s.db)).toBe(before);
   });
 
+  it('keeps every user it reads in the directory mirror, placed or not, also with --org; none in a dry run', async () => {
+    const mirrored = () =>
+      queryRows<{ id: string; address: string | null; given: string | null; account_enabled: boolean }>(
+        s.db.db,
+        sql`select id, address, given, account_enabled from directory_users order by id`,
+      );
+    await importNow({ dryRun: true });
+    expect(await mirrored()).toEqual([]);
+    await importNow({ org: 'RXX' });
+    const rows = await mirrored();
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids.values()].sort());
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // Unplaced (dave), refused outside @nhs.net (eve: no address kept), refused without names (frank).
+    expect(byId.get(ids.get('dave.brown') ?? '')).toMatchObject({
+      address: 'dave.brown@nhs.net',
+      given: 'dave',
+    });
+    expect(byId.get(ids.get('eve.black') ?? '')).toMatchObject({ address: null, given: 'eve' });
+    expect(byId.get(ids.get('frank.nobody') ?? '')).toMatchObject({
+      address: 'frank.nobody@nhs.net',
+      given: null,
+    });
+    expect(byId.get(ids.get('carol.white') ?? '')?.account_enabled).toBe(false);
+  });
+
   it('refuses a user in two organisations’ groups, since an account has one home', async () => {
     g.graph.addToGroup(G_RYY, 'alice.smith@nhs.net');
     const report = await importNow();

@@ -92,6 +92,7 @@ describe('the Entra reader', () => {
       companyName: 'Leeds Teaching Hospitals',
       employeeId: 'E-1',
       extensionAttributes: { extensionAttribute3: 'RR8' },
+      omitted: [],
     });
     expect(round.entries[1]).toMatchObject({
       accountEnabled: false,

@@ -110,6 +110,14 @@ function keyFacts(n: NotificationContent): string[] {
         `${n.payload.attempts} attempt`,
         n.payload.error ?? '',
       ];
+    case 'directory-drift':
+      return [
+        `${n.payload.total} line`,
+        `${n.payload.new} new`,
+        `${n.payload.settled} settled`,
+        `${n.payload.counts['not-in-bot']} not in the bot`,
+        'directory drift',
+      ];
     default:
       return unhandledKind(n);
   }

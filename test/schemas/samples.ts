@@ -264,6 +264,23 @@ export const NOTIFICATIONS: QueuedNotification[] = [
       error: null,
     },
   },
+  {
+    id: 117,
+    kind: 'directory-drift',
+    payload: {
+      total: 100_000,
+      new: 99_999,
+      settled: 12_345,
+      counts: {
+        'not-in-bot': 50_000,
+        'not-in-directory': 10_000,
+        'deleted-in-directory': 10_000,
+        'enabled-mismatch': 10_000,
+        'group-mismatch': 10_000,
+        'name-mismatch': 10_000,
+      },
+    },
+  },
 ];
 
 /** Every part of every sample notification, as a platform splits it (`parts` is its notifier's). */

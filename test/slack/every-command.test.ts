@@ -182,6 +182,11 @@ describe('every grammar command through Slack', () => {
     ).toEqual({ n: 0 });
   });
 
+  it('directory drift: says no report has been made yet, and names what makes one', async () => {
+    expect(await run('directory drift')).toContain('No drift report yet');
+    expect(await run('directory drift --org RXX')).toContain('GRAPH_SCHEDULE');
+  });
+
   it('covered every command of the grammar', () => {
     expect([...covered].sort()).toEqual(SPECS.map((s) => s.name).sort());
   });

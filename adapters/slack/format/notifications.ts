@@ -6,6 +6,7 @@ import {
   type DigestAction,
   digestPage,
   digestPages,
+  directoryDriftText,
   directoryParkedText,
   hrImportText,
   isDigest,
@@ -111,6 +112,10 @@ export function notificationMessage(n: OutgoingNotification): { text: string; bl
     case 'directory-parked': {
       const text = directoryParkedText(n.payload);
       return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
+    }
+    case 'directory-drift': {
+      const text = directoryDriftText(n.payload);
+      return { text, blocks: [section(`:mag: ${escapeMrkdwn(text)}`)] };
     }
     case 'account-ready': {
       const text = accountReadyText(n.payload);

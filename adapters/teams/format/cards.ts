@@ -5,6 +5,7 @@ import {
   type DigestAction,
   digestPage,
   digestPages,
+  directoryDriftText,
   directoryParkedText,
   hrImportText,
   isDigest,
@@ -215,6 +216,8 @@ export function notificationCard(n: OutgoingNotification): Attachment {
       return adaptiveCard([text(hrImportText(n.payload))]);
     case 'directory-parked':
       return adaptiveCard([text(`⚠️ ${directoryParkedText(n.payload)}`)]);
+    case 'directory-drift':
+      return adaptiveCard([text(`🔎 ${directoryDriftText(n.payload)}`)]);
     case 'account-ready':
       return adaptiveCard([text(`✅ ${accountReadyText(n.payload)}`)]);
     case 'account-not-made':

@@ -1,5 +1,7 @@
+import { describeCounts, driftCounts } from '../../domain/drift.js';
 import { invalid } from '../../domain/errors.js';
 import { parseOds } from '../../domain/validation.js';
+import type { DriftReport, DriftRoundKind } from '../../service/directory-drift.js';
 import type {
   DirectoryAdoption,
   DirectoryRetryResult,
@@ -144,4 +146,43 @@ export const directoryImport = defineCommand({
     ];
     return { text: lines.join('\n'), data: r };
   },
+});
+
+const ROUNDS: Record<DriftRoundKind, string> = {
+  full: 'a full read of the directory',
+  changes: 'the directory’s changes since the last run',
+  resync: 'a full read (Graph had forgotten the last run’s place)',
+};
+
+/** `directory drift`'s text: when the report was made, its counts, then a line each with what settles it. */
+export function driftText(r: DriftReport): string {
+  if (r.run === null) {
+    return 'No drift report yet: the Graph job (GRAPH_SCHEDULE, with DIRECTORY=entra) makes one on each run, after a first "directory import".';
+  }
+  const scope = r.org === null ? '' : ` for ${r.org}`;
+  const kinds = describeCounts(driftCounts(r.lines));
+  const head = `Directory drift${scope}, as of ${r.run.at} (${ROUNDS[r.run.round]}; ${r.run.users} user(s) read): ${r.lines.length} line(s)${kinds ? ` — ${kinds}` : ''}.`;
+  if (r.lines.length === 0) return `${head}\nThe directory and the bot agree.`;
+  return [
+    head,
+    ...r.lines.map(
+      (l) =>
+        `  ${l.kind.padEnd(20)} ${l.address ?? l.directoryId ?? ''}${l.org ? ` (${l.org})` : ''}: ${l.detail.says}. Settle: ${l.detail.settle}`,
+    ),
+  ].join('\n');
+}
+
+export const directoryDrift = defineCommand({
+  name: 'directory drift',
+  usage: 'directory drift [--org ODS]',
+  summary:
+    'Where the directory and the bot disagree, from the last run of the Graph job, each line with the command that settles it (operator and NAS; a local administrator with --org of their organisation).',
+  options: { org: str },
+  positionals: [0, 0],
+  parse: ({ values }) => {
+    const org = optional(values, 'org');
+    return { name: 'directory drift', org: org === undefined ? undefined : parseOds(org) };
+  },
+  run: (l, ctx, c) => l.driftReport(ctx, { org: c.org }),
+  render: (r) => ({ text: driftText(r), data: r }),
 });
