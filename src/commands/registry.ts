@@ -5,7 +5,13 @@ import { activity, firstLogin, reactivate } from './catalogue/accounts.js';
 import { link, subscribe, subscriptions, unsubscribe } from './catalogue/chat.js';
 import { remind, reminders, sweep } from './catalogue/clocks.js';
 import { contact } from './catalogue/contact.js';
-import { directoryDrift, directoryFailed, directoryImport, directoryRetry } from './catalogue/directory.js';
+import {
+  directoryDrift,
+  directoryFailed,
+  directoryImport,
+  directoryReapply,
+  directoryRetry,
+} from './catalogue/directory.js';
 import { exportAudit } from './catalogue/export-audit.js';
 import { importActivity } from './catalogue/import-activity.js';
 import { importLeavers, importStarters } from './catalogue/import-hr.js';
@@ -75,6 +81,7 @@ export const COMMANDS = [
   directoryRetry,
   directoryImport,
   directoryDrift,
+  directoryReapply,
   link,
   subscribe,
   unsubscribe,

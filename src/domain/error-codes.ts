@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   DIRECTORY_EFFECT_NOT_FAILED: 'A retry was asked for a directory change that is not parked as failed.',
   DIRECTORY_EFFECT_NOT_FOUND: 'There is no directory change with that number.',
   DIRECTORY_NOT_CONFIGURED:
-    'A command reads the directory (directory import) and DIRECTORY=entra with the GRAPH_ variables is not set.',
+    'A command needs the directory (directory import, reapply) and DIRECTORY=entra with the GRAPH_ variables is not set.',
   DIRECTORY_PERMISSIONS_MISSING:
     'DIRECTORY=entra, but the app registration’s token lacks Graph application permissions the directory needs.',
   DSPT_TOO_LOW: 'A site cannot be registered: its DSPT status is below what its kind needs.',
@@ -102,6 +102,8 @@ export const ERROR_CODES = {
   NOT_PENDING: 'A first login was recorded for an account that is not pending.',
   NOT_SITE_OWNER: 'Someone other than the site’s owner or NAS asked for an account at a site.',
   NOT_YOUR_ORGANISATION: 'The actor has no role over the organisation the account or request belongs to.',
+  NOTHING_TO_REAPPLY:
+    'The last drift report has nothing for the account that reapplying to the directory settles.',
   NOTHING_TO_REMIND: 'A reminder was asked for an account with no holder to remind (shared, inactive, …).',
   NOTIFICATION_NOT_FAILED: 'A retry was asked for a notification that is not parked as failed.',
   NOTIFICATION_NOT_FOUND: 'There is no notification with that number.',

@@ -16,6 +16,7 @@ import type { ParkedEffect } from './directory-effects.js';
 import * as directory from './directory-effects.js';
 import * as directoryFirstLogins from './directory-first-logins.js';
 import * as directoryImport from './directory-import.js';
+import * as directoryReapply from './directory-reapply.js';
 import * as hrFeed from './hr-feed.js';
 import * as manualSteps from './manual-steps.js';
 import type { FailedDelivery } from './notifications.js';
@@ -101,6 +102,8 @@ export interface Lifecycle {
   directoryDrift: Bound<typeof directoryDrift.directoryDrift>;
   /** The last drift report (`directory drift`). */
   driftReport: Bound<typeof directoryDrift.driftReport>;
+  /** `directory reapply ADDRESS`: the directory put back in line with the bot for one account. */
+  reapplyToDirectory: Bound<typeof directoryReapply.reapplyToDirectory>;
   /** Notifications parked after their retry budget (or refused for good), newest first. */
   failedNotifications(ctx: RequestContext): Promise<FailedDelivery[]>;
   /** Puts a parked notification (or every one) back in the delivery queue. */
@@ -214,6 +217,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     ),
     directoryDrift: bind(deps, directoryDrift.directoryDrift),
     driftReport: bind(deps, directoryDrift.driftReport),
+    reapplyToDirectory: bind(deps, directoryReapply.reapplyToDirectory),
     failedNotifications: (ctx) => notifications.failedNotifications(deps, ctx),
     retryNotifications: bind(deps, notifications.retryNotifications),
     failedDirectoryEffects: (ctx) => directory.failedDirectoryEffects(deps, ctx),

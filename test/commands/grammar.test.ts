@@ -254,6 +254,7 @@ const EXAMPLES: Array<[string, Command]> = [
   ['directory import --org rxx --dry-run', { name: 'directory import', org: 'RXX', dryRun: true }],
   ['directory drift', { name: 'directory drift', org: undefined }],
   ['directory drift --org rxx', { name: 'directory drift', org: 'RXX' }],
+  ['directory reapply Jane.Doe@NHS.net', { name: 'directory reapply', address: 'jane.doe@nhs.net' }],
   ['unsubscribe --org RXX', { name: 'unsubscribe', org: 'RXX' }],
   ['subscriptions', { name: 'subscriptions', org: undefined }],
   ['subscriptions --org RXX', { name: 'subscriptions', org: 'RXX' }],

@@ -187,6 +187,10 @@ describe('every grammar command through Slack', () => {
     expect(await run('directory drift --org RXX')).toContain('GRAPH_SCHEDULE');
   });
 
+  it('directory reapply: in ledger mode there is no directory to put back', async () => {
+    expect(await run(`directory reapply ${PAT}`)).toContain('DIRECTORY_NOT_CONFIGURED');
+  });
+
   it('covered every command of the grammar', () => {
     expect([...covered].sort()).toEqual(SPECS.map((s) => s.name).sort());
   });

@@ -1,6 +1,6 @@
 import { describeCounts, driftCounts } from '../../domain/drift.js';
 import { invalid } from '../../domain/errors.js';
-import { parseOds } from '../../domain/validation.js';
+import { parseAddress, parseOds } from '../../domain/validation.js';
 import type { DriftReport, DriftRoundKind } from '../../service/directory-drift.js';
 import type {
   DirectoryAdoption,
@@ -8,8 +8,9 @@ import type {
   ParkedEffect,
 } from '../../service/directory-effects.js';
 import type { DirectoryImportReport } from '../../service/directory-import.js';
+import type { DirectoryReapply } from '../../service/directory-reapply.js';
 import { defineCommand, directoryOf } from '../command.js';
-import { bool, numberOrAll, optional, str } from '../options.js';
+import { at, bool, numberOrAll, optional, str } from '../options.js';
 
 /** Directory changes parked as failed or in conflict: listed, and the failed ones put back in the queue. */
 
@@ -185,4 +186,26 @@ export const directoryDrift = defineCommand({
   },
   run: (l, ctx, c) => l.driftReport(ctx, { org: c.org }),
   render: (r) => ({ text: driftText(r), data: r }),
+});
+
+export const directoryReapply = defineCommand({
+  name: 'directory reapply',
+  usage: 'directory reapply ADDRESS',
+  summary:
+    'Put the directory back in line with the bot for one account where "directory drift" found them apart: restored, enabled or blocked as its status says, the bot’s names, its home group only (a local administrator of its organisation, NAS or the operator; audited).',
+  options: {},
+  positionals: [1, 1],
+  parse: ({ positionals }) => ({
+    name: 'directory reapply',
+    address: parseAddress(at(positionals, 0)),
+  }),
+  run: (l, ctx, c) => l.reapplyToDirectory(ctx, c),
+  render(r: DirectoryReapply) {
+    const text = [
+      `Queued directory change ${r.effectId} to put ${r.address} back as the bot has it; the directory worker applies it on its next pass, and the next drift report drops what it settles:`,
+      ...r.settles.map((s) => `  ${s.kind}: ${s.says}`),
+      `If it cannot be applied it is parked: "directory failed" lists it, and "status ${r.address}" shows where it stands.`,
+    ].join('\n');
+    return { text, data: r };
+  },
 });
