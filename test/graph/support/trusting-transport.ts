@@ -8,7 +8,8 @@ import type { FetchLike, GraphTransport } from '../../../adapters/graph/client.j
  * trust store and global fetch are untouched.
  */
 export function trustingFetch(ca: string): FetchLike {
-  const agent = new https.Agent({ ca });
+  // Kept alive, as the global fetch production uses keeps its connections: not a TLS handshake a request.
+  const agent = new https.Agent({ ca, keepAlive: true });
   return (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') {
