@@ -1,3 +1,4 @@
+import type { Effect } from './effects.js';
 import type { Status } from './status.js';
 
 /**
@@ -72,6 +73,8 @@ export interface DriftDetail {
   botFamily?: string | null;
   /** A parked create-user effect, for an account the directory never made. */
   effect?: { id: number; state: 'failed' | 'conflict' };
+  /** A live directory user holding the address of an account whose own user was deleted for good. */
+  successor?: string;
   /** What the line says, and the command that settles it. */
   says: string;
   settle: string;
@@ -128,7 +131,14 @@ export function compareDirectory(picture: DirectoryPicture): DriftLine[] {
 
   for (const a of picture.accounts) {
     known.add(a.address);
-    const user = (a.directoryId !== null ? byId.get(a.directoryId) : undefined) ?? byAddress.get(a.address);
+    // An account whose creation is still queued or parked has no directory user yet: whoever holds
+    // its address is someone else (a conflict) until `directory retry --adopt` says otherwise.
+    const user =
+      a.directoryId !== null
+        ? (byId.get(a.directoryId) ?? byAddress.get(a.address))
+        : a.createEffect === null
+          ? byAddress.get(a.address)
+          : undefined;
     if (user) matched.add(user.id);
     if (a.kind !== 'person' || a.purged) continue;
     const groups = groupsOf(user?.id ?? null);
@@ -157,7 +167,7 @@ export function compareDirectory(picture: DirectoryPicture): DriftLine[] {
         line(
           'enabled-mismatch',
           'the bot has it deleted; the directory has it live and enabled',
-          `directory reapply ${a.address} (disables it) or reactivate ${a.address}`,
+          `directory reapply ${a.address} (deletes it in the directory again, restorable there for 30 days) or reactivate ${a.address}`,
         );
       }
       continue;
@@ -179,10 +189,16 @@ export function compareDirectory(picture: DirectoryPicture): DriftLine[] {
           { effect: { id, state } },
         );
       } else {
+        // The account's own directory user is gone for good, and a live one now holds the address.
+        const other = byAddress.get(a.address);
+        const successor = other && other.removed === null && other.id !== user?.id ? other : null;
         line(
           'not-in-directory',
-          says,
-          `make it in Entra, then directory import links it; or leaver ${a.address} if the person has gone`,
+          successor ? `${says}; another directory user (${successor.id}) now holds the address` : says,
+          successor
+            ? `directory import links the account to ${successor.id}, once you have checked it is this person; or leaver ${a.address} if the person has gone`
+            : `make it in Entra, then directory import links it; or leaver ${a.address} if the person has gone`,
+          successor ? { successor: successor.id } : {},
         );
       }
       continue;
@@ -285,4 +301,94 @@ export function describeCounts(counts: Record<DriftKind, number>): string {
   return DRIFT_KINDS.filter((k) => counts[k] > 0)
     .map((k) => `${counts[k]} ${DRIFT_KIND_LABELS[k]}`)
     .join(', ');
+}
+
+/** What `directory reapply` reads of the last report: one line's kind and detail. */
+export interface ReportedDrift {
+  kind: DriftKind;
+  detail: DriftDetail;
+}
+
+/** Drift that reapplying the bot's record settles; the others are settled another way. */
+const REAPPLIED: readonly DriftKind[] = [
+  'deleted-in-directory',
+  'enabled-mismatch',
+  'group-mismatch',
+  'name-mismatch',
+];
+
+export type ReapplyDecision =
+  | { kind: 'reapply'; effect: Effect; settles: ReportedDrift[]; directoryId: string | null }
+  | { kind: 'refused'; reason: string };
+
+/**
+ * `directory reapply` (issue 15): the one directory change that writes what the bot already holds
+ * for an account, where the last report found the directory apart from it; or why not. It acts
+ * only on the directory user the account is tied to: never while its creation is queued or parked
+ * (whoever holds the address then is someone else until `directory retry --adopt`), never on a
+ * line about another object than the account's own. A deleted account's user is deleted again,
+ * and only when the account is tied to it by id, not found by its address.
+ */
+export function decideReapply(
+  account: {
+    id: number;
+    address: string;
+    status: Status;
+    homeOrg: string;
+    given: string | null;
+    family: string | null;
+    directoryId: string | null;
+  },
+  lines: readonly ReportedDrift[],
+  creating: { id: number; state: string } | null,
+): ReapplyDecision {
+  if (creating !== null) {
+    return {
+      kind: 'refused',
+      reason: `${account.address} is still being made in the directory (change ${creating.id}, ${creating.state}): until it is, the directory user holding the address is not known to be this person. ${creating.state === 'pending' ? 'Wait for the directory worker' : `"directory failed" shows why; retry it ("directory retry ${creating.id}", or "--adopt" once you have checked the user is this person)`}.`,
+    };
+  }
+  const own = lines.filter(
+    (l) =>
+      l.detail.accountId === account.id &&
+      (account.directoryId === null || l.detail.directoryId === account.directoryId),
+  );
+  const missing = own.find((l) => l.kind === 'not-in-directory');
+  const names =
+    account.given !== null && account.family !== null
+      ? { given: account.given, family: account.family }
+      : null;
+  const settles = own.filter(
+    (l) => REAPPLIED.includes(l.kind) && (l.kind !== 'name-mismatch' || names !== null),
+  );
+  if (settles.length === 0) {
+    return {
+      kind: 'refused',
+      reason: missing
+        ? `${account.address} is not in the directory at all, which reapplying cannot mend: ${missing.detail.settle}.`
+        : `The last drift report has nothing for ${account.address} that reapplying settles. "directory drift" shows the report; a change made in Entra since shows after the Graph job's next run (GRAPH_SCHEDULE).`,
+    };
+  }
+  const has = (kind: DriftKind) => settles.some((l) => l.kind === kind);
+  const directoryId = settles.find((l) => l.detail.directoryId !== null)?.detail.directoryId ?? null;
+  if (account.status === 'deleted') {
+    if (account.directoryId === null) {
+      return {
+        kind: 'refused',
+        reason: `${account.address} is deleted in the bot, and the live directory user holding its address was found by the address alone, so it may not be this person's: the bot will not delete it. Check it in the Entra admin centre and delete it there if it is, or reactivate ${account.address} if the person still needs it.`,
+      };
+    }
+    return { kind: 'reapply', effect: { kind: 'delete', address: account.address }, settles, directoryId };
+  }
+  const effect: Effect = {
+    kind: 'reconcile',
+    address: account.address,
+    org: account.homeOrg,
+    restore: has('deleted-in-directory'),
+    enabled: ENABLED.includes(account.status),
+    names: has('name-mismatch') ? names : null,
+    inHomeGroup: IN_HOME_GROUP.includes(account.status),
+    leave: [...new Set(settles.flatMap((l) => l.detail.groups))].filter((o) => o !== account.homeOrg).sort(),
+  };
+  return { kind: 'reapply', effect, settles, directoryId };
 }

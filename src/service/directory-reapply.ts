@@ -1,24 +1,12 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
-import { directoryDrift } from '../../db/directory-schema.js';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import { directoryDrift, directoryEffects } from '../../db/directory-schema.js';
 import { accounts } from '../../db/schema.js';
-import type { DriftKind } from '../domain/drift.js';
+import { type DriftKind, decideReapply } from '../domain/drift.js';
 import type { Effect } from '../domain/effects.js';
 import { refused } from '../domain/errors.js';
-import type { Status } from '../domain/status.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { audit, getAccount, getOrg, loadPrincipal, notYourAccount, queueEffects } from './store.js';
-
-/** Statuses whose directory user may sign in, and whose user is in its home group (as drift judges). */
-const ENABLED: readonly Status[] = ['pending', 'active', 'leaver'];
-const IN_HOME_GROUP: readonly Status[] = ['pending', 'active', 'inactive'];
-/** Drift that reapplying the bot's record settles; the rest are settled another way. */
-const REAPPLIED: readonly DriftKind[] = [
-  'deleted-in-directory',
-  'enabled-mismatch',
-  'group-mismatch',
-  'name-mismatch',
-];
 
 export interface DirectoryReapply {
   address: string;
@@ -31,10 +19,10 @@ export interface DirectoryReapply {
 
 /**
  * `directory reapply ADDRESS` (issue 15): makes the directory agree with the bot for one account,
- * where the last drift report found them apart. It decides nothing new: it queues one directory
- * change that writes what the bot already holds (restored, enabled or blocked, its names, its
- * home group), audited `directory-reapply`. The drift line goes at the next drift round after the
- * worker applies it. A local administrator of the account's home organisation, NAS or the operator.
+ * where the last drift report found them apart. It decides nothing new (domain/drift.ts,
+ * decideReapply): it queues one directory change that writes what the bot already holds,
+ * audited `directory-reapply`. The drift lines go at the next drift round after the worker
+ * applies it. A local administrator of the account's home organisation, NAS or the operator.
  */
 export async function reapplyToDirectory(
   deps: ServiceDeps,
@@ -57,45 +45,33 @@ export async function reapplyToDirectory(
     if (!deps.directoryEffects) {
       throw refused(
         'DIRECTORY_NOT_CONFIGURED',
-        'No directory is connected (DIRECTORY is unset), so there is nothing to reapply to: the bot records decisions only.',
+        'No directory is connected, so there is nothing to reapply to: the bot records decisions only. To connect Entra, the operator sets DIRECTORY=entra with the GRAPH_ variables (README, "The directory").',
       );
     }
     const lines = await tx
       .select({ kind: directoryDrift.kind, detail: directoryDrift.detail })
       .from(directoryDrift)
-      .where(and(eq(directoryDrift.address, row.address), isNotNull(directoryDrift.address)));
-    const settled = lines.filter((l) => REAPPLIED.includes(l.kind) && l.detail.accountId === row.id);
-    if (settled.length === 0) {
-      const other = lines.find((l) => l.kind === 'not-in-directory');
-      throw refused(
-        'NOTHING_TO_REAPPLY',
-        other
-          ? `${row.address} is not in the directory at all, which reapplying cannot mend: ${other.detail.settle}.`
-          : `The last drift report has nothing for ${row.address} that reapplying settles. "directory drift" shows the report; a change made in Entra since shows after the Graph job's next run (GRAPH_SCHEDULE).`,
-      );
+      .where(eq(directoryDrift.address, row.address));
+    const [creating] = await tx
+      .select({ id: directoryEffects.id, state: directoryEffects.state })
+      .from(directoryEffects)
+      .where(
+        and(
+          eq(directoryEffects.accountId, row.id),
+          eq(directoryEffects.kind, 'create-user'),
+          inArray(directoryEffects.state, ['pending', 'failed', 'conflict']),
+        ),
+      )
+      .orderBy(desc(directoryEffects.id))
+      .limit(1);
+    const decision = decideReapply(row, lines, creating ?? null);
+    if (decision.kind === 'refused') throw refused('NOTHING_TO_REAPPLY', decision.reason);
+    const { effect, settles, directoryId } = decision;
+    if (row.directoryId === null && directoryId !== null) {
+      // The user drift found by the address is the account's (its creation is not pending, so no
+      // one else's holds it): a restore finds users by id only.
+      await tx.update(accounts).set({ directoryId }).where(eq(accounts.id, row.id));
     }
-    const has = (kind: DriftKind) => settled.some((l) => l.kind === kind);
-    const seen = settled.find((l) => l.detail.directoryId !== null)?.detail;
-    if (row.directoryId === null && seen?.directoryId) {
-      // The user drift found by its address is this account's: a restore finds users by id only.
-      await tx.update(accounts).set({ directoryId: seen.directoryId }).where(eq(accounts.id, row.id));
-    }
-    const effect: Effect =
-      row.status === 'deleted'
-        ? { kind: 'delete', address: row.address }
-        : {
-            kind: 'reconcile',
-            address: row.address,
-            org: home.ods,
-            restore: has('deleted-in-directory'),
-            enabled: ENABLED.includes(row.status),
-            names:
-              has('name-mismatch') && row.given !== null && row.family !== null
-                ? { given: row.given, family: row.family }
-                : null,
-            inHomeGroup: IN_HOME_GROUP.includes(row.status),
-            leave: [...new Set(settled.flatMap((l) => l.detail.groups))].filter((o) => o !== home.ods),
-          };
     const [effectId] = await queueEffects(tx, ctx, deps, [{ accountId: row.id, effects: [effect] }]);
     if (effectId === undefined) throw new Error('the directory change was not queued');
     await audit(tx, ctx, {
@@ -104,12 +80,16 @@ export async function reapplyToDirectory(
       org: home.ods,
       from: row.status,
       to: row.status,
-      reason: `the directory put back in line with the bot: ${settled.map((l) => l.detail.says).join('; ')}`,
-      details: { effect: effectId, drift: settled.map((l) => l.kind) },
+      reason: `the directory put back in line with the bot: ${settles.map((l) => l.detail.says).join('; ')}`,
+      details: {
+        effect: effectId,
+        drift: settles.map((l) => l.kind),
+        directoryId: directoryId ?? row.directoryId,
+      },
     });
     return {
       address: row.address,
-      settles: settled.map((l) => ({ kind: l.kind, says: l.detail.says })),
+      settles: settles.map((l) => ({ kind: l.kind, says: l.detail.says })),
       effect,
       effectId,
     };

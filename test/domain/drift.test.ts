@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ComparedAccount,
   compareDirectory,
+  decideReapply,
   describeCounts,
   driftCounts,
   type MirroredUser,
@@ -55,7 +56,11 @@ describe('compareDirectory', () => {
 
   it('a deleted account the directory has live and enabled is drift; a purged one is not compared', () => {
     expect(compare([user('a')], [account('a', { status: 'deleted' })])).toEqual([
-      ['enabled-mismatch', 'a@nhs.net', 'directory reapply a@nhs.net (disables it) or reactivate a@nhs.net'],
+      [
+        'enabled-mismatch',
+        'a@nhs.net',
+        'directory reapply a@nhs.net (deletes it in the directory again, restorable there for 30 days) or reactivate a@nhs.net',
+      ],
     ]);
     expect(compare([user('a')], [account('a', { status: 'deleted', purged: true })])).toEqual([]);
   });
@@ -88,5 +93,124 @@ describe('compareDirectory', () => {
       mapped: new Set(['RXX']),
     });
     expect(describeCounts(driftCounts(lines))).toBe('1 not in the bot, 1 enabled/disabled');
+  });
+
+  it('never judges an account whose creation is parked by the user another holds its address with', () => {
+    // The address is held by a user the bot did not make: a conflict, not this person's user.
+    const foreign = user('c', { id: 'foreign-object', accountEnabled: false, given: 'Someone' });
+    expect(
+      compare([foreign], [account('c', { directoryId: null, createEffect: { id: 9, state: 'conflict' } })], {
+        'foreign-object': ['RYY'],
+      }),
+    ).toEqual([
+      [
+        'not-in-directory',
+        'c@nhs.net',
+        'directory retry 9 --adopt, once the directory user holding c@nhs.net is known to be this person',
+      ],
+    ]);
+  });
+
+  it('names the live user now holding the address of an account whose own user was deleted for good', () => {
+    const lines = compareDirectory({
+      users: [
+        user('gone', { address: 'd@nhs.net', removed: 'deleted' }),
+        user('new', { address: 'd@nhs.net' }),
+      ],
+      accounts: [account('d', { directoryId: 'gone' })],
+      groups: new Map([['new', ['RXX']]]),
+      mapped: new Set(['RXX']),
+    });
+    expect(lines.map((l) => [l.kind, l.detail.successor, l.detail.settle])).toEqual([
+      [
+        'not-in-directory',
+        'new',
+        'directory import links the account to new, once you have checked it is this person; or leaver d@nhs.net if the person has gone',
+      ],
+    ]);
+  });
+});
+
+describe('decideReapply', () => {
+  const jane = {
+    id: 7,
+    address: 'jane@nhs.net',
+    status: 'active' as const,
+    homeOrg: 'RXX',
+    given: 'Jane',
+    family: 'Doe',
+    directoryId: 'j-1',
+  };
+  const detail = (extra: Record<string, unknown> = {}) => ({
+    accountId: 7,
+    directoryId: 'j-1',
+    status: 'active' as const,
+    enabled: false,
+    removed: null,
+    groups: ['RXX', 'RYY'],
+    given: 'Janet',
+    surname: 'Doe',
+    says: 'it differs',
+    settle: 'directory reapply jane@nhs.net',
+    ...extra,
+  });
+
+  it('writes what the bot holds for the lines it settles', () => {
+    const decision = decideReapply(
+      jane,
+      [
+        { kind: 'enabled-mismatch', detail: detail() },
+        { kind: 'group-mismatch', detail: detail() },
+        { kind: 'name-mismatch', detail: detail() },
+      ],
+      null,
+    );
+    expect(decision).toMatchObject({
+      kind: 'reapply',
+      effect: {
+        kind: 'reconcile',
+        restore: false,
+        enabled: true,
+        names: { given: 'Jane', family: 'Doe' },
+        inHomeGroup: true,
+        leave: ['RYY'],
+      },
+    });
+  });
+
+  it('refuses while the account is still being made, whatever the report says', () => {
+    const decision = decideReapply(jane, [{ kind: 'enabled-mismatch', detail: detail() }], {
+      id: 3,
+      state: 'conflict',
+    });
+    expect(decision).toMatchObject({ kind: 'refused', reason: expect.stringContaining('directory retry 3') });
+  });
+
+  it('ignores a line about another directory object than the account’s own', () => {
+    const decision = decideReapply(
+      jane,
+      [{ kind: 'enabled-mismatch', detail: detail({ directoryId: 'someone-else' }) }],
+      null,
+    );
+    expect(decision.kind).toBe('refused');
+  });
+
+  it('does not count a name line settled when the bot has no names to write', () => {
+    const nameless = { ...jane, given: null };
+    expect(decideReapply(nameless, [{ kind: 'name-mismatch', detail: detail() }], null).kind).toBe('refused');
+  });
+
+  it('deletes a deleted account’s user again only when tied to it by id', () => {
+    const deleted = { ...jane, status: 'deleted' as const };
+    const line = { kind: 'enabled-mismatch' as const, detail: detail({ enabled: true }) };
+    expect(decideReapply(deleted, [line], null)).toMatchObject({
+      kind: 'reapply',
+      effect: { kind: 'delete', address: 'jane@nhs.net' },
+    });
+    const byAddress = decideReapply({ ...deleted, directoryId: null }, [line], null);
+    expect(byAddress).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('found by the address alone'),
+    });
   });
 });
