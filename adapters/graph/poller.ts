@@ -100,6 +100,7 @@ export async function pollGraphSignIns(
   const log = deps.logger.child({ job: 'graph-sign-ins' });
   const started = Date.now();
   const report = emptyReport();
+  let mfaRead = false;
   let next: string | undefined;
   try {
     do {
@@ -123,17 +124,27 @@ export async function pollGraphSignIns(
       }
       report.observations += observations.length;
       if (successes.length > 0) {
-        const checked = await deps.lifecycle.recordDirectoryFirstLogins(ctx, {
-          signIns: successes,
-          mfaRegistered: deps.mfa,
-        });
-        report.firstLogins += checked.activated.length;
-        report.awaitingMfaCount += checked.awaitingMfa.length;
-        keep(
-          report.awaitingMfa,
-          checked.awaitingMfa.map((a) => a.address),
-        );
-        report.mfaUnreadable ??= checked.mfaUnreadable;
+        // First logins never hold back the activity clocks below: a failure here is logged and the
+        // page's activity still recorded.
+        try {
+          const checked = await deps.lifecycle.recordDirectoryFirstLogins(ctx, {
+            signIns: successes,
+            mfaRegistered: deps.mfa,
+          });
+          report.firstLogins += checked.activated.length;
+          report.awaitingMfaCount += checked.awaitingMfa.length;
+          keep(
+            report.awaitingMfa,
+            checked.awaitingMfa.map((a) => a.address),
+          );
+          report.mfaUnreadable ??= checked.mfaUnreadable;
+          mfaRead ||= checked.mfaRead;
+        } catch (e) {
+          log.error(
+            { problem: describeError(e), page: report.pages },
+            'first logins of this page could not be checked; its activity is still recorded',
+          );
+        }
       }
       if (observations.length > 0) {
         const recorded = await deps.lifecycle.recordObservedActivity(ctx, { observations });
@@ -178,6 +189,7 @@ export async function pollGraphSignIns(
     report.mfaUnreadable === null
       ? { state: 'watching', checkedAt: ctx.now.toISOString() }
       : { state: 'mfa-unreadable', checkedAt: ctx.now.toISOString(), reason: report.mfaUnreadable },
+    mfaRead,
   );
   if (report.mfaUnreadable !== null) {
     log.warn(
@@ -200,9 +212,10 @@ async function noteWatch(
   deps: { lifecycle: PollLifecycle },
   log: Logger,
   watch: FirstLoginWatch,
+  mfaRead = false,
 ): Promise<void> {
   try {
-    await deps.lifecycle.noteFirstLoginWatch(watch);
+    await deps.lifecycle.noteFirstLoginWatch(watch, { mfaRead });
   } catch (e) {
     log.warn({ problem: describeError(e) }, 'could not keep the first-login verdict');
   }

@@ -78,10 +78,25 @@ export function signInOf(user: GraphUser): SignIn {
   const success = activity?.lastSuccessfulSignInDateTime
     ? new Date(activity.lastSuccessfulSignInDateTime)
     : null;
+  // A first login is the account's own user signing in: the user whose principal name is the
+  // address (as import and drift match), not one that only has it as its mail.
+  const own = upnAddress(user.userPrincipalName) === address;
   return {
     kind: 'observation',
     observation: { address, at: latest },
     successful:
-      user.id && success && !Number.isNaN(success.getTime()) ? { directoryId: user.id, at: success } : null,
+      own && user.id && success && !Number.isNaN(success.getTime())
+        ? { directoryId: user.id, at: success }
+        : null,
   };
+}
+
+/** The userPrincipalName as an address, or null when it is not one. */
+function upnAddress(upn: string | null | undefined): string | null {
+  if (!upn) return null;
+  try {
+    return parseAddress(upn);
+  } catch {
+    return null;
+  }
 }

@@ -1,4 +1,6 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, notExists } from 'drizzle-orm';
+import { z } from 'zod';
+import { directoryEffects } from '../../db/directory-schema.js';
 import { accounts, organisations, settings } from '../../db/schema.js';
 import { isDomainError, refused } from '../domain/errors.js';
 import { mfaRequired } from '../domain/policy.js';
@@ -41,6 +43,10 @@ export interface FirstLoginCheckReport {
   awaitingMfa: Array<{ address: string; signedInAt: string }>;
   /** Why MFA registration could not be read (no Entra ID P1/P2 licence, a permission), or null. */
   mfaUnreadable: string | null;
+  /** Accounts whose activation failed (logged); the others, and the poll, go on. */
+  failed: Array<{ address: string; problem: string }>;
+  /** Whether the MFA report was read this time (asked, and answered). */
+  mfaRead: boolean;
 }
 
 /** What `status` of a pending account says about how its first login will be seen. */
@@ -62,7 +68,14 @@ export async function recordDirectoryFirstLogins(
   if (!isSystemActor(ctx.actor)) {
     throw refused('OPERATOR_ONLY', 'First logins are read from the directory by the bot’s Graph job.');
   }
-  const report: FirstLoginCheckReport = { signedIn: 0, activated: [], awaitingMfa: [], mfaUnreadable: null };
+  const report: FirstLoginCheckReport = {
+    signedIn: 0,
+    activated: [],
+    awaitingMfa: [],
+    mfaUnreadable: null,
+    failed: [],
+    mfaRead: false,
+  };
   const latest = new Map<string, DirectorySignIn>();
   for (const s of input.signIns) {
     if (s.at.getTime() > ctx.now.getTime()) continue;
@@ -72,14 +85,39 @@ export async function recordDirectoryFirstLogins(
   if (latest.size === 0) return report;
 
   const pending = await deps.db
-    .select({ address: accounts.address, createdAt: accounts.createdAt, kind: organisations.kind })
+    .select({
+      address: accounts.address,
+      createdAt: accounts.createdAt,
+      directoryId: accounts.directoryId,
+      kind: organisations.kind,
+    })
     .from(accounts)
     .innerJoin(organisations, eq(organisations.ods, accounts.homeOrg))
-    .where(and(eq(accounts.status, AWAITING_FIRST_LOGIN), inArray(accounts.address, [...latest.keys()])));
+    .where(
+      and(
+        eq(accounts.status, AWAITING_FIRST_LOGIN),
+        inArray(accounts.address, [...latest.keys()]),
+        // While its creation is queued or parked, whoever signs in at the address is someone else.
+        notExists(
+          deps.db
+            .select({ id: directoryEffects.id })
+            .from(directoryEffects)
+            .where(
+              and(
+                eq(directoryEffects.accountId, accounts.id),
+                eq(directoryEffects.kind, 'create-user'),
+                inArray(directoryEffects.state, ['pending', 'failed', 'conflict']),
+              ),
+            ),
+        ),
+      ),
+    );
   const ready = pending
     .map((p) => ({ ...p, signIn: latest.get(p.address) }))
     .filter((p): p is typeof p & { signIn: DirectorySignIn } => p.signIn !== undefined)
-    .filter((p) => p.signIn.at >= p.createdAt);
+    .filter((p) => p.signIn.at >= p.createdAt)
+    // Tied to a directory user already: only that user's sign-in is this person's.
+    .filter((p) => p.directoryId === null || p.directoryId === p.signIn.directoryId);
   report.signedIn = ready.length;
   if (ready.length === 0) return report;
 
@@ -88,6 +126,7 @@ export async function recordDirectoryFirstLogins(
   if (needMfa.length > 0) {
     try {
       registered = await input.mfaRegistered(needMfa.map((p) => p.signIn.directoryId));
+      report.mfaRead = true;
     } catch (e) {
       if (!isDomainError(e)) throw e;
       // Sign-ins were read, so exempt sectors still go ahead; the rest wait for `first-login --mfa`.
@@ -103,37 +142,64 @@ export async function recordDirectoryFirstLogins(
       report.awaitingMfa.push({ address: p.address, signedInAt });
       continue;
     }
-    const activated = await deps.db.transaction(async (tx) => {
-      const row = await getAccount(tx, p.address, true);
-      if (row.status !== AWAITING_FIRST_LOGIN || p.signIn.at < row.createdAt) return null;
+    let activated: FirstLoginCheckReport['activated'][number] | 'awaiting-mfa' | null;
+    try {
+      activated = await activate(p.address, p.signIn, mfa);
+    } catch (e) {
+      // One account's failure must not stop the poll: the others, and every activity clock, go on.
+      const problem = isDomainError(e) ? e.message : e instanceof Error ? e.message : String(e);
+      deps.logger.error(
+        { address: p.address, problem },
+        'could not record a first login seen in the directory',
+      );
+      report.failed.push({ address: p.address, problem });
+      continue;
+    }
+    if (activated === 'awaiting-mfa') report.awaitingMfa.push({ address: p.address, signedInAt });
+    else if (activated) report.activated.push(activated);
+  }
+  return report;
+
+  function activate(address: string, signIn: DirectorySignIn, mfa: boolean) {
+    return deps.db.transaction(async (tx) => {
+      const row = await getAccount(tx, address, true);
+      if (row.status !== AWAITING_FIRST_LOGIN || signIn.at < row.createdAt) return null;
+      if (row.directoryId !== null && row.directoryId !== signIn.directoryId) return null;
       const home = await getOrg(tx, row.homeOrg);
+      // The home read under lock: one moved meanwhile to a sector that needs MFA waits for it.
+      if (!mfa && mfaRequired(deps.policy, home.kind)) return 'awaiting-mfa' as const;
       const decision = decideFirstLogin(row, {
         now: ctx.now,
         policy: deps.policy,
         home,
         mfa,
-        signedInAt: p.signIn.at,
+        signedInAt: signIn.at,
       });
       const updated = await apply(tx, dctx, deps, row, decision);
       if (updated.directoryId === null) {
-        await tx
-          .update(accounts)
-          .set({ directoryId: p.signIn.directoryId })
-          .where(eq(accounts.id, updated.id));
+        await tx.update(accounts).set({ directoryId: signIn.directoryId }).where(eq(accounts.id, updated.id));
       }
-      return { address: updated.address, org: home.ods, signedInAt, mfa };
+      return { address: updated.address, org: home.ods, signedInAt: signIn.at.toISOString(), mfa };
     });
-    if (activated) report.activated.push(activated);
   }
-  return report;
 }
 
-/** Keeps the verdict of a check for `status`: watching, or why the directory could not say. */
+/**
+ * Keeps the verdict of a check for `status`: watching, or why the directory could not say. A run
+ * that did not need the MFA report (no pending account signed in) does not clear an earlier
+ * verdict that the report cannot be read: only a read that succeeds does.
+ */
 export async function recordFirstLoginWatch(
   deps: Pick<ServiceDeps, 'db'>,
   watch: FirstLoginWatch,
+  options: { mfaRead?: boolean } = {},
 ): Promise<void> {
-  const value = JSON.stringify(watch);
+  let kept = watch;
+  if (watch.state === 'watching' && options.mfaRead !== true) {
+    const before = await firstLoginWatch(deps);
+    if (before?.state === 'mfa-unreadable') kept = { ...before, checkedAt: watch.checkedAt };
+  }
+  const value = JSON.stringify(kept);
   await deps.db
     .insert(settings)
     .values({ key: FIRST_LOGIN_WATCH_SETTING, value })
@@ -148,8 +214,15 @@ export async function firstLoginWatch(deps: Pick<ServiceDeps, 'db'>): Promise<Fi
     .where(eq(settings.key, FIRST_LOGIN_WATCH_SETTING));
   if (!row) return null;
   try {
-    return JSON.parse(row.value) as FirstLoginWatch;
+    return firstLoginWatchSchema.parse(JSON.parse(row.value));
   } catch {
     return null;
   }
 }
+
+/** The stored verdict read back strictly, as stored payloads are. */
+const firstLoginWatchSchema = z.discriminatedUnion('state', [
+  z.strictObject({ state: z.literal('watching'), checkedAt: z.string() }),
+  z.strictObject({ state: z.literal('mfa-unreadable'), checkedAt: z.string(), reason: z.string() }),
+  z.strictObject({ state: z.literal('unreadable'), checkedAt: z.string(), reason: z.string() }),
+]) satisfies z.ZodType<FirstLoginWatch>;

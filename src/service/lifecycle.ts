@@ -92,7 +92,10 @@ export interface Lifecycle {
   /** First logins the directory shows (issue 15), from the Graph job. */
   recordDirectoryFirstLogins: Bound<typeof directoryFirstLogins.recordDirectoryFirstLogins>;
   /** Keeps the Graph job's verdict on reading first logins, for `status`. */
-  noteFirstLoginWatch(watch: directoryFirstLogins.FirstLoginWatch): Promise<void>;
+  noteFirstLoginWatch(
+    watch: directoryFirstLogins.FirstLoginWatch,
+    options?: { mfaRead?: boolean },
+  ): Promise<void>;
   importStarters: Bound<typeof hrFeed.importStarters>;
   importLeavers: Bound<typeof hrFeed.importLeavers>;
   importOrganisations: Bound<typeof orgImport.importOrganisations>;
@@ -193,7 +196,7 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     remind: bind(deps, reminders.remindHolder),
     // Bulk loads analyse what they wrote (bulk-load.ts), so the next sweep is planned on today's table.
     recordDirectoryFirstLogins: bind(deps, directoryFirstLogins.recordDirectoryFirstLogins),
-    noteFirstLoginWatch: (watch) => directoryFirstLogins.recordFirstLoginWatch(deps, watch),
+    noteFirstLoginWatch: (watch, options) => directoryFirstLogins.recordFirstLoginWatch(deps, watch, options),
     recordObservedActivity: loads(
       deps,
       activityImport.recordObservedActivity,

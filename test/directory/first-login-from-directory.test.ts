@@ -188,4 +188,77 @@ describeEachEngine('first logins read from the directory', (ctx) => {
     expect(await job.run()).toMatchObject({ firstLogins: 1 });
     expect((await statusOf(jane)).account.status).toBe('active');
   });
+
+  it('never takes another directory user’s sign-in: an account tied to another object, a mail-only match, a creation in flight', async () => {
+    g.graph.setSignIn(jane, day(-1));
+    g.graph.setMfaRegistered(jane);
+    // Tied to another directory object: this user's sign-in is not this account's.
+    await s.db.db.execute(sql`update accounts set directory_id = 'another-object' where address = ${jane}`);
+    expect((await run()).firstLogins).toBe(0);
+    expect((await statusOf(jane)).account.status).toBe('pending');
+
+    // Its creation parked as a conflict: whoever holds the address is someone else until adopted.
+    await s.db.db.execute(sql`update accounts set directory_id = null where address = ${jane}`);
+    await s.db.db.execute(sql`
+      insert into directory_effects (account_id, kind, payload, state, available_at, created_at)
+      select id, 'create-user', '{}'::jsonb, 'conflict', ${T0.toISOString()}::timestamptz, ${T0.toISOString()}::timestamptz
+      from accounts where address = ${jane}`);
+    expect((await run()).firstLogins).toBe(0);
+    expect((await statusOf(jane)).account.status).toBe('pending');
+
+    // A user whose mail is the address but whose principal name is not: not the account's own user.
+    const [other] = g.graph.seedUsers([
+      {
+        userPrincipalName: 'cara.home_x@contoso.onmicrosoft.com',
+        mail: carer,
+        accountEnabled: true,
+        displayName: 'Someone Else',
+        mailNickname: 'carahomex',
+      },
+    ]);
+    g.graph.setSignIn(String(other), day(-1));
+    const report = await run();
+    expect(report.firstLogins).toBe(0);
+    expect((await statusOf(carer)).account.status).toBe('pending');
+  });
+
+  it('records activity for the whole page even when checking its first logins fails', async () => {
+    const busy = (await s.lifecycle.provision(operator(day(-40)), { ...person('Busy', 'Bee'), org: 'RXX' }))
+      .account.address;
+    await s.lifecycle.firstLogin(operator(day(-40)), { address: busy, mfa: true });
+    g.graph.seedUsers([
+      { userPrincipalName: busy, accountEnabled: true, displayName: busy, mailNickname: 'busybee' },
+    ]);
+    g.graph.setSignIn(busy, day(-1));
+    g.graph.setSignIn(jane, day(-1));
+    const failing = new GraphSignInPoller(g.config, {
+      lifecycle: {
+        ...s.lifecycle,
+        recordDirectoryFirstLogins: async () => {
+          throw new Error('database went away');
+        },
+      },
+      logger: silent,
+      transport: trustingTransport(g.tls.cert),
+    });
+    const report = await failing.run({ kind: 'scheduler' }, T0);
+    expect(report.recorded).toBe(1);
+    expect((await statusOf(busy)).account.lastActivityAt).toBe(day(-1).toISOString());
+  });
+
+  it('keeps "MFA cannot be read" until a read succeeds, not just until a run that did not need it', async () => {
+    const unreadable = {
+      state: 'mfa-unreadable' as const,
+      checkedAt: T0.toISOString(),
+      reason: 'no licence.',
+    };
+    await s.lifecycle.noteFirstLoginWatch(unreadable);
+    await s.lifecycle.noteFirstLoginWatch({ state: 'watching', checkedAt: day(1).toISOString() });
+    expect((await statusOf(jane)).firstLogin).toEqual({ ...unreadable, checkedAt: day(1).toISOString() });
+    await s.lifecycle.noteFirstLoginWatch(
+      { state: 'watching', checkedAt: day(2).toISOString() },
+      { mfaRead: true },
+    );
+    expect((await statusOf(jane)).firstLogin).toEqual({ state: 'watching', checkedAt: day(2).toISOString() });
+  });
 });
