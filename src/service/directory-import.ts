@@ -134,6 +134,7 @@ export async function importDirectory(
   // Every user of every page goes into the directory mirror, placed or not: the stored deltaLink
   // covers the tenant, so the drift report's change rounds start from this picture of all of it.
   const mirror = mirrorRound(ctx.now, true);
+  const decided = new Set<string>();
   const writers = new Writers(PAGES_IN_FLIGHT);
 
   try {
@@ -148,7 +149,13 @@ export async function importDirectory(
         deltaLink = step.deltaLink;
         break;
       }
-      const users = step.entries.filter((e): e is DirectoryUser => e.kind === 'user');
+      // A user Graph lists again (a delta sequence may repeat one) is counted and decided once:
+      // the later listing in a page wins, and one already decided in an earlier page is matched
+      // there. Every listing still reaches the mirror.
+      const latest = new Map<string, DirectoryUser>();
+      for (const e of step.entries) if (e.kind === 'user') latest.set(e.id, e);
+      const users = [...latest.values()].filter((u) => !decided.has(u.id));
+      for (const u of users) decided.add(u.id);
       const considered = only ? users.filter((u) => homes.has(u.id)) : users;
       report.users += considered.length;
       const addresses = new Map<string, DirectoryUser>();
@@ -157,74 +164,76 @@ export async function importDirectory(
         if ('reason' in address) refuse(user, user.userPrincipalName, address.reason);
         else addresses.set(address.address, user);
       }
-      await writers.add(() =>
-        writePage(deps.db, input.dryRun, async (tx, write) => {
-          if (write) await mirrorPage(tx, step.entries, mirror);
-          const known = new Map(
-            addresses.size === 0
-              ? []
-              : (
-                  await tx
-                    .select({ address: accounts.address, directoryId: accounts.directoryId })
-                    .from(accounts)
-                    .where(inArray(accounts.address, [...addresses.keys()]))
-                ).map((a) => [a.address, a.directoryId]),
-          );
-          const toRecord: Array<{ address: string; id: string }> = [];
-          const toAdopt: Placed[] = [];
-          for (const [address, user] of addresses) {
-            if (known.has(address) || seen.has(address)) {
-              const held = known.get(address) ?? null;
-              if (held !== null && held !== user.id) {
+      await writers.add(
+        step.entries.map((e) => e.id),
+        () =>
+          writePage(deps.db, input.dryRun, async (tx, write) => {
+            if (write) await mirrorPage(tx, step.entries, mirror);
+            const known = new Map(
+              addresses.size === 0
+                ? []
+                : (
+                    await tx
+                      .select({ address: accounts.address, directoryId: accounts.directoryId })
+                      .from(accounts)
+                      .where(inArray(accounts.address, [...addresses.keys()]))
+                  ).map((a) => [a.address, a.directoryId]),
+            );
+            const toRecord: Array<{ address: string; id: string }> = [];
+            const toAdopt: Placed[] = [];
+            for (const [address, user] of addresses) {
+              if (known.has(address) || seen.has(address)) {
+                const held = known.get(address) ?? null;
+                if (held !== null && held !== user.id) {
+                  refuse(
+                    user,
+                    address,
+                    `the bot has ${address} tied to another directory object (${held}): check which is this person's before changing either.`,
+                  );
+                  continue;
+                }
+                report.matched++;
+                if (held === null && known.has(address)) toRecord.push({ address, id: user.id });
+                continue;
+              }
+              const orgs = homes.get(user.id) ?? [];
+              if (orgs.length === 0) {
+                report.unplaced++;
+                note('unplaced', { id: user.id, address, name: user.displayName });
+                continue;
+              }
+              if (orgs.length > 1) {
                 refuse(
                   user,
                   address,
-                  `the bot has ${address} tied to another directory object (${held}): check which is this person's before changing either.`,
+                  `is in the groups of ${orgs.join(' and ')}: an account has one home organisation. Leave it in one group in Entra, then import again.`,
                 );
                 continue;
               }
-              report.matched++;
-              if (held === null && known.has(address)) toRecord.push({ address, id: user.id });
-              continue;
+              const decision = decideAdoption(user, signIns.get(user.id) ?? null, ctx.now);
+              if (decision.kind === 'refused') {
+                refuse(user, address, decision.reason);
+                continue;
+              }
+              toAdopt.push({ user, org: orgs[0] ?? '', account: decision.account });
             }
-            const orgs = homes.get(user.id) ?? [];
-            if (orgs.length === 0) {
-              report.unplaced++;
-              note('unplaced', { id: user.id, address, name: user.displayName });
-              continue;
+            if (write) await recordDirectoryIds(tx, toRecord);
+            const adopted = write
+              ? await adopt(tx, dctx, toAdopt)
+              : new Set(toAdopt.map((p) => p.account.address));
+            for (const p of toAdopt) {
+              if (!adopted.has(p.account.address)) {
+                // Made by someone else (a `provision`) since the page was read: theirs stands.
+                report.matched++;
+                continue;
+              }
+              seen.add(p.account.address);
+              report.adopted++;
+              report[p.account.status]++;
+              note('adopted', { address: p.account.address, org: p.org, status: p.account.status });
             }
-            if (orgs.length > 1) {
-              refuse(
-                user,
-                address,
-                `is in the groups of ${orgs.join(' and ')}: an account has one home organisation. Leave it in one group in Entra, then import again.`,
-              );
-              continue;
-            }
-            const decision = decideAdoption(user, signIns.get(user.id) ?? null, ctx.now);
-            if (decision.kind === 'refused') {
-              refuse(user, address, decision.reason);
-              continue;
-            }
-            toAdopt.push({ user, org: orgs[0] ?? '', account: decision.account });
-          }
-          if (write) await recordDirectoryIds(tx, toRecord);
-          const adopted = write
-            ? await adopt(tx, dctx, toAdopt)
-            : new Set(toAdopt.map((p) => p.account.address));
-          for (const p of toAdopt) {
-            if (!adopted.has(p.account.address)) {
-              // Made by someone else (a `provision`) since the page was read: theirs stands.
-              report.matched++;
-              continue;
-            }
-            seen.add(p.account.address);
-            report.adopted++;
-            report[p.account.status]++;
-            note('adopted', { address: p.account.address, org: p.org, status: p.account.status });
-          }
-          input.onProgress?.(report.users, Math.max(total, report.users));
-        }),
+            input.onProgress?.(report.users, Math.max(total, report.users));
+          }),
       );
     }
     await writers.drain();
@@ -252,21 +261,30 @@ export async function importDirectory(
 /**
  * Pages written at once, each in its own transaction. PostgreSQL writes one on each of two
  * connections, using a second core while Node reads the next page (issue 15's benchmark: the
- * writes, not the reads, bound a first import). Users are in one page only, so two pages never
- * write the same row; PGlite, with one connection, runs the transactions one after the other.
+ * writes, not the reads, bound a first import). A delta round may list a user twice (Graph allows
+ * duplicates in a sequence), so a page that shares a user with a page still being written waits
+ * for it: two transactions never write the same row, and the later page's values win. PGlite,
+ * with one connection, runs the transactions one after the other.
  */
 const PAGES_IN_FLIGHT = 2;
 
-/** At most `limit` writes running; `add` waits for a free one, and a failure is thrown there or at `drain`. */
+/**
+ * At most `limit` writes running, none sharing a key with another; `add` waits for its turn, and a
+ * failure is thrown there or at `drain`.
+ */
 class Writers {
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Map<Promise<void>, ReadonlySet<string>>();
   private failure: { error: unknown } | null = null;
 
   constructor(private readonly limit: number) {}
 
-  async add(write: () => Promise<void>): Promise<void> {
+  async add(keys: readonly string[], write: () => Promise<void>): Promise<void> {
     this.throwIfFailed();
-    while (this.running.size >= this.limit) await Promise.race(this.running);
+    const mine = new Set(keys);
+    const blocked = () =>
+      this.running.size >= this.limit ||
+      [...this.running.values()].some((theirs) => keys.some((k) => theirs.has(k)));
+    while (blocked()) await Promise.race(this.running.keys());
     this.throwIfFailed();
     const running: Promise<void> = write().then(
       () => {
@@ -277,7 +295,7 @@ class Writers {
         this.failure ??= { error };
       },
     );
-    this.running.add(running);
+    this.running.set(running, mine);
   }
 
   /** Waits for every write; throws the first failure. */
@@ -288,7 +306,7 @@ class Writers {
 
   /** Waits for every write, whatever its outcome. */
   async settle(): Promise<void> {
-    while (this.running.size > 0) await Promise.race(this.running);
+    while (this.running.size > 0) await Promise.race(this.running.keys());
   }
 
   private throwIfFailed(): void {

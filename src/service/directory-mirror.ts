@@ -39,7 +39,7 @@ export async function mirrorPage(
   if (entries.length === 0) return;
   for (const e of entries) r.seen.add(e.id);
   const page = JSON.stringify(
-    entries.map((e) => {
+    onceEach(entries).map((e) => {
       if (e.kind === 'removed') return { id: e.id, removed: e.reason };
       const kept = new Set<MirroredProperty>(r.full ? [] : (e.omitted ?? []));
       const address = directoryAddress(e.userPrincipalName);
@@ -103,4 +103,25 @@ export async function markUnseen(tx: Executor, r: MirrorRound): Promise<number> 
       and not exists (select 1 from jsonb_array_elements_text(${seen}::jsonb) as s(id) where s.id = d.id)
     returning d.id`);
   return rowsOf(gone).length;
+}
+
+/**
+ * A page's entries with each user once: Graph may list a user twice in a delta sequence, and one
+ * upsert cannot change a row twice. The later entry wins; in a change round, where each gives only
+ * what changed, a property the later one left out is taken from the earlier.
+ */
+function onceEach(entries: readonly DirectoryEntry[]): DirectoryEntry[] {
+  const byId = new Map<string, DirectoryEntry>();
+  for (const e of entries) {
+    const before = byId.get(e.id);
+    byId.delete(e.id);
+    if (before?.kind === 'user' && e.kind === 'user' && e.omitted && e.omitted.length > 0) {
+      const kept = new Set<MirroredProperty>(e.omitted);
+      const merged: DirectoryEntry = { ...e, omitted: (before.omitted ?? []).filter((p) => kept.has(p)) };
+      for (const p of kept)
+        if (!(before.omitted ?? []).includes(p)) Object.assign(merged, { [p]: before[p] });
+      byId.set(e.id, merged);
+    } else byId.set(e.id, e);
+  }
+  return [...byId.values()];
 }

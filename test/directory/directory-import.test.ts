@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createEntraReader } from '../../adapters/directory/entra-reader.js';
 import { DELTA_LINK_SETTING } from '../../src/service/directory-import.js';
-import type { DirectoryReader } from '../../src/service/directory-reader.js';
+import type { DirectoryReader, DirectoryUser } from '../../src/service/directory-reader.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
   addOrg,
@@ -331,5 +331,43 @@ describeEachEngine('directory import', (ctx) => {
     const after = await importNow();
     expect(after.adopted + after.matched).toBe(4);
     expect((await accountsNow()).map((a) => a.address)).toHaveLength(4);
+  });
+
+  it('takes a user Graph lists twice, in one page or in two written at once: once, the later values kept', async () => {
+    g.graph.setDeltaPageSize(2);
+    // Graph allows duplicates in a delta sequence: each page repeats the previous page's last user,
+    // renamed, and the first page lists its first user twice.
+    let previous: DirectoryUser | undefined;
+    const repeating: DirectoryReader = {
+      ...reader,
+      async *readUsers(deltaLink) {
+        for await (const step of reader.readUsers(deltaLink)) {
+          if (step.kind !== 'page') {
+            yield step;
+            continue;
+          }
+          const users = step.entries.filter((e): e is DirectoryUser => e.kind === 'user');
+          const first = users[0];
+          const again = [
+            ...(previous ? [previous] : first ? [{ ...first, givenName: 'Once' }] : []),
+            ...step.entries,
+            ...(previous ? [] : first ? [{ ...first, givenName: 'Twice' }] : []),
+          ];
+          const last = users.at(-1);
+          previous = last ? { ...last, givenName: 'Repeated' } : undefined;
+          yield { kind: 'page', entries: again };
+        }
+      },
+    };
+    const report = await s.lifecycle.importDirectory(operator(), { reader: repeating, dryRun: false });
+    expect(report.refused).toBe(2); // eve (not @nhs.net) and frank (no names), as without repeats
+    const mirrored = await queryRows<{ id: string; given: string | null }>(
+      s.db.db,
+      sql`select id, given from directory_users order by id`,
+    );
+    expect(mirrored.map((r) => r.id).sort()).toEqual([...ids.values()].sort());
+    expect(mirrored.some((r) => r.given === 'Twice')).toBe(true);
+    const addresses = (await accountsNow()).map((a) => a.address);
+    expect(new Set(addresses).size).toBe(addresses.length);
   });
 });
