@@ -1,6 +1,6 @@
-import { eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/index.js';
-import { accounts, auditLog, organisations, settings } from '../../db/schema.js';
+import { accounts, auditLog, directoryUsers, organisations, settings } from '../../db/schema.js';
 import { type AdoptedAccount, adoptionReason, decideAdoption, directoryAddress } from '../domain/adoption.js';
 import { refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
@@ -180,10 +180,25 @@ export async function importDirectory(
                   ).map((a) => [a.address, a.directoryId]),
             );
             const toRecord: Array<{ address: string; id: string }> = [];
+            const toRelink: Array<{ address: string; from: string; to: string }> = [];
             const toAdopt: Placed[] = [];
+            // Accounts tied to a directory object deleted for good: the live user now holding the
+            // address takes its place, as an account with no object is tied to it (audited).
+            const gone = await goneForGood(
+              tx,
+              [...addresses].flatMap(([address, user]) => {
+                const held = known.get(address) ?? null;
+                return held !== null && held !== user.id ? [held] : [];
+              }),
+            );
             for (const [address, user] of addresses) {
               if (known.has(address) || seen.has(address)) {
                 const held = known.get(address) ?? null;
+                if (held !== null && held !== user.id && gone.has(held)) {
+                  report.matched++;
+                  toRelink.push({ address, from: held, to: user.id });
+                  continue;
+                }
                 if (held !== null && held !== user.id) {
                   refuse(
                     user,
@@ -217,7 +232,10 @@ export async function importDirectory(
               }
               toAdopt.push({ user, org: orgs[0] ?? '', account: decision.account });
             }
-            if (write) await recordDirectoryIds(tx, toRecord);
+            if (write) {
+              await recordDirectoryIds(tx, toRecord);
+              await relink(tx, dctx, toRelink);
+            }
             const adopted = write
               ? await adopt(tx, dctx, toAdopt)
               : new Set(toAdopt.map((p) => p.account.address));
@@ -356,6 +374,43 @@ async function recordDirectoryIds(tx: Executor, rows: Array<{ address: string; i
     update ${accounts} set directory_id = v.id
     from (values ${values}) as v(address, id)
     where ${accounts.address} = v.address and ${accounts.directoryId} is null`);
+}
+
+/** Of `ids`, the directory objects the mirror has as deleted for good. */
+async function goneForGood(tx: Executor, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx
+    .select({ id: directoryUsers.id })
+    .from(directoryUsers)
+    .where(and(inArray(directoryUsers.id, ids), eq(directoryUsers.removed, 'deleted')));
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Ties accounts whose directory object was deleted for good to the live user holding the address. */
+async function relink(
+  tx: Executor,
+  ctx: RequestContext,
+  rows: Array<{ address: string; from: string; to: string }>,
+): Promise<void> {
+  for (const r of rows) {
+    const [moved] = await tx
+      .update(accounts)
+      .set({ directoryId: r.to })
+      .where(and(eq(accounts.address, r.address), eq(accounts.directoryId, r.from)))
+      .returning({ homeOrg: accounts.homeOrg, status: accounts.status });
+    if (!moved) continue;
+    await tx.insert(auditLog).values(
+      auditValues(ctx, {
+        action: 'directory-relink',
+        address: r.address,
+        org: moved.homeOrg,
+        from: moved.status,
+        to: moved.status,
+        reason: `its directory user ${r.from} was deleted for good; ${r.to} now holds the address`,
+        details: { from: r.from, to: r.to },
+      }),
+    );
+  }
 }
 
 /**

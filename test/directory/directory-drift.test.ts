@@ -381,4 +381,32 @@ describeEachEngine('directory drift', (ctx) => {
   it('is made by the operator or the scheduler only', async () => {
     await refusal(s.lifecycle.directoryDrift(as('someone@nhs.net'), { reader }), 'OPERATOR_ONLY');
   });
+
+  it('a user deleted for good whose address a new user holds: drift names the relink, and directory import makes it, audited', async () => {
+    const gone = id('bob.jones');
+    await g.client.api(`/users/${gone}`).delete();
+    await g.client.api(`/directory/deletedItems/${gone}`).delete();
+    const successor = await user('bob.jones@nhs.net', {}, G_RXX);
+    await drift();
+    const [line] = only(await report(), 'not-in-directory');
+    expect(line?.detail.successor).toBe(successor);
+    expect(line?.detail.settle).toBe(
+      `directory import links the account to ${successor}, once you have checked it is this person; or leaver bob.jones@nhs.net if the person has gone`,
+    );
+    const imported = await s.lifecycle.importDirectory(operator(day(2)), { reader, dryRun: false });
+    expect(imported.refused).toBe(0);
+    const [row] = await queryRows<{ directory_id: string }>(
+      s.db.db,
+      sql`select directory_id from accounts where address = 'bob.jones@nhs.net'`,
+    );
+    expect(row?.directory_id).toBe(successor);
+    const trail = await s.lifecycle.auditTrail(operator(), { address: 'bob.jones@nhs.net' });
+    expect(trail.at(-1)).toMatchObject({
+      action: 'directory-relink',
+      platform: 'directory',
+      reason: `its directory user ${gone} was deleted for good; ${successor} now holds the address`,
+    });
+    await drift(day(3));
+    expect((await report()).filter((l) => l.address === 'bob.jones@nhs.net')).toEqual([]);
+  });
 });
