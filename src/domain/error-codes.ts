@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   CHANNEL_REQUIRED: 'A channel subscription was asked for outside a Slack or Teams channel.',
   COMMAND_LINE_ONLY: 'An HR import was asked for from chat: it runs on the command line or the HR feed.',
   DELIVERY_UNAVAILABLE: 'The delivery route for the temporary password (SMS, envelope) is not set up.',
+  DIRECTORY_BUSY:
+    'An import or drift round is already reading the directory; two at once would undo each other.',
   DIRECTORY_CONFLICT:
     'A retry was asked for a directory change in conflict: an object the bot did not make holds the address.',
   DIRECTORY_EFFECT_NOT_CONFLICT:

@@ -24,6 +24,7 @@ import type { RequestContext } from './context.js';
 import { DELTA_LINK_SETTING } from './directory-import.js';
 import { markUnseen, mirrorPage, mirrorRound } from './directory-mirror.js';
 import type { DirectoryReader } from './directory-reader.js';
+import { whileReading } from './directory-reading.js';
 import { type Executor, enqueue, getOrg, loadPrincipal } from './store.js';
 
 /** Where the last drift round leaves its summary, for `directory drift`. */
@@ -78,6 +79,14 @@ export async function directoryDrift(
   if (!isSystemActor(ctx.actor)) {
     throw refused('OPERATOR_ONLY', 'The drift report is made by the Graph job or the operator.');
   }
+  return whileReading(deps, 'the drift round', ctx.now, () => driftRound(deps, ctx, input));
+}
+
+async function driftRound(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: { reader: DirectoryReader },
+): Promise<DriftSummary> {
   const read = await readIntoMirror(deps, ctx, input.reader);
   const mapped = await deps.db
     .select({ ods: organisations.ods, group: organisations.directoryGroup })

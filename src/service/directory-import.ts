@@ -8,6 +8,7 @@ import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { markUnseen, mirrorPage, mirrorRound } from './directory-mirror.js';
 import type { DirectoryReader, DirectoryUser } from './directory-reader.js';
+import { whileReading } from './directory-reading.js';
 import { auditValues, type Executor, getOrg } from './store.js';
 
 /** Where the import leaves the directory's deltaLink, for the change rounds of the drift report. */
@@ -77,6 +78,16 @@ export async function importDirectory(
   if (!isSystemActor(ctx.actor)) {
     throw refused('OPERATOR_ONLY', 'The directory is imported by the operator on the bot’s command line.');
   }
+  // A dry run writes nothing, so it may read beside a drift round.
+  if (input.dryRun) return importRound(deps, ctx, input);
+  return whileReading(deps, 'directory import', ctx.now, () => importRound(deps, ctx, input));
+}
+
+async function importRound(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  input: DirectoryImportInput,
+): Promise<DirectoryImportReport> {
   const only = input.org === undefined ? null : await getOrg(deps.db, input.org);
   if (only && only.directoryGroup === null) {
     throw refused(

@@ -409,4 +409,34 @@ describeEachEngine('directory drift', (ctx) => {
     await drift(day(3));
     expect((await report()).filter((l) => l.address === 'bob.jones@nhs.net')).toEqual([]);
   });
+
+  it('reads the directory one round at a time: an import and a drift round never overlap, a dead one’s claim lapses', async () => {
+    const claim = (since: Date, minutes: number) =>
+      s.db.db.execute(sql`
+        insert into settings (key, value) values ('directory-reading', ${JSON.stringify({
+          by: 'directory import',
+          since: since.toISOString(),
+          until: new Date(since.getTime() + minutes * 60_000).toISOString(),
+          token: 'another-process',
+        })})`);
+    const claims = () =>
+      queryRows<{ value: string }>(s.db.db, sql`select value from settings where key = 'directory-reading'`);
+    // Released after each round.
+    expect(await claims()).toEqual([]);
+    await claim(day(1), 30);
+    const busy = await refusal(drift(day(1)), 'DIRECTORY_BUSY');
+    expect(busy.message).toContain(
+      `A directory import has been reading the directory since ${day(1).toISOString()}`,
+    );
+    const again = await refusal(
+      s.lifecycle.importDirectory(operator(day(1)), { reader, dryRun: false }),
+      'DIRECTORY_BUSY',
+    );
+    expect(again.message).toContain('run the import again once it has finished');
+    // A dry run writes nothing, so it may read meanwhile.
+    expect((await s.lifecycle.importDirectory(operator(day(1)), { reader, dryRun: true })).dryRun).toBe(true);
+    // Half an hour on, a claim no one renewed is taken over, and released again.
+    expect((await drift(new Date(day(1).getTime() + 31 * 60_000))).round).toBe('changes');
+    expect(await claims()).toEqual([]);
+  });
 });
