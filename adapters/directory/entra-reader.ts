@@ -177,6 +177,22 @@ export function createEntraReader(options: EntraReaderOptions): DirectoryReader 
       return out;
     },
 
+    async deletedUsers(pageSize = MEMBERS_PAGE_SIZE): Promise<ReadonlySet<string>> {
+      const out = new Set<string>();
+      // graph/api/directory-deleteditems-list: the cast lists deleted users only, `$top` up to 999.
+      const first = () =>
+        client.api('/directory/deletedItems/microsoft.graph.user').select(['id']).top(pageSize).get();
+      for await (const users of listed<Pick<User, 'id'>>(
+        client,
+        first,
+        'a deleted users page',
+        deltaRefusal,
+      )) {
+        for (const user of users) if (typeof user.id === 'string') out.add(user.id);
+      }
+      return out;
+    },
+
     async mfaRegistered(ids: readonly string[]): Promise<ReadonlyMap<string, boolean>> {
       const out = new Map<string, boolean>();
       let pending = [...new Set(ids)];

@@ -102,8 +102,10 @@ async function driftRound(
     }
   }
 
+  // After a full round, which lists live users only: which of the others are restorable.
+  const restorable = read.mirror.full ? await input.reader.deletedUsers() : new Set<string>();
   return deps.db.transaction(async (tx) => {
-    if (read.mirror.full) await markUnseen(tx, read.mirror);
+    if (read.mirror.full) await markUnseen(tx, read.mirror, restorable);
     await tx
       .insert(settings)
       .values({ key: DELTA_LINK_SETTING, value: read.deltaLink })

@@ -275,8 +275,10 @@ async function importRound(
   }
   if (!input.dryRun) {
     const link = deltaLink;
+    // Read before the transaction: users the round did not list are restorable or gone for good.
+    const restorable = await input.reader.deletedUsers();
     await deps.db.transaction(async (tx) => {
-      await markUnseen(tx, mirror);
+      await markUnseen(tx, mirror, restorable);
       await tx
         .insert(settings)
         .values({ key: DELTA_LINK_SETTING, value: link })

@@ -90,17 +90,29 @@ export async function mirrorPage(
 }
 
 /**
- * After a full round: the users it did not list are no longer live. Whether one went into the
- * deleted items or for good, a full round cannot say (it lists live users only): they are marked
- * `deleted`, and a later change round that shows one restored brings it back.
+ * After a full round: the users it did not list are no longer live. A full round lists live users
+ * only, so `restorable` (the directory's deleted items, read after the round) tells the two apart:
+ * those are `changed` (restorable), the rest `deleted` for good. A later change round that shows
+ * one restored brings it back.
  */
-export async function markUnseen(tx: Executor, r: MirrorRound): Promise<number> {
+export async function markUnseen(
+  tx: Executor,
+  r: MirrorRound,
+  restorable: ReadonlySet<string> = new Set(),
+): Promise<number> {
   const seen = JSON.stringify([...r.seen]);
+  const deletedItems = JSON.stringify([...restorable]);
+  const now = r.now.toISOString();
   const gone = await tx.execute(sql`
-    update ${directoryUsers} as d set removed = 'deleted', removed_at = ${r.now.toISOString()}::timestamptz,
-      changed_at = ${r.now.toISOString()}::timestamptz
-    where d.removed is null
+    update ${directoryUsers} as d
+    set removed = case when exists (select 1 from jsonb_array_elements_text(${deletedItems}::jsonb) as x(id)
+                                    where x.id = d.id) then 'changed' else 'deleted' end,
+      removed_at = coalesce(d.removed_at, ${now}::timestamptz),
+      changed_at = ${now}::timestamptz
+    where (d.removed is null or d.removed = 'changed')
       and not exists (select 1 from jsonb_array_elements_text(${seen}::jsonb) as s(id) where s.id = d.id)
+      and d.removed is distinct from (case when exists (select 1 from jsonb_array_elements_text(${deletedItems}::jsonb) as x(id)
+                                    where x.id = d.id) then 'changed' else 'deleted' end)
     returning d.id`);
   return rowsOf(gone).length;
 }

@@ -84,6 +84,11 @@ export interface DirectoryReader {
    * with a DomainError naming it. Pages of at most `pageSize` members.
    */
   groupMembers(groupId: string, pageSize?: number): Promise<ReadonlySet<string>>;
+  /**
+   * The directory ids of the users in the directory's deleted items (restorable for 30 days): what
+   * a full round, which lists live users only, cannot tell from users deleted for good.
+   */
+  deletedUsers(pageSize?: number): Promise<ReadonlySet<string>>;
   /** Whether each user registered MFA, by directory id; a user the report does not list is false. */
   mfaRegistered(ids: readonly string[]): Promise<ReadonlyMap<string, boolean>>;
 }

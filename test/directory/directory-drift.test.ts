@@ -286,12 +286,17 @@ describeEachEngine('directory drift', (ctx) => {
     const summary = await drift(day(2));
     expect(summary).toMatchObject({ round: 'resync', users: 3 });
     expect(g.graph.requests.filter((r) => r.path === '/users/delta').map((r) => r.status)).toContain(410);
-    // A full round lists live users only: bob, deleted meanwhile, is no longer live, and a full
-    // round cannot tell deleted items from gone for good.
+    // A full round lists live users only: bob, deleted meanwhile, is found in the directory's
+    // deleted items (read after the round), so restorable, not gone for good.
     expect((await report()).map((l) => [l.kind, l.address])).toEqual([
-      ['not-in-directory', 'bob.jones@nhs.net'],
+      ['deleted-in-directory', 'bob.jones@nhs.net'],
       ['enabled-mismatch', 'alice.smith@nhs.net'],
     ]);
+    expect(
+      g.graph.requests.filter(
+        (r) => r.path === '/directory/deletedItems/microsoft.graph.user' && r.status === 200,
+      ),
+    ).toHaveLength(1);
     // The new link is stored: the next run is a change round again.
     expect(await drift(day(3))).toMatchObject({ round: 'changes', users: 0, total: 2, new: 0 });
   });

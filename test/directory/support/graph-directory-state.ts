@@ -309,6 +309,23 @@ export class Directory {
     return { '@odata.type': '#microsoft.graph.user', ...this.view(user) };
   }
 
+  /**
+   * `GET /directory/deletedItems/microsoft.graph.user` (directory-deleteditems-list): the users in
+   * deleted items, paged as the other lists, `$select` as on users.
+   */
+  listDeleted(query: URLSearchParams): Reply {
+    const again = [...query]
+      .filter(([name]) => name !== '$skiptoken' && name !== '$top')
+      .map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
+    const path = `${this.base()}/directory/deletedItems/microsoft.graph.user`;
+    const link = `${path}${again.length > 0 ? `?${again.join('&')}` : ''}`;
+    return this.pages.page(query, link, `${this.base()}/$metadata#users`, () => {
+      const select = this.selection(query);
+      if (!Array.isArray(select)) return select;
+      return [...this.deleted.values()].map((u) => this.view(u, select));
+    });
+  }
+
   getDeleted(id: string): Reply {
     const user = this.deleted.get(id);
     if (!user) return notFound(id);

@@ -108,6 +108,8 @@ export function resolve(d: Directory, call: GraphCall): Operation | Reply {
     }
   }
   if (root === 'directory' && key === 'deletedItems' && sub !== undefined) {
+    if (seg.length === 3 && sub === 'microsoft.graph.user' && method === 'GET')
+      return op([READ_USERS], () => d.listDeleted(call.query));
     if (seg.length === 3 && method === 'GET') return op([READ_USERS], () => d.getDeleted(sub));
     if (seg.length === 3 && method === 'DELETE') return op([DELETE_RESTORE], () => d.purge(sub));
     if (seg.length === 4 && sub2 === 'restore' && method === 'POST')
