@@ -370,4 +370,37 @@ describeEachEngine('directory import', (ctx) => {
     const addresses = (await accountsNow()).map((a) => a.address);
     expect(new Set(addresses).size).toBe(addresses.length);
   });
+
+  it('stops at a page the database refuses, with that page’s own error, while another is being written', async () => {
+    g.graph.setDeltaPageSize(2);
+    let page = 0;
+    const poisoned: DirectoryReader = {
+      ...reader,
+      async *readUsers(deltaLink) {
+        for await (const step of reader.readUsers(deltaLink)) {
+          if (step.kind === 'page' && ++page === 2) {
+            // A NUL character, which PostgreSQL's text refuses: this page's transaction fails.
+            yield {
+              kind: 'page',
+              entries: [...step.entries, { kind: 'removed', id: 'bad\u0000id', reason: 'deleted' }],
+            };
+            continue;
+          }
+          yield step;
+        }
+      },
+    };
+    await expect(
+      s.lifecycle.importDirectory(operator(), { reader: poisoned, dryRun: false }),
+    ).rejects.toThrow();
+    const [stored] = await queryRows(
+      s.db.db,
+      sql`select value from settings where key = ${DELTA_LINK_SETTING}`,
+    );
+    expect(stored).toBeUndefined();
+    // Nothing is left running, and the claim on the directory is released: a new run completes it.
+    const after = await importNow();
+    expect(after.deltaLinkStored).toBe(true);
+    expect(after.adopted + after.matched).toBe(4);
+  });
 });
