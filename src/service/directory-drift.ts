@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { count, desc, eq, isNotNull } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   accounts,
@@ -21,7 +21,8 @@ import { refused } from '../domain/errors.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
-import { DELTA_LINK_SETTING } from './directory-import.js';
+import { creationUnapplied } from './directory-effects.js';
+import { DELTA_LINK_SETTING, groupHomes } from './directory-import.js';
 import { markUnseen, mirrorPage, mirrorRound } from './directory-mirror.js';
 import type { DirectoryReader } from './directory-reader.js';
 import { whileReading } from './directory-reading.js';
@@ -92,15 +93,7 @@ async function driftRound(
     .select({ ods: organisations.ods, group: organisations.directoryGroup })
     .from(organisations)
     .where(isNotNull(organisations.directoryGroup));
-  const groups = new Map<string, string[]>();
-  for (const { ods, group } of mapped) {
-    if (group === null) continue;
-    for (const id of await input.reader.groupMembers(group)) {
-      const list = groups.get(id);
-      if (list) list.push(ods);
-      else groups.set(id, [ods]);
-    }
-  }
+  const groups = await groupHomes(input.reader, mapped);
 
   // After a full round, which lists live users only: which of the others are restorable.
   const restorable = read.mirror.full ? await input.reader.deletedUsers() : new Set<string>();
@@ -196,12 +189,7 @@ async function comparedAccounts(tx: Executor): Promise<ComparedAccount[]> {
   const creating = await tx
     .select({ id: directoryEffects.id, accountId: directoryEffects.accountId, state: directoryEffects.state })
     .from(directoryEffects)
-    .where(
-      and(
-        eq(directoryEffects.kind, 'create-user'),
-        inArray(directoryEffects.state, ['pending', 'failed', 'conflict']),
-      ),
-    )
+    .where(creationUnapplied())
     .orderBy(desc(directoryEffects.id));
   const effects = new Map<number, ComparedAccount['createEffect']>();
   for (const e of creating) {

@@ -9,6 +9,20 @@ import type { RequestContext } from './context.js';
 import { audit, type Executor, loadPrincipal } from './store.js';
 
 /**
+ * An account's creation in the directory not yet applied: queued, or parked as failed or in
+ * conflict. Until it is, the account has no directory user of its own, and whoever holds its
+ * address there is someone else (drift, first logins and reapply all hold to this). Of every
+ * account, or of `account` (an id, or the column in a correlated query).
+ */
+export function creationUnapplied(account?: number | typeof accounts.id) {
+  return and(
+    account === undefined ? undefined : eq(directoryEffects.accountId, account),
+    eq(directoryEffects.kind, 'create-user'),
+    inArray(directoryEffects.state, ['pending', 'failed', 'conflict']),
+  );
+}
+
+/**
  * Where an account stands with the directory (issue 14), for `status`:
  * - `ledger`: no directory is connected; the bot records decisions and changes nothing outside;
  * - `in-step`: every change the bot decided has been applied;

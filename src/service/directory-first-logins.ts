@@ -9,6 +9,7 @@ import { isSystemActor } from '../domain/roles.js';
 import { decideFirstLogin } from '../domain/transitions.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
+import { creationUnapplied } from './directory-effects.js';
 import { apply, getAccount, getOrg } from './store.js';
 
 /**
@@ -102,13 +103,7 @@ export async function recordDirectoryFirstLogins(
           deps.db
             .select({ id: directoryEffects.id })
             .from(directoryEffects)
-            .where(
-              and(
-                eq(directoryEffects.accountId, accounts.id),
-                eq(directoryEffects.kind, 'create-user'),
-                inArray(directoryEffects.state, ['pending', 'failed', 'conflict']),
-              ),
-            ),
+            .where(creationUnapplied(accounts.id)),
         ),
       ),
     );

@@ -127,15 +127,7 @@ async function importRound(
   };
 
   // Each user's organisation, by directory id: a user in two organisations' groups is refused.
-  const homes = new Map<string, string[]>();
-  for (const { ods, group } of mapped) {
-    if (group === null) continue;
-    for (const id of await input.reader.groupMembers(group)) {
-      const list = homes.get(id);
-      if (list) list.push(ods);
-      else homes.set(id, [ods]);
-    }
-  }
+  const homes = await groupHomes(input.reader, mapped);
   const signIns = await input.reader.signIns();
   const total = only ? homes.size : signIns.size;
   const dctx: RequestContext = { ...ctx, platform: 'directory' };
@@ -484,4 +476,24 @@ async function adopt(tx: Executor, ctx: RequestContext, placed: Placed[]): Promi
       returning address`),
   );
   return new Set(made.map((r) => r.address));
+}
+
+/**
+ * The organisations whose directory groups hold each user, by directory id: how the import places
+ * users and how drift judges their membership. One round of each mapped group's members.
+ */
+export async function groupHomes(
+  reader: Pick<DirectoryReader, 'groupMembers'>,
+  mapped: ReadonlyArray<{ ods: string; group: string | null }>,
+): Promise<Map<string, string[]>> {
+  const homes = new Map<string, string[]>();
+  for (const { ods, group } of mapped) {
+    if (group === null) continue;
+    for (const id of await reader.groupMembers(group)) {
+      const list = homes.get(id);
+      if (list) list.push(ods);
+      else homes.set(id, [ods]);
+    }
+  }
+  return homes;
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { directoryDrift, directoryEffects } from '../../db/directory-schema.js';
 import { accounts } from '../../db/schema.js';
 import { type DriftKind, decideReapply } from '../domain/drift.js';
@@ -6,6 +6,7 @@ import type { Effect } from '../domain/effects.js';
 import { refused } from '../domain/errors.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
+import { creationUnapplied } from './directory-effects.js';
 import { audit, getAccount, getOrg, loadPrincipal, notYourAccount, queueEffects } from './store.js';
 
 export interface DirectoryReapply {
@@ -55,13 +56,7 @@ export async function reapplyToDirectory(
     const [creating] = await tx
       .select({ id: directoryEffects.id, state: directoryEffects.state })
       .from(directoryEffects)
-      .where(
-        and(
-          eq(directoryEffects.accountId, row.id),
-          eq(directoryEffects.kind, 'create-user'),
-          inArray(directoryEffects.state, ['pending', 'failed', 'conflict']),
-        ),
-      )
+      .where(creationUnapplied(row.id))
       .orderBy(desc(directoryEffects.id))
       .limit(1);
     const decision = decideReapply(row, lines, creating ?? null);

@@ -17,6 +17,7 @@ import {
   T0,
   useService,
 } from '../support/service.js';
+import { directoryUser } from './support/directory-users.js';
 import { type GraphStandIn, startGraphStandIn } from './support/graph-test-client.js';
 
 /**
@@ -56,21 +57,8 @@ describeEachEngine('directory import', (ctx) => {
   });
 
   async function user(upn: string, extra: User = {}, group?: string): Promise<string> {
-    const local = upn.split('@')[0] ?? upn;
-    const [given, family] = local.split('.');
-    const made: User = await g.client.api('/users').post({
-      accountEnabled: true,
-      displayName: local,
-      givenName: given,
-      surname: family,
-      mailNickname: local.replaceAll('.', ''),
-      userPrincipalName: upn,
-      passwordProfile: { password: 'Welcome-2026-Xq!', forceChangePasswordNextSignIn: true },
-      ...extra,
-    });
-    const id = String(made.id);
-    ids.set(local, id);
-    if (group) g.graph.addToGroup(group, id);
+    const id = await directoryUser(g, upn, extra, group);
+    ids.set(upn.split('@')[0] ?? upn, id);
     return id;
   }
 

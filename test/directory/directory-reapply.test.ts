@@ -10,6 +10,7 @@ import type { Directory } from '../../src/service/ports.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import { runWorker } from '../support/scripted-directory.js';
 import { addOrg, as, day, grant, operator, refusal, T0, useService } from '../support/service.js';
+import { directoryUser } from './support/directory-users.js';
 import { type GraphStandIn, startGraphStandIn } from './support/graph-test-client.js';
 
 /**
@@ -39,21 +40,8 @@ describeEachEngine('directory reapply', (ctx) => {
   });
 
   async function user(upn: string, extra: User = {}, group?: string): Promise<string> {
-    const local = upn.split('@')[0] ?? upn;
-    const [given, family] = local.split('.');
-    const made: User = await g.client.api('/users').post({
-      accountEnabled: true,
-      displayName: `${given} ${family}`,
-      givenName: given,
-      surname: family,
-      mailNickname: local.replaceAll('.', ''),
-      userPrincipalName: upn,
-      passwordProfile: { password: 'Welcome-2026-Xq!', forceChangePasswordNextSignIn: true },
-      ...extra,
-    });
-    const id = String(made.id);
+    const id = await directoryUser(g, upn, extra, group);
     ids.set(upn, id);
-    if (group) g.graph.addToGroup(group, id);
     return id;
   }
   const id = (address: string) => ids.get(address) ?? '';
