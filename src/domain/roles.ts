@@ -146,3 +146,23 @@ export class Principal {
     return role === 'manager' && org !== null && this.canAdminister(org);
   }
 }
+
+/** A role as granted: its name and organisation's ODS code (null for nas-admin, which has none). */
+export interface GrantedRole {
+  role: RoleName;
+  org: string | null;
+}
+
+/**
+ * What marking a leaver does to the roles its address holds (issue 16: NHSmail's "Marking a user
+ * as a leaver" revokes all admin permissions). Every role for the home organisation goes; roles
+ * for other organisations and nas-admin stay, reported for an administrator to decide. A joiner
+ * restores none.
+ */
+export function rolesOnLeaving(
+  held: readonly GrantedRole[],
+  home: string,
+): { revoke: GrantedRole[]; keep: GrantedRole[] } {
+  const revoke = held.filter((r) => r.role !== 'nas-admin' && r.org === home);
+  return { revoke, keep: held.filter((r) => !revoke.includes(r)) };
+}

@@ -1,10 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { accounts, transferRequests } from '../../db/schema.js';
+import { accounts, roles, transferRequests } from '../../db/schema.js';
 import { NAS_GP_LOCUM_MAILBOX } from '../domain/contact.js';
 import { DomainError, invalid, refused } from '../domain/errors.js';
 import { isSiteKind, type Organisation } from '../domain/organisation.js';
 import { refuseActivity } from '../domain/preconditions.js';
+import { type GrantedRole, rolesOnLeaving } from '../domain/roles.js';
 import {
   awaitsLeaver,
   decideFirstLogin,
@@ -109,7 +110,15 @@ export async function firstLogin(
 }
 
 export type LeaverResult =
-  | { outcome: 'leaver'; account: AccountView; transferCompleted: { to: string } | null }
+  | {
+      outcome: 'leaver';
+      account: AccountView;
+      transferCompleted: { to: string } | null;
+      /** The roles for the home organisation that leaving revoked (each audited). */
+      rolesRevoked: GrantedRole[];
+      /** Roles it keeps (other organisations', nas-admin): for an administrator to decide. */
+      rolesKept: GrantedRole[];
+    }
   | { outcome: 'requested'; account: AccountView; sentTo: string };
 
 export async function leaver(
@@ -139,6 +148,8 @@ export async function leaver(
       decideLeaver(row, { now: ctx.now, policy: deps.policy, home }),
     );
 
+    const { revoke: rolesRevoked, keep: rolesKept } = await revokeLeaverRoles(tx, ctx, row.address, home.ods);
+
     let transferCompleted: { to: string } | null = null;
     const [transfer] = await tx
       .select()
@@ -159,8 +170,37 @@ export async function leaver(
       }
     }
     const finalHome = transferCompleted ? await getOrg(tx, updated.homeOrg) : home;
-    return { outcome: 'leaver', account: accountView(updated, finalHome, deps.policy), transferCompleted };
+    return {
+      outcome: 'leaver',
+      account: accountView(updated, finalHome, deps.policy),
+      transferCompleted,
+      rolesRevoked,
+      rolesKept,
+    };
   });
+}
+
+/**
+ * A leaver loses every role it holds for its home organisation, each audited with the leaver's
+ * actor and why (rolesOnLeaving); the roles it keeps are returned for the reply.
+ */
+async function revokeLeaverRoles(tx: Executor, ctx: RequestContext, address: string, home: string) {
+  const held = (
+    await tx.select({ role: roles.role, org: roles.org }).from(roles).where(eq(roles.address, address))
+  ).map((r) => ({ role: r.role, org: r.org === '' ? null : r.org }));
+  const decided = rolesOnLeaving(held, home);
+  for (const r of decided.revoke) {
+    await tx
+      .delete(roles)
+      .where(and(eq(roles.address, address), eq(roles.role, r.role), eq(roles.org, r.org ?? '')));
+    await audit(tx, ctx, {
+      action: 'revoke',
+      address,
+      org: r.org,
+      reason: `revoked ${r.role} of ${r.org}: marked as a leaver, who keeps no admin rights (NHSmail "Marking a user as a leaver")`,
+    });
+  }
+  return decided;
 }
 
 /** True when `org` is not a site, or is a site that may take one more account now. */

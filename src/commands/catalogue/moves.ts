@@ -21,10 +21,34 @@ export const leaver = defineCommand({
         data: { ...r.account, outcome: r.outcome, sentTo: r.sentTo },
       };
     }
-    const text = r.transferCompleted
-      ? `Marked as a leaver, and the transfer ${r.transferCompleted.to} had accepted is now complete.\n${accountText(r.account, now)}`
-      : `Marked as a leaver.\n${accountText(r.account, now)}`;
-    return { text, data: { ...r.account, outcome: r.outcome, transferCompleted: r.transferCompleted } };
+    const role = (g: { role: string; org: string | null }) => (g.org ? `${g.role} of ${g.org}` : g.role);
+    const roleLines = [
+      ...(r.rolesRevoked.length > 0
+        ? [`Revoked, as a leaver keeps no admin rights: ${r.rolesRevoked.map(role).join(', ')}.`]
+        : []),
+      ...(r.rolesKept.length > 0
+        ? [
+            `Still held, for you to decide: ${r.rolesKept.map(role).join(', ')}. Remove any that should go with "revoke ${r.account.address} ROLE --org ODS".`,
+          ]
+        : []),
+    ];
+    const text = [
+      r.transferCompleted
+        ? `Marked as a leaver, and the transfer ${r.transferCompleted.to} had accepted is now complete.`
+        : 'Marked as a leaver.',
+      ...roleLines,
+      accountText(r.account, now),
+    ].join('\n');
+    return {
+      text,
+      data: {
+        ...r.account,
+        outcome: r.outcome,
+        transferCompleted: r.transferCompleted,
+        rolesRevoked: r.rolesRevoked,
+        rolesKept: r.rolesKept,
+      },
+    };
   },
 });
 
