@@ -126,7 +126,12 @@ describeEachEngine('lifecycle rules', (ctx) => {
       await grant(s.lifecycle, address, 'local-admin', 'RXX');
       await refusal(s.lifecycle.firstLogin(as(address), { address, mfa: true }), 'FIRST_LOGIN_NOT_SELF');
       await s.lifecycle.leaver(as(address), { address });
-      const back = await s.lifecycle.joiner(as(address, day(1)), { address, org: 'RXX' });
+      // Marking the leaver revoked their local-admin role (issue 16): they cannot take themselves back.
+      await refusal(
+        s.lifecycle.joiner(as(address, day(1)), { address, org: 'RXX' }),
+        'NOT_YOUR_ORGANISATION',
+      );
+      const back = await s.lifecycle.joiner(operator(day(1)), { address, org: 'RXX' });
       expect(back.account).toMatchObject({ status: 'pending', org: 'RXX', firstLoginAt: null });
       await s.lifecycle.leaver(operator(day(2)), { address });
       const moved = await s.lifecycle.joiner(operator(day(3)), { address, org: 'RYY' });
