@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { directoryAddress } from '../../src/domain/adoption.js';
 import { isDomainError } from '../../src/domain/errors.js';
 import { parseAddress } from '../../src/domain/validation.js';
 import type { ActivityObservation } from '../../src/service/activity-import.js';
@@ -80,7 +81,8 @@ export function signInOf(user: GraphUser): SignIn {
     : null;
   // A first login is the account's own user signing in: the user whose principal name is the
   // address (as import and drift match), not one that only has it as its mail.
-  const own = upnAddress(user.userPrincipalName) === address;
+  const upn = directoryAddress(user.userPrincipalName ?? null);
+  const own = 'address' in upn && upn.address === address;
   return {
     kind: 'observation',
     observation: { address, at: latest },
@@ -89,14 +91,4 @@ export function signInOf(user: GraphUser): SignIn {
         ? { directoryId: user.id, at: success }
         : null,
   };
-}
-
-/** The userPrincipalName as an address, or null when it is not one. */
-function upnAddress(upn: string | null | undefined): string | null {
-  if (!upn) return null;
-  try {
-    return parseAddress(upn);
-  } catch {
-    return null;
-  }
 }
