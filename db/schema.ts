@@ -32,7 +32,13 @@ export const roleName = pgEnum('role_name', ROLE_NAMES);
 export const platform = pgEnum('platform', PLATFORMS);
 export const transferState = pgEnum('transfer_state', ['open', 'completed', 'superseded']);
 export const outboxState = pgEnum('outbox_state', ['pending', 'delivered', 'failed']);
-export const warningClock = pgEnum('warning_clock', ['grace', 'inactivity']);
+export const warningClock = pgEnum('warning_clock', [
+  'grace',
+  'inactivity',
+  'pending',
+  'disabled',
+  'disabled-until',
+]);
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -77,6 +83,10 @@ export const accounts = pgTable(
     inactiveSince: at('inactive_since'),
     deletedAt: at('deleted_at'),
     purgedAt: at('purged_at'),
+    /** While disabled (long-term absence): since when, why, and the return date if one was given. */
+    disabledAt: at('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    disabledUntil: at('disabled_until'),
     /** When the holder was last reminded (pending accounts' reminders, the "Remind" button). */
     lastRemindedAt: at('last_reminded_at'),
     /** A leaving date from the HR feed: the sweep marks the leaver then, and grace starts then. */
@@ -93,6 +103,10 @@ export const accounts = pgTable(
     index('accounts_retention_due_idx').on(t.inactiveSince).where(sql`status = 'inactive'`),
     index('accounts_restore_due_idx').on(t.deletedAt).where(sql`status = 'deleted' and purged_at is null`),
     index('accounts_pending_idx').on(t.createdAt).where(sql`status = 'pending'`),
+    // Set only while disabled; not "status = 'disabled'": a new enum value cannot be used in the
+    // transaction that adds it, and every migration runs in one.
+    index('accounts_disabled_due_idx').on(t.disabledAt).where(sql`disabled_at is not null`),
+    index('accounts_disabled_until_idx').on(t.disabledUntil).where(sql`disabled_until is not null`),
     index('accounts_leaves_idx').on(t.leavesAt).where(sql`leaves_at is not null`),
     index('accounts_reg_idx').on(t.regBody, t.regNumber),
     index('accounts_dob_idx').on(t.dob),

@@ -19,6 +19,16 @@ const csv = (value: string) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
+/** Warning thresholds in days, most urgent last, each once (e.g. "7,3,1"). */
+const warningDays = (fallback: readonly number[], example: string) =>
+  z
+    .string()
+    .default(fallback.join(','))
+    .transform(csv)
+    .pipe(z.array(z.string().regex(/^\d+$/, `must be whole days, e.g. ${example}`).transform(Number)))
+    .refine((list) => list.every((n) => n >= 1 && n <= 365), 'days must be between 1 and 365')
+    .transform((list) => [...new Set(list)].sort((a, b) => b - a));
+
 const sector = z.enum(ORG_KINDS);
 
 const cronExpression = (fallback: string) =>
@@ -72,12 +82,10 @@ const schema = z.object({
   INACTIVITY_DAYS: days(DEFAULT_POLICY.inactivityDays),
   RETENTION_DAYS: days(DEFAULT_POLICY.retentionDays),
   RESTORE_DAYS: days(DEFAULT_POLICY.restoreDays),
-  WARNING_DAYS: z
-    .string()
-    .default(DEFAULT_POLICY.warningDays.join(','))
-    .transform(csv)
-    .pipe(z.array(z.string().regex(/^\d+$/, 'must be whole days, e.g. 7,3,1').transform(Number)))
-    .refine((list) => list.every((n) => n >= 1 && n <= 365), 'days must be between 1 and 365'),
+  PENDING_DAYS: days(DEFAULT_POLICY.pendingDays),
+  DISABLED_RETENTION_DAYS: days(DEFAULT_POLICY.disabledRetentionDays),
+  WARNING_DAYS: warningDays(DEFAULT_POLICY.warningDays, '7,3,1'),
+  DISABLED_WARNING_DAYS: warningDays(DEFAULT_POLICY.disabledWarningDays, '30,7,1'),
   STARTER_LEAD_DAYS: z.coerce.number().int().min(0).max(90).default(DEFAULT_POLICY.starterLeadDays),
   TAP_LIFETIME_MINUTES: z.coerce
     .number()
@@ -421,7 +429,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       inactivityDays: e.INACTIVITY_DAYS,
       retentionDays: e.RETENTION_DAYS,
       restoreDays: e.RESTORE_DAYS,
-      warningDays: [...new Set(e.WARNING_DAYS)].sort((a, b) => b - a),
+      warningDays: e.WARNING_DAYS,
+      pendingDays: e.PENDING_DAYS,
+      disabledRetentionDays: e.DISABLED_RETENTION_DAYS,
+      disabledWarningDays: e.DISABLED_WARNING_DAYS,
       siteAccountLimit: e.SITE_ACCOUNT_LIMIT,
       dsptMinimum: { ...DEFAULT_POLICY.dsptMinimum, ...e.DSPT_MINIMUM },
       mfaExemptSectors: e.MFA_EXEMPT_SECTORS,

@@ -6,7 +6,7 @@ import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackDeps } from './handle.js';
 import { guardSlackRequests } from './http-guard.js';
 import { SlackIdentities } from './identity.js';
-import { registerRemindButton, registerTransferButtons } from './listeners/actions.js';
+import { registerDisableButton, registerRemindButton, registerTransferButtons } from './listeners/actions.js';
 import { registerSlashCommand } from './listeners/command.js';
 import { registerForms } from './listeners/forms.js';
 import { registerAppHome } from './listeners/home.js';
@@ -70,6 +70,7 @@ export function createSlackAdapter(
   registerAppHome(app, deps);
   registerTransferButtons(app, deps);
   registerRemindButton(app, deps);
+  registerDisableButton(app, deps);
   registerForms(app, deps);
   app.error(async (err) => {
     deps.logger.error({ err }, 'slack listener failed');

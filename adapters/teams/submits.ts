@@ -75,6 +75,14 @@ export async function cardSubmitOutcome(
     );
     return { answer: reply.ok ? `✅ ${who}: ${reply.text}` : refusal(reply) };
   }
+  if (submitted.nhsmail === 'disable_request_disable') {
+    const { address, reason, until } = submitted;
+    const reply = await run(['disable', address, '--reason', reason, ...(until ? ['--until', until] : [])]);
+    if (!reply.ok) return { answer: refusal(reply) };
+    return {
+      replace: outcomeCard('Disable request', [`✅ Disabled by ${who}: ${firstLine(reply)}`]),
+    };
+  }
   const leaver = submitted.nhsmail === 'transfer_mark_leaver';
   const reply = await run(
     leaver ? ['leaver', submitted.address] : ['joiner', submitted.address, '--org', submitted.to],

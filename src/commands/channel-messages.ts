@@ -5,6 +5,7 @@ import {
   type ChannelKind,
   type DirectoryDriftPayload,
   type DirectoryParkedPayload,
+  type DisableRequestPayload,
   type HrImportPayload,
   isKindOf,
   type LeaverRequestPayload,
@@ -28,6 +29,7 @@ const CHANNEL: Record<ChannelKind, true> = {
   'transfer-leaver': true,
   'transfer-joiner': true,
   'leaver-request': true,
+  'disable-request': true,
   'hr-import': true,
   [PARKED_KIND]: true,
   digest: true,
@@ -72,21 +74,37 @@ export function digestPages(n: Digest, perPage: number): number {
 }
 
 function expiryLine(org: string, i: WarningPayload): DigestLine {
-  const when = `${plural(i.daysLeft, 'day')} left (${i.dueAt.slice(0, 10)})`;
-  return i.clock === 'grace'
-    ? {
-        address: i.address,
-        when,
+  const line = { address: i.address, when: `${plural(i.daysLeft, 'day')} left (${i.dueAt.slice(0, 10)})` };
+  const remind = { command: 'remind', label: 'Remind', address: i.address } as const;
+  switch (i.clock) {
+    case 'grace':
+      return {
+        ...line,
         what: 'leaver: grace period ends, then the account becomes inactive',
         // The organisation can still take its leaver back (an undone leaver) until grace ends.
         action: { command: 'joiner', label: 'Accept as joiner', address: i.address, org },
-      }
-    : {
-        address: i.address,
-        when,
-        what: 'no login or sent email: becomes inactive unless used',
-        action: { command: 'remind', label: 'Remind', address: i.address },
       };
+    case 'inactivity':
+      return { ...line, what: 'no login or sent email: becomes inactive unless used', action: remind };
+    case 'pending':
+      return {
+        ...line,
+        what: 'never used: becomes inactive unless first login is completed',
+        action: remind,
+      };
+    case 'disabled':
+      return {
+        ...line,
+        what: `disabled (long absence): deleted unless enabled ("enable ${i.address}")`,
+        action: null,
+      };
+    case 'disabled-until':
+      return {
+        ...line,
+        what: `disabled: due back; enable it on return ("enable ${i.address}"), or extend with "disable ${i.address} --reason … --until YYYY-MM-DD"`,
+        action: null,
+      };
+  }
 }
 
 function pendingLine(i: PendingDigestItem): DigestLine {
@@ -180,6 +198,12 @@ export function accountNotMadeText(p: AccountNotMadePayload): string {
 /** A holder's own request to leave, as their organisation's administrators (or NAS) see it. */
 export function leaverRequestText(p: LeaverRequestPayload): string {
   return `Leaver request: ${p.address} asks to leave ${p.org}. A local administrator of ${p.org}: if they are leaving, mark them as a leaver; their grace period then starts.`;
+}
+
+/** A manager asks for an account to be disabled: what the local administrators are asked to do. */
+export function disableRequestText(p: DisableRequestPayload): string {
+  const back = p.until ? `, due back ${p.until.slice(0, 10)}` : '';
+  return `Disable request: ${p.requestedBy} asks for ${p.address} to be disabled for a long absence (${p.reason}${back}). A local administrator of ${p.org}: disabling keeps the account out of the 30-day activity rule until it is enabled again.`;
 }
 
 /** After an HR file is imported: what it did for this organisation, in one message. */

@@ -3,6 +3,7 @@ import {
   type NotificationContent,
   type ReminderPayload,
   unhandledKind,
+  type WarningPayload,
 } from '../domain/notifications.js';
 
 /** Kinds sent to the account holder directly: every kind whose audience is the holder. */
@@ -23,15 +24,8 @@ const day = (iso: string | null | undefined) => (iso ?? '').slice(0, 10);
  */
 export function holderText(n: NotificationContent): string {
   switch (n.kind) {
-    case 'warning': {
-      const p = n.payload;
-      const address = p.address;
-      const left = p.daysLeft;
-      const when = `${day(p.dueAt)} (${left} day${left === 1 ? '' : 's'} from now)`;
-      return p.clock === 'grace'
-        ? `Your NHSmail account ${address} is marked as a leaver, and its grace period ends on ${when}. To keep the same address and mailbox, ask the IT team of the organisation you are joining to mark you as a joiner before then. If you have not left, ask your own organisation's IT team to undo the leaver.`
-        : `Your NHSmail account ${address} has not been used for a while: it becomes inactive on ${when} unless you log in or send an email before then. Log in at https://portal.nhs.net or send an email from it to keep it.`;
-    }
+    case 'warning':
+      return warningText(n.payload);
     case 'reminder':
       return reminderText(n.payload);
     case 'leaver': {
@@ -48,6 +42,7 @@ export function holderText(n: NotificationContent): string {
     }
     // Channels' kinds: never sent to a holder (HOLDER_KINDS), named here so a new kind must be placed.
     case 'leaver-request':
+    case 'disable-request':
     case 'transfer-leaver':
     case 'transfer-joiner':
       return `A message about your NHSmail account ${n.payload.address}.`;
@@ -67,6 +62,25 @@ export function holderText(n: NotificationContent): string {
 }
 
 const PORTAL = 'https://portal.nhs.net';
+
+/** A holder's warning that one of the account's clocks runs out, with what keeps it. */
+function warningText(p: WarningPayload): string {
+  const address = p.address;
+  const left = p.daysLeft;
+  const when = `${day(p.dueAt)} (${left} day${left === 1 ? '' : 's'} from now)`;
+  switch (p.clock) {
+    case 'grace':
+      return `Your NHSmail account ${address} is marked as a leaver, and its grace period ends on ${when}. To keep the same address and mailbox, ask the IT team of the organisation you are joining to mark you as a joiner before then. If you have not left, ask your own organisation's IT team to undo the leaver.`;
+    case 'inactivity':
+      return `Your NHSmail account ${address} has not been used for a while: it becomes inactive on ${when} unless you log in or send an email before then. Log in at https://portal.nhs.net or send an email from it to keep it.`;
+    case 'pending':
+      return `Your new NHSmail account ${address} has not been used yet: it becomes inactive on ${when} unless you complete your first login before then. Sign in at ${PORTAL} with your temporary password, choose a new one and set up multi-factor authentication (MFA) when asked. Lost the password? Ask your local administrator (type "contact" to see who).`;
+    case 'disabled':
+      return `Your NHSmail account ${address} is disabled for a long absence, and it is deleted on ${when} unless it is enabled before then. If you are coming back, ask your local administrator to enable it (type "contact" to see who).`;
+    case 'disabled-until':
+      return `Your NHSmail account ${address} is disabled while you are away, and you are due back on ${when}. When you return, ask your local administrator to enable it (type "contact" to see who); if you will be away longer, ask them to change the return date.`;
+  }
+}
 
 /** A reminder: for a pending account how to sign in; otherwise what keeps the account. */
 function reminderText(p: ReminderPayload): string {

@@ -1,7 +1,7 @@
 import { jaroWinkler } from '../domain/duplicates.js';
 import { invalid } from '../domain/errors.js';
 import { quote } from '../domain/quote.js';
-import { activity, firstLogin, reactivate } from './catalogue/accounts.js';
+import { activity, disable, enable, firstLogin, reactivate } from './catalogue/accounts.js';
 import { link, subscribe, subscriptions, unsubscribe } from './catalogue/chat.js';
 import { remind, reminders, sweep } from './catalogue/clocks.js';
 import { contact } from './catalogue/contact.js';
@@ -60,6 +60,8 @@ export const COMMANDS = [
   transfer,
   activity,
   reactivate,
+  disable,
+  enable,
   remind,
   status,
   expiring,

@@ -1,3 +1,4 @@
+import type { ExpiryReason } from '../domain/clocks.js';
 import { daysLeft, londonDate } from '../domain/time.js';
 import type { DirectoryState } from '../service/directory-effects.js';
 import type { FirstLoginWatch } from '../service/directory-first-logins.js';
@@ -21,6 +22,16 @@ export function left(now: Date, iso: string): string {
   return n === 1 ? '1 day left' : `${n} days left`;
 }
 
+/** What happens when each clock `expiring` lists runs out, in words. */
+export const ENDING: Readonly<Record<ExpiryReason, string>> = {
+  grace: 'grace period ends',
+  inactivity: 'inactive unless used',
+  pending: 'inactive unless first login is completed',
+  disabled: 'disabled: deleted unless enabled',
+  'disabled-until': 'disabled: due back (enable it, or extend with --until)',
+  retention: 'deleted unless reactivated',
+};
+
 /** The clock that matters for the account's status, in words. */
 export function clockLine(a: AccountView, now: Date): string | null {
   if (a.status === 'leaver' && a.graceExpiresAt) {
@@ -37,7 +48,16 @@ export function clockLine(a: AccountView, now: Date): string | null {
       ? `NAS can restore it until ${day(a.restoreUntil)} (${left(now, a.restoreUntil)}).`
       : 'Purged: it cannot be restored; the address stays reserved.';
   }
-  if (a.status === 'pending') return 'Waiting for first login (password change and MFA registration).';
+  if (a.status === 'disabled' && a.deleteAfter) {
+    const back = a.disabledUntil ? ` Due back ${day(a.disabledUntil)} (${left(now, a.disabledUntil)}).` : '';
+    return `Disabled since ${day(a.disabledAt ?? a.deleteAfter)}: ${a.disabledReason ?? 'no reason recorded'}. Kept until ${day(a.deleteAfter)} (${left(now, a.deleteAfter)}), then deleted unless enabled ("enable ${a.address}").${back}`;
+  }
+  if (a.status === 'pending') {
+    const lapse = a.pendingExpiresAt
+      ? ` Becomes inactive on ${day(a.pendingExpiresAt)} (${left(now, a.pendingExpiresAt)}) unless it is completed.`
+      : '';
+    return `Waiting for first login (password change and MFA registration).${lapse}`;
+  }
   return null;
 }
 

@@ -8,10 +8,24 @@ import { addDays } from './time.js';
  * definition gives the deadline of one account here, and the SQL predicate over all of them in
  * `src/service/clock-sql.ts`, so the sweep, `expiring`, `status` and the refusals always agree.
  */
-export type ClockName = 'grace' | 'inactivity' | 'retention' | 'restore';
+export type ClockName =
+  | 'grace'
+  | 'inactivity'
+  | 'pending'
+  | 'disabled'
+  | 'disabled-until'
+  | 'retention'
+  | 'restore';
 
 /** The account fields a deadline counts from (named as the accounts table's columns are). */
-export type ClockField = 'graceExpiresAt' | 'lastActivityAt' | 'inactiveSince' | 'deletedAt';
+export type ClockField =
+  | 'graceExpiresAt'
+  | 'lastActivityAt'
+  | 'createdAt'
+  | 'disabledAt'
+  | 'disabledUntil'
+  | 'inactiveSince'
+  | 'deletedAt';
 
 export interface Clock {
   readonly name: ClockName;
@@ -25,7 +39,11 @@ export interface Clock {
   readonly field: ClockField;
   /** Days from that field to the deadline (0 when the field holds the deadline itself). */
   days(policy: Policy): number;
+  /** Days before the deadline that warnings go out, most urgent last; empty: it ends unwarned. */
+  warningDays(policy: Policy): readonly number[];
 }
+
+const none = (): readonly number[] => [];
 
 export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } } = {
   /** A leaver's grace period: the deadline is stored when they are marked. */
@@ -36,6 +54,7 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
     unpurgedOnly: false,
     field: 'graceExpiresAt',
     days: () => 0,
+    warningDays: (p) => p.warningDays,
   },
   /** The 30-day "use it or lose it" rule. */
   inactivity: {
@@ -45,6 +64,40 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
     unpurgedOnly: false,
     field: 'lastActivityAt',
     days: (p) => p.inactivityDays,
+    warningDays: (p) => p.warningDays,
+  },
+  /** A new account never used: first login not completed within `pendingDays` of creation. */
+  pending: {
+    name: 'pending',
+    status: 'pending',
+    personsOnly: true,
+    unpurgedOnly: false,
+    field: 'createdAt',
+    days: (p) => p.pendingDays,
+    warningDays: (p) => p.warningDays,
+  },
+  /** How long a disabled account (long-term absence) is kept before it is deleted. */
+  disabled: {
+    name: 'disabled',
+    status: 'disabled',
+    personsOnly: true,
+    unpurgedOnly: false,
+    field: 'disabledAt',
+    days: (p) => p.disabledRetentionDays,
+    warningDays: (p) => p.disabledWarningDays,
+  },
+  /**
+   * The return date given with `disable --until`: nothing changes on it by itself (the holder may
+   * not be back), but the holder and the channels are warned, so someone enables or extends it.
+   */
+  'disabled-until': {
+    name: 'disabled-until',
+    status: 'disabled',
+    personsOnly: true,
+    unpurgedOnly: false,
+    field: 'disabledUntil',
+    days: () => 0,
+    warningDays: (p) => p.disabledWarningDays,
   },
   /** How long an inactive account is kept before it is deleted. */
   retention: {
@@ -54,6 +107,7 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
     unpurgedOnly: false,
     field: 'inactiveSince',
     days: (p) => p.retentionDays,
+    warningDays: none,
   },
   /** How long NAS can restore a deleted account before it is purged. */
   restore: {
@@ -63,11 +117,19 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
     unpurgedOnly: true,
     field: 'deletedAt',
     days: (p) => p.restoreDays,
+    warningDays: none,
   },
 };
 
 /** The clocks `expiring` lists, in the order it reads them. */
-export const EXPIRING_CLOCKS = [CLOCKS.grace, CLOCKS.inactivity, CLOCKS.retention] as const;
+export const EXPIRING_CLOCKS = [
+  CLOCKS.grace,
+  CLOCKS.inactivity,
+  CLOCKS.pending,
+  CLOCKS.disabled,
+  CLOCKS['disabled-until'],
+  CLOCKS.retention,
+] as const;
 export type ExpiryReason = (typeof EXPIRING_CLOCKS)[number]['name'];
 
 /** What a clock reads of an account. */
@@ -77,6 +139,9 @@ export interface ClockFacts {
   purgedAt: Date | null;
   graceExpiresAt: Date | null;
   lastActivityAt: Date | null;
+  createdAt: Date;
+  disabledAt: Date | null;
+  disabledUntil: Date | null;
   inactiveSince: Date | null;
   deletedAt: Date | null;
 }

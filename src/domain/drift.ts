@@ -91,11 +91,11 @@ export interface DriftLine {
 }
 
 /** Statuses whose account the directory should hold as a live user. */
-const LIVE: readonly Status[] = ['pending', 'active', 'leaver', 'inactive'];
+const LIVE: readonly Status[] = ['pending', 'active', 'leaver', 'disabled', 'inactive'];
 /** Statuses whose user should be able to sign in (a leaver keeps a usable account through grace). */
 const ENABLED: readonly Status[] = ['pending', 'active', 'leaver'];
 /** Statuses whose user belongs in its home organisation's group (a leaver has left it). */
-const IN_HOME_GROUP: readonly Status[] = ['pending', 'active', 'inactive'];
+const IN_HOME_GROUP: readonly Status[] = ['pending', 'active', 'disabled', 'inactive'];
 
 export interface DirectoryPicture {
   users: Iterable<MirroredUser>;
@@ -217,11 +217,11 @@ export function compareDirectory(picture: DirectoryPicture): DriftLine[] {
         `the bot has it ${a.status}; the directory has it disabled`,
         `directory reapply ${a.address} (enables it) or leaver ${a.address}`,
       );
-    } else if (user.accountEnabled === true && a.status === 'inactive') {
+    } else if (user.accountEnabled === true && !ENABLED.includes(a.status)) {
       line(
         'enabled-mismatch',
-        'the bot has it inactive; the directory has it enabled',
-        `directory reapply ${a.address} (disables it) or reactivate ${a.address}`,
+        `the bot has it ${a.status}; the directory has it enabled`,
+        `directory reapply ${a.address} (disables it) or ${a.status === 'disabled' ? 'enable' : 'reactivate'} ${a.address}`,
       );
     }
     const home = picture.mapped.has(a.homeOrg) ? a.homeOrg : null;

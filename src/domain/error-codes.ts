@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ACCOUNT_NOT_FOUND: 'The address is not an account the bot manages.',
   ADDRESS_REQUIRED: 'A command that acts on one account was given no address.',
   ADDRESS_TAKEN: 'A site’s shared mailbox address was used once before, and addresses are never reused.',
+  ALREADY_DISABLED:
+    'A disable was asked for an account already disabled with the same reason and return date.',
   ALREADY_LEAVER: 'A leaver, or a transfer, was asked for an account that is already a leaver.',
   BAD_OPTION: 'An option is not one the command takes, has no value, or was given twice.',
   BODY_TOO_LARGE: 'An HTTP request body (or its number of events) is over the endpoint’s limit.',
@@ -80,6 +82,9 @@ export const ERROR_CODES = {
   INVALID_REPORT: 'An activity report lacks its columns, or is not readable CSV.',
   INVALID_ROLE: 'A role name is not one of the roles.',
   INVALID_TIME: 'A time is not ISO-8601.',
+  INVALID_REASON: 'A reason (--reason) is empty, over 200 characters, or spans lines.',
+  INVALID_UNTIL:
+    'A return date (--until) is not in the future, or falls after the disabled account is deleted.',
   LINK_BEYOND_YOUR_ROLES: 'A link would hand a chat user roles the linking administrator does not hold.',
   LINK_NOT_ALLOWED: 'The actor may not link a chat user to that address.',
   LINK_NOT_SELF: 'An administrator tried to link their own chat account.',
@@ -93,6 +98,7 @@ export const ERROR_CODES = {
   MOBILE_REQUIRED: 'SMS delivery was asked for without a mobile number.',
   NAS_ONLY:
     'Only NAS administrators may do this (restore an account, DSPT, directory group, site, GP locum).',
+  NOT_DISABLED: 'An enable was asked for an account that is not disabled.',
   NO_MANUAL_STEP: 'A site’s shared mailbox was marked as made, but none was waiting to be made.',
   NOT_ACTIVE: 'The account’s status does not allow this (a leaver, a transfer, activity) now.',
   NOT_A_FILE: 'A path named in a command is a directory, pipe or device, not a regular file.',

@@ -3,10 +3,16 @@ import type { Effect } from './effects.js';
 import type { Notification } from './notifications.js';
 import type { Policy } from './policy.js';
 import type { Status } from './status.js';
-import { type AccountChanges, TRANSITIONS } from './transitions.js';
+import { type AccountChanges, ENDS_ABSENCE, TRANSITIONS } from './transitions.js';
 
 /** A change the daily sweep makes when a clock runs out. */
-export type SweepStep = 'grace-ended' | 'inactivity' | 'retention-ended' | 'purge';
+export type SweepStep =
+  | 'grace-ended'
+  | 'inactivity'
+  | 'pending-expired'
+  | 'disabled-ended'
+  | 'retention-ended'
+  | 'purge';
 
 /**
  * What happens to every account whose clock has run out. The sweep changes these accounts a
@@ -51,6 +57,8 @@ const statusChange =
 const graceReason = (p: Policy) => `grace period of ${p.graceDays} days ended with no joiner`;
 const inactivityReason = (p: Policy) => `no login or sent email for ${p.inactivityDays} days`;
 const retentionReason = (p: Policy) => `inactive for ${p.retentionDays} days without reactivation`;
+const pendingReason = (p: Policy) => `first login not completed within ${p.pendingDays} days of creation`;
+const disabledReason = (p: Policy) => `disabled for ${p.disabledRetentionDays} days without being enabled`;
 
 /** The sweep's changes, in the order it makes them. */
 export const LAPSES: readonly Lapse[] = [
@@ -84,6 +92,37 @@ export const LAPSES: readonly Lapse[] = [
     endsTransfers: true,
     notice: statusChange('inactivity', inactivityReason),
     effects: ({ address }) => [{ kind: 'disable', address }],
+  },
+  {
+    step: 'pending-expired',
+    label: 'never used → inactive',
+    clock: CLOCKS.pending,
+    from: TRANSITIONS['pending-expired'].from[0],
+    to: TRANSITIONS['pending-expired'].to,
+    action: TRANSITIONS['pending-expired'].action,
+    set: (now) => ({ status: TRANSITIONS['pending-expired'].to, inactiveSince: now, statusChangedAt: now }),
+    reason: pendingReason,
+    endsTransfers: true,
+    notice: statusChange('pending-expired', pendingReason),
+    effects: ({ address }) => [{ kind: 'disable', address }],
+  },
+  {
+    step: 'disabled-ended',
+    label: 'disabled past retention → deleted',
+    clock: CLOCKS.disabled,
+    from: TRANSITIONS['disabled-ended'].from[0],
+    to: TRANSITIONS['disabled-ended'].to,
+    action: TRANSITIONS['disabled-ended'].action,
+    set: (now) => ({
+      status: TRANSITIONS['disabled-ended'].to,
+      deletedAt: now,
+      statusChangedAt: now,
+      ...ENDS_ABSENCE,
+    }),
+    reason: disabledReason,
+    endsTransfers: true,
+    notice: statusChange('disabled-ended', disabledReason),
+    effects: ({ address }) => [{ kind: 'delete', address }],
   },
   {
     step: 'retention-ended',
@@ -124,5 +163,12 @@ export const LAPSES: readonly Lapse[] = [
 ];
 
 /** The clocks the sweep warns about before they run out (the others end without a warning). */
-export const WARNED_CLOCKS = [CLOCKS.grace, CLOCKS.inactivity] as const;
+export const WARNED_CLOCKS = [
+  CLOCKS.grace,
+  CLOCKS.inactivity,
+  CLOCKS.pending,
+  CLOCKS.disabled,
+  CLOCKS['disabled-until'],
+] as const;
 export type WarnedClock = (typeof WARNED_CLOCKS)[number]['name'];
+export const WARNED_CLOCK_NAMES = WARNED_CLOCKS.map((c) => c.name) as [WarnedClock, ...WarnedClock[]];

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { DRIFT_KINDS } from './drift.js';
+import { WARNED_CLOCK_NAMES } from './lapses.js';
 import {
   type AccountNotMadePayload,
   type AccountReadyPayload,
   type DirectoryDriftPayload,
   type DirectoryParkedPayload,
+  type DisableRequestPayload,
   type ExpiryDigestPayload,
   type HrImportPayload,
   isNotificationKind,
@@ -36,7 +38,8 @@ const status = z.enum(STATUSES);
 const warningV1 = z.strictObject({
   address: z.string(),
   org: z.string(),
-  clock: z.enum(['grace', 'inactivity']),
+  // Widened as clocks were added (pending, disabled, disabled-until): older rows still read.
+  clock: z.enum(WARNED_CLOCK_NAMES),
   thresholdDays: z.int(),
   daysLeft: z.int(),
   dueAt: instant,
@@ -99,6 +102,15 @@ const DECODERS: Decoders = {
       org: z.string(),
       requestedBy: z.string(),
     }) satisfies z.ZodType<LeaverRequestPayload>,
+  },
+  'disable-request': {
+    1: z.strictObject({
+      address: z.string(),
+      org: z.string(),
+      reason: z.string(),
+      until: instant.nullable(),
+      requestedBy: z.string(),
+    }) satisfies z.ZodType<DisableRequestPayload>,
   },
   'transfer-leaver': { 1: transferV1 },
   'transfer-joiner': { 1: transferV1 },

@@ -1,4 +1,5 @@
 import type { DriftKind } from './drift.js';
+import type { WarnedClock } from './lapses.js';
 import type { ChatPlatform } from './platform.js';
 import type { Status } from './status.js';
 
@@ -81,7 +82,7 @@ export interface StatusChangePayload {
 export interface WarningPayload {
   address: string;
   org: string;
-  clock: 'grace' | 'inactivity';
+  clock: WarnedClock;
   thresholdDays: number;
   daysLeft: number;
   dueAt: string;
@@ -108,6 +109,16 @@ export interface ReminderPayload {
 export interface LeaverRequestPayload {
   address: string;
   org: string;
+  requestedBy: string;
+}
+
+/** A manager's request that a local administrator disable an account for a long absence. */
+export interface DisableRequestPayload {
+  address: string;
+  org: string;
+  reason: string;
+  /** The return date given, if any. */
+  until: string | null;
   requestedBy: string;
 }
 
@@ -234,6 +245,7 @@ interface NotificationVariants {
   warning: { audience: HolderAudience; payload: WarningPayload };
   reminder: { audience: HolderAudience; payload: ReminderPayload };
   'leaver-request': { audience: OrgAudience | MailboxAudience; payload: LeaverRequestPayload };
+  'disable-request': { audience: OrgAudience; payload: DisableRequestPayload };
   'transfer-leaver': { audience: OrgAudience | MailboxAudience; payload: TransferPayload };
   'transfer-joiner': { audience: OrgAudience; payload: TransferPayload };
   'hr-import': { audience: OrgAudience; payload: HrImportPayload };
@@ -261,6 +273,7 @@ export const PAYLOAD_VERSIONS = {
   warning: 1,
   reminder: 1,
   'leaver-request': 1,
+  'disable-request': 1,
   'transfer-leaver': 1,
   'transfer-joiner': 1,
   'hr-import': 1,

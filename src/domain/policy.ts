@@ -8,6 +8,12 @@ export interface Policy {
   inactivityDays: number;
   /** Days before a window ends that warnings go out, most urgent last (e.g. [7, 3, 1]). */
   warningDays: number[];
+  /** Days a new person's account may wait for its first login before it becomes inactive. */
+  pendingDays: number;
+  /** Days a disabled account (long-term absence) is kept before it is deleted: NHSmail keeps 18 months. */
+  disabledRetentionDays: number;
+  /** Days before a disabled account's deletion, or its return date, that warnings go out. */
+  disabledWarningDays: number[];
   /** Days an inactive account is kept before deletion. */
   retentionDays: number;
   /** Days a deleted account can still be restored by NAS before it is purged. */
@@ -32,6 +38,9 @@ export const DEFAULT_POLICY: Policy = {
   graceDays: 30,
   inactivityDays: 30,
   warningDays: [7, 3, 1],
+  pendingDays: 30,
+  disabledRetentionDays: 548,
+  disabledWarningDays: [30, 7, 1],
   retentionDays: 30,
   restoreDays: 30,
   siteAccountLimit: 10,

@@ -20,9 +20,11 @@ export function refuseActivity(account: AccountFacts): DomainError | null {
     );
   }
   const back =
-    account.status === 'inactive'
-      ? `Reactivate it with "reactivate ${account.address}"`
-      : 'A NAS administrator can restore it with "reactivate"';
+    account.status === 'disabled'
+      ? `Enable it with "enable ${account.address}"`
+      : account.status === 'inactive'
+        ? `Reactivate it with "reactivate ${account.address}"`
+        : 'A NAS administrator can restore it with "reactivate"';
   return refused(
     'NOT_ACTIVE',
     `${account.address} is ${account.status}; activity does not bring it back. ${back} if the person still needs it.`,
@@ -51,7 +53,7 @@ export const refuseLeavingDate = (account: AccountFacts): DomainError | null =>
     ? null
     : refused(
         'NOT_ACTIVE',
-        `${account.address} is ${account.status}, so no leaving date can be set (only pending and active accounts leave). Nothing was changed.`,
+        `${account.address} is ${account.status}, so no leaving date can be set (only pending, active and disabled accounts leave). Nothing was changed.`,
       );
 
 /** True when the account is already a leaver (an HR leaver import has nothing to do). */
@@ -75,8 +77,10 @@ export function refuseReminder(account: AccountFacts): DomainError | null {
   if (awaitsFirstLogin(account) || RECORDS_ACTIVITY.includes(account.status)) return null;
   return refused(
     'NOTHING_TO_REMIND',
-    account.status === TRANSITIONS['grace-ended'].to
-      ? `${account.address} is already inactive: a reminder cannot keep it. A local administrator can bring it back with "reactivate ${account.address}".`
-      : `${account.address} is deleted: a reminder cannot keep it. NAS administrators can restore it within the restore window with "reactivate ${account.address}".`,
+    account.status === TRANSITIONS.disable.to
+      ? `${account.address} is disabled (a long absence): the holder cannot sign in until it is enabled ("enable ${account.address}"), so a reminder cannot help.`
+      : account.status === TRANSITIONS['grace-ended'].to
+        ? `${account.address} is already inactive: a reminder cannot keep it. A local administrator can bring it back with "reactivate ${account.address}".`
+        : `${account.address} is deleted: a reminder cannot keep it. NAS administrators can restore it within the restore window with "reactivate ${account.address}".`,
   );
 }

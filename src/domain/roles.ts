@@ -103,6 +103,11 @@ export class Principal {
     return this.localRolesApply(org) && this.holds('local-admin', org.ods);
   }
 
+  /** A manager may ask the organisation's local administrators to disable an account (long absence). */
+  canRequestDisable(org: OrgRef): boolean {
+    return this.canAdminister(org) || (this.localRolesApply(org) && this.holds('manager', org.ods));
+  }
+
   /** Local administrators, and a site's owner for the site's own accounts. */
   canMarkLeaver(org: OrgRef): boolean {
     return this.canAdminister(org) || (this.localRolesApply(org) && this.holds('site-owner', org.ods));

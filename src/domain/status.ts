@@ -1,6 +1,6 @@
 import { TRANSITIONS } from './transitions.js';
 
-export const STATUSES = ['pending', 'active', 'leaver', 'inactive', 'deleted'] as const;
+export const STATUSES = ['pending', 'active', 'leaver', 'disabled', 'inactive', 'deleted'] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** What moves an account from one status to another (DESIGN.md section 2, "Transitions"). */
@@ -10,6 +10,10 @@ export type TransitionCause =
   | 'joiner'
   | 'grace-ended'
   | 'inactivity'
+  | 'pending-expired'
+  | 'disable'
+  | 'enable'
+  | 'disabled-ended'
   | 'reactivate'
   | 'retention-ended'
   | 'restore';

@@ -1,11 +1,11 @@
 import { CLOCKS, type ClockFacts, deadline, graceEnds, hasEnded } from './clocks.js';
 import type { Effect } from './effects.js';
-import { type DomainError, refused } from './errors.js';
+import { type DomainError, invalid, refused } from './errors.js';
 import type { Notification } from './notifications.js';
 import type { Organisation } from './organisation.js';
 import { mfaRequired, type Policy } from './policy.js';
 import type { Status, TransitionCause } from './status.js';
-import { isoDate } from './time.js';
+import { addDays, isoDate } from './time.js';
 
 /**
  * The lifecycle's one table: for each cause, the statuses it starts from, the status it ends in
@@ -14,15 +14,22 @@ import { isoDate } from './time.js';
  */
 export const TRANSITIONS = {
   'first-login': { from: ['pending'], to: 'active', action: 'first-login' },
-  leaver: { from: ['pending', 'active'], to: 'leaver', action: 'leaver' },
+  leaver: { from: ['pending', 'active', 'disabled'], to: 'leaver', action: 'leaver' },
   // To 'pending' instead when the holder's first login is still due: see `joinerStatus`.
   joiner: { from: ['leaver'], to: 'active', action: 'joiner' },
   'grace-ended': { from: ['leaver'], to: 'inactive', action: 'grace-ended' },
   inactivity: { from: ['active'], to: 'inactive', action: 'inactivity' },
+  'pending-expired': { from: ['pending'], to: 'inactive', action: 'pending-expired' },
+  disable: { from: ['active'], to: 'disabled', action: 'disable' },
+  enable: { from: ['disabled'], to: 'active', action: 'enable' },
+  'disabled-ended': { from: ['disabled'], to: 'deleted', action: 'disabled-ended' },
   reactivate: { from: ['inactive'], to: 'active', action: 'reactivate' },
   'retention-ended': { from: ['inactive'], to: 'deleted', action: 'retention-ended' },
   restore: { from: ['deleted'], to: 'active', action: 'restore' },
 } as const satisfies Record<TransitionCause, { from: readonly Status[]; to: Status; action: string }>;
+
+/** Leaving `disabled` for any status ends the absence: its fields go with it. */
+export const ENDS_ABSENCE = { disabledAt: null, disabledReason: null, disabledUntil: null } as const;
 
 /** The status an account is created in: a person's waits for first login; a site's shared mailbox is live. */
 export const CREATED_STATUS = { person: 'pending', shared: 'active' } as const satisfies Record<
@@ -43,6 +50,7 @@ export interface AccountFacts extends ClockFacts {
   firstLoginAt: Date | null;
   leavesAt: Date | null;
   statusChangedAt: Date;
+  disabledReason: string | null;
 }
 
 /** The fields of an account a decision may set, named as the accounts table's columns are. */
@@ -57,6 +65,9 @@ export interface AccountChanges {
   inactiveSince?: Date | null;
   deletedAt?: Date | null;
   purgedAt?: Date | null;
+  disabledAt?: Date | null;
+  disabledReason?: string | null;
+  disabledUntil?: Date | null;
   leavesAt?: Date | null;
   given?: null;
   family?: null;
@@ -192,7 +203,7 @@ export function refuseLeaver(account: AccountFacts, now: Date): DomainError | nu
     ? null
     : refused(
         'NOT_ACTIVE',
-        `${account.address} is ${account.status}, so it cannot be marked as a leaver (only pending and active accounts can). Nothing was changed.`,
+        `${account.address} is ${account.status}, so it cannot be marked as a leaver (only pending, active and disabled accounts can). Nothing was changed.`,
       );
 }
 
@@ -203,10 +214,12 @@ export function decideLeaver(account: AccountFacts, at: Now & { home: Organisati
     () => refuseLeaver(account, at.now),
   );
   const graceExpiresAt = graceEnds(at.policy, at.now);
+  const wasDisabled = account.status === TRANSITIONS.disable.to;
   return enter('leaver', account, at, {
-    set: { graceExpiresAt },
+    // A leaver keeps a usable account through grace, so one who was away has it enabled again.
+    set: { graceExpiresAt, ...(wasDisabled ? ENDS_ABSENCE : {}) },
     org: at.home.ods,
-    reason: `left ${at.home.ods}; grace period until ${graceExpiresAt.toISOString()}`,
+    reason: `left ${at.home.ods}; grace period until ${graceExpiresAt.toISOString()}${wasDisabled ? '; was disabled, enabled for the grace period' : ''}`,
     notifications: [
       {
         kind: 'leaver',
@@ -215,6 +228,7 @@ export function decideLeaver(account: AccountFacts, at: Now & { home: Organisati
       },
     ],
     effects: [
+      ...(wasDisabled ? [{ kind: 'enable' as const, address: account.address }] : []),
       { kind: 'mark-leaver', address: account.address, org: at.home.ods, leaveAt: at.now.toISOString() },
     ],
   });
@@ -366,3 +380,127 @@ export function decideReactivation(
     effects: [{ kind: cause === 'restore' ? 'restore' : 'enable', address: account.address }],
   });
 }
+
+/** The longest absence a return date may name: NHSmail keeps a disabled account 18 months. */
+const untilRefusal = (account: AccountFacts, until: Date | null, at: Now): DomainError | null => {
+  if (until === null) return null;
+  if (until.getTime() <= at.now.getTime()) {
+    return invalid(
+      'INVALID_UNTIL',
+      `--until ${isoDate(until)} is not in the future: give the day ${account.address}'s holder is due back, or leave it out.`,
+    );
+  }
+  const start = account.disabledAt ?? at.now;
+  const kept = deadline(CLOCKS.disabled, { ...account, status: 'disabled', disabledAt: start }, at.policy);
+  if (kept !== null && until.getTime() > kept.getTime()) {
+    return invalid(
+      'INVALID_UNTIL',
+      `--until ${isoDate(until)} is after ${isoDate(kept)}, when a disabled account is deleted (kept ${at.policy.disabledRetentionDays} days). Give an earlier return date; if the absence is longer, mark a leaver instead ("leaver ${account.address}").`,
+    );
+  }
+  return null;
+};
+
+/**
+ * active → disabled: a long absence (maternity leave, long sickness, a career break). The activity
+ * rule stops; the account is kept `disabledRetentionDays` from now, then deleted unless enabled.
+ * On an account already disabled it changes the reason and return date only: its clock runs on.
+ */
+export function decideDisable(
+  account: AccountFacts,
+  at: Now & { home: Organisation; reason: string; until: Date | null },
+): Decision {
+  const again = account.status === TRANSITIONS.disable.to;
+  orThrow(
+    () => refuseSharedMailbox(account, 'disable'),
+    () => {
+      if (again || (TRANSITIONS.disable.from as readonly Status[]).includes(account.status)) return null;
+      if (account.status === 'pending') {
+        return refused(
+          'NOT_ACTIVE',
+          `${account.address} is pending: its holder has never signed in, so there is nothing to keep for them while they are away. It becomes inactive ${isoDate(deadline(CLOCKS.pending, account, at.policy) ?? at.now)} unless the first login is completed; mark a leaver instead if they have gone ("leaver ${account.address}").`,
+        );
+      }
+      return refused(
+        'NOT_ACTIVE',
+        `${account.address} is ${account.status}, so it cannot be disabled: only active accounts can. ${account.status === 'inactive' ? `Reactivate it first ("reactivate ${account.address}"), then disable it.` : 'Nothing was changed.'}`,
+      );
+    },
+    () => untilRefusal(account, at.until, at),
+    () =>
+      again && account.disabledReason === at.reason && sameDay(account.disabledUntil, at.until)
+        ? refused(
+            'ALREADY_DISABLED',
+            `${account.address} is already disabled for that reason${at.until ? ` until ${isoDate(at.until)}` : ''}. Give a new --reason or --until to change them, or "enable ${account.address}" when the holder is back.`,
+          )
+        : null,
+  );
+  const until = at.until ? `; due back ${isoDate(at.until)}` : '';
+  if (again) {
+    // Not a transition: the status and the 18-month clock stay; only what is known changes.
+    return {
+      cause: 'disable',
+      address: account.address,
+      from: account.status,
+      to: account.status,
+      set: { disabledReason: at.reason, disabledUntil: at.until },
+      audit: { action: 'disable-update', org: at.home.ods, reason: `${at.reason}${until}` },
+      notifications: [],
+      effects: [],
+    };
+  }
+  const kept = addDays(at.now, at.policy.disabledRetentionDays);
+  return enter('disable', account, at, {
+    set: { disabledAt: at.now, disabledReason: at.reason, disabledUntil: at.until },
+    org: at.home.ods,
+    reason: `${at.reason}${until}; kept until ${isoDate(kept)} unless enabled`,
+    notifications: [
+      {
+        kind: 'status-change',
+        audience: { type: 'holder', address: account.address },
+        payload: {
+          address: account.address,
+          org: at.home.ods,
+          from: account.status,
+          to: TRANSITIONS.disable.to,
+          reason: `disabled for a long absence (${at.reason})${until}; it is kept until ${isoDate(kept)}, and your local administrator enables it when you are back`,
+        },
+      },
+    ],
+    effects: [{ kind: 'disable', address: account.address }],
+  });
+}
+
+/** disabled → active: the holder is back; the activity clock restarts now. */
+export function decideEnable(account: AccountFacts, at: Now & { home: Organisation }): Decision {
+  orThrow(() =>
+    account.status === TRANSITIONS.enable.from[0]
+      ? null
+      : refused(
+          'NOT_DISABLED',
+          `${account.address} is ${account.status}, not disabled, so there is nothing to enable.${account.status === 'inactive' || account.status === 'deleted' ? ` To bring it back use "reactivate ${account.address}".` : ''}`,
+        ),
+  );
+  return enter('enable', account, at, {
+    set: { lastActivityAt: at.now, ...ENDS_ABSENCE },
+    org: at.home.ods,
+    reason: `enabled in ${at.home.ods} after ${account.disabledReason ?? 'an absence'} (disabled since ${isoDate(account.disabledAt ?? account.statusChangedAt)}); activity clock restarted`,
+    notifications: [
+      {
+        kind: 'status-change',
+        audience: { type: 'holder', address: account.address },
+        payload: {
+          address: account.address,
+          org: at.home.ods,
+          from: account.status,
+          to: TRANSITIONS.enable.to,
+          reason: `enabled again: welcome back. Sign in within ${at.policy.inactivityDays} days, and at least that often, to keep it`,
+        },
+      },
+    ],
+    effects: [{ kind: 'enable', address: account.address }],
+  });
+}
+
+const sameDay = (a: Date | null, b: Date | null): boolean =>
+  a === null || b === null ? a === b : a.getTime() === b.getTime();

@@ -230,6 +230,18 @@ export function parseInstant(input: string, what = 'time'): Date {
   );
 }
 
+/** Why something was done, for the audit trail: 1 to 200 characters on one line. */
+export function parseReason(input: string, what = 'reason'): string {
+  const value = input.trim().replace(/\s+/g, ' ');
+  if (value.length === 0 || value.length > 200 || /\p{Cc}/u.test(value)) {
+    throw invalid(
+      'INVALID_REASON',
+      `${quote(input)} is not a usable ${what}: say why in 1 to 200 characters, e.g. "maternity leave".`,
+    );
+  }
+  return value;
+}
+
 /** A person's name as typed: letters (accents allowed), spaces, hyphens and apostrophes. */
 export function parseName(input: string, what: string): string {
   const value = input.trim().replace(/\s+/g, ' ');

@@ -74,7 +74,7 @@ export async function provision(
 }
 
 /** An account locked for change, with its home organisation and the actor's roles. */
-async function openForChange(tx: Executor, ctx: RequestContext, address: string) {
+export async function openForChange(tx: Executor, ctx: RequestContext, address: string) {
   const principal = await loadPrincipal(tx, ctx);
   const row = await getAccount(tx, address, true);
   const home = await getOrg(tx, row.homeOrg);

@@ -4,6 +4,7 @@ import type { Db } from '../../db/index.js';
 import { settings } from '../../db/schema.js';
 import type { Policy } from '../domain/policy.js';
 import { type Logger, silentLogger } from '../logger.js';
+import * as absence from './absence.js';
 import type { ServiceDeps } from './accounts.js';
 import * as accounts from './accounts.js';
 import * as activityImport from './activity-import.js';
@@ -70,6 +71,8 @@ export interface Lifecycle {
   joiner: Bound<typeof accounts.joiner>;
   recordActivity: Bound<typeof accounts.recordActivity>;
   reactivate: Bound<typeof accounts.reactivate>;
+  disable: Bound<typeof absence.disable>;
+  enable: Bound<typeof absence.enable>;
   requestTransfer: Bound<typeof transfers.requestTransfer>;
   addOrganisation: Bound<typeof organisations.addOrganisation>;
   updateDspt: Bound<typeof organisations.updateDspt>;
@@ -170,6 +173,8 @@ export async function createLifecycle(options: LifecycleOptions): Promise<Lifecy
     joiner: bind(deps, accounts.joiner),
     recordActivity: bind(deps, accounts.recordActivity),
     reactivate: bind(deps, accounts.reactivate),
+    disable: bind(deps, absence.disable),
+    enable: bind(deps, absence.enable),
     requestTransfer: bind(deps, transfers.requestTransfer),
     addOrganisation: bind(deps, organisations.addOrganisation),
     updateDspt: bind(deps, organisations.updateDspt),

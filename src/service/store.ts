@@ -142,7 +142,13 @@ export interface AccountView {
   activityExpiresAt: string | null;
   graceExpiresAt: string | null;
   inactiveSince: string | null;
-  /** When an inactive account is deleted unless reactivated. */
+  /** When a pending account becomes inactive unless its first login is completed. */
+  pendingExpiresAt: string | null;
+  /** While disabled: since when, why, and the return date given, if any. */
+  disabledAt: string | null;
+  disabledReason: string | null;
+  disabledUntil: string | null;
+  /** When an inactive account is deleted unless reactivated, or a disabled one unless enabled. */
   deleteAfter: string | null;
   deletedAt: string | null;
   /** Until when NAS can still restore a deleted account. */
@@ -171,7 +177,11 @@ export function accountView(row: AccountRow, org: Organisation, policy: Policy):
     activityExpiresAt: due('inactivity'),
     graceExpiresAt: due('grace'),
     inactiveSince: row.status === CLOCKS.retention.status ? iso(row.inactiveSince) : null,
-    deleteAfter: due('retention'),
+    pendingExpiresAt: due('pending'),
+    disabledAt: iso(row.disabledAt),
+    disabledReason: row.disabledReason,
+    disabledUntil: iso(row.disabledUntil),
+    deleteAfter: due('retention') ?? due('disabled'),
     deletedAt: row.status === CLOCKS.restore.status ? iso(row.deletedAt) : null,
     restoreUntil: due('restore'),
     purged: row.purgedAt !== null,

@@ -178,10 +178,11 @@ async function queueWarnings(
   onWarning: (w: QueuedWarning) => void,
 ): Promise<void> {
   const { policy } = deps;
-  const furthest = Math.max(0, ...policy.warningDays);
-  if (furthest === 0) return;
   const now = ctx.now;
   for (const clock of WARNED_CLOCKS) {
+    const thresholds = clock.warningDays(policy);
+    const furthest = Math.max(0, ...thresholds);
+    if (furthest === 0) continue;
     const candidates = dueBetweenSql(clock, policy, now, addDays(now, furthest));
     let afterId = 0;
     for (;;) {
@@ -206,7 +207,7 @@ async function queueWarnings(
         for (const row of rows) {
           const dueAt = deadlineFrom(clock, row.start ?? now, policy);
           const left = daysLeft(now, dueAt);
-          const reached = policy.warningDays.filter((t) => left <= t);
+          const reached = thresholds.filter((t) => left <= t);
           if (reached.length === 0) continue;
           const threshold = Math.min(...reached);
           const already = sent.get(`${row.id}|${dueAt.toISOString()}`);

@@ -158,6 +158,20 @@ const EXAMPLES: Array<[string, Command]> = [
     { name: 'activity', address: 'jane.doe@nhs.net', at: new Date('2026-11-20T08:30:00Z') },
   ],
   ['reactivate jane.doe@nhs.net', { name: 'reactivate', address: 'jane.doe@nhs.net' }],
+  [
+    'disable jane.doe@nhs.net --reason "maternity leave" --until 2027-09-01',
+    {
+      name: 'disable',
+      address: 'jane.doe@nhs.net',
+      reason: 'maternity leave',
+      until: new Date('2027-09-01T00:00:00Z'),
+    },
+  ],
+  [
+    'disable jane.doe@nhs.net --reason sickness',
+    { name: 'disable', address: 'jane.doe@nhs.net', reason: 'sickness', until: null },
+  ],
+  ['enable jane.doe@nhs.net', { name: 'enable', address: 'jane.doe@nhs.net' }],
   ['status', { name: 'status', address: undefined }],
   ['status jane.doe@nhs.net', { name: 'status', address: 'jane.doe@nhs.net' }],
   ['expiring', { name: 'expiring', org: undefined, within: 7 }],

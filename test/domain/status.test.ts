@@ -14,10 +14,14 @@ import {
  */
 const EXPECTED: Record<TransitionCause, { from: Status[]; to: Status }> = {
   'first-login': { from: ['pending'], to: 'active' },
-  leaver: { from: ['pending', 'active'], to: 'leaver' },
+  leaver: { from: ['pending', 'active', 'disabled'], to: 'leaver' },
   joiner: { from: ['leaver'], to: 'active' },
   'grace-ended': { from: ['leaver'], to: 'inactive' },
   inactivity: { from: ['active'], to: 'inactive' },
+  'pending-expired': { from: ['pending'], to: 'inactive' },
+  disable: { from: ['active'], to: 'disabled' },
+  enable: { from: ['disabled'], to: 'active' },
+  'disabled-ended': { from: ['disabled'], to: 'deleted' },
   reactivate: { from: ['inactive'], to: 'active' },
   'retention-ended': { from: ['inactive'], to: 'deleted' },
   restore: { from: ['deleted'], to: 'active' },
@@ -26,8 +30,8 @@ const EXPECTED: Record<TransitionCause, { from: Status[]; to: Status }> = {
 const CAUSES = Object.keys(EXPECTED) as TransitionCause[];
 
 describe('account status transitions', () => {
-  it('knows the five statuses, spelled as in every output', () => {
-    expect([...STATUSES]).toEqual(['pending', 'active', 'leaver', 'inactive', 'deleted']);
+  it('knows the six statuses, spelled as in every output', () => {
+    expect([...STATUSES]).toEqual(['pending', 'active', 'leaver', 'disabled', 'inactive', 'deleted']);
   });
 
   const pairs = CAUSES.flatMap((cause) => STATUSES.map((from) => ({ cause, from })));
@@ -46,7 +50,7 @@ describe('account status transitions', () => {
     );
     const key = (t: { cause: string; from: string; to: string }) => `${t.cause}:${t.from}->${t.to}`;
     expect(allowedTransitions().map(key).sort()).toEqual(expected.map(key).sort());
-    expect(allowedTransitions()).toHaveLength(9);
+    expect(allowedTransitions()).toHaveLength(14);
   });
 
   it('never leaves deleted except by a restore, and never returns to pending', () => {

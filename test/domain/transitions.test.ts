@@ -19,6 +19,8 @@ import { addDays } from '../../src/domain/time.js';
 import {
   type AccountFacts,
   type Decision,
+  decideDisable,
+  decideEnable,
   decideFirstLogin,
   decideJoiner,
   decideLeaver,
@@ -46,6 +48,10 @@ function account(status: Status, extra: Partial<AccountFacts> = {}): AccountFact
     lastActivityAt: status === 'pending' ? null : addDays(now, -5),
     inactiveSince: status === 'inactive' ? addDays(now, -5) : null,
     deletedAt: status === 'deleted' ? addDays(now, -5) : null,
+    createdAt: addDays(now, status === 'pending' ? -5 : -400),
+    disabledAt: status === 'disabled' ? addDays(now, -5) : null,
+    disabledReason: status === 'disabled' ? 'maternity leave' : null,
+    disabledUntil: status === 'disabled' ? addDays(now, 60) : null,
     ...extra,
   };
 }
@@ -57,6 +63,8 @@ const DECIDE: Partial<Record<TransitionCause, (a: AccountFacts) => Decision>> = 
   joiner: (a) => decideJoiner(a, { now, policy, home, target, seen: true, note: null }),
   reactivate: (a) => decideReactivation(a, { now, policy, home, national: true }),
   restore: (a) => decideReactivation(a, { now, policy, home, national: true }),
+  disable: (a) => decideDisable(a, { now, policy, home, reason: 'career break', until: null }),
+  enable: (a) => decideEnable(a, { now, policy, home }),
 };
 
 /** What each transition asks of the directory (issue 14's table), by cause. */
@@ -69,6 +77,10 @@ const EFFECTS: Record<TransitionCause, string[]> = {
   'grace-ended': ['disable'],
   inactivity: ['disable'],
   'retention-ended': ['delete'],
+  'pending-expired': ['disable'],
+  disable: ['disable'],
+  enable: ['enable'],
+  'disabled-ended': ['delete'],
 };
 
 function refusalOf(run: () => unknown): string | null {
@@ -93,14 +105,23 @@ describe('the transition table decides every command-driven change', () => {
     // reactivate and restore share one command: the status picks the cause.
     const sharedCommand =
       (cause === 'reactivate' && status === 'deleted') || (cause === 'restore' && status === 'inactive');
-    if (allowed || sharedCommand) {
+    if (cause === 'disable' && status === 'disabled') {
+      // Disabling again changes the reason and return date only: no transition, the clock runs on.
+      const decision = decide(account(status));
+      expect([decision.from, decision.to, decision.set.status]).toEqual(['disabled', 'disabled', undefined]);
+      expect(decision.set).toEqual({ disabledReason: 'career break', disabledUntil: null });
+      expect(decision.audit.action).toBe('disable-update');
+      expect(decision.effects).toEqual([]);
+    } else if (allowed || sharedCommand) {
       const decision = decide(account(status));
       expect(decision.from).toBe(status);
       expect(TRANSITIONS[decision.cause].from).toContain(status);
       expect(decision.set.status).toBe(decision.to);
       expect(decision.set.statusChangedAt).toEqual(now);
       expect(decision.audit.action).toBe(TRANSITIONS[decision.cause].action);
-      expect(decision.effects.map((e) => e.kind)).toEqual(EFFECTS[decision.cause]);
+      // A leaver keeps a usable account through grace: one who was disabled is enabled first.
+      const enabledFirst = cause === 'leaver' && status === 'disabled' ? ['enable'] : [];
+      expect(decision.effects.map((e) => e.kind)).toEqual([...enabledFirst, ...EFFECTS[decision.cause]]);
       for (const effect of decision.effects) expect(effect.address).toBe(decision.address);
     } else {
       // Refused with a rule's code, never a crash, and nothing decided.
@@ -241,7 +262,14 @@ describe('one clocks module owns every deadline', () => {
         to: lapse.to,
       });
     }
-    expect(LAPSES.map((l) => l.step)).toEqual(['grace-ended', 'inactivity', 'retention-ended', 'purge']);
+    expect(LAPSES.map((l) => l.step)).toEqual([
+      'grace-ended',
+      'inactivity',
+      'pending-expired',
+      'disabled-ended',
+      'retention-ended',
+      'purge',
+    ]);
   });
 });
 

@@ -77,6 +77,14 @@ function keyFacts(n: NotificationContent): string[] {
       return [n.payload.address, ...(n.payload.dueAt ? [day(n.payload.dueAt)] : [])];
     case 'leaver-request':
       return [n.payload.address, n.payload.org];
+    case 'disable-request':
+      return [
+        n.payload.address,
+        n.payload.org,
+        n.payload.reason,
+        n.payload.requestedBy,
+        ...(n.payload.until ? [day(n.payload.until)] : []),
+      ];
     case 'transfer-leaver':
     case 'transfer-joiner':
       return [n.payload.address, n.payload.from, n.payload.to, n.payload.requestedBy];

@@ -1,6 +1,8 @@
 import type { Reply } from '../../src/commands/execute.js';
 import { addressBase, addressCandidate } from '../../src/domain/address.js';
+import { EXPIRING_CLOCKS } from '../../src/domain/clocks.js';
 import { type DetailsArg, type ErrorCode, refused } from '../../src/domain/errors.js';
+import { WARNED_CLOCK_NAMES } from '../../src/domain/lapses.js';
 import { type OutgoingNotification, PARKED_KIND, type QueuedNotification } from '../../src/service/ports.js';
 import type { PendingReminder } from '../../src/service/reminders.js';
 import type { AccountView } from '../../src/service/store.js';
@@ -96,6 +98,10 @@ export const ACCOUNT: AccountView = {
   activityExpiresAt: null,
   graceExpiresAt: day(30).toISOString(),
   inactiveSince: null,
+  pendingExpiresAt: null,
+  disabledAt: null,
+  disabledReason: null,
+  disabledUntil: null,
   deleteAfter: null,
   deletedAt: null,
   restoreUntil: null,
@@ -108,7 +114,7 @@ export const expiringRows = (n: number) =>
     address: address(i),
     status: 'active' as const,
     org: ODS,
-    reason: (['grace', 'inactivity', 'retention'] as const)[i % 3] ?? 'grace',
+    reason: EXPIRING_CLOCKS[i % EXPIRING_CLOCKS.length]?.name ?? 'grace',
     dueAt: day(i % 7).toISOString(),
   }));
 
@@ -120,7 +126,7 @@ const warnings = (n: number): QueuedWarning[] =>
   Array.from({ length: n }, (_, i) => ({
     address: address(i),
     org: ODS,
-    clock: i % 2 === 0 ? 'grace' : 'inactivity',
+    clock: WARNED_CLOCK_NAMES[i % WARNED_CLOCK_NAMES.length] ?? 'grace',
     thresholdDays: 7,
     daysLeft: (i % 7) + 1,
     dueAt: day((i % 7) + 1).toISOString(),
@@ -155,6 +161,28 @@ export const NOTIFICATIONS: QueuedNotification[] = [
     id: 103,
     kind: 'leaver-request',
     payload: { address: LONG_ADDRESS, org: ODS, requestedBy: LONG_ADDRESS },
+  },
+  {
+    id: 124,
+    kind: 'disable-request',
+    payload: {
+      address: LONG_ADDRESS,
+      org: ODS,
+      reason: `maternity leave ${MARKUP}`,
+      until: day(200).toISOString(),
+      requestedBy: LONG_ADDRESS,
+    },
+  },
+  {
+    id: 125,
+    kind: 'disable-request',
+    payload: {
+      address: LONG_ADDRESS,
+      org: ODS,
+      reason: 'long sickness',
+      until: null,
+      requestedBy: 'operator',
+    },
   },
   {
     id: 104,

@@ -112,6 +112,21 @@ describe('every grammar command through Slack', () => {
     }
   });
 
+  it('disable and enable', async () => {
+    const away = (await bot.lifecycle.provision(operator(), { ...person('Mae', 'Away'), org: 'RXX' })).account
+      .address;
+    await bot.lifecycle.firstLogin(operator(), { address: away, mfa: true });
+    const back = day(200, new Date()).toISOString().slice(0, 10);
+    expect(await run(`disable ${away} --reason "maternity leave" --until ${back}`)).toContain('Disabled');
+    expect(await account(away)).toMatchObject({
+      status: 'disabled',
+      disabledReason: 'maternity leave',
+      disabledUntil: `${back}T00:00:00.000Z`,
+    });
+    expect(await run(`enable ${away}`)).toContain('Enabled');
+    expect(await account(away)).toMatchObject({ status: 'active', disabledReason: null });
+  });
+
   it('remind', async () => {
     expect(await run(`remind ${PAT}`)).toContain(`Reminder queued for ${PAT}`);
     expect(

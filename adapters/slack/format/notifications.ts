@@ -8,6 +8,7 @@ import {
   digestPages,
   directoryDriftText,
   directoryParkedText,
+  disableRequestText,
   hrImportText,
   isDigest,
   leaverRequestText,
@@ -22,6 +23,15 @@ import { escapeMrkdwn } from './reply.js';
 /** Buttons on transfer requests: the click runs `leaver` / `joiner` as whoever clicked. */
 export const ACTION_MARK_LEAVER = 'transfer_mark_leaver';
 export const ACTION_ACCEPT_JOINER = 'transfer_accept_joiner';
+/** "Disable" on a manager's disable request: runs `disable ADDRESS --reason … [--until …]`. */
+export const ACTION_DISABLE = 'disable_request_disable';
+
+/** What a "Disable" button carries: the request as the manager made it. */
+export interface DisableButtonValue {
+  address: string;
+  reason: string;
+  until: string | null;
+}
 
 export interface TransferButtonValue {
   address: string;
@@ -140,6 +150,28 @@ export function notificationMessage(n: OutgoingNotification): { text: string; bl
                 'Mark as leaver',
                 ACTION_MARK_LEAVER,
                 JSON.stringify({ address, from: org, to: org } satisfies TransferButtonValue),
+                'danger',
+              ),
+            ],
+          },
+        ],
+      };
+    }
+    case 'disable-request': {
+      const text = disableRequestText(n.payload);
+      const { address, reason, until } = n.payload;
+      return {
+        text,
+        blocks: [
+          section(escapeMrkdwn(text)),
+          {
+            type: 'actions',
+            block_id: `disable_request_${n.id}`,
+            elements: [
+              button(
+                'Disable',
+                ACTION_DISABLE,
+                JSON.stringify({ address, reason, until } satisfies DisableButtonValue),
                 'danger',
               ),
             ],

@@ -1,9 +1,11 @@
 import type { App, BlockAction, ButtonAction, types } from '@slack/bolt';
 import {
   ACTION_ACCEPT_JOINER,
+  ACTION_DISABLE,
   ACTION_MARK_LEAVER,
   ACTION_REMIND,
   actedMessage,
+  type DisableButtonValue,
   type RemindButtonValue,
   type TransferButtonValue,
 } from '../format/notifications.js';
@@ -80,6 +82,49 @@ export function registerRemindButton(app: App, deps: SlackDeps): void {
     );
     for (const message of replyMessages(reply)) {
       await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+    }
+  });
+}
+
+/**
+ * "Disable" on a manager's disable request: runs `disable ADDRESS --reason … [--until …]` as
+ * whoever clicked, so only a local administrator (or NAS) succeeds. Done: the request is updated
+ * in place to say who disabled it; refused: only the clicker is told, and the request stays.
+ */
+export function registerDisableButton(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>(ACTION_DISABLE, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    if (
+      !(await deps.lifecycle.firstDelivery(`slack:action:${body.user.id}:${action.action_ts}`, deps.clock()))
+    )
+      return;
+    const value = JSON.parse(action.value ?? '{}') as DisableButtonValue;
+    const teamId = body.team?.id ?? body.user.team_id ?? '';
+    const words = [
+      'disable',
+      value.address,
+      '--reason',
+      value.reason,
+      ...(value.until ? ['--until', value.until.slice(0, 10)] : []),
+    ];
+    const reply = await runForSlackUser(
+      deps,
+      client,
+      { teamId, userId: body.user.id, channelId: body.channel?.id },
+      words,
+    );
+    if (!reply.ok) {
+      for (const message of replyMessages(reply)) {
+        await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+      }
+      return;
+    }
+    const done = `Disabled by <@${body.user.id}>: ${escapeMrkdwn(reply.text.split('\n')[0] ?? '')}`;
+    const channel = body.channel?.id;
+    const ts = body.message?.ts;
+    if (channel && ts) {
+      const original = (body.message?.blocks ?? []) as types.KnownBlock[];
+      await client.chat.update({ channel, ts, text: done, blocks: actedMessage(original, done) });
     }
   });
 }

@@ -1,5 +1,5 @@
 import type { App, types } from '@slack/bolt';
-import { clockLine } from '../../../src/commands/render.js';
+import { clockLine, ENDING } from '../../../src/commands/render.js';
 import { isDomainError } from '../../../src/domain/errors.js';
 import type { Actor } from '../../../src/domain/roles.js';
 import { daysLeft } from '../../../src/domain/time.js';
@@ -71,16 +71,11 @@ export async function homeBlocks(
     { type: 'header', text: { type: 'plain_text', text: 'Ending in the next 7 days' } },
   );
   if (expiring.length === 0) blocks.push(section('Nothing in your organisations.'));
-  const what = {
-    grace: 'grace period ends',
-    inactivity: 'inactive unless used',
-    retention: 'deleted unless reactivated',
-  };
   for (const row of expiring.slice(0, EXPIRING_SHOWN)) {
     const left = Math.max(0, daysLeft(ctx.now, new Date(row.dueAt)));
     blocks.push(
       section(
-        `*${escapeMrkdwn(row.address)}* (${row.org}, ${row.status}): ${what[row.reason]} in ${left} day${left === 1 ? '' : 's'}`,
+        `*${escapeMrkdwn(row.address)}* (${row.org}, ${row.status}): ${ENDING[row.reason]} in ${left} day${left === 1 ? '' : 's'}`,
       ),
     );
   }

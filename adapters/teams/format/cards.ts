@@ -7,6 +7,7 @@ import {
   digestPages,
   directoryDriftText,
   directoryParkedText,
+  disableRequestText,
   hrImportText,
   isDigest,
   leaverRequestText,
@@ -25,7 +26,9 @@ export type CardSubmit =
   | { nhsmail: 'transfer_mark_leaver' | 'transfer_accept_joiner'; address: string; from: string; to: string }
   | { nhsmail: 'duplicate_start_joiner'; address: string; org: string }
   | { nhsmail: 'digest_accept_joiner'; address: string; org: string }
-  | { nhsmail: 'digest_remind'; address: string };
+  | { nhsmail: 'digest_remind'; address: string }
+  /** `until` is the return date's day, or '' when none was given. */
+  | { nhsmail: 'disable_request_disable'; address: string; reason: string; until: string };
 
 /** Every kind of CardSubmit: what a card's Action.Execute may name as its verb. */
 const CARD_SUBMIT_KINDS: Record<CardSubmit['nhsmail'], true> = {
@@ -35,6 +38,7 @@ const CARD_SUBMIT_KINDS: Record<CardSubmit['nhsmail'], true> = {
   duplicate_start_joiner: true,
   digest_accept_joiner: true,
   digest_remind: true,
+  disable_request_disable: true,
 };
 
 export const isCardSubmitKind = (kind: unknown): kind is CardSubmit['nhsmail'] =>
@@ -230,6 +234,19 @@ export function notificationCard(n: OutgoingNotification): Attachment {
           submit(
             'Mark as leaver',
             { nhsmail: 'transfer_mark_leaver', address, from: org, to: org },
+            'destructive',
+          ),
+        ],
+      );
+    }
+    case 'disable-request': {
+      const { address, reason, until } = n.payload;
+      return adaptiveCard(
+        [text('Disable request', { weight: 'Bolder' }), text(disableRequestText(n.payload))],
+        [
+          submit(
+            'Disable',
+            { nhsmail: 'disable_request_disable', address, reason, until: until?.slice(0, 10) ?? '' },
             'destructive',
           ),
         ],

@@ -6,6 +6,7 @@ import {
   day,
   directoryGroupNote,
   directorySummary,
+  ENDING,
   firstLoginSummary,
   left,
 } from '../render.js';
@@ -40,12 +41,6 @@ export const status = defineCommand({
     };
   },
 });
-
-const ENDING = {
-  grace: 'grace period ends',
-  inactivity: 'inactive unless used',
-  retention: 'deleted unless reactivated',
-};
 
 export const expiring = defineCommand({
   name: 'expiring',
