@@ -21,7 +21,7 @@ export type ClockName =
 export type ClockField =
   | 'graceExpiresAt'
   | 'lastActivityAt'
-  | 'createdAt'
+  | 'statusChangedAt'
   | 'disabledAt'
   | 'disabledUntil'
   | 'inactiveSince'
@@ -66,13 +66,16 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
     days: (p) => p.inactivityDays,
     warningDays: (p) => p.warningDays,
   },
-  /** A new account never used: first login not completed within `pendingDays` of creation. */
+  /**
+   * A new account never used: first login not completed within `pendingDays` of its creation (or
+   * of its joining or reactivation, for one whose holder has still never signed in).
+   */
   pending: {
     name: 'pending',
     status: 'pending',
     personsOnly: true,
     unpurgedOnly: false,
-    field: 'createdAt',
+    field: 'statusChangedAt',
     days: (p) => p.pendingDays,
     warningDays: (p) => p.warningDays,
   },
@@ -139,7 +142,7 @@ export interface ClockFacts {
   purgedAt: Date | null;
   graceExpiresAt: Date | null;
   lastActivityAt: Date | null;
-  createdAt: Date;
+  statusChangedAt: Date;
   disabledAt: Date | null;
   disabledUntil: Date | null;
   inactiveSince: Date | null;

@@ -372,10 +372,19 @@ export function decideReactivation(
       );
     },
   );
+  // As for a joiner: a holder who never completed first login comes back pending, not active,
+  // with a fresh pending clock; otherwise lapsing and reactivating would be a way round it.
+  const to = joinerStatus(account.firstLoginAt);
   return enter(cause, account, at, {
-    set: { lastActivityAt: now, inactiveSince: null, deletedAt: null, graceExpiresAt: null },
+    to,
+    set: {
+      ...(to === 'active' ? { lastActivityAt: now } : {}),
+      inactiveSince: null,
+      deletedAt: null,
+      graceExpiresAt: null,
+    },
     org: at.home.ods,
-    reason: `${cause === 'restore' ? 'restored' : 'reactivated'} in ${at.home.ods}; activity clock restarted`,
+    reason: `${cause === 'restore' ? 'restored' : 'reactivated'} in ${at.home.ods}; ${to === 'active' ? 'activity clock restarted' : `first login still due: pending for ${policy.pendingDays} days from now`}`,
     notifications: [],
     effects: [{ kind: cause === 'restore' ? 'restore' : 'enable', address: account.address }],
   });
