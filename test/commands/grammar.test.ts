@@ -287,7 +287,11 @@ describe('parseCommand', () => {
   });
 
   it('reads command names in any case', () => {
-    expect(parse('LEAVER jane.doe@nhs.net')).toStrictEqual({ name: 'leaver', address: 'jane.doe@nhs.net' });
+    expect(parse('LEAVER jane.doe@nhs.net')).toStrictEqual({
+      name: 'leaver',
+      address: 'jane.doe@nhs.net',
+      gpLocum: false,
+    });
     expect(parse('Site Show FA123')).toStrictEqual({ name: 'site show', ods: 'FA123' });
   });
 
