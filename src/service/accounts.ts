@@ -144,9 +144,13 @@ export async function leaver(
         'a local administrator or the site owner',
       );
     }
-    const gpLocum: GpLocumRoute | undefined = input.gpLocum
-      ? { org: gpLocumHome(await gpLocumOrganisations(tx), row.address), markedBy: principal.label }
-      : undefined;
+    const gpLocumOrg = input.gpLocum ? gpLocumHome(await gpLocumOrganisations(tx), row.address) : null;
+    // A transfer to it that NAS has already accepted completes below as any transfer does: the
+    // team has nothing left to claim.
+    const gpLocum: GpLocumRoute | undefined =
+      gpLocumOrg && !(await acceptedTransferTo(tx, row, gpLocumOrg))
+        ? { org: gpLocumOrg, markedBy: principal.label }
+        : undefined;
     let updated = await apply(
       tx,
       ctx,
@@ -187,6 +191,15 @@ export async function leaver(
       gpLocum: gpLocum && !transferCompleted ? { org: gpLocum.org.ods, mailbox: NAS_GP_LOCUM_MAILBOX } : null,
     };
   });
+}
+
+/** True when the account's open transfer request is to `org` and `org` has accepted it. */
+async function acceptedTransferTo(tx: Executor, row: AccountRow, org: Organisation): Promise<boolean> {
+  const [open] = await tx
+    .select({ toOrg: transferRequests.toOrg, acceptedAt: transferRequests.acceptedAt })
+    .from(transferRequests)
+    .where(and(eq(transferRequests.accountId, row.id), eq(transferRequests.state, 'open')));
+  return open?.toOrg === org.ods && open.acceptedAt !== null;
 }
 
 /** Every organisation of kind gp-locum (NAS keeps exactly one). */

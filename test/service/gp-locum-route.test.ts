@@ -114,6 +114,19 @@ describeEachEngine('the employee → freelance GP locum route (leaver --gp-locum
     });
   });
 
+  it('completes at once a transfer to the GP-locum organisation NAS had already accepted, with no claim', async () => {
+    const gina = await setUp();
+    await s.lifecycle.requestTransfer(as(gina), { to: 'Y0LOC' });
+    await s.lifecycle.joiner(as(NAS, day(1)), { address: gina, org: 'Y0LOC' });
+    const r = await s.lifecycle.leaver(as(LA, day(2)), { address: gina, gpLocum: true });
+    expect(r).toMatchObject({
+      transferCompleted: { to: 'Y0LOC' },
+      gpLocum: null,
+      account: { status: 'active', org: 'Y0LOC' },
+    });
+    expect((await outboxRows(s.db)).map((row) => row.kind)).not.toContain('gp-locum-claim');
+  });
+
   it('refuses, changing nothing, when no GP-locum organisation is registered', async () => {
     await addOrg(s.lifecycle, 'RXX');
     await grant(s.lifecycle, LA, 'local-admin', 'RXX');
