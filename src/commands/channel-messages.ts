@@ -6,6 +6,7 @@ import {
   type DirectoryDriftPayload,
   type DirectoryParkedPayload,
   type DisableRequestPayload,
+  type GpLocumClaimPayload,
   type HrImportPayload,
   isKindOf,
   type LeaverRequestPayload,
@@ -28,6 +29,7 @@ export const DIGEST_KINDS = ['digest', 'pending-digest'] as const satisfies read
 const CHANNEL: Record<ChannelKind, true> = {
   'transfer-leaver': true,
   'transfer-joiner': true,
+  'gp-locum-claim': true,
   'leaver-request': true,
   'disable-request': true,
   'hr-import': true,
@@ -204,6 +206,18 @@ export function leaverRequestText(p: LeaverRequestPayload): string {
 export function disableRequestText(p: DisableRequestPayload): string {
   const back = p.until ? `, due back ${p.until.slice(0, 10)}` : '';
   return `Disable request: ${p.requestedBy} asks for ${p.address} to be disabled for a long absence (${p.reason}${back}). A local administrator of ${p.org}: disabling keeps the account out of the 30-day activity rule until it is enabled again.`;
+}
+
+/** The button on a GP-locum claim: the click runs `joiner ADDRESS --org ORG` as whoever clicked. */
+export const GP_LOCUM_CLAIM_BUTTON = 'Accept as joiner';
+
+/** A leaver marked for the GP-locum route, as the NAS GP-locum team sees it in its channels. */
+export function gpLocumClaimText(p: GpLocumClaimPayload): { head: string; body: string } {
+  const left = `${plural(p.daysLeft, 'day')} left (grace ends ${p.graceExpiresAt.slice(0, 10)})`;
+  return {
+    head: `GP-locum claim: ${p.address} is leaving ${p.from} to work as a freelance GP locum`,
+    body: `Marked as a leaver of ${p.from} by ${p.markedBy}, for the GP-locum route: ${left}. A NAS administrator: accept them as a joiner into ${p.to} before then. Same address, same mailbox; if no one does, the account becomes inactive when grace ends.`,
+  };
 }
 
 /** After an HR file is imported: what it did for this organisation, in one message. */

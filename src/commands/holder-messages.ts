@@ -30,6 +30,9 @@ export function holderText(n: NotificationContent): string {
       return reminderText(n.payload);
     case 'leaver': {
       const p = n.payload;
+      if (p.gpLocum) {
+        return `${p.org} has marked you as a leaver to work as a freelance GP locum. Your NHSmail account ${p.address} stays yours until ${day(p.graceExpiresAt)}: before then, email the NAS GP-locum team at ${p.gpLocum.mailbox} and ask them to join your account to the GP-locum organisation (${p.gpLocum.org}). You keep the same address and mailbox; if they have not done it by then, the account becomes inactive.`;
+      }
       return `${p.org} has marked you as a leaver. Your NHSmail account ${p.address} stays yours until ${day(p.graceExpiresAt)}: ask the IT team of your next organisation to mark you as a joiner before then, and you keep the same address and mailbox.`;
     }
     case 'joiner': {
@@ -45,6 +48,7 @@ export function holderText(n: NotificationContent): string {
     case 'disable-request':
     case 'transfer-leaver':
     case 'transfer-joiner':
+    case 'gp-locum-claim':
       return `A message about your NHSmail account ${n.payload.address}.`;
     case 'hr-import':
     case 'digest':

@@ -43,7 +43,7 @@ const TABLE: Record<ContactCategory, Omit<ContactAnswer, 'category'>> = {
   },
   'gp-locum': {
     who: `The NAS GP-locum team: ${NAS_GP_LOCUM_MAILBOX}.`,
-    route: 'Freelance GP locum accounts are managed centrally by NAS, not by a practice.',
+    route: `Freelance GP locum accounts are managed centrally by NAS, not by a practice. Leaving an employed post to work as a freelance GP locum: your local administrator marks you as a leaver for the GP-locum route ("leaver ADDRESS --gp-locum"); then email ${NAS_GP_LOCUM_MAILBOX} before your grace period ends, and the NAS GP-locum team joins your account to its organisation: same address, same mailbox.`,
   },
   pharmacy: {
     who: 'The NAS admin team.',

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   ADDRESS_TAKEN: 'A site’s shared mailbox address was used once before, and addresses are never reused.',
   ALREADY_DISABLED:
     'A disable was asked for an account already disabled with the same reason and return date.',
+  ALREADY_GP_LOCUM:
+    'The GP-locum route (leaver --gp-locum) was asked for an account already homed in the GP-locum organisation.',
   ALREADY_LEAVER: 'A leaver, or a transfer, was asked for an account that is already a leaver.',
   BAD_OPTION: 'An option is not one the command takes, has no value, or was given twice.',
   BODY_TOO_LARGE: 'An HTTP request body (or its number of events) is over the endpoint’s limit.',
@@ -115,6 +117,8 @@ export const ERROR_CODES = {
   NOTHING_TO_REMIND: 'A reminder was asked for an account with no holder to remind (shared, inactive, …).',
   NOTIFICATION_NOT_FAILED: 'A retry was asked for a notification that is not parked as failed.',
   NOTIFICATION_NOT_FOUND: 'There is no notification with that number.',
+  NO_GP_LOCUM_ORG:
+    'The GP-locum route (leaver --gp-locum) needs one GP-locum organisation, and none (or several) is registered.',
   NO_DIRECTORY_GROUP:
     'A directory import was limited to an organisation with no directory group (org group).',
   NO_ORGANISATION: 'A list of an organisation’s accounts was asked for by someone who manages none.',

@@ -8,6 +8,7 @@ import {
   type DirectoryParkedPayload,
   type DisableRequestPayload,
   type ExpiryDigestPayload,
+  type GpLocumClaimPayload,
   type HrImportPayload,
   isNotificationKind,
   type JoinerPayload,
@@ -65,6 +66,8 @@ const DECODERS: Decoders = {
       address: z.string(),
       org: z.string(),
       graceExpiresAt: instant,
+      // Added within v1: rows without it (a plain leaver, older rows) read as before.
+      gpLocum: z.strictObject({ org: z.string(), mailbox: z.string() }).optional(),
     }) satisfies z.ZodType<LeaverPayload>,
   },
   joiner: {
@@ -114,6 +117,16 @@ const DECODERS: Decoders = {
   },
   'transfer-leaver': { 1: transferV1 },
   'transfer-joiner': { 1: transferV1 },
+  'gp-locum-claim': {
+    1: z.strictObject({
+      address: z.string(),
+      from: z.string(),
+      to: z.string(),
+      markedBy: z.string(),
+      daysLeft: z.int(),
+      graceExpiresAt: instant,
+    }) satisfies z.ZodType<GpLocumClaimPayload>,
+  },
   'hr-import': {
     1: z.discriminatedUnion('file', [
       z.strictObject({

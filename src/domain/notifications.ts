@@ -58,6 +58,11 @@ export interface LeaverPayload {
   address: string;
   org: string;
   graceExpiresAt: string;
+  /**
+   * Marked for the GP-locum route (`leaver --gp-locum`): the GP-locum organisation and the NAS
+   * team's mailbox the holder writes to. Optional, so rows written before it still read as v1.
+   */
+  gpLocum?: { org: string; mailbox: string };
 }
 
 /** An account accepted by its new organisation. */
@@ -131,6 +136,21 @@ export interface TransferPayload {
   to: string;
   requestedBy: string;
   graceDays: number;
+}
+
+/**
+ * A leaver marked for the GP-locum route, for the NAS GP-locum team to claim: `to` is the
+ * GP-locum organisation, `daysLeft` the grace days left when it was marked.
+ */
+export interface GpLocumClaimPayload {
+  address: string;
+  /** ODS code of the organisation it left. */
+  from: string;
+  /** ODS code of the GP-locum organisation the team joins it to. */
+  to: string;
+  markedBy: string;
+  daysLeft: number;
+  graceExpiresAt: string;
 }
 
 /** What an HR starters file did for one organisation. */
@@ -248,6 +268,7 @@ interface NotificationVariants {
   'disable-request': { audience: OrgAudience; payload: DisableRequestPayload };
   'transfer-leaver': { audience: OrgAudience | MailboxAudience; payload: TransferPayload };
   'transfer-joiner': { audience: OrgAudience; payload: TransferPayload };
+  'gp-locum-claim': { audience: MailboxAudience; payload: GpLocumClaimPayload };
   'hr-import': { audience: OrgAudience; payload: HrImportPayload };
   digest: { audience: OrgAudience; payload: ExpiryDigestPayload };
   'pending-digest': { audience: OrgAudience; payload: PendingDigestPayload };
@@ -276,6 +297,7 @@ export const PAYLOAD_VERSIONS = {
   'disable-request': 1,
   'transfer-leaver': 1,
   'transfer-joiner': 1,
+  'gp-locum-claim': 1,
   'hr-import': 1,
   digest: 1,
   'pending-digest': 1,

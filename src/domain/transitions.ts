@@ -1,6 +1,13 @@
 import { CLOCKS, type ClockFacts, deadline, graceEnds, hasEnded } from './clocks.js';
 import type { Effect } from './effects.js';
 import { type DomainError, invalid, refused } from './errors.js';
+import {
+  type GpLocumRoute,
+  gpLocumClaim,
+  gpLocumPayload,
+  gpLocumReason,
+  refuseGpLocumLeaver,
+} from './gp-locum.js';
 import type { Notification } from './notifications.js';
 import type { Organisation } from './organisation.js';
 import { mfaRequired, type Policy } from './policy.js';
@@ -207,10 +214,18 @@ export function refuseLeaver(account: AccountFacts, now: Date): DomainError | nu
       );
 }
 
-/** pending or active → leaver: the grace period starts, and the holder is told. */
-export function decideLeaver(account: AccountFacts, at: Now & { home: Organisation }): Decision {
+/**
+ * pending or active → leaver: the grace period starts, and the holder is told. With `gpLocum`,
+ * a leaver for the GP-locum route: the NAS GP-locum team is sent a claim card too.
+ */
+export function decideLeaver(
+  account: AccountFacts,
+  at: Now & { home: Organisation; gpLocum?: GpLocumRoute | undefined },
+): Decision {
+  const route = at.gpLocum;
   orThrow(
     () => refuseSharedMailbox(account, 'mark as a leaver'),
+    () => (route ? refuseGpLocumLeaver(account, route) : null),
     () => refuseLeaver(account, at.now),
   );
   const graceExpiresAt = graceEnds(at.policy, at.now);
@@ -219,13 +234,21 @@ export function decideLeaver(account: AccountFacts, at: Now & { home: Organisati
     // A leaver keeps a usable account through grace, so one who was away has it enabled again.
     set: { graceExpiresAt, ...(wasDisabled ? ENDS_ABSENCE : {}) },
     org: at.home.ods,
-    reason: `left ${at.home.ods}; grace period until ${graceExpiresAt.toISOString()}${wasDisabled ? '; was disabled, enabled for the grace period' : ''}`,
+    reason: `left ${at.home.ods}; grace period until ${graceExpiresAt.toISOString()}${wasDisabled ? '; was disabled, enabled for the grace period' : ''}${route ? gpLocumReason(route, graceExpiresAt) : ''}`,
     notifications: [
       {
         kind: 'leaver',
         audience: { type: 'holder', address: account.address },
-        payload: { address: account.address, org: at.home.ods, graceExpiresAt: graceExpiresAt.toISOString() },
+        payload: {
+          address: account.address,
+          org: at.home.ods,
+          graceExpiresAt: graceExpiresAt.toISOString(),
+          ...(route ? { gpLocum: gpLocumPayload(route) } : {}),
+        },
       },
+      ...(route
+        ? [gpLocumClaim(account.address, at.home.ods, route, at.policy.graceDays, graceExpiresAt)]
+        : []),
     ],
     effects: [
       ...(wasDisabled ? [{ kind: 'enable' as const, address: account.address }] : []),

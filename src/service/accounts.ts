@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { accounts, roles, transferRequests } from '../../db/schema.js';
+import { accounts, organisations, roles, transferRequests } from '../../db/schema.js';
 import { NAS_GP_LOCUM_MAILBOX } from '../domain/contact.js';
 import { DomainError, invalid, refused } from '../domain/errors.js';
+import { type GpLocumRoute, gpLocumHome } from '../domain/gp-locum.js';
 import { isSiteKind, type Organisation } from '../domain/organisation.js';
 import { refuseActivity } from '../domain/preconditions.js';
 import { type GrantedRole, rolesOnLeaving } from '../domain/roles.js';
@@ -118,18 +119,21 @@ export type LeaverResult =
       rolesRevoked: GrantedRole[];
       /** Roles it keeps (other organisations', nas-admin): for an administrator to decide. */
       rolesKept: GrantedRole[];
+      /** Marked for the GP-locum route: whom the holder asks, and which organisation they join. */
+      gpLocum: { org: string; mailbox: string } | null;
     }
   | { outcome: 'requested'; account: AccountView; sentTo: string };
 
 export async function leaver(
   deps: ServiceDeps,
   ctx: RequestContext,
-  input: { address: string },
+  input: { address: string; gpLocum?: boolean | undefined },
 ): Promise<LeaverResult> {
   return deps.db.transaction(async (tx) => {
     const { principal, row, home } = await openForChange(tx, ctx, input.address);
     if (!principal.canMarkLeaver(home)) {
-      if (principal.isSelf(row.address) && awaitsLeaver(row)) {
+      // A holder's own request carries no route: their administrator chooses it when marking them.
+      if (principal.isSelf(row.address) && awaitsLeaver(row) && !input.gpLocum) {
         return requestOwnLeaver(tx, deps, ctx, row, home);
       }
       throw notYourAccount(
@@ -140,15 +144,23 @@ export async function leaver(
         'a local administrator or the site owner',
       );
     }
+    const gpLocumOrg = input.gpLocum ? gpLocumHome(await gpLocumOrganisations(tx), row.address) : null;
+    // A transfer to it that NAS has already accepted completes below as any transfer does: the
+    // team has nothing left to claim.
+    const gpLocum: GpLocumRoute | undefined =
+      gpLocumOrg && !(await acceptedTransferTo(tx, row, gpLocumOrg))
+        ? { org: gpLocumOrg, markedBy: principal.label }
+        : undefined;
     let updated = await apply(
       tx,
       ctx,
       deps,
       row,
-      decideLeaver(row, { now: ctx.now, policy: deps.policy, home }),
+      decideLeaver(row, { now: ctx.now, policy: deps.policy, home, gpLocum }),
     );
 
     const { revoke: rolesRevoked, keep: rolesKept } = await revokeLeaverRoles(tx, ctx, row.address, home.ods);
+    if (gpLocum) await openGpLocumTransfer(tx, ctx, row, home, gpLocum);
 
     let transferCompleted: { to: string } | null = null;
     const [transfer] = await tx
@@ -176,7 +188,62 @@ export async function leaver(
       transferCompleted,
       rolesRevoked,
       rolesKept,
+      gpLocum: gpLocum && !transferCompleted ? { org: gpLocum.org.ods, mailbox: NAS_GP_LOCUM_MAILBOX } : null,
     };
+  });
+}
+
+/** True when the account's open transfer request is to `org` and `org` has accepted it. */
+async function acceptedTransferTo(tx: Executor, row: AccountRow, org: Organisation): Promise<boolean> {
+  const [open] = await tx
+    .select({ toOrg: transferRequests.toOrg, acceptedAt: transferRequests.acceptedAt })
+    .from(transferRequests)
+    .where(and(eq(transferRequests.accountId, row.id), eq(transferRequests.state, 'open')));
+  return open?.toOrg === org.ods && open.acceptedAt !== null;
+}
+
+/** Every organisation of kind gp-locum (NAS keeps exactly one). */
+async function gpLocumOrganisations(tx: Executor): Promise<Organisation[]> {
+  return tx
+    .select({
+      ods: organisations.ods,
+      name: organisations.name,
+      kind: organisations.kind,
+      dspt: organisations.dspt,
+      directoryGroup: organisations.directoryGroup,
+    })
+    .from(organisations)
+    .where(eq(organisations.kind, 'gp-locum'))
+    .limit(2);
+}
+
+/**
+ * The GP-locum route's record: an open transfer request from the home organisation to the
+ * GP-locum organisation (the holder's own, if they had asked for it), so that the NAS team's
+ * joiner completes it and the end of grace supersedes it, as for any transfer. A request open to
+ * another organisation is superseded: the administrator chose this route instead.
+ */
+async function openGpLocumTransfer(
+  tx: Executor,
+  ctx: RequestContext,
+  row: AccountRow,
+  home: Organisation,
+  route: GpLocumRoute,
+): Promise<void> {
+  const [open] = await tx
+    .select({ id: transferRequests.id, toOrg: transferRequests.toOrg })
+    .from(transferRequests)
+    .where(and(eq(transferRequests.accountId, row.id), eq(transferRequests.state, 'open')));
+  if (open?.toOrg === route.org.ods) return;
+  if (open) {
+    await tx.update(transferRequests).set({ state: 'superseded' }).where(eq(transferRequests.id, open.id));
+  }
+  await tx.insert(transferRequests).values({
+    accountId: row.id,
+    fromOrg: home.ods,
+    toOrg: route.org.ods,
+    requestedBy: route.markedBy,
+    requestedAt: ctx.now,
   });
 }
 

@@ -145,7 +145,9 @@ const EXAMPLES: Array<[string, Command]> = [
   ],
   ['first-login jane.doe@nhs.net', { name: 'first-login', address: 'jane.doe@nhs.net', mfa: false }],
   ['first-login jane.doe@nhs.net --mfa', { name: 'first-login', address: 'jane.doe@nhs.net', mfa: true }],
-  ['leaver Jane.Doe@NHS.net', { name: 'leaver', address: 'jane.doe@nhs.net' }],
+  ['leaver Jane.Doe@NHS.net', { name: 'leaver', address: 'jane.doe@nhs.net', gpLocum: false }],
+  ['leaver jane.doe@nhs.net --gp-locum', { name: 'leaver', address: 'jane.doe@nhs.net', gpLocum: true }],
+  ['leaver --gp-locum jane.doe@nhs.net', { name: 'leaver', address: 'jane.doe@nhs.net', gpLocum: true }],
   ['joiner jane.doe@nhs.net --org ryy', { name: 'joiner', address: 'jane.doe@nhs.net', org: 'RYY' }],
   ['transfer --to RXX', { name: 'transfer', address: undefined, to: 'RXX' }],
   ['transfer to rxx', { name: 'transfer', address: undefined, to: 'RXX' }],
@@ -285,7 +287,11 @@ describe('parseCommand', () => {
   });
 
   it('reads command names in any case', () => {
-    expect(parse('LEAVER jane.doe@nhs.net')).toStrictEqual({ name: 'leaver', address: 'jane.doe@nhs.net' });
+    expect(parse('LEAVER jane.doe@nhs.net')).toStrictEqual({
+      name: 'leaver',
+      address: 'jane.doe@nhs.net',
+      gpLocum: false,
+    });
     expect(parse('Site Show FA123')).toStrictEqual({ name: 'site show', ods: 'FA123' });
   });
 
@@ -575,7 +581,7 @@ describe('helpText', () => {
     expect(lines.some((l) => l.startsWith('import activity'))).toBe(false);
     expect(lines.some((l) => l.startsWith('reminders'))).toBe(false);
     expect(lines).toContain('remind ADDRESS');
-    expect(lines).toContain('leaver ADDRESS');
+    expect(lines).toContain('leaver ADDRESS [--gp-locum]');
     expect(lines).toContain('transfer [ADDRESS] --to ODS');
     expect(lines.some((l) => l.startsWith('import starters'))).toBe(false);
     expect(lines.some((l) => l.startsWith('notifications retry'))).toBe(false);

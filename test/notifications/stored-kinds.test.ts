@@ -66,7 +66,12 @@ const day = (iso: string) => iso.slice(0, 10);
 function keyFacts(n: NotificationContent): string[] {
   switch (n.kind) {
     case 'leaver':
-      return [n.payload.address, n.payload.org, day(n.payload.graceExpiresAt)];
+      return [
+        n.payload.address,
+        n.payload.org,
+        day(n.payload.graceExpiresAt),
+        ...(n.payload.gpLocum ? [n.payload.gpLocum.mailbox, n.payload.gpLocum.org] : []),
+      ];
     case 'joiner':
       return [n.payload.address, n.payload.from, n.payload.to];
     case 'status-change':
@@ -88,6 +93,16 @@ function keyFacts(n: NotificationContent): string[] {
     case 'transfer-leaver':
     case 'transfer-joiner':
       return [n.payload.address, n.payload.from, n.payload.to, n.payload.requestedBy];
+    case 'gp-locum-claim':
+      return [
+        n.payload.address,
+        n.payload.from,
+        n.payload.to,
+        n.payload.markedBy,
+        `${n.payload.daysLeft} day`,
+        day(n.payload.graceExpiresAt),
+        'Accept as joiner',
+      ];
     case 'hr-import':
       return n.payload.file === 'starters'
         ? [

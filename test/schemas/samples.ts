@@ -158,6 +158,18 @@ export const NOTIFICATIONS: QueuedNotification[] = [
   { id: 101, kind: 'transfer-leaver', payload: transfer },
   { id: 102, kind: 'transfer-joiner', payload: transfer },
   {
+    id: 120,
+    kind: 'gp-locum-claim',
+    payload: {
+      address: LONG_ADDRESS,
+      from: ODS,
+      to: 'Y0LOC',
+      markedBy: `${LONG_ADDRESS} ${MARKUP}`,
+      daysLeft: 30,
+      graceExpiresAt: day(30).toISOString(),
+    },
+  },
+  {
     id: 103,
     kind: 'leaver-request',
     payload: { address: LONG_ADDRESS, org: ODS, requestedBy: LONG_ADDRESS },

@@ -9,6 +9,8 @@ import {
   directoryDriftText,
   directoryParkedText,
   disableRequestText,
+  GP_LOCUM_CLAIM_BUTTON,
+  gpLocumClaimText,
   hrImportText,
   isDigest,
   leaverRequestText,
@@ -20,7 +22,10 @@ import type { OutgoingNotification, QueuedNotification } from '../../../src/serv
 import { SLACK_LIMITS, truncateMrkdwn } from './limits.js';
 import { escapeMrkdwn } from './reply.js';
 
-/** Buttons on transfer requests: the click runs `leaver` / `joiner` as whoever clicked. */
+/**
+ * Buttons on transfer requests (and the joiner button of a GP-locum claim): the click runs
+ * `leaver` / `joiner` as whoever clicked.
+ */
 export const ACTION_MARK_LEAVER = 'transfer_mark_leaver';
 export const ACTION_ACCEPT_JOINER = 'transfer_accept_joiner';
 /** "Disable" on a manager's disable request: runs `disable ADDRESS --reason … [--until …]`. */
@@ -182,6 +187,26 @@ export function notificationMessage(n: OutgoingNotification): { text: string; bl
     case 'transfer-leaver':
     case 'transfer-joiner':
       return transferMessage(n);
+    case 'gp-locum-claim': {
+      const p = n.payload;
+      const { head, body } = gpLocumClaimText(p);
+      const value = JSON.stringify({
+        address: p.address,
+        from: p.from,
+        to: p.to,
+      } satisfies TransferButtonValue);
+      return {
+        text: head,
+        blocks: [
+          section(`*${escapeMrkdwn(head)}*\n${escapeMrkdwn(body)}`),
+          {
+            type: 'actions',
+            block_id: `gp_locum_claim_${n.id}`,
+            elements: [button(GP_LOCUM_CLAIM_BUTTON, ACTION_ACCEPT_JOINER, value, 'primary')],
+          },
+        ],
+      };
+    }
     // The holders' kinds go by direct message (holderText); the notifier's `kinds` never route them here.
     case 'leaver':
     case 'joiner':

@@ -8,6 +8,8 @@ import {
   directoryDriftText,
   directoryParkedText,
   disableRequestText,
+  GP_LOCUM_CLAIM_BUTTON,
+  gpLocumClaimText,
   hrImportText,
   isDigest,
   leaverRequestText,
@@ -255,6 +257,21 @@ export function notificationCard(n: OutgoingNotification): Attachment {
     case 'transfer-leaver':
     case 'transfer-joiner':
       return transferCard(n);
+    case 'gp-locum-claim': {
+      const p = n.payload;
+      const { head, body } = gpLocumClaimText(p);
+      // The transfer's joiner button: `joiner ADDRESS --org TO` as whoever clicked.
+      return adaptiveCard(
+        [text(head, { weight: 'Bolder' }), text(body)],
+        [
+          submit(
+            GP_LOCUM_CLAIM_BUTTON,
+            { nhsmail: 'transfer_accept_joiner', address: p.address, from: p.from, to: p.to },
+            'positive',
+          ),
+        ],
+      );
+    }
     // The holders' kinds go to their personal chat as text (holderText); `kinds` never routes them here.
     case 'leaver':
     case 'joiner':

@@ -1,18 +1,23 @@
 import { invalid } from '../../domain/errors.js';
 import { parseAddress, parseOds } from '../../domain/validation.js';
 import { defineCommand } from '../command.js';
-import { at, optional, required, str } from '../options.js';
+import { at, bool, optional, required, str } from '../options.js';
 import { accountText } from '../render.js';
 
 /** An account leaving its organisation, joining another, or asked to move. */
 
 export const leaver = defineCommand({
   name: 'leaver',
-  usage: 'leaver ADDRESS',
-  summary: 'Mark someone as a leaver: the 30-day grace period starts.',
-  options: {},
+  usage: 'leaver ADDRESS [--gp-locum]',
+  summary:
+    'Mark someone as a leaver: the 30-day grace period starts. --gp-locum: they leave to work as a freelance GP locum; they email the NAS GP-locum team (locumadmin@nhs.net), who join them to its organisation before grace ends.',
+  options: { 'gp-locum': bool },
   positionals: [1, 1],
-  parse: ({ positionals }) => ({ name: 'leaver', address: parseAddress(at(positionals, 0)) }),
+  parse: ({ values, positionals }) => ({
+    name: 'leaver',
+    address: parseAddress(at(positionals, 0)),
+    gpLocum: values['gp-locum'] === true,
+  }),
   run: (l, ctx, c) => l.leaver(ctx, c),
   render(r, _c, { now }) {
     if (r.outcome === 'requested') {
@@ -32,10 +37,13 @@ export const leaver = defineCommand({
           ]
         : []),
     ];
+    const grace = r.account.graceExpiresAt?.slice(0, 10) ?? '';
     const text = [
       r.transferCompleted
         ? `Marked as a leaver, and the transfer ${r.transferCompleted.to} had accepted is now complete.`
-        : 'Marked as a leaver.',
+        : r.gpLocum
+          ? `Marked as a leaver for the GP-locum route. The NAS GP-locum team (${r.gpLocum.mailbox}) is asked to join them to ${r.gpLocum.org} before the grace period ends on ${grace}; the holder is told to email them.`
+          : 'Marked as a leaver.',
       ...roleLines,
       accountText(r.account, now),
     ].join('\n');
@@ -47,6 +55,7 @@ export const leaver = defineCommand({
         transferCompleted: r.transferCompleted,
         rolesRevoked: r.rolesRevoked,
         rolesKept: r.rolesKept,
+        gpLocum: r.gpLocum,
       },
     };
   },
