@@ -25,6 +25,9 @@ const account = (extra: Partial<AccountFacts> = {}): AccountFacts => ({
   inactiveSince: null,
   deletedAt: null,
   purgedAt: null,
+  disabledAt: null,
+  disabledReason: null,
+  disabledUntil: null,
   ...extra,
 });
 
