@@ -1,8 +1,10 @@
 /**
  * Sweep cost at scale: `npm run bench:sweep` (optionally BENCH_SIZES=160000,1600000 BENCH_DUE=16000 BENCH_ORGS=100).
  * Uses DATABASE_URL/TEST_DATABASE_URL when set, otherwise starts an embedded PostgreSQL.
- * It seeds N active accounts of which DUE are past the 30-day activity rule and DUE more are in
- * the warning window, then times one sweep. The claim it checks: the cost follows DUE, not N.
+ * It seeds N accounts of which DUE are past a clock (the 30-day activity rule, a pending account's
+ * 30 days, a disabled account's 548) and DUE more are in a warning window, with pending and
+ * disabled accounts that are not due among the rest; then times one sweep. The claim it checks:
+ * the cost follows DUE, not N.
  */
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -39,15 +41,50 @@ async function run(): Promise<void> {
             select 'RB' || o, 'Bench Trust ' || o, 'trust', ${nowIso}::timestamptz from generate_series(1, ${ORGS}) o`,
       );
       const seedStart = Date.now();
-      // Most accounts were active yesterday; `due` are 31 days idle; `due` more are 25 days idle (warning window).
+      // Every clock that changes an account has work due, and a population that is not due, so the
+      // claim covers them all (issue 16 added pending and disabled). Of the `due` accounts: half are
+      // 31 days idle (inactivity), a quarter pending 31 days (never used), a quarter disabled 549
+      // days (past 18 months). `due` more sit in a warning window the same way. Of the rest, one in
+      // twenty is disabled (100 days, due back in 300), one in twenty pending since 2 days, and
+      // the others were active yesterday.
+      const kind = sql`case
+          when g <= ${due} / 2 then 'idle-due'
+          when g <= ${due} * 3 / 4 then 'pending-due'
+          when g <= ${due} then 'disabled-due'
+          when g <= ${due} * 3 / 2 then 'idle-warn'
+          when g <= ${due} * 7 / 4 then 'pending-warn'
+          when g <= ${due} * 2 then 'disabled-warn'
+          when g % 20 = 0 then 'disabled'
+          when g % 20 = 1 then 'pending'
+          else 'active' end`;
       await database.db.execute(sql`
-        insert into accounts (address, kind, status, home_org, created_at, status_changed_at, last_activity_at, mfa_registered)
-        select 'bench' || g || '@nhs.net', 'person', 'active', 'RB' || (1 + g % ${ORGS}), ${nowIso}::timestamptz, ${nowIso}::timestamptz,
-               ${nowIso}::timestamptz - case when g <= ${due} then interval '31 days'
-                                             when g <= ${2 * due} then interval '25 days'
-                                             else interval '1 day' end,
-               true
-        from generate_series(1, ${n}) g`);
+        with seeded as (select g, ${kind} as k from generate_series(1, ${n}) g)
+        insert into accounts (address, kind, status, home_org, created_at, status_changed_at, first_login_at,
+                              last_activity_at, disabled_at, disabled_reason, disabled_until, mfa_registered)
+        select 'bench' || g || '@nhs.net', 'person',
+               (case when k like 'pending%' then 'pending' when k like 'disabled%' then 'disabled' else 'active' end)::account_status,
+               'RB' || (1 + g % ${ORGS}),
+               ${nowIso}::timestamptz - interval '600 days',
+               ${nowIso}::timestamptz - case k when 'pending-due' then interval '31 days'
+                                               when 'pending-warn' then interval '25 days'
+                                               when 'pending' then interval '2 days'
+                                               when 'disabled-due' then interval '549 days'
+                                               when 'disabled-warn' then interval '520 days'
+                                               when 'disabled' then interval '100 days'
+                                               else interval '40 days' end,
+               case when k like 'pending%' then null else ${nowIso}::timestamptz - interval '599 days' end,
+               case when k like 'pending%' then null
+                    else ${nowIso}::timestamptz - case k when 'idle-due' then interval '31 days'
+                                                         when 'idle-warn' then interval '25 days'
+                                                         when 'active' then interval '1 day'
+                                                         else interval '560 days' end end,
+               case when k like 'disabled%' then ${nowIso}::timestamptz - case k when 'disabled-due' then interval '549 days'
+                                                                                  when 'disabled-warn' then interval '520 days'
+                                                                                  else interval '100 days' end end,
+               case when k like 'disabled%' then 'maternity leave' end,
+               case when k = 'disabled' then ${nowIso}::timestamptz + interval '300 days' end,
+               k not like 'pending%'
+        from seeded`);
       await database.db.execute(sql`analyze accounts`);
       const seedMs = Date.now() - seedStart;
       const lifecycle = await createLifecycle({
@@ -69,8 +106,10 @@ async function run(): Promise<void> {
       const t1 = performance.now();
       const again = await lifecycle.sweep(ctx, { dryRun: false });
       const repeatMs = performance.now() - t1;
+      const changedBy = (r: typeof report) =>
+        r.counts.inactivity + r.counts['pending-expired'] + r.counts['disabled-ended'];
       rows.push(
-        `${String(digestMessages).padStart(8)} ${String(holderMessages).padStart(8)} ${String(n).padStart(9)} ${String(report.counts.inactivity).padStart(9)} ${String(report.counts.warnings).padStart(9)} ${sweepMs.toFixed(0).padStart(9)} ${repeatMs.toFixed(0).padStart(10)} ${String(again.counts.inactivity + again.counts.warnings).padStart(8)} ${String(seedMs).padStart(8)}`,
+        `${String(digestMessages).padStart(8)} ${String(holderMessages).padStart(8)} ${String(n).padStart(9)} ${String(report.counts.inactivity).padStart(9)} ${String(report.counts['pending-expired']).padStart(8)} ${String(report.counts['disabled-ended']).padStart(9)} ${String(report.counts.warnings).padStart(9)} ${sweepMs.toFixed(0).padStart(9)} ${repeatMs.toFixed(0).padStart(10)} ${String(changedBy(again) + again.counts.warnings).padStart(8)} ${String(seedMs).padStart(8)}`,
       );
       await database.close();
       const cleanup = postgres(srv.url, { max: 1, onnotice: () => {} });
@@ -83,7 +122,10 @@ async function run(): Promise<void> {
   console.log(
     `${ORGS} organisations, one subscribed channel each; digests = one channel message per organisation`,
   );
-  console.log(' digests  holder DMs  accounts  inactive  warnings  sweep ms  repeat ms  changed  seed ms');
+  console.log(
+    ' digests  holder DMs  accounts  inactive  pending  disabled  warnings  sweep ms  repeat ms  changed  seed ms',
+  );
+  console.log('                               (idle→)  (never→)  (548d→)');
   for (const row of rows) console.log(row);
 }
 

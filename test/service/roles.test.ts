@@ -115,11 +115,12 @@ describeEachEngine('refusals tell only what the asker may see', (ctx) => {
     await grant(s.lifecycle, 'la.x@nhs.net', 'local-admin', 'RXX');
     const active = await activeAccount(s.lifecycle, 'RYY', person('Act', 'Ive'));
     const inactive = await activeAccount(s.lifecycle, 'RYY', person('Ina', 'Ctive'));
-    const made = await s.lifecycle.provision(operator(), { ...person('Pen', 'Ding'), org: 'RYY' });
-    const pending = made.account.address;
-    // 53 days on: both active accounts lapsed; one is brought back, so there is one of each status.
+    // 53 days on: both active accounts lapsed; one is brought back, so there is one of each status
+    // (the pending one made after the sweep, as a pending account lapses after 30 days too).
     const later = new Date('2027-01-15T10:00:00Z');
     await s.lifecycle.sweep(operator(new Date('2027-01-15T09:00:00Z')), { dryRun: false });
+    const made = await s.lifecycle.provision(operator(later), { ...person('Pen', 'Ding'), org: 'RYY' });
+    const pending = made.account.address;
     await s.lifecycle.reactivate(operator(later), { address: active });
     expect((await s.lifecycle.status(operator(later), { address: inactive })).account.status).toBe(
       'inactive',

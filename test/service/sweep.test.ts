@@ -64,7 +64,11 @@ describeEachEngine('sweep', (ctx) => {
       await s.lifecycle.recordActivity(operator(day(10)), { address: busy, at: day(10) });
       expect((await sweep(day(29))).counts.inactivity).toBe(0);
       const report = await sweep(day(30));
-      expect(report.changes.map((c) => [c.address, c.step])).toEqual([[idle, 'inactivity']]);
+      // The site's owner never completed a first login: 30 days on, the pending clock ends too.
+      expect(report.changes.map((c) => [c.address, c.step])).toEqual([
+        [idle, 'inactivity'],
+        ['site.owner@nhs.net', 'pending-expired'],
+      ]);
       expect((await statusOf(busy, day(30))).status).toBe('active');
       expect((await statusOf('pharmacy.fa123@nhs.net', day(30))).status).toBe('active');
     });
