@@ -81,7 +81,8 @@ export const siteRequestAccount = defineCommand({
 export const siteShow = defineCommand({
   name: 'site show',
   usage: 'site show ODS',
-  summary: 'A site’s DSPT status, directory group, owner, and accounts used of its limit.',
+  summary:
+    'A site’s DSPT status, CQC location (a care home’s), directory group, owner, and accounts used of its limit.',
   options: {},
   positionals: [1, 1],
   parse: ({ positionals }) => ({ name: 'site show', ods: parseOds(at(positionals, 0)) }),
