@@ -51,6 +51,8 @@ export const organisations = pgTable('organisations', {
   createdAt: at('created_at').notNull(),
   /** The directory group its accounts belong to (an Entra group's object id), from `org group`. */
   directoryGroup: text('directory_group'),
+  /** A care home's CQC location ID ("1-" then digits), given at `site register`; null for every other kind. */
+  cqcLocation: text('cqc_location'),
 });
 
 export const accounts = pgTable(

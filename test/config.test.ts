@@ -13,13 +13,14 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
   throw new Error('expected a ConfigError, but the configuration loaded');
 }
 
-const STANDARDS_MET_EVERYWHERE = {
+/** NHSmail's published minimums: Approaching Standards for care homes (social care), Standards Met elsewhere. */
+const PUBLISHED_DSPT_MINIMUMS = {
   trust: 'standards-met',
   icb: 'standards-met',
   'gp-practice': 'standards-met',
   pharmacy: 'standards-met',
   dental: 'standards-met',
-  'care-home': 'standards-met',
+  'care-home': 'approaching-standards',
   'gp-locum': 'standards-met',
 };
 
@@ -45,7 +46,7 @@ describe('loadConfig defaults', () => {
         retentionDays: 30,
         restoreDays: 30,
         siteAccountLimit: 10,
-        dsptMinimum: STANDARDS_MET_EVERYWHERE,
+        dsptMinimum: PUBLISHED_DSPT_MINIMUMS,
         mfaExemptSectors: [],
         starterLeadDays: 5,
         tapLifetimeMinutes: 480,
@@ -400,16 +401,20 @@ describe('loadConfig overrides', () => {
     });
   });
 
-  it('lowers the DSPT minimum for one sector and leaves the others at Standards Met', () => {
-    const { policy } = loadConfig({ DSPT_MINIMUM: 'care-home=approaching-standards' });
-    expect(policy.dsptMinimum).toEqual({ ...STANDARDS_MET_EVERYWHERE, 'care-home': 'approaching-standards' });
+  it('changes the DSPT minimum of the sectors named and leaves the others at the published ones', () => {
+    const { policy } = loadConfig({ DSPT_MINIMUM: 'care-home=standards-met,dental=approaching-standards' });
+    expect(policy.dsptMinimum).toEqual({
+      ...PUBLISHED_DSPT_MINIMUMS,
+      'care-home': 'standards-met',
+      dental: 'approaching-standards',
+    });
   });
 
   it('reads several DSPT minimums, with spaces and spelled as published', () => {
     const { policy } = loadConfig({
-      DSPT_MINIMUM: ' care-home = Approaching Standards , pharmacy=standards-exceeded ',
+      DSPT_MINIMUM: ' care-home = Standards Exceeded , pharmacy=standards-exceeded ',
     });
-    expect(policy.dsptMinimum['care-home']).toBe('approaching-standards');
+    expect(policy.dsptMinimum['care-home']).toBe('standards-exceeded');
     expect(policy.dsptMinimum.pharmacy).toBe('standards-exceeded');
     expect(policy.dsptMinimum.dental).toBe('standards-met');
   });

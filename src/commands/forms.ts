@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../domain/errors.js';
 import { DSPT_STATUSES, SITE_KINDS } from '../domain/organisation.js';
 import {
+  parseCqcLocation,
   parseDateOfBirth,
   parseDspt,
   parseMobile,
@@ -121,6 +122,15 @@ export const FORMS: FormSpec[] = [
         options: DSPT_STATUSES,
         check: (v) => parseDspt(v),
       },
+      {
+        flag: 'cqc-location',
+        label: 'CQC location ID (care homes)',
+        kind: 'text',
+        optional: true,
+        placeholder: '1-101661355',
+        hint: 'A care home’s ID on its CQC page: "1-" then digits. Leave it empty for a pharmacy or a dental practice.',
+        check: (v) => parseCqcLocation(v),
+      },
       { ...given, flag: 'owner-given', label: 'Owner’s given name' },
       { ...family, flag: 'owner-family', label: 'Owner’s family name' },
       { ...mobile, flag: 'owner-mobile', label: 'Owner’s mobile number' },
@@ -185,6 +195,9 @@ const FIELDS_OF_REFUSAL: Partial<Record<ErrorCode, string[]>> = {
   MOBILE_REQUIRED: ['mobile', 'owner-mobile'],
   ORG_EXISTS: ['ods'],
   DSPT_TOO_LOW: ['dspt'],
+  // Required or refused by the kind of site: only the whole form can tell, so the grammar does.
+  CQC_LOCATION_REQUIRED: ['cqc-location'],
+  INVALID_CQC_LOCATION: ['cqc-location'],
 };
 
 export function fieldOfRefusal(spec: FormSpec, code: ErrorCode): string | undefined {

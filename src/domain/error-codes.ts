@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   CATEGORY_REQUIRED: '"contact" was given no category.',
   CHANNEL_REQUIRED: 'A channel subscription was asked for outside a Slack or Teams channel.',
   COMMAND_LINE_ONLY: 'An HR import was asked for from chat: it runs on the command line or the HR feed.',
+  CQC_LOCATION_REQUIRED: 'A care home was registered without its CQC location ID (--cqc-location).',
   DELIVERY_UNAVAILABLE: 'The delivery route for the temporary password (SMS, envelope) is not set up.',
   DIRECTORY_BUSY:
     'An import or drift round is already reading the directory; two at once would undo each other.',
@@ -66,6 +67,8 @@ export const ERROR_CODES = {
   INVALID_BODY: 'An HTTP request body is not the JSON the endpoint documents.',
   INVALID_CATEGORY: 'A "contact" category is not one of the known ones.',
   INVALID_CHAT_USER: 'A chat user is neither a mention nor slack:TEAM:USER / teams:TENANT:USER.',
+  INVALID_CQC_LOCATION:
+    'A CQC location ID is not "1-" then digits, or was given for a site that is not a care home.',
   INVALID_DATE: 'A date is not YYYY-MM-DD, or not a day that exists.',
   INVALID_DELIVERY: 'A delivery route is not sms or envelope.',
   INVALID_DSPT: 'A DSPT status is not one of the known statuses.',

@@ -58,4 +58,9 @@ export interface Organisation {
    * none is set. Absent where the organisation was built without reading it (a domain test's literal).
    */
   directoryGroup?: string | null;
+  /**
+   * A care home's CQC location ID, given at registration; null for every other kind. Absent where
+   * the organisation was built without reading it, as directoryGroup.
+   */
+  cqcLocation?: string | null;
 }

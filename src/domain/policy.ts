@@ -20,7 +20,10 @@ export interface Policy {
   restoreDays: number;
   /** Individual accounts per community site, the owner included. */
   siteAccountLimit: number;
-  /** Minimum DSPT status per sector, to register a site and to request accounts for it. */
+  /**
+   * Minimum DSPT status per sector, to register a site and to request accounts for it. NHSmail
+   * publishes Approaching Standards for social care (care homes), Standards Met for the rest.
+   */
   dsptMinimum: Record<OrgKind, DsptStatus>;
   /** Sectors whose staff may complete first login without registering MFA. */
   mfaExemptSectors: OrgKind[];
@@ -50,7 +53,7 @@ export const DEFAULT_POLICY: Policy = {
     'gp-practice': 'standards-met',
     pharmacy: 'standards-met',
     dental: 'standards-met',
-    'care-home': 'standards-met',
+    'care-home': 'approaching-standards',
     'gp-locum': 'standards-met',
   },
   mfaExemptSectors: [],

@@ -114,6 +114,45 @@ export function parseOrgKind(input: string, allowed: readonly OrgKind[] = ORG_KI
   );
 }
 
+/**
+ * A CQC location ID, as the Care Quality Commission shows it on a care home's page: "1-" then
+ * digits (1-101661355; 9 to 11 digits today, up to 15 allowed for what CQC may issue next).
+ */
+const CQC_LOCATION = /^1-\d{1,15}$/;
+const CQC_FORMAT = '"1-" then digits, as on the home\'s CQC page, e.g. 1-101661355';
+
+export function parseCqcLocation(input: string): string {
+  const value = input.trim();
+  if (!CQC_LOCATION.test(value)) {
+    throw invalid(
+      'INVALID_CQC_LOCATION',
+      `${quote(input)} is not a CQC location ID. Write it as ${CQC_FORMAT}.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A site's CQC location ID: a care home (CQC-registered) must give one, and no other kind of
+ * site has one, so a pharmacy's or a dental practice's is refused rather than silently dropped.
+ */
+export function siteCqcLocation(kind: OrgKind, input: string | null | undefined): string | null {
+  if (kind !== 'care-home') {
+    if (input === undefined || input === null) return null;
+    throw invalid(
+      'INVALID_CQC_LOCATION',
+      `Only care homes have a CQC location ID: leave out --cqc-location for a ${kind} site.`,
+    );
+  }
+  if (input === undefined || input === null || input.trim() === '') {
+    throw invalid(
+      'CQC_LOCATION_REQUIRED',
+      `A care home registers with its CQC location ID: add --cqc-location, ${CQC_FORMAT}.`,
+    );
+  }
+  return parseCqcLocation(input);
+}
+
 export const REGISTRATION_BODIES = ['GMC', 'NMC', 'GPHC', 'GDC', 'HCPC'] as const;
 export type RegistrationBody = (typeof REGISTRATION_BODIES)[number];
 

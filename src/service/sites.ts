@@ -11,6 +11,7 @@ import {
   type SiteKind,
 } from '../domain/organisation.js';
 import { CREATED_STATUS } from '../domain/transitions.js';
+import { siteCqcLocation } from '../domain/validation.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { type ManualStep, openSteps, recordSharedMailboxStep } from './manual-steps.js';
@@ -38,8 +39,18 @@ export interface SiteRegistration {
 export async function registerSite(
   deps: ServiceDeps,
   ctx: RequestContext,
-  input: { ods: string; kind: SiteKind; name: string; dspt: DsptStatus; owner: NewPerson },
+  input: {
+    ods: string;
+    kind: SiteKind;
+    name: string;
+    dspt: DsptStatus;
+    /** A care home's CQC location ID: required for a care home, refused for any other kind. */
+    cqcLocation?: string | null;
+    owner: NewPerson;
+  },
 ): Promise<SiteRegistration> {
+  // Checked before anything is read, as the grammar does, for callers that bypass it.
+  const cqcLocation = siteCqcLocation(input.kind, input.cqcLocation);
   return deps.db.transaction(async (tx) => {
     const principal = await loadPrincipal(tx, ctx);
     if (!principal.isNational) {
@@ -64,6 +75,7 @@ export async function registerSite(
         kind: input.kind,
         dspt: input.dspt,
         dsptUpdatedAt: ctx.now,
+        cqcLocation,
         createdAt: ctx.now,
       })
       .onConflictDoNothing()
@@ -74,11 +86,17 @@ export async function registerSite(
         `${input.ods} is already registered with the bot; "site show ${input.ods}" shows it.`,
       );
     }
-    const site: Organisation = { ods: org.ods, name: org.name, kind: org.kind, dspt: org.dspt };
+    const site: Organisation = {
+      ods: org.ods,
+      name: org.name,
+      kind: org.kind,
+      dspt: org.dspt,
+      cqcLocation: org.cqcLocation,
+    };
     await audit(tx, ctx, {
       action: 'site-register',
       org: site.ods,
-      reason: `${site.kind} "${site.name}", DSPT ${input.dspt}`,
+      reason: `${site.kind} "${site.name}", DSPT ${input.dspt}${cqcLocation ? `, CQC location ${cqcLocation}` : ''}`,
     });
 
     const mailboxAddress = sharedMailboxAddress(input.kind, input.ods);

@@ -39,7 +39,14 @@ export async function findOrg(db: Executor, ods: string, lock = false): Promise<
   const query = db.select().from(organisations).where(eq(organisations.ods, ods));
   const [row] = lock ? await query.for('update') : await query;
   return row
-    ? { ods: row.ods, name: row.name, kind: row.kind, dspt: row.dspt, directoryGroup: row.directoryGroup }
+    ? {
+        ods: row.ods,
+        name: row.name,
+        kind: row.kind,
+        dspt: row.dspt,
+        directoryGroup: row.directoryGroup,
+        cqcLocation: row.cqcLocation,
+      }
     : null;
 }
 

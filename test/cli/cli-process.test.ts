@@ -409,4 +409,43 @@ describe('operator CLI as a child process, on PostgreSQL', { timeout: 120_000 },
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^Invalid \(MISSING_OPTION\): --kind is required/);
   }, 60_000);
+
+  it('registers a care home at Approaching Standards with its CQC location ID, which site show --json gives', async () => {
+    const home = ['site', 'register', '--ods', 'VN4J1', '--kind', 'care-home', '--name', 'Rose Care Home'];
+    const owner = ['--owner-given', 'Rita', '--owner-family', 'Rowe', '--owner-delivery', 'envelope'];
+    const before = await everyTableAsText(database());
+    const missing = await nhsmail(...home, '--dspt', 'approaching-standards', ...owner);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^Invalid \(CQC_LOCATION_REQUIRED\): .*--cqc-location, "1-" then digits/);
+    const low = await nhsmail(
+      ...home,
+      '--dspt',
+      'standards-not-met',
+      '--cqc-location',
+      '1-101661355',
+      ...owner,
+    );
+    expect(low.code).toBe(1);
+    expect(low.stderr).toMatch(/^Refused \(DSPT_TOO_LOW\): .*care-home sites need Approaching Standards/);
+    expect(await everyTableAsText(database())).toBe(before);
+
+    const registered = await nhsmail(
+      ...home,
+      '--dspt',
+      'approaching-standards',
+      '--cqc-location',
+      '1-101661355',
+      ...owner,
+    );
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.stdout).toContain(
+      'Registered Rose Care Home (VN4J1), care-home, CQC location 1-101661355.',
+    );
+    const shown = await nhsmailJson<{ site: { cqcLocation: string | null }; canRequestAccounts: boolean }>(
+      'site',
+      'show',
+      'VN4J1',
+    );
+    expect(shown).toMatchObject({ site: { cqcLocation: '1-101661355' }, canRequestAccounts: true });
+  }, 60_000);
 });

@@ -197,6 +197,7 @@ const EXAMPLES: Array<[string, Command]> = [
       kind: 'pharmacy',
       siteName: 'St Mary’s Pharmacy',
       dspt: 'standards-met',
+      cqcLocation: null,
       owner: {
         given: 'Amir',
         family: 'Khan',
@@ -204,6 +205,26 @@ const EXAMPLES: Array<[string, Command]> = [
         dob: '1980-01-31',
         reg: { body: 'GPHC', number: '2012345' },
         delivery: 'sms',
+        overrideDuplicate: undefined,
+      },
+    },
+  ],
+  [
+    'site register --ods VN4J1 --kind Care-Home --name "Rose Care Home" --dspt "Approaching Standards" --cqc-location " 1-101661355 " --owner-given Rita --owner-family Rowe',
+    {
+      name: 'site register',
+      ods: 'VN4J1',
+      kind: 'care-home',
+      siteName: 'Rose Care Home',
+      dspt: 'approaching-standards',
+      cqcLocation: '1-101661355',
+      owner: {
+        given: 'Rita',
+        family: 'Rowe',
+        mobile: undefined,
+        dob: undefined,
+        reg: undefined,
+        delivery: undefined,
         overrideDuplicate: undefined,
       },
     },
@@ -492,6 +513,36 @@ describe('parseCommand errors', () => {
       'INVALID_KIND',
       /pharmacy, dental, care-home/,
     );
+  });
+
+  it('asks a care home for its CQC location ID in CQC’s format, and no other site for one', () => {
+    const home =
+      'site register --ods VN4J1 --kind care-home --name "Rose Care Home" --dspt approaching-standards --owner-given R --owner-family Rowe';
+    expectInvalid(
+      () => parse(home),
+      'CQC_LOCATION_REQUIRED',
+      /--cqc-location.*"1-" then digits.*1-101661355/,
+    );
+    expectInvalid(() => parse(`${home} --cqc-location " "`), 'CQC_LOCATION_REQUIRED', /--cqc-location/);
+    for (const bad of ['101661355', '1-', '2-101661355', '1-10166135X', 'RXX', `1-${'1'.repeat(16)}`]) {
+      expectInvalid(
+        () => parse(`${home} --cqc-location ${bad}`),
+        'INVALID_CQC_LOCATION',
+        /not a CQC location ID\. Write it as "1-" then digits/,
+      );
+    }
+    const longest = parse(`${home} --cqc-location 1-${'9'.repeat(15)}`);
+    expect(longest.name === 'site register' && longest.cqcLocation).toBe(`1-${'9'.repeat(15)}`);
+    for (const kind of ['pharmacy', 'dental']) {
+      expectInvalid(
+        () =>
+          parse(
+            `site register --ods FA123 --kind ${kind} --name X --dspt standards-met --cqc-location 1-101661355 --owner-given A --owner-family B`,
+          ),
+        'INVALID_CQC_LOCATION',
+        new RegExp(`Only care homes have a CQC location ID: leave out --cqc-location for a ${kind} site`),
+      );
+    }
   });
 
   it('asks for one notification number or --all', () => {

@@ -20,9 +20,11 @@ describe('DEFAULT_POLICY', () => {
     expect(DEFAULT_POLICY.mfaExemptSectors).toEqual([]);
   });
 
-  it('requires Standards Met in every sector by default', () => {
+  it('requires Approaching Standards of care homes and Standards Met of every other sector, as NHSmail publishes', () => {
     expect(Object.keys(DEFAULT_POLICY.dsptMinimum).sort()).toEqual([...ORG_KINDS].sort());
-    for (const kind of ORG_KINDS) expect(DEFAULT_POLICY.dsptMinimum[kind]).toBe('standards-met');
+    expect(DEFAULT_POLICY.dsptMinimum['care-home']).toBe('approaching-standards');
+    for (const kind of ORG_KINDS.filter((k) => k !== 'care-home'))
+      expect(DEFAULT_POLICY.dsptMinimum[kind], kind).toBe('standards-met');
   });
 });
 

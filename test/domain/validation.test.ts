@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   parseAddress,
+  parseCqcLocation,
   parseDate,
   parseDateOfBirth,
   parseDirectoryGroup,
@@ -12,6 +13,7 @@ import {
   parseOrgName,
   parseRegistration,
   parseWholeNumber,
+  siteCqcLocation,
 } from '../../src/domain/validation.js';
 import { expectInvalid } from './expect-error.js';
 
@@ -143,6 +145,58 @@ describe('parseDspt', () => {
 
   it.each(['great', 'met', '', 'standards'])('refuses %j and lists the statuses', (input) => {
     expectInvalid(() => parseDspt(input), 'INVALID_DSPT', /standards-exceeded, standards-met/);
+  });
+});
+
+describe('parseCqcLocation', () => {
+  it.each([
+    ['1-101661355', '1-101661355'],
+    [' 1-10166135512 ', '1-10166135512'],
+    ['1-1', '1-1'],
+    [`1-${'9'.repeat(15)}`, `1-${'9'.repeat(15)}`],
+  ])('reads %j as %s', (input, expected) => {
+    expect(parseCqcLocation(input)).toBe(expected);
+  });
+
+  it.each([
+    '101661355',
+    '1-',
+    '1 - 101661355',
+    '2-101661355',
+    '1-10166A355',
+    'RXX',
+    '',
+    `1-${'9'.repeat(16)}`,
+  ])('refuses %j and gives the format', (input) => {
+    expectInvalid(
+      () => parseCqcLocation(input),
+      'INVALID_CQC_LOCATION',
+      /is not a CQC location ID\. Write it as "1-" then digits, .*e\.g\. 1-101661355/,
+    );
+  });
+});
+
+describe('siteCqcLocation', () => {
+  it('requires one of a care home, naming --cqc-location and the format', () => {
+    expect(siteCqcLocation('care-home', ' 1-101661355')).toBe('1-101661355');
+    for (const none of [undefined, null, '  ']) {
+      expectInvalid(
+        () => siteCqcLocation('care-home', none),
+        'CQC_LOCATION_REQUIRED',
+        /add --cqc-location, "1-" then digits/,
+      );
+    }
+    expectInvalid(() => siteCqcLocation('care-home', '1-X'), 'INVALID_CQC_LOCATION', /"1-" then digits/);
+  });
+
+  it.each(['pharmacy', 'dental'] as const)('has none for a %s, and refuses one given', (kind) => {
+    expect(siteCqcLocation(kind, undefined)).toBeNull();
+    expect(siteCqcLocation(kind, null)).toBeNull();
+    expectInvalid(
+      () => siteCqcLocation(kind, '1-101661355'),
+      'INVALID_CQC_LOCATION',
+      new RegExp(`Only care homes have a CQC location ID: leave out --cqc-location for a ${kind} site`),
+    );
   });
 });
 

@@ -1,6 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '../../src/domain/policy.js';
-import { describeEachEngine } from '../support/engines.js';
+import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
   activeAccount,
   addOrg,
@@ -29,9 +29,8 @@ const register = (
   });
 
 describeEachEngine('community sites', (ctx) => {
-  const s = useService(ctx, {
-    dsptMinimum: { ...DEFAULT_POLICY.dsptMinimum, 'care-home': 'approaching-standards' },
-  });
+  // NHSmail's published minimums, as DEFAULT_POLICY holds them: no override here.
+  const s = useService(ctx);
 
   describe('registration', () => {
     it('creates the site, its shared mailbox named after kind and ODS code, and a pending owner with the site-owner role', async () => {
@@ -41,6 +40,7 @@ describeEachEngine('community sites', (ctx) => {
         name: 'High Street Pharmacy',
         kind: 'pharmacy',
         dspt: 'standards-met',
+        cqcLocation: null,
       });
       expect(r.sharedMailbox).toMatchObject({
         address: 'pharmacy.fa123@nhs.net',
@@ -74,12 +74,13 @@ describeEachEngine('community sites', (ctx) => {
         s.lifecycle.status(operator(), { address: 'pharmacy.fa123@nhs.net' }),
         'ACCOUNT_NOT_FOUND',
       );
-      // Social care accepts Approaching Standards by this installation's policy.
+      // Social care needs only Approaching Standards, as NHSmail publishes.
       const home = await register(s.lifecycle, operator(), {
         ods: 'VN4J1',
         kind: 'care-home',
         name: 'Rose Care Home',
         dspt: 'approaching-standards',
+        cqcLocation: '1-101661355',
       });
       expect(home.sharedMailbox.address).toBe('care-home.vn4j1@nhs.net');
     });
@@ -89,6 +90,113 @@ describeEachEngine('community sites', (ctx) => {
       await refusal(register(s.lifecycle, as('someone@nhs.net')), 'NAS_ONLY');
       await register(s.lifecycle, as('nas@nhs.net'));
       await refusal(register(s.lifecycle, as('nas@nhs.net')), 'ORG_EXISTS');
+    });
+  });
+
+  describe('sector rules, with NHSmail’s published DSPT minimums', () => {
+    const careHome = {
+      ods: 'VN4J1',
+      kind: 'care-home',
+      name: 'Rose Care Home',
+      dspt: 'approaching-standards',
+      cqcLocation: '1-101661355',
+      owner: person('Rita', 'Rowe'),
+    } as const;
+    const siteAuditReasons = (ods: string) =>
+      queryRows<{ reason: string }>(
+        s.db.db,
+        sql`select reason from audit_log where action = 'site-register' and org = ${ods}`,
+      );
+
+    it('registers a care home at Approaching Standards with its CQC location ID, and its owner may request accounts', async () => {
+      const r = await s.lifecycle.registerSite(operator(), careHome);
+      expect(r.site).toMatchObject({ dspt: 'approaching-standards', cqcLocation: '1-101661355' });
+      expect(await siteAuditReasons('VN4J1')).toEqual([
+        { reason: 'care-home "Rose Care Home", DSPT approaching-standards, CQC location 1-101661355' },
+      ]);
+      const shown = await s.lifecycle.showSite(as('rita.rowe@nhs.net'), { ods: 'VN4J1' });
+      expect(shown).toMatchObject({
+        site: { cqcLocation: '1-101661355' },
+        dsptMinimum: 'approaching-standards',
+        canRequestAccounts: true,
+      });
+      const made = await s.lifecycle.requestSiteAccount(as('rita.rowe@nhs.net'), {
+        ...person('Cara', 'Carer'),
+        site: 'VN4J1',
+      });
+      expect(made.account).toMatchObject({ org: 'VN4J1', status: 'pending' });
+    });
+
+    it('refuses a care home below Approaching Standards, naming the rule and what to do, and changes nothing', async () => {
+      const before = await auditCount(s.db);
+      for (const dspt of ['standards-not-met', 'not-published'] as const) {
+        const e = await refusal(s.lifecycle.registerSite(operator(), { ...careHome, dspt }), 'DSPT_TOO_LOW');
+        expect(e.message).toMatch(
+          /care-home sites need Approaching Standards or better\. Register once the site's DSPT assessment is published at that level/,
+        );
+        expect(e.details).toEqual({ dspt, minimum: 'approaching-standards' });
+      }
+      expect(await auditCount(s.db)).toBe(before);
+      await refusal(s.lifecycle.showSite(operator(), { ods: 'VN4J1' }), 'ORG_NOT_FOUND');
+    });
+
+    it('stops a care home’s account requests once its DSPT falls below Approaching Standards', async () => {
+      await s.lifecycle.registerSite(operator(), careHome);
+      await s.lifecycle.updateDspt(operator(), { ods: 'VN4J1', dspt: 'standards-not-met' });
+      const e = await refusal(
+        s.lifecycle.requestSiteAccount(as('rita.rowe@nhs.net'), {
+          ...person('Cara', 'Carer'),
+          site: 'VN4J1',
+        }),
+        'SITE_DSPT_LAPSED',
+      );
+      expect(e.details).toEqual({
+        ods: 'VN4J1',
+        dspt: 'standards-not-met',
+        minimum: 'approaching-standards',
+      });
+    });
+
+    it('still refuses a pharmacy or a dental practice at Approaching Standards: they need Standards Met', async () => {
+      for (const [kind, ods] of [
+        ['pharmacy', 'FA123'],
+        ['dental', 'V00123'],
+      ] as const) {
+        const e = await refusal(
+          register(s.lifecycle, operator(), { kind, ods, dspt: 'approaching-standards' }),
+          'DSPT_TOO_LOW',
+        );
+        expect(e.message).toContain(`${kind} sites need Standards Met or better`);
+        expect(e.details).toEqual({ dspt: 'approaching-standards', minimum: 'standards-met' });
+      }
+    });
+
+    it('requires a care home’s CQC location ID in CQC’s format, and refuses one for any other site, changing nothing', async () => {
+      const before = await auditCount(s.db);
+      const { cqcLocation: _, ...withoutCqc } = careHome;
+      const missing = await refusal(
+        s.lifecycle.registerSite(operator(), withoutCqc),
+        'CQC_LOCATION_REQUIRED',
+      );
+      expect(missing.message).toMatch(/--cqc-location, "1-" then digits/);
+      expect(missing.kind).toBe('invalid');
+      await refusal(
+        s.lifecycle.registerSite(operator(), { ...careHome, cqcLocation: null }),
+        'CQC_LOCATION_REQUIRED',
+      );
+      const bad = await refusal(
+        s.lifecycle.registerSite(operator(), { ...careHome, cqcLocation: '101661355' }),
+        'INVALID_CQC_LOCATION',
+      );
+      expect(bad.message).toContain('"1-" then digits');
+      const notTheirs = await refusal(
+        register(s.lifecycle, operator(), { cqcLocation: '1-101661355' }),
+        'INVALID_CQC_LOCATION',
+      );
+      expect(notTheirs.message).toContain('Only care homes have a CQC location ID');
+      expect(await auditCount(s.db)).toBe(before);
+      await refusal(s.lifecycle.showSite(operator(), { ods: 'VN4J1' }), 'ORG_NOT_FOUND');
+      await refusal(s.lifecycle.showSite(operator(), { ods: 'FA123' }), 'ORG_NOT_FOUND');
     });
   });
 

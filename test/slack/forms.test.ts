@@ -131,4 +131,34 @@ describe('Slack forms instead of flags', () => {
     });
     expect((notSite.answer.errors as Record<string, string>).site).toContain('not a community site');
   });
+
+  it('asks a care home for its CQC location ID next to its field, and registers it with one', async () => {
+    const home = {
+      ods: 'VN4J1',
+      kind: 'care-home',
+      name: 'Rose Care Home',
+      dspt: 'approaching-standards',
+      'owner-given': 'Rita',
+      'owner-family': 'Rowe',
+    };
+    const missing = await bot.submitForm(NAS, 'form_site_register', home);
+    expect(missing.answer.response_action).toBe('errors');
+    expect(missing.answer.errors).toEqual({ 'cqc-location': expect.stringContaining('--cqc-location') });
+    const bad = await bot.submitForm(NAS, 'form_site_register', { ...home, 'cqc-location': '101661355' });
+    expect((bad.answer.errors as Record<string, string>)['cqc-location']).toContain('"1-" then digits');
+    const pharmacy = await bot.submitForm(NAS, 'form_site_register', {
+      ...home,
+      ods: 'FB456',
+      kind: 'pharmacy',
+      dspt: 'standards-met',
+      'cqc-location': '1-101661355',
+    });
+    expect((pharmacy.answer.errors as Record<string, string>)['cqc-location']).toContain(
+      'Only care homes have a CQC location ID',
+    );
+    const done = await bot.submitForm(NAS, 'form_site_register', { ...home, 'cqc-location': '1-101661355' });
+    expect(JSON.stringify(done.answer.view)).toContain(
+      'Registered Rose Care Home (VN4J1), care-home, CQC location 1-101661355.',
+    );
+  });
 });

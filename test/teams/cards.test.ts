@@ -171,6 +171,44 @@ describe('Teams Adaptive Card forms and buttons', () => {
     });
   });
 
+  describe('the site register form', () => {
+    const personal = `a:personal-${LA_X}`;
+    const home = {
+      nhsmail: 'form',
+      form: 'form_site_register',
+      ods: 'VN4J1',
+      kind: 'care-home',
+      name: 'Rose Care Home',
+      dspt: 'approaching-standards',
+      'owner-given': 'Rita',
+      'owner-family': 'Rowe',
+    };
+
+    it('has a field for a care home’s CQC location ID', async () => {
+      const r = await bot.say(LA_X, 'site register');
+      const form = card(r.sent[0]);
+      expect(form).toContain(
+        '"placeholder":"1-101661355","id":"cqc-location","label":"CQC location ID (care homes)"',
+      );
+      expect(form).toContain('"data":{"nhsmail":"form","form":"form_site_register"}');
+    });
+
+    it('shows a care home’s missing or malformed CQC location ID under its field, and registers nothing', async () => {
+      const missing = card(
+        (await submit(LA_X, personal, 'form-card-cqc', home)).sent.find((c) => c.method === 'PUT'),
+      );
+      expect(missing).toContain('add --cqc-location, \\"1-\\" then digits');
+      const bad = card(
+        (await submit(LA_X, personal, 'form-card-cqc', { ...home, 'cqc-location': '1-ABC' })).sent.find(
+          (c) => c.method === 'PUT',
+        ),
+      );
+      expect(bad).toContain('is not a CQC location ID');
+      expect(bad).toContain('"value":"1-ABC"');
+      await expect(bot.lifecycle.showSite(operator(), { ods: 'VN4J1' })).rejects.toThrow('No organisation');
+    });
+  });
+
   describe('transfer requests in channels', () => {
     let leaverCard: ConnectorCall | undefined;
 
