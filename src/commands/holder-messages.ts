@@ -96,7 +96,8 @@ function reminderText(p: ReminderPayload): string {
         : p.route === 'envelope'
           ? 'the temporary password in your Day 1 letter'
           : 'the temporary password you were given';
-    return `Your new NHSmail account ${address} is ready and waiting for you. Sign in at ${PORTAL} with ${password}, choose a new password and set up multi-factor authentication (MFA) when asked. Until you do, the account cannot be used. Lost the password, or it has expired? Ask your local administrator (type "contact" to see who).`;
+    const lapses = p.dueAt ? ` If you have not by ${day(p.dueAt)}, it becomes inactive.` : '';
+    return `Your new NHSmail account ${address} is ready and waiting for you. Sign in at ${PORTAL} with ${password}, choose a new password and set up multi-factor authentication (MFA) when asked. Until you do, the account cannot be used.${lapses} Lost the password, or it has expired? Ask your local administrator (type "contact" to see who).`;
   }
   if (p.status === 'leaver') {
     return `Reminder: your NHSmail account ${address} is marked as a leaver, and its grace period ends on ${day(p.dueAt)}. To keep the same address and mailbox, ask the IT team of the organisation you are joining to mark you as a joiner before then.`;

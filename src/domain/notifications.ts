@@ -105,7 +105,7 @@ export interface ReminderPayload {
   route: string | null;
   pendingDays: number;
   mfaRegistered?: boolean;
-  /** When the account next changes unless the holder acts; null for a pending account. */
+  /** When the account next changes unless the holder acts (a pending account's lapse included; absent in rows written before pending accounts lapsed). */
   dueAt?: string | null;
   remindedBy?: string;
 }

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or } from 'drizzle-orm';
 import { accounts } from '../../db/schema.js';
+import { CLOCKS, deadline } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
 import { AWAITING_FIRST_LOGIN, refuseReminder } from '../domain/preconditions.js';
 import { isSystemActor } from '../domain/roles.js';
@@ -105,10 +106,15 @@ export async function remindPending(
         await enqueue(
           tx,
           ctx,
-          reminders.map((r) => ({
+          rows.map((row, i) => ({
             kind: 'reminder',
-            audience: { type: 'holder' as const, address: r.address },
-            payload: { ...r, status: AWAITING_FIRST_LOGIN },
+            audience: { type: 'holder' as const, address: row.address },
+            payload: {
+              ...(reminders[i] as PendingReminder),
+              status: AWAITING_FIRST_LOGIN,
+              // When the account lapses unless the holder signs in (the pending clock).
+              dueAt: deadline(CLOCKS.pending, row, deps.policy)?.toISOString() ?? null,
+            },
           })),
         );
       }
@@ -176,8 +182,9 @@ export async function remindHolder(
       );
     }
     const view = accountView(row, home, deps.policy);
-    // The one clock a reminder is about: a leaver's grace, or an active account's activity.
-    const dueAt = view.graceExpiresAt ?? view.activityExpiresAt;
+    // The one clock a reminder is about: a leaver's grace, an active account's activity, or a
+    // pending account's first login.
+    const dueAt = view.graceExpiresAt ?? view.activityExpiresAt ?? view.pendingExpiresAt;
     await tx.update(accounts).set({ lastRemindedAt: ctx.now }).where(eq(accounts.id, row.id));
     await enqueue(tx, ctx, [
       {
