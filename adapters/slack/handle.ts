@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
 import { internalErrorReply, type Reply, runText } from '../../src/commands/execute.js';
 import type { Logger } from '../../src/logger.js';
+import type { RequestContext } from '../../src/service/context.js';
 import type { Lifecycle } from '../../src/service/lifecycle.js';
 import type { SlackIdentities } from './identity.js';
 import { slackOrigin } from './origin.js';
@@ -26,6 +27,7 @@ export async function runForSlackUser(
   client: webApi.WebClient,
   where: SlackWhere,
   text: string | string[],
+  options: Pick<RequestContext, 'deciding'> = {},
 ): Promise<Reply> {
   const started = Date.now();
   const correlationId = randomUUID();
@@ -37,6 +39,7 @@ export async function runForSlackUser(
       now: deps.clock(),
       chat: slackOrigin(where.teamId, where.userId, where.channelId),
       correlationId,
+      ...options,
     };
     const empty = typeof text === 'string' ? text.trim() === '' : text.length === 0;
     const reply = await runText(deps.lifecycle, ctx, empty ? 'help' : text);

@@ -22,7 +22,7 @@ import {
   messageResponse,
 } from './invoke.js';
 import { commandText, parseTeamsMention } from './mentions.js';
-import { applyOutcome, cardSubmitOutcome } from './submits.js';
+import { applyOutcome, cardSubmitOutcome, type RunWords } from './submits.js';
 
 /** What the Teams turn handler needs: the core, identities, a clock and a log. */
 export interface TeamsDeps {
@@ -155,8 +155,10 @@ async function requestContext(
 }
 
 const clicker = (activity: Activity) => activity.from.name ?? activity.from.id;
-const runner = (deps: TeamsDeps, ctx: RequestContext) => (words: string[]) =>
-  runText(deps.lifecycle, ctx, words);
+const runner =
+  (deps: TeamsDeps, ctx: RequestContext): RunWords =>
+  (words, options = {}) =>
+    runText(deps.lifecycle, { ...ctx, ...options }, words);
 
 /**
  * A Universal Actions click (Action.Execute): the same submissions as Action.Submit, answered in

@@ -1,11 +1,12 @@
 import type { Attachment, TurnContext } from 'botbuilder';
 import type { Reply } from '../../src/commands/execute.js';
 import { FORMS, fieldErrors, fieldOfRefusal, formValues, formWords } from '../../src/commands/forms.js';
+import type { RequestContext } from '../../src/service/context.js';
 import { type CardSubmit, duplicateJoinerAction, formCard, outcomeCard } from './format/cards.js';
 import { teamsText } from './format/reply.js';
 
-/** Runs grammar words as the person who clicked or submitted. */
-export type RunWords = (words: string[]) => Promise<Reply>;
+/** Runs grammar words as the person who clicked or submitted (`deciding`: a click on a request). */
+export type RunWords = (words: string[], options?: Pick<RequestContext, 'deciding'>) => Promise<Reply>;
 
 /**
  * What a click or a form submission comes to: the card it came from replaced (a form's next
@@ -77,7 +78,9 @@ export async function cardSubmitOutcome(
   }
   if (submitted.nhsmail === 'disable_request_disable') {
     const { address, reason, until } = submitted;
-    const reply = await run(['disable', address, '--reason', reason, ...(until ? ['--until', until] : [])]);
+    const reply = await run(['disable', address, '--reason', reason, ...(until ? ['--until', until] : [])], {
+      deciding: true,
+    });
     if (!reply.ok) return { answer: refusal(reply) };
     return {
       replace: outcomeCard('Disable request', [`✅ Disabled by ${who}: ${firstLine(reply)}`]),

@@ -34,7 +34,8 @@ export async function disable(
           until: input.until,
         });
       if (principal.canAdminister(home)) return decide();
-      if (principal.canRequestDisable(home)) {
+      // A click on a request's "Disable" carries it out: a manager's click must not ask again.
+      if (principal.canRequestDisable(home) && !ctx.deciding) {
         decide();
         return null;
       }
@@ -43,7 +44,7 @@ export async function disable(
         row.address,
         home,
         (whose) => `disable ${whose} accounts`,
-        'a local administrator (a manager may ask one)',
+        ctx.deciding ? 'a local administrator' : 'a local administrator (a manager may ask one)',
       );
     })();
     if (decision === null) {

@@ -27,4 +27,9 @@ export interface RequestContext {
   chat?: ChatOrigin | undefined;
   /** Ties the request's log lines and the notifications it queued together (a UUID per command or job run). */
   correlationId?: string | undefined;
+  /**
+   * The request is a click on another's request (a disable request's "Disable" button): the
+   * clicker decides it, so whoever may only ask is refused rather than asking again.
+   */
+  deciding?: boolean | undefined;
 }

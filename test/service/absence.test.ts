@@ -252,6 +252,27 @@ describeEachEngine('disabled accounts (long absence)', (ctx) => {
     });
   });
 
+  it('a manager deciding a request (its Disable button) is refused, and asks nothing again', async () => {
+    const away = await setUp();
+    const before = await auditCount(s.db);
+    const outboxBefore = (await outboxRows(s.db)).length;
+    await refusal(
+      s.lifecycle.disable(
+        { ...as(MANAGER), deciding: true },
+        { address: away, reason: 'long sickness', until: day(90) },
+      ),
+      'NOT_YOUR_ORGANISATION',
+    );
+    expect((await statusOf(away)).status).toBe('active');
+    expect(await auditCount(s.db)).toBe(before);
+    expect((await outboxRows(s.db)).length).toBe(outboxBefore);
+    const done = await s.lifecycle.disable(
+      { ...as(ADMIN), deciding: true },
+      { address: away, reason: 'long sickness', until: day(90) },
+    );
+    expect(done).toMatchObject({ outcome: 'disabled', account: { status: 'disabled' } });
+  });
+
   it('a leaver and a joiner work from disabled as from active', async () => {
     const away = await setUp();
     await s.lifecycle.disable(as(ADMIN), { address: away, reason: 'career break', until: null });

@@ -112,6 +112,7 @@ export function registerDisableButton(app: App, deps: SlackDeps): void {
       client,
       { teamId, userId: body.user.id, channelId: body.channel?.id },
       words,
+      { deciding: true },
     );
     if (!reply.ok) {
       for (const message of replyMessages(reply)) {
