@@ -105,7 +105,6 @@ export const accounts = pgTable(
     index('accounts_retention_due_idx').on(t.inactiveSince).where(sql`status = 'inactive'`),
     index('accounts_restore_due_idx').on(t.deletedAt).where(sql`status = 'deleted' and purged_at is null`),
     index('accounts_pending_idx').on(t.createdAt).where(sql`status = 'pending'`),
-    index('accounts_pending_due_idx').on(t.statusChangedAt).where(sql`status = 'pending'`),
     // Set only while disabled; not "status = 'disabled'": a new enum value cannot be used in the
     // transaction that adds it, and every migration runs in one.
     index('accounts_disabled_due_idx').on(t.disabledAt).where(sql`disabled_at is not null`),

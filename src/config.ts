@@ -406,6 +406,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.STARTER_LEAD_DAYS >= e.PENDING_DAYS) {
+    // The pending clock counts from the making: a starter's account would lapse before Day 1.
+    throw new ConfigError(
+      `Invalid configuration: STARTER_LEAD_DAYS ${e.STARTER_LEAD_DAYS} must be fewer than PENDING_DAYS ${e.PENDING_DAYS}, or HR starters' accounts would become inactive before their first day.`,
+    );
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   // First, so that DIRECTORY=entra names what it lacks in its own words.
   const directory = directoryConfig(e);

@@ -2,6 +2,7 @@ import {
   type HolderKind,
   type NotificationContent,
   type ReminderPayload,
+  type StatusChangePayload,
   unhandledKind,
   type WarningPayload,
 } from '../domain/notifications.js';
@@ -39,10 +40,8 @@ export function holderText(n: NotificationContent): string {
       const p = n.payload;
       return `Your NHSmail account ${p.address} now belongs to ${p.to} (it moved from ${p.from}): same address, same mailbox.`;
     }
-    case 'status-change': {
-      const p = n.payload;
-      return `Your NHSmail account ${p.address} is now ${p.to}: ${p.reason}. If you still need it, ask your local administrator to reactivate it (type "contact" to see who).`;
-    }
+    case 'status-change':
+      return statusChangeText(n.payload);
     // Channels' kinds: never sent to a holder (HOLDER_KINDS), named here so a new kind must be placed.
     case 'leaver-request':
     case 'disable-request':
@@ -66,6 +65,23 @@ export function holderText(n: NotificationContent): string {
 }
 
 const PORTAL = 'https://portal.nhs.net';
+
+/** A change of status, with what the holder can do about it now. */
+function statusChangeText(p: StatusChangePayload): string {
+  const now = `Your NHSmail account ${p.address} is now ${p.to}: ${p.reason}.`;
+  switch (p.to) {
+    case 'disabled':
+      return `${now} Nothing is lost meanwhile; when you are back, ask your local administrator to enable it (type "contact" to see who).`;
+    case 'deleted':
+      return `${now} If you still need it, ask your local administrator (type "contact" to see who): only NAS can restore a deleted account, and only for a short time.`;
+    case 'active':
+    case 'pending':
+    case 'leaver':
+      return now;
+    case 'inactive':
+      return `${now} If you still need it, ask your local administrator to reactivate it (type "contact" to see who).`;
+  }
+}
 
 /** A holder's warning that one of the account's clocks runs out, with what keeps it. */
 function warningText(p: WarningPayload): string {

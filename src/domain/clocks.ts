@@ -21,7 +21,7 @@ export type ClockName =
 export type ClockField =
   | 'graceExpiresAt'
   | 'lastActivityAt'
-  | 'statusChangedAt'
+  | 'createdAt'
   | 'disabledAt'
   | 'disabledUntil'
   | 'inactiveSince'
@@ -66,16 +66,13 @@ export const CLOCKS: { readonly [N in ClockName]: Clock & { readonly name: N } }
     days: (p) => p.inactivityDays,
     warningDays: (p) => p.warningDays,
   },
-  /**
-   * A new account never used: first login not completed within `pendingDays` of its creation (or
-   * of its joining or reactivation, for one whose holder has still never signed in).
-   */
+  /** A new account never used: first login not completed within `pendingDays` of its creation. */
   pending: {
     name: 'pending',
     status: 'pending',
     personsOnly: true,
     unpurgedOnly: false,
-    field: 'statusChangedAt',
+    field: 'createdAt',
     days: (p) => p.pendingDays,
     warningDays: (p) => p.warningDays,
   },
@@ -135,6 +132,12 @@ export const EXPIRING_CLOCKS = [
 ] as const;
 export type ExpiryReason = (typeof EXPIRING_CLOCKS)[number]['name'];
 
+/**
+ * Clocks whose deadline changes nothing by itself (a return date): once past, `expiring` drops
+ * them rather than keep an overdue line ahead of the deadlines that still bite.
+ */
+export const REMINDS_ONLY: readonly ClockName[] = ['disabled-until'];
+
 /** What a clock reads of an account. */
 export interface ClockFacts {
   status: Status;
@@ -142,7 +145,7 @@ export interface ClockFacts {
   purgedAt: Date | null;
   graceExpiresAt: Date | null;
   lastActivityAt: Date | null;
-  statusChangedAt: Date;
+  createdAt: Date;
   disabledAt: Date | null;
   disabledUntil: Date | null;
   inactiveSince: Date | null;

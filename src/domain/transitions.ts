@@ -47,6 +47,13 @@ export const CREATED_STATUS = { person: 'pending', shared: 'active' } as const s
 /** Statuses in which an account holds one of a community site's places (SITE_ACCOUNT_LIMIT). */
 export const HOLDS_A_PLACE: readonly Status[] = ['pending', 'active', 'leaver'];
 
+/**
+ * True when a decision moves an account into one of its site's places (enable, a disabled
+ * account's leaver, a reactivation): a full site must make room first.
+ */
+export const takesAPlace = (decision: Pick<Decision, 'from' | 'to'>): boolean =>
+  !HOLDS_A_PLACE.includes(decision.from) && HOLDS_A_PLACE.includes(decision.to);
+
 /** Statuses in which a sign-in counts as activity (the 30-day clock, or a leaver still using it). */
 export const RECORDS_ACTIVITY: readonly Status[] = ['active', 'leaver'];
 
@@ -120,7 +127,9 @@ function enter(
     throw new Error(`${cause} cannot start from ${account.status} (${account.address})`);
   }
   const to = parts.to ?? rule.to;
-  const keepsLeavingDate = account.status === 'pending' && to === 'active';
+  // An HR leaving date stands through a first login and through an absence (disable, enable).
+  const keepsLeavingDate =
+    (account.status === 'pending' && to === 'active') || cause === 'disable' || cause === 'enable';
   return {
     cause,
     address: account.address,
@@ -395,19 +404,10 @@ export function decideReactivation(
       );
     },
   );
-  // As for a joiner: a holder who never completed first login comes back pending, not active,
-  // with a fresh pending clock; otherwise lapsing and reactivating would be a way round it.
-  const to = joinerStatus(account.firstLoginAt);
   return enter(cause, account, at, {
-    to,
-    set: {
-      ...(to === 'active' ? { lastActivityAt: now } : {}),
-      inactiveSince: null,
-      deletedAt: null,
-      graceExpiresAt: null,
-    },
+    set: { lastActivityAt: now, inactiveSince: null, deletedAt: null, graceExpiresAt: null },
     org: at.home.ods,
-    reason: `${cause === 'restore' ? 'restored' : 'reactivated'} in ${at.home.ods}; ${to === 'active' ? 'activity clock restarted' : `first login still due: pending for ${policy.pendingDays} days from now`}`,
+    reason: `${cause === 'restore' ? 'restored' : 'reactivated'} in ${at.home.ods}; activity clock restarted`,
     notifications: [],
     effects: [{ kind: cause === 'restore' ? 'restore' : 'enable', address: account.address }],
   });
@@ -440,7 +440,13 @@ const untilRefusal = (account: AccountFacts, until: Date | null, at: Now): Domai
  */
 export function decideDisable(
   account: AccountFacts,
-  at: Now & { home: Organisation; reason: string; until: Date | null },
+  at: Now & {
+    home: Organisation;
+    reason: string;
+    until: Date | null;
+    /** Carrying out a manager's request (its button): it never overwrites an absence since recorded. */
+    onRequest?: boolean;
+  },
 ): Decision {
   const again = account.status === TRANSITIONS.disable.to;
   orThrow(
@@ -459,6 +465,13 @@ export function decideDisable(
       );
     },
     () => untilRefusal(account, at.until, at),
+    () =>
+      again && at.onRequest
+        ? refused(
+            'ALREADY_DISABLED',
+            `${account.address} is already disabled (${account.disabledReason ?? 'no reason recorded'}${account.disabledUntil ? `, due back ${isoDate(account.disabledUntil)}` : ''}), so this request is done. To change the reason or return date, type "disable ${account.address} --reason … --until YYYY-MM-DD".`,
+          )
+        : null,
     () =>
       again && account.disabledReason === at.reason && sameDay(account.disabledUntil, at.until)
         ? refused(

@@ -1,5 +1,5 @@
 import { isSiteKind } from '../domain/organisation.js';
-import { decideDisable, decideEnable } from '../domain/transitions.js';
+import { decideDisable, decideEnable, takesAPlace } from '../domain/transitions.js';
 import type { ServiceDeps } from './accounts.js';
 import { openForChange } from './accounts.js';
 import type { RequestContext } from './context.js';
@@ -32,6 +32,7 @@ export async function disable(
           home,
           reason: input.reason,
           until: input.until,
+          onRequest: ctx.deciding === true,
         });
       if (principal.canAdminister(home)) return decide();
       // A click on a request's "Disable" carries it out: a manager's click must not ask again.
@@ -104,8 +105,11 @@ export async function enable(
     }
     const decision = decideEnable(row, { now: ctx.now, policy: deps.policy, home });
     // A disabled account holds none of a site's places (DESIGN: pending, active, leaver): coming
-    // back takes one, so a full site must make room first.
-    if (isSiteKind(home.kind)) await assertSiteCanTakeAccount(tx, deps.policy, home);
+    // back takes one, so a full site must make room first. It is no new account: a lapsed DSPT
+    // does not keep a returning holder out.
+    if (isSiteKind(home.kind) && takesAPlace(decision)) {
+      await assertSiteCanTakeAccount(tx, deps.policy, home, 'place');
+    }
     const updated = await apply(tx, ctx, deps, row, decision);
     return accountView(updated, home, deps.policy);
   });

@@ -13,6 +13,7 @@ import {
   decideJoiner,
   decideLeaver,
   decideReactivation,
+  takesAPlace,
 } from '../domain/transitions.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
@@ -151,13 +152,12 @@ export async function leaver(
       gpLocumOrg && !(await acceptedTransferTo(tx, row, gpLocumOrg))
         ? { org: gpLocumOrg, markedBy: principal.label }
         : undefined;
-    let updated = await apply(
-      tx,
-      ctx,
-      deps,
-      row,
-      decideLeaver(row, { now: ctx.now, policy: deps.policy, home, gpLocum }),
-    );
+    const decision = decideLeaver(row, { now: ctx.now, policy: deps.policy, home, gpLocum });
+    // A disabled account holds no place of its site; as a leaver it does again.
+    if (isSiteKind(home.kind) && takesAPlace(decision)) {
+      await assertSiteCanTakeAccount(tx, deps.policy, home, 'place');
+    }
+    let updated = await apply(tx, ctx, deps, row, decision);
 
     const { revoke: rolesRevoked, keep: rolesKept } = await revokeLeaverRoles(tx, ctx, row.address, home.ods);
     if (gpLocum) await openGpLocumTransfer(tx, ctx, row, home, gpLocum);
@@ -464,6 +464,9 @@ export async function reactivate(
       home,
       national: principal.isNational,
     });
+    if (isSiteKind(home.kind) && takesAPlace(decision)) {
+      await assertSiteCanTakeAccount(tx, deps.policy, home, 'place');
+    }
     const updated = await apply(tx, ctx, deps, row, decision);
     return accountView(updated, home, deps.policy);
   });

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { inArray } from 'drizzle-orm';
 import { accounts, auditLog } from '../../db/schema.js';
 import { invalid, isDomainError, refused } from '../domain/errors.js';
-import { awaitsFirstLogin } from '../domain/preconditions.js';
+import { awaitsFirstLogin, refuseActivity } from '../domain/preconditions.js';
 import { quote } from '../domain/quote.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
@@ -113,7 +113,7 @@ export async function recordObservedActivity(
             at: at.toISOString(),
             note: awaitsFirstLogin(row)
               ? 'signed in but the bot has no first login: record it with "first-login ADDRESS --mfa" once MFA is confirmed'
-              : `active in the report but ${row.status} in the bot since ${since.toISOString().slice(0, 10)}: reactivate it if the person still needs it`,
+              : `active in the report but ${row.status} in the bot since ${since.toISOString().slice(0, 10)}: ${refuseActivity(row)?.message ?? 'check it'}`,
           });
         } else report.unchanged++;
       }

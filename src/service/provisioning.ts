@@ -235,11 +235,14 @@ export async function assertSiteCanTakeAccount(
   tx: Executor,
   policy: Policy,
   site: Organisation,
+  /** `place`: an account of the site's own coming back takes a place, but it is not a new account. */
+  what: 'new' | 'place' = 'new',
 ): Promise<void> {
   const [locked] = rowsOf<{ dspt: string | null }>(
     await tx.execute(sql`select dspt from organisations where ods = ${site.ods} for update`),
   );
   const dspt = (locked?.dspt ?? null) as Organisation['dspt'];
+  if (what === 'place') return assertSiteHasPlace(tx, policy, site);
   const minimum = policy.dsptMinimum[site.kind];
   if (!dsptMeets(dspt, minimum)) {
     throw refused(
@@ -248,6 +251,11 @@ export async function assertSiteCanTakeAccount(
       { ods: site.ods, dspt, minimum },
     );
   }
+  await assertSiteHasPlace(tx, policy, site);
+}
+
+/** The site's cap (SITE_ACCOUNT_LIMIT) only; the caller holds the site's row lock. */
+async function assertSiteHasPlace(tx: Executor, policy: Policy, site: Organisation): Promise<void> {
   const [used] = await tx.select({ n: count() }).from(accounts).where(countsAgainstSiteCap(site.ods));
   const n = used?.n ?? 0;
   if (n >= policy.siteAccountLimit) {

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { accounts, auditLog, organisations, roles, transferRequests } from '../../db/schema.js';
-import { deadlineFrom, EXPIRING_CLOCKS, type ExpiryReason } from '../domain/clocks.js';
+import { deadlineFrom, EXPIRING_CLOCKS, type ExpiryReason, REMINDS_ONLY } from '../domain/clocks.js';
 import {
   type ContactAnswer,
   type ContactCategory,
@@ -12,7 +12,7 @@ import { awaitsFirstLogin } from '../domain/preconditions.js';
 import type { Status } from '../domain/status.js';
 import { addDays } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
-import { clockColumn, dueBySql } from './clock-sql.js';
+import { clockColumn, dueBetweenSql, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
 import { type DirectoryState, directoryState } from './directory-effects.js';
 import { type FirstLoginWatch, firstLoginWatch } from './directory-first-logins.js';
@@ -109,7 +109,9 @@ export async function expiring(
   const { policy } = deps;
   const rows: Expiry[] = [];
   for (const clock of EXPIRING_CLOCKS) {
-    const due = dueBySql(clock, policy, horizon);
+    const due = REMINDS_ONLY.includes(clock.name)
+      ? dueBetweenSql(clock, policy, ctx.now, horizon)
+      : dueBySql(clock, policy, horizon);
     const found = await deps.db
       .select({
         address: accounts.address,

@@ -25,6 +25,7 @@ const account = (extra: Partial<AccountFacts> = {}): AccountFacts => ({
   inactiveSince: null,
   deletedAt: null,
   purgedAt: null,
+  createdAt: addDays(now, -400),
   disabledAt: null,
   disabledReason: null,
   disabledUntil: null,

@@ -48,6 +48,7 @@ function account(status: Status, extra: Partial<AccountFacts> = {}): AccountFact
     lastActivityAt: status === 'pending' ? null : addDays(now, -5),
     inactiveSince: status === 'inactive' ? addDays(now, -5) : null,
     deletedAt: status === 'deleted' ? addDays(now, -5) : null,
+    createdAt: addDays(now, status === 'pending' ? -5 : -400),
     disabledAt: status === 'disabled' ? addDays(now, -5) : null,
     disabledReason: status === 'disabled' ? 'maternity leave' : null,
     disabledUntil: status === 'disabled' ? addDays(now, 60) : null,

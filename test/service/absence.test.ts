@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runText } from '../../src/commands/execute.js';
+import { holderText } from '../../src/commands/holder-messages.js';
+import { loadConfig } from '../../src/config.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
   activeAccount,
@@ -127,7 +129,7 @@ describeEachEngine('disabled accounts (long absence)', (ctx) => {
 
   it('expiring shows the disabled deadline and the return date as their own reasons', async () => {
     const away = await setUp();
-    await s.lifecycle.disable(as(ADMIN), { address: away, reason: 'long sickness', until: day(20) });
+    await s.lifecycle.disable(as(ADMIN), { address: away, reason: 'long sickness', until: day(545) });
     const rows = await s.lifecycle.expiring(as(MANAGER, day(540)), { org: 'RXX', within: 10 });
     expect(rows).toEqual([
       {
@@ -135,7 +137,7 @@ describeEachEngine('disabled accounts (long absence)', (ctx) => {
         status: 'disabled',
         org: 'RXX',
         reason: 'disabled-until',
-        dueAt: day(20).toISOString(),
+        dueAt: day(545).toISOString(),
       },
       { address: away, status: 'disabled', org: 'RXX', reason: 'disabled', dueAt: day(548).toISOString() },
     ]);
@@ -310,7 +312,62 @@ describeEachEngine('disabled accounts (long absence)', (ctx) => {
       });
     }
     await refusal(s.lifecycle.enable(operator(), { address: owner }), 'SITE_ACCOUNT_LIMIT');
+    // Marked a leaver, it would hold a place again: refused alike, and nothing changes.
+    await refusal(s.lifecycle.leaver(operator(), { address: owner }), 'SITE_ACCOUNT_LIMIT');
     expect((await statusOf(owner)).status).toBe('disabled');
+  });
+
+  it('a returning holder is enabled even when the site’s DSPT has lapsed: no new account is made', async () => {
+    await addOrg(s.lifecycle, 'RXX');
+    const site = await s.lifecycle.registerSite(operator(), {
+      ods: 'FA123',
+      kind: 'pharmacy',
+      name: 'Corner Pharmacy',
+      dspt: 'standards-met',
+      owner: person('Owen', 'Owner'),
+    });
+    const owner = site.owner.address;
+    await s.lifecycle.firstLogin(operator(), { address: owner, mfa: true });
+    await s.lifecycle.disable(operator(), { address: owner, reason: 'long sickness', until: null });
+    await s.lifecycle.updateDspt(operator(), { ods: 'FA123', dspt: 'standards-not-met' });
+    expect((await s.lifecycle.enable(operator(day(10)), { address: owner })).status).toBe('active');
+  });
+
+  it('a request’s button never overwrites an absence recorded since; typing disable does', async () => {
+    const away = await setUp();
+    await s.lifecycle.disable(as(ADMIN), { address: away, reason: 'maternity leave', until: day(300) });
+    const clicked = { ...as(ADMIN, day(1)), deciding: true };
+    const e = await refusal(
+      s.lifecycle.disable(clicked, { address: away, reason: 'long sickness', until: null }),
+      'ALREADY_DISABLED',
+    );
+    expect(e.message).toContain('maternity leave');
+    expect(await statusOf(away)).toMatchObject({
+      disabledReason: 'maternity leave',
+      disabledUntil: day(300).toISOString(),
+    });
+  });
+
+  it('an HR leaving date stands through disable and enable, and the sweep marks the leaver from disabled', async () => {
+    const away = await setUp();
+    await s.db.db.execute(
+      sql`update accounts set leaves_at = ${day(100).toISOString()} where address = ${away}`,
+    );
+    await s.lifecycle.disable(as(ADMIN), { address: away, reason: 'long sickness', until: null });
+    expect((await statusOf(away)).leavesAt).toBe(day(100).toISOString());
+    await s.lifecycle.enable(as(ADMIN, day(20)), { address: away });
+    expect((await statusOf(away, day(20))).leavesAt).toBe(day(100).toISOString());
+    await s.lifecycle.disable(as(ADMIN, day(30)), { address: away, reason: 'long sickness', until: null });
+    const report = await sweep(day(100));
+    expect(report.counts['hr-leavers']).toBe(1);
+    expect(await statusOf(away, day(100))).toMatchObject({ status: 'leaver', disabledAt: null });
+  });
+
+  it('expiring drops a return date once it has passed (nothing changes on it), keeping the deletion', async () => {
+    const away = await setUp();
+    await s.lifecycle.disable(as(ADMIN), { address: away, reason: 'long sickness', until: day(20) });
+    const rows = await s.lifecycle.expiring(as(MANAGER, day(25)), { org: 'RXX', within: 600 });
+    expect(rows.map((r) => r.reason)).toEqual(['disabled']);
   });
 
   it('over the command line: disable and enable, and bad input changes nothing', async () => {
@@ -427,15 +484,18 @@ describeEachEngine('pending accounts expire', (ctx) => {
     expect((await sweep(day(30))).counts['pending-expired']).toBe(0);
   });
 
-  it('reactivated before its first login, it is pending again with a fresh 30 days, never active', async () => {
+  it('counts from the making: a joiner still pending keeps its date, and a reactivation makes it active', async () => {
     await addOrg(s.lifecycle, 'RXX');
+    await addOrg(s.lifecycle, 'RYY');
     const fresh = (await s.lifecycle.provision(operator(), { ...person('Nia', 'New'), org: 'RXX' })).account
       .address;
-    await sweep(day(30));
+    await s.lifecycle.leaver(operator(day(5)), { address: fresh });
+    const joined = await s.lifecycle.joiner(operator(day(10)), { address: fresh, org: 'RYY' });
+    expect(joined.account).toMatchObject({ status: 'pending', pendingExpiresAt: day(30).toISOString() });
+    expect((await sweep(day(30))).counts['pending-expired']).toBe(1);
+    // DESIGN: inactive → active by reactivate, the activity clock restarted.
     const back = await s.lifecycle.reactivate(operator(day(35)), { address: fresh });
-    expect(back).toMatchObject({ status: 'pending', pendingExpiresAt: day(65).toISOString() });
-    expect((await sweep(day(64))).counts['pending-expired']).toBe(0);
-    expect((await sweep(day(65))).counts['pending-expired']).toBe(1);
+    expect(back).toMatchObject({ status: 'active', activityExpiresAt: day(65).toISOString() });
   });
 });
 
@@ -451,5 +511,27 @@ describeEachEngine('pending accounts expire under a shorter PENDING_DAYS', (ctx)
     expect(warned.map((r) => [r.payload.clock, r.payload.thresholdDays])).toEqual([['pending', 2]]);
     expect((await s.lifecycle.sweep(operator(day(10)), { dryRun: false })).counts['pending-expired']).toBe(1);
     expect((await s.lifecycle.status(operator(day(10)), { address: fresh })).account.status).toBe('inactive');
+  });
+});
+
+describe('what the holder and the configuration are told', () => {
+  it('a status change names the remedy for the status it reached', () => {
+    const text = (to: 'disabled' | 'active' | 'inactive' | 'deleted') =>
+      holderText({
+        kind: 'status-change',
+        payload: { address: 'mae.away@nhs.net', org: 'RXX', from: 'active', to, reason: 'why' },
+      });
+    expect(text('disabled')).toContain('enable it');
+    expect(text('disabled')).not.toContain('reactivate');
+    expect(text('active')).not.toContain('reactivate');
+    expect(text('inactive')).toContain('reactivate it');
+    expect(text('deleted')).toContain('only NAS can restore');
+  });
+
+  it('refuses STARTER_LEAD_DAYS at or past PENDING_DAYS: starters would lapse before Day 1', () => {
+    expect(() => loadConfig({ STARTER_LEAD_DAYS: '30' })).toThrow(
+      /STARTER_LEAD_DAYS 30 must be fewer than PENDING_DAYS 30/,
+    );
+    expect(() => loadConfig({ STARTER_LEAD_DAYS: '30', PENDING_DAYS: '45' })).not.toThrow();
   });
 });
