@@ -64,7 +64,10 @@ async function run(): Promise<void> {
         select 'bench' || g || '@nhs.net', 'person',
                (case when k like 'pending%' then 'pending' when k like 'disabled%' then 'disabled' else 'active' end)::account_status,
                'RB' || (1 + g % ${ORGS}),
-               ${nowIso}::timestamptz - interval '600 days',
+               ${nowIso}::timestamptz - case k when 'pending-due' then interval '31 days'
+                                               when 'pending-warn' then interval '25 days'
+                                               when 'pending' then interval '2 days'
+                                               else interval '600 days' end,
                ${nowIso}::timestamptz - case k when 'pending-due' then interval '31 days'
                                                when 'pending-warn' then interval '25 days'
                                                when 'pending' then interval '2 days'
