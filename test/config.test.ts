@@ -42,6 +42,9 @@ describe('loadConfig defaults', () => {
       policy: {
         graceDays: 30,
         inactivityDays: 30,
+        pendingDays: 30,
+        disabledRetentionDays: 548,
+        disabledWarningDays: [30, 7, 1],
         warningDays: [7, 3, 1],
         retentionDays: 30,
         restoreDays: 30,

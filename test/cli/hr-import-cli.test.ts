@@ -99,22 +99,26 @@ describe('HR imports on the command line', { timeout: 120_000 }, () => {
   });
 
   it('schedules a leaver shown by status, and marks them on the day, once', async () => {
+    // The sweeps above ran on 30 December: Gus, made on 23 November and never signed in, lapsed
+    // to inactive after 30 days (PENDING_DAYS). Brought back, he is active and can leave.
+    const back = '2026-12-30T07:00:00Z';
+    expect((await cli('reactivate', 'gus.ward@nhs.net', '--now', back)).stdout).toContain('Reactivated');
     const file = path.join(dataDir, 'leavers.csv');
     await import('node:fs/promises').then((fs) =>
-      fs.writeFile(file, '\ufeffEmployee_Number,Leaving_Date\r\nE2001,2026-12-10\r\n\r\n'),
+      fs.writeFile(file, '\ufeffEmployee_Number,Leaving_Date\r\nE2001,2027-01-10\r\n\r\n'),
     );
-    const run = await cli('import', 'leavers', file, ...NOW);
+    const run = await cli('import', 'leavers', file, '--now', back);
     expect(run.stdout).toContain('Imported 1 row of leavers: 0 marked as leavers now, 1 scheduled');
-    expect((await cli('status', 'gus.ward@nhs.net', ...NOW)).stdout).toContain(
-      'Leaving on 2026-12-10 (HR feed)',
+    expect((await cli('status', 'gus.ward@nhs.net', '--now', back)).stdout).toContain(
+      'Leaving on 2027-01-10 (HR feed)',
     );
-    expect((await cli('sweep', '--now', '2026-12-10T05:00:00Z')).stdout).toContain(
+    expect((await cli('sweep', '--now', '2027-01-10T05:00:00Z')).stdout).toContain(
       'HR leavers marked on their leaving date: 1',
     );
-    expect((await cli('sweep', '--now', '2026-12-10T06:00:00Z')).stdout).toContain(
+    expect((await cli('sweep', '--now', '2027-01-10T06:00:00Z')).stdout).toContain(
       'HR leavers marked on their leaving date: 0',
     );
-    expect((await cli('status', 'gus.ward@nhs.net', '--now', '2026-12-10T06:00:00Z')).stdout).toContain(
+    expect((await cli('status', 'gus.ward@nhs.net', '--now', '2027-01-10T06:00:00Z')).stdout).toContain(
       'gus.ward@nhs.net: leaver',
     );
   });
