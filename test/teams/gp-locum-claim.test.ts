@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator, person } from '../support/service.js';
 import type { ConnectorCall } from './support/fake-connector.js';
-import { fixture, sentText, TeamsTestBot } from './support/teams-bot.js';
+import { channelActivity, channelTraffic, fixture, sentText, TeamsTestBot } from './support/teams-bot.js';
 
 /**
  * Issue 16, point 5, end to end in Teams: a leaver marked for the GP-locum route reaches the NAS
@@ -14,41 +14,9 @@ describe('Teams: the NAS GP-locum team’s claim card', () => {
   const NAS = '29:1Nas';
   const CHANNEL_LOC = '19:channelLocums@thread.tacv2';
   let gina = '';
-  let seq = 0;
   let claim: ConnectorCall | undefined;
 
-  const channelActivity = (channelId: string, messageId: string) => ({
-    conversation: {
-      isGroup: true,
-      conversationType: 'channel',
-      tenantId: 'tenant-nhs-0001',
-      id: `${channelId};messageid=${messageId}`,
-    },
-    channelData: { channel: { id: channelId }, tenant: { id: 'tenant-nhs-0001' } },
-  });
-  const inChannel = (userId: string, channelId: string, text: string) => {
-    seq++;
-    return bot.send({
-      ...fixture('message-channel-mention.json'),
-      id: `1700000800${String(seq).padStart(3, '0')}`,
-      text: `<at>NHSmail</at> ${text}`,
-      from: { id: userId, name: userId },
-      ...channelActivity(channelId, '1'),
-    });
-  };
-  /** A click on the card's Action.Submit, as Teams sends it: a message whose value is the action's data. */
-  const click = (userId: string, channelId: string, replyToId: string, value: unknown) => {
-    seq++;
-    return bot.send({
-      ...fixture('message-personal.json'),
-      id: `1700000900${String(seq).padStart(3, '0')}`,
-      text: undefined,
-      replyToId,
-      value,
-      from: { id: userId, name: userId, aadObjectId: `aad-${userId}` },
-      ...channelActivity(channelId, replyToId),
-    });
-  };
+  const { say: inChannel, click } = channelTraffic(bot);
   const content = (call: ConnectorCall | undefined) =>
     (
       call?.body.attachments as

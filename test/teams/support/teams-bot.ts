@@ -118,3 +118,47 @@ export function typedInTeams(typed: string) {
 export function sentText(calls: Array<{ body: Record<string, unknown> }>): string {
   return calls.map((c) => JSON.stringify(c.body)).join('\n');
 }
+
+/** Where a channel activity happened: the conversation id Teams gives a channel thread, and the tenant. */
+export const channelActivity = (channelId: string, messageId: string) => ({
+  conversation: {
+    isGroup: true,
+    conversationType: 'channel',
+    tenantId: 'tenant-nhs-0001',
+    id: `${channelId};messageid=${messageId}`,
+  },
+  channelData: { channel: { id: channelId }, tenant: { id: 'tenant-nhs-0001' } },
+});
+
+/**
+ * Messages typed in a Teams channel (mentioning the bot) and clicks on a card's Action.Submit
+ * there, as Teams sends them: a click is a message whose value is the action's data. Each activity
+ * gets an id of its own.
+ */
+export function channelTraffic(bot: TeamsTestBot) {
+  let seq = 0;
+  return {
+    say(userId: string, channelId: string, text: string) {
+      seq++;
+      return bot.send({
+        ...fixture('message-channel-mention.json'),
+        id: `1700000800${String(seq).padStart(3, '0')}`,
+        text: `<at>NHSmail</at> ${text}`,
+        from: { id: userId, name: userId },
+        ...channelActivity(channelId, '1'),
+      });
+    },
+    click(userId: string, channelId: string, replyToId: string, value: unknown) {
+      seq++;
+      return bot.send({
+        ...fixture('message-personal.json'),
+        id: `1700000900${String(seq).padStart(3, '0')}`,
+        text: undefined,
+        replyToId,
+        value,
+        from: { id: userId, name: userId, aadObjectId: `aad-${userId}` },
+        ...channelActivity(channelId, replyToId),
+      });
+    },
+  };
+}
