@@ -1,9 +1,8 @@
-import { isSiteKind } from '../domain/organisation.js';
-import { decideDisable, decideEnable, takesAPlace } from '../domain/transitions.js';
+import { decideDisable, decideEnable } from '../domain/transitions.js';
 import type { ServiceDeps } from './accounts.js';
 import { openForChange } from './accounts.js';
 import type { RequestContext } from './context.js';
-import { assertSiteCanTakeAccount } from './provisioning.js';
+import { assertPlaceFor } from './provisioning.js';
 import { type AccountView, accountView, apply, audit, enqueue, notYourAccount } from './store.js';
 
 /**
@@ -104,12 +103,7 @@ export async function enable(
       );
     }
     const decision = decideEnable(row, { now: ctx.now, policy: deps.policy, home });
-    // A disabled account holds none of a site's places (DESIGN: pending, active, leaver): coming
-    // back takes one, so a full site must make room first. It is no new account: a lapsed DSPT
-    // does not keep a returning holder out.
-    if (isSiteKind(home.kind) && takesAPlace(decision)) {
-      await assertSiteCanTakeAccount(tx, deps.policy, home, 'place');
-    }
+    await assertPlaceFor(tx, deps.policy, home, decision);
     const updated = await apply(tx, ctx, deps, row, decision);
     return accountView(updated, home, deps.policy);
   });

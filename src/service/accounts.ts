@@ -13,12 +13,12 @@ import {
   decideJoiner,
   decideLeaver,
   decideReactivation,
-  takesAPlace,
 } from '../domain/transitions.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import type { ProvisionedDelivery } from './provisioning.js';
 import {
+  assertPlaceFor,
   assertSiteCanTakeAccount,
   createPersonAccount,
   type NewPerson,
@@ -153,10 +153,7 @@ export async function leaver(
         ? { org: gpLocumOrg, markedBy: principal.label }
         : undefined;
     const decision = decideLeaver(row, { now: ctx.now, policy: deps.policy, home, gpLocum });
-    // A disabled account holds no place of its site; as a leaver it does again.
-    if (isSiteKind(home.kind) && takesAPlace(decision)) {
-      await assertSiteCanTakeAccount(tx, deps.policy, home, 'place');
-    }
+    await assertPlaceFor(tx, deps.policy, home, decision);
     let updated = await apply(tx, ctx, deps, row, decision);
 
     const { revoke: rolesRevoked, keep: rolesKept } = await revokeLeaverRoles(tx, ctx, row.address, home.ods);
@@ -464,9 +461,7 @@ export async function reactivate(
       home,
       national: principal.isNational,
     });
-    if (isSiteKind(home.kind) && takesAPlace(decision)) {
-      await assertSiteCanTakeAccount(tx, deps.policy, home, 'place');
-    }
+    await assertPlaceFor(tx, deps.policy, home, decision);
     const updated = await apply(tx, ctx, deps, row, decision);
     return accountView(updated, home, deps.policy);
   });

@@ -10,7 +10,7 @@ import { DSPT_LABELS, dsptMeets, isSiteKind, type Organisation } from '../domain
 import { mfaRequired, type Policy } from '../domain/policy.js';
 import { quote } from '../domain/quote.js';
 import type { Principal } from '../domain/roles.js';
-import { CREATED_STATUS } from '../domain/transitions.js';
+import { CREATED_STATUS, type Decision, takesAPlace } from '../domain/transitions.js';
 import type { Mobile, Registration } from '../domain/validation.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
@@ -235,14 +235,8 @@ export async function assertSiteCanTakeAccount(
   tx: Executor,
   policy: Policy,
   site: Organisation,
-  /** `place`: an account of the site's own coming back takes a place, but it is not a new account. */
-  what: 'new' | 'place' = 'new',
 ): Promise<void> {
-  const [locked] = rowsOf<{ dspt: string | null }>(
-    await tx.execute(sql`select dspt from organisations where ods = ${site.ods} for update`),
-  );
-  const dspt = (locked?.dspt ?? null) as Organisation['dspt'];
-  if (what === 'place') return assertSiteHasPlace(tx, policy, site);
+  const dspt = await lockSite(tx, site);
   const minimum = policy.dsptMinimum[site.kind];
   if (!dsptMeets(dspt, minimum)) {
     throw refused(
@@ -252,6 +246,30 @@ export async function assertSiteCanTakeAccount(
     );
   }
   await assertSiteHasPlace(tx, policy, site);
+}
+
+/**
+ * A decision that moves a site's own account back into one of its places (enable, a disabled
+ * account's leaver, a reactivation) needs a free place. It is no new account, so the site's DSPT
+ * does not matter: a lapsed one does not keep a returning holder out.
+ */
+export async function assertPlaceFor(
+  tx: Executor,
+  policy: Policy,
+  home: Organisation,
+  decision: Pick<Decision, 'from' | 'to'>,
+): Promise<void> {
+  if (!isSiteKind(home.kind) || !takesAPlace(decision)) return;
+  await lockSite(tx, home);
+  await assertSiteHasPlace(tx, policy, home);
+}
+
+/** Locks the site's row, so places are counted one request at a time; returns its DSPT status. */
+async function lockSite(tx: Executor, site: Organisation): Promise<Organisation['dspt']> {
+  const [locked] = rowsOf<{ dspt: string | null }>(
+    await tx.execute(sql`select dspt from organisations where ods = ${site.ods} for update`),
+  );
+  return (locked?.dspt ?? null) as Organisation['dspt'];
 }
 
 /** The site's cap (SITE_ACCOUNT_LIMIT) only; the caller holds the site's row lock. */

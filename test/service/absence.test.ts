@@ -292,7 +292,8 @@ describeEachEngine('disabled accounts (long absence)', (ctx) => {
     expect(joined).toMatchObject({ outcome: 'joined', account: { status: 'active', org: 'RYY' } });
   });
 
-  it('a site account that comes back needs a free place, as a disabled one holds none', async () => {
+  /** A pharmacy's owner, signed in once and then disabled: the site's own place is free. */
+  async function disabledSiteOwner(): Promise<string> {
     await addOrg(s.lifecycle, 'RXX');
     const site = await s.lifecycle.registerSite(operator(), {
       ods: 'FA123',
@@ -304,6 +305,11 @@ describeEachEngine('disabled accounts (long absence)', (ctx) => {
     const owner = site.owner.address;
     await s.lifecycle.firstLogin(operator(), { address: owner, mfa: true });
     await s.lifecycle.disable(operator(), { address: owner, reason: 'long sickness', until: null });
+    return owner;
+  }
+
+  it('a site account that comes back needs a free place, as a disabled one holds none', async () => {
+    const owner = await disabledSiteOwner();
     // Fill the site's places while the owner is away (the owner's own place is free now).
     for (let i = 0; i < 10; i++) {
       await s.lifecycle.requestSiteAccount(operator(), {
@@ -318,17 +324,7 @@ describeEachEngine('disabled accounts (long absence)', (ctx) => {
   });
 
   it('a returning holder is enabled even when the site’s DSPT has lapsed: no new account is made', async () => {
-    await addOrg(s.lifecycle, 'RXX');
-    const site = await s.lifecycle.registerSite(operator(), {
-      ods: 'FA123',
-      kind: 'pharmacy',
-      name: 'Corner Pharmacy',
-      dspt: 'standards-met',
-      owner: person('Owen', 'Owner'),
-    });
-    const owner = site.owner.address;
-    await s.lifecycle.firstLogin(operator(), { address: owner, mfa: true });
-    await s.lifecycle.disable(operator(), { address: owner, reason: 'long sickness', until: null });
+    const owner = await disabledSiteOwner();
     await s.lifecycle.updateDspt(operator(), { ods: 'FA123', dspt: 'standards-not-met' });
     expect((await s.lifecycle.enable(operator(day(10)), { address: owner })).status).toBe('active');
   });
