@@ -19,6 +19,7 @@ import type { Policy } from '../domain/policy.js';
 import { actorLabel, Principal, type RoleGrant } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
 import { type Decision, HOLDS_A_PLACE } from '../domain/transitions.js';
+import { inIdList, insertMany } from './bulk-insert.js';
 import type { RequestContext } from './context.js';
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -118,7 +119,9 @@ export async function enqueue(
   notifications: Notification[],
 ): Promise<void> {
   if (notifications.length === 0) return;
-  await tx.insert(outbox).values(
+  await insertMany(
+    tx,
+    outbox,
     notifications.map((n) => ({
       createdAt: ctx.now,
       correlationId: ctx.correlationId ?? null,
@@ -260,8 +263,7 @@ export async function queueEffects(
     })),
   );
   if (rows.length === 0) return [];
-  const queued = await tx.insert(directoryEffects).values(rows).returning({ id: directoryEffects.id });
-  return queued.map((q) => q.id);
+  return insertMany(tx, directoryEffects, rows, { returning: 'id' });
 }
 
 /**
@@ -308,7 +310,7 @@ export async function applyLapse(
   const changed = await tx
     .update(accounts)
     .set(lapse.set(ctx.now))
-    .where(and(inArray(accounts.id, ids), due))
+    .where(and(inIdList(accounts.id, ids), due))
     .returning({ id: accounts.id, address: accounts.address, org: accounts.homeOrg });
   if (changed.length === 0) return changed;
   if (lapse.endsTransfers) {
@@ -318,7 +320,7 @@ export async function applyLapse(
       .set({ state: 'superseded' })
       .where(
         and(
-          inArray(
+          inIdList(
             transferRequests.accountId,
             changed.map((row) => row.id),
           ),
@@ -327,7 +329,9 @@ export async function applyLapse(
       );
   }
   const reason = lapse.reason(policy);
-  await tx.insert(auditLog).values(
+  await insertMany(
+    tx,
+    auditLog,
     changed.map((row) =>
       auditValues(ctx, {
         action: lapse.action,

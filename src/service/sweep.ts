@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, lt } from 'drizzle-orm';
 import { accounts, handledDeliveries, warningsSent } from '../../db/schema.js';
 import { deadlineFrom } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
@@ -7,12 +7,20 @@ import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
 import { addDays, daysLeft } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
+import { inIdList, insertMany } from './bulk-insert.js';
 import { clockColumn, dueBetweenSql, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
 import { type DueReport, runDueHrChanges } from './hr-feed.js';
 import { applyLapse, type Executor, enqueue } from './store.js';
 
-const BATCH = 500;
+/**
+ * Accounts changed per transaction. Each batch costs the same few statements whatever its size, so
+ * a large one costs little more than set-based SQL; its rows stay locked for the batch (well under
+ * a second), and replicas share the work a batch at a time (FOR UPDATE SKIP LOCKED).
+ */
+export const LAPSE_BATCH = 5_000;
+/** Accounts read per batch for warnings: each batch costs the same few statements, whatever its size. */
+const WARNING_BATCH = 5_000;
 /** How many individual changes a report lists; the counts are always complete. */
 const REPORT_LIMIT = 500;
 
@@ -105,7 +113,7 @@ export async function sweep(
     for (;;) {
       const changed = await runLapseBatch(deps, ctx, lapse);
       noteAll(changed);
-      if (changed.length < BATCH) break;
+      if (changed.length < LAPSE_BATCH) break;
     }
   }
   if (!input.dryRun) {
@@ -151,7 +159,7 @@ async function runLapseBatch(deps: ServiceDeps, ctx: RequestContext, lapse: Laps
       .from(accounts)
       .where(due)
       .orderBy(asc(accounts.id))
-      .limit(BATCH)
+      .limit(LAPSE_BATCH)
       .for('update', { skipLocked: true });
     if (claimed.length === 0) return [];
     return applyLapse(
@@ -169,7 +177,9 @@ async function runLapseBatch(deps: ServiceDeps, ctx: RequestContext, lapse: Laps
 /**
  * For each account and clock, the most urgent threshold already reached and not yet sent is
  * queued: a holder message and one for the organisation's channels. A less urgent warning is
- * never queued after a more urgent one for the same deadline.
+ * never queued after a more urgent one for the same deadline. A batch of accounts costs four
+ * statements, whatever its size: read the candidates, read what was sent them, record the
+ * warnings (once, by the primary key of `warnings_sent`), queue the holders' messages.
  */
 async function queueWarnings(
   deps: ServiceDeps,
@@ -197,13 +207,14 @@ async function queueWarnings(
           .from(accounts)
           .where(and(candidates, gt(accounts.id, afterId)))
           .orderBy(asc(accounts.id))
-          .limit(BATCH);
+          .limit(WARNING_BATCH);
         const rows = dryRun ? await query : await query.for('update', { skipLocked: true });
         const sent = await sentThresholds(
           tx,
           clock.name,
           rows.map((r) => r.id),
         );
+        const due: Array<{ accountId: number; warning: QueuedWarning }> = [];
         for (const row of rows) {
           const dueAt = deadlineFrom(clock, row.start ?? now, policy);
           const left = daysLeft(now, dueAt);
@@ -212,20 +223,23 @@ async function queueWarnings(
           const threshold = Math.min(...reached);
           const already = sent.get(`${row.id}|${dueAt.toISOString()}`);
           if (already !== undefined && already <= threshold) continue;
-          const warning: QueuedWarning = {
-            address: row.address,
-            org: row.org,
-            clock: clock.name,
-            thresholdDays: threshold,
-            daysLeft: left,
-            dueAt: dueAt.toISOString(),
-          };
-          if (!dryRun && !(await recordWarning(tx, ctx, row.id, warning))) continue;
-          onWarning(warning);
+          due.push({
+            accountId: row.id,
+            warning: {
+              address: row.address,
+              org: row.org,
+              clock: clock.name,
+              thresholdDays: threshold,
+              daysLeft: left,
+              dueAt: dueAt.toISOString(),
+            },
+          });
         }
+        const queued = dryRun ? due : await recordWarnings(tx, ctx, due);
+        for (const { warning } of queued) onWarning(warning);
         return { lastId: rows.at(-1)?.id, seen: rows.length };
       });
-      if (seen < BATCH || lastId === undefined) break;
+      if (seen < WARNING_BATCH || lastId === undefined) break;
       afterId = lastId;
     }
   }
@@ -238,7 +252,7 @@ async function sentThresholds(tx: Executor, clock: WarnedClock, ids: number[]): 
   const rows = await tx
     .select()
     .from(warningsSent)
-    .where(and(eq(warningsSent.clock, clock), inArray(warningsSent.accountId, ids)));
+    .where(and(eq(warningsSent.clock, clock), inIdList(warningsSent.accountId, ids)));
   for (const row of rows) {
     const key = `${row.accountId}|${row.dueAt.toISOString()}`;
     sent.set(key, Math.min(sent.get(key) ?? Number.POSITIVE_INFINITY, row.thresholdDays));
@@ -246,26 +260,41 @@ async function sentThresholds(tx: Executor, clock: WarnedClock, ids: number[]): 
   return sent;
 }
 
-async function recordWarning(
+/**
+ * Records a batch's warnings and queues each holder's message, in the caller's transaction; the
+ * warnings another sweep recorded first (a replica running at the same time) are left to it.
+ * Answers the warnings this sweep recorded.
+ */
+async function recordWarnings(
   tx: Executor,
   ctx: RequestContext,
-  accountId: number,
-  w: QueuedWarning,
-): Promise<boolean> {
-  const [inserted] = await tx
-    .insert(warningsSent)
-    .values({
-      accountId,
-      clock: w.clock,
-      dueAt: new Date(w.dueAt),
-      thresholdDays: w.thresholdDays,
-      queuedAt: ctx.now,
-    })
-    .onConflictDoNothing()
-    .returning({ accountId: warningsSent.accountId });
-  if (!inserted) return false;
-  const payload = { ...w };
+  due: Array<{ accountId: number; warning: QueuedWarning }>,
+): Promise<Array<{ accountId: number; warning: QueuedWarning }>> {
+  const recorded = new Set(
+    await insertMany(
+      tx,
+      warningsSent,
+      due.map(({ accountId, warning }) => ({
+        accountId,
+        clock: warning.clock,
+        dueAt: new Date(warning.dueAt),
+        thresholdDays: warning.thresholdDays,
+        queuedAt: ctx.now,
+      })),
+      { returning: 'accountId', onConflictDoNothing: true },
+    ),
+  );
+  // An account has one deadline per clock, so its id names its warning in the batch.
+  const queued = due.filter(({ accountId }) => recorded.has(accountId));
   // The holder's own warning; the organisation's channels get this run's digest instead.
-  await enqueue(tx, ctx, [{ kind: 'warning', audience: { type: 'holder', address: w.address }, payload }]);
-  return true;
+  await enqueue(
+    tx,
+    ctx,
+    queued.map(({ warning }) => ({
+      kind: 'warning',
+      audience: { type: 'holder', address: warning.address },
+      payload: { ...warning },
+    })),
+  );
+  return queued;
 }
