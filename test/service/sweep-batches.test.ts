@@ -61,3 +61,74 @@ describe('sweep batches on fresh, unanalysed data (PostgreSQL)', { timeout: 120_
     expect(perTransaction.length).toBeGreaterThanOrEqual(3);
   });
 });
+
+/**
+ * Two replicas sweeping the same national-scale work at once (issue 17): they share the batches
+ * (FOR UPDATE SKIP LOCKED), and between them each account changes once, with one audit row and
+ * one holder notice, and each warning is recorded and queued once, in one of the two digests.
+ */
+describe('two sweeps at once over several batches (PostgreSQL)', { timeout: 180_000 }, () => {
+  let scratch: ScratchDatabase;
+  let database: Database;
+  const DUE = LAPSE_BATCH * 2.5;
+  const WARNED = LAPSE_BATCH * 1.5;
+  const now = new Date('2026-11-23T05:00:00Z');
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgresDatabase();
+    database = openDatabase({ engine: 'postgres', url: scratch.url });
+    const nowIso = now.toISOString();
+    await database.db.execute(
+      sql`insert into organisations (ods, name, kind, created_at)
+          select 'RB' || o, 'Bench Trust ' || o, 'trust', ${nowIso}::timestamptz from generate_series(1, 7) o`,
+    );
+    // DUE accounts 31 days idle, then WARNED 25 days idle (inside the 7-day warning window).
+    await database.db.execute(sql`
+      insert into accounts (address, kind, status, home_org, created_at, status_changed_at, last_activity_at, mfa_registered)
+      select 'idle' || g || '@nhs.net', 'person', 'active', 'RB' || (1 + g % 7), ${nowIso}::timestamptz - interval '90 days',
+             ${nowIso}::timestamptz - interval '90 days',
+             ${nowIso}::timestamptz - case when g <= ${DUE} then interval '31 days' else interval '25 days' end, true
+      from generate_series(1, ${DUE + WARNED}) g`);
+    await database.db.execute(sql`analyze accounts`);
+  });
+  afterAll(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+
+  it('changes each account once and queues each warning once between them', async () => {
+    const replica = () =>
+      createLifecycle({ db: database.db, policy: DEFAULT_POLICY, delivery: new CapturingDelivery() });
+    const [one, two] = await Promise.all([replica(), replica()]);
+    const ctx = { actor: { kind: 'scheduler' }, platform: 'schedule', now } as const;
+    const [a, b] = await Promise.all([one.sweep(ctx, { dryRun: false }), two.sweep(ctx, { dryRun: false })]);
+    expect(a.counts.inactivity + b.counts.inactivity).toBe(DUE);
+    expect(a.counts.warnings + b.counts.warnings).toBe(WARNED);
+    const [counts] = rowsOf<Record<string, number>>(
+      await database.db.execute(sql`select
+        (select count(*)::int from audit_log where action = 'inactivity') as audits,
+        (select count(distinct address)::int from audit_log where action = 'inactivity') as audited,
+        (select count(*)::int from outbox where kind = 'status-change') as notices,
+        (select count(distinct payload->>'address')::int from outbox where kind = 'status-change') as noticed,
+        (select count(*)::int from warnings_sent) as recorded,
+        (select count(*)::int from outbox where kind = 'warning') as warnings,
+        (select count(distinct payload->>'address')::int from outbox where kind = 'warning') as warned,
+        (select coalesce(sum(jsonb_array_length(payload->'items')), 0)::int from outbox where kind = 'digest') as digested,
+        (select count(*)::int from accounts where status = 'inactive') as inactive`),
+    );
+    expect(counts).toEqual({
+      audits: DUE,
+      audited: DUE,
+      notices: DUE,
+      noticed: DUE,
+      recorded: WARNED,
+      warnings: WARNED,
+      warned: WARNED,
+      digested: WARNED,
+      inactive: DUE,
+    });
+    // A third sweep finds nothing left to do.
+    const again = await one.sweep(ctx, { dryRun: false });
+    expect([again.counts.inactivity, again.counts.warnings]).toEqual([0, 0]);
+  });
+});
