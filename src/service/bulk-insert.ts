@@ -9,7 +9,8 @@ import type { Executor } from './store.js';
  * binds a parameter per column per row, and building and binding those cost more than the writes
  * (issue 15's and 17's benchmarks); the JSON travels and parses as one value. Every row must name
  * the same fields (an omitted field would otherwise become NULL instead of its column's default).
- * Answers the `returning` column of each inserted row, in insertion order, when one is named.
+ * Rows are inserted in the order given (identity columns count up in that order), and the
+ * `returning` column of each inserted row is answered in that order, when one is named.
  */
 export async function insertMany<T extends PgTable, K extends keyof T['$inferSelect'] & string>(
   tx: Executor,
@@ -47,7 +48,7 @@ export async function insertMany<T extends PgTable, K extends keyof T['$inferSel
     ? sql` returning ${sql.identifier(returningColumn.name)} as value`
     : sql``;
   const result = await tx.execute(
-    sql`insert into ${table} (${list}) select ${list} from jsonb_populate_recordset(null::${table}, ${json}::jsonb)${conflict}${returning}`,
+    sql`insert into ${table} (${list}) select ${list} from jsonb_populate_recordset(null::${table}, ${json}::jsonb) with ordinality as given order by given.ordinality${conflict}${returning}`,
   );
   if (!returningColumn) return [];
   return rowsOf<{ value: unknown }>(result).map(
