@@ -32,7 +32,8 @@ export async function insertMany<T extends PgTable, K extends keyof T['$inferSel
   const json = JSON.stringify(
     rows.map((row) => {
       const values = row as Record<string, unknown>;
-      if (Object.keys(values).filter((f) => values[f] !== undefined).length !== fields.length) {
+      const named = Object.keys(values).filter((f) => values[f] !== undefined);
+      if (named.length !== fields.length || !fields.every((field) => values[field] !== undefined)) {
         throw new Error('insertMany: every row must name the same fields');
       }
       return Object.fromEntries(fields.map((field, i) => [names[i], values[field] ?? null]));
@@ -64,5 +65,5 @@ export async function insertMany<T extends PgTable, K extends keyof T['$inferSel
  */
 export const inIdList = (column: Column, ids: readonly number[]): SQL => {
   if (!ids.every(Number.isSafeInteger)) throw new Error('inIdList: ids must be integers');
-  return sql`${column} = any(${`{${ids.join(',')}}`}::int[])`;
+  return sql`${column} = any(${`{${ids.join(',')}}`}::${sql.raw(column.getSQLType())}[])`;
 };

@@ -38,6 +38,8 @@ const ctx = { actor: { kind: 'scheduler' } as const, platform: 'schedule' as con
 async function timeAnchor(url: string): Promise<number> {
   const client = postgres(url, { max: 1, onnotice: () => {} });
   try {
+    // Connected and checkpointed before the clock starts, as the sweep's connection is (createLifecycle reads first).
+    await client`checkpoint`;
     const t0 = performance.now();
     await client.unsafe(ANCHOR);
     return performance.now() - t0;
@@ -54,6 +56,7 @@ async function timeSweep(url: string, dryRun: boolean) {
       policy: DEFAULT_POLICY,
       delivery: new CapturingDelivery(),
     });
+    await database.db.execute(sql`checkpoint`);
     const t0 = performance.now();
     const report = await lifecycle.sweep(ctx, { dryRun });
     const ms = performance.now() - t0;
