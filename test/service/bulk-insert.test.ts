@@ -114,6 +114,7 @@ describeEachEngine('insertMany and inIdList', (ctx) => {
           kind: 'warning',
           audience: { type: 'org', ods: 'RB1' },
           payload: {},
+          availableAt: at,
           state: 'failed',
         },
         {
@@ -122,6 +123,7 @@ describeEachEngine('insertMany and inIdList', (ctx) => {
           audience: { type: 'org', ods: 'RB1' },
           payload: {},
           availableAt: at,
+          attempts: 2,
         },
       ]),
     ).rejects.toThrow(/same fields/);
