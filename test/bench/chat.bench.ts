@@ -77,7 +77,12 @@ class ServerProcess {
   static async start(mode: 'bare' | 'bot', env: NodeJS.ProcessEnv, log: string): Promise<ServerProcess> {
     const out = openSync(log, 'a');
     const child = fork(path.join(import.meta.dirname, 'chat-server.ts'), [mode], {
-      execArgv: ['--import', 'tsx'],
+      // BENCH_CPU_PROF=DIR: each server writes a CPU profile there when it stops (for investigations).
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
       env,
       stdio: ['ignore', out, 'inherit', 'ipc'],
     });
