@@ -30,6 +30,8 @@ export interface Latencies {
   missing: number;
   /** Acks other than 200, connection errors, or answers without the expected text. */
   errors: number;
+  /** True when missing requests reach the p99: it is then only a lower bound (the drain's end). */
+  p99LowerBound: boolean;
 }
 
 /** One measured request: its scheduled send time (performance.now()) and latencies from it, in ms. */
@@ -153,27 +155,27 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 export function latencies(measured: readonly Measured[]): { ack: Latencies; answer: Latencies } {
   return {
     ack: summarise(
-      measured.map((m) => m.ack),
-      measured.filter((m) => m.ackMissing).length,
+      measured.map((m) => ({ ms: m.ack, missing: m.ackMissing })),
       measured.filter((m) => m.ackError).length,
     ),
     answer: summarise(
-      measured.map((m) => m.answer),
-      measured.filter((m) => m.answerMissing).length,
+      measured.map((m) => ({ ms: m.answer, missing: m.answerMissing })),
       measured.filter((m) => m.answerError).length,
     ),
   };
 }
 
-function summarise(values: number[], missing: number, errors: number): Latencies {
-  const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
+function summarise(values: Array<{ ms: number; missing: boolean }>, errors: number): Latencies {
+  const sorted = [...values].sort((a, b) => a.ms - b.ms);
+  const q = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+  const firstMissing = sorted.findIndex((v) => v.missing);
   return {
     count: sorted.length,
-    p50: q(0.5),
-    p99: q(0.99),
-    max: sorted.at(-1) ?? Number.NaN,
-    missing,
+    p50: q(0.5)?.ms ?? Number.NaN,
+    p99: q(0.99)?.ms ?? Number.NaN,
+    max: sorted.at(-1)?.ms ?? Number.NaN,
+    missing: sorted.filter((v) => v.missing).length,
     errors,
+    p99LowerBound: firstMissing >= 0 && firstMissing <= Math.ceil(0.99 * sorted.length) - 1,
   };
 }

@@ -25,8 +25,8 @@ export type FromServer =
   | { kind: 'ready'; port: number }
   | { kind: 'sweep-done'; ms: number; counts: Record<string, number> }
   | { kind: 'sweep-failed'; error: string }
-  /** Event-loop delay since the last ask, in ms. */
-  | { kind: 'loop-delay'; p50: number; p99: number; max: number }
+  /** Event-loop delay since the last ask, and CPU time this process used since then, in ms. */
+  | { kind: 'loop-delay'; p50: number; p99: number; max: number; cpuMs: number }
   | { kind: 'stopped' };
 
 /** The bare app's answer, and what the bot's answers are compared with. */
@@ -94,16 +94,20 @@ async function main(): Promise<void> {
   const mode = process.argv[2];
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  let cpu = process.cpuUsage();
   const server: Running = mode === 'bot' ? await startTheBot() : await startBare();
   process.on('message', (message: ToServer) => {
     if (message.kind === 'sweep') void server.sweep?.();
     if (message.kind === 'loop-delay') {
       const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const used = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
       send({
         kind: 'loop-delay',
         p50: ms(loop.percentile(50)),
         p99: ms(loop.percentile(99)),
         max: ms(loop.max),
+        cpuMs: (used.user + used.system) / 1000,
       });
       loop.reset();
     }
