@@ -6,7 +6,8 @@
  * - `bot`: the real bot, started as `npm start` starts it (`loadConfig` from the environment, then
  *   `startBot`: its HTTP server, Bolt's receiver and signature check, the lifecycle on PostgreSQL,
  *   the scheduler). Asked to, it sweeps at BENCH_NOW in this same process, as the scheduler would,
- *   through a runtime of its own (`openRuntime`, production's composition root).
+ *   through a runtime of its own (`openRuntime`, production's composition root);
+ * - `sweeper`: only that sweep, in a process apart (BENCH_SWEEP_APART=true).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { App, HTTPReceiver } from '@slack/bolt';
@@ -63,10 +64,11 @@ async function startBare(): Promise<Running> {
   };
 }
 
-async function startTheBot(): Promise<Running> {
+/** `withBot` false: a process that only sweeps (BENCH_SWEEP_APART, to tell event-loop from database contention). */
+async function startTheBot(withBot = true): Promise<Running> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  const bot = await startBot(config, logger);
+  const bot = withBot ? await startBot(config, logger) : null;
   const sweeper = await openRuntime(config, { logger });
   const sweep = async () => {
     const t0 = performance.now();
@@ -81,10 +83,10 @@ async function startTheBot(): Promise<Running> {
     }
   };
   return {
-    port: bot.port,
+    port: bot?.port ?? 0,
     sweep,
     stop: async () => {
-      await bot.stop();
+      await bot?.stop();
       await sweeper.close();
     },
   };
@@ -95,7 +97,8 @@ async function main(): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   let cpu = process.cpuUsage();
-  const server: Running = mode === 'bot' ? await startTheBot() : await startBare();
+  const server: Running =
+    mode === 'bot' ? await startTheBot() : mode === 'sweeper' ? await startTheBot(false) : await startBare();
   process.on('message', (message: ToServer) => {
     if (message.kind === 'sweep') void server.sweep?.();
     if (message.kind === 'loop-delay') {

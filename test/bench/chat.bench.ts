@@ -33,6 +33,8 @@ const DUE = Number(process.env.BENCH_DUE ?? '16000');
 const ORGS = Number(process.env.BENCH_ORGS ?? '100');
 const RATE = Number(process.env.BENCH_RATE ?? '100');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '20');
+/** BENCH_SWEEP_APART=true: the sweep runs in a process of its own instead of the bot's. */
+const SWEEP_APART = process.env.BENCH_SWEEP_APART === 'true';
 const WARM_SECONDS = 1;
 const DRAIN_MS = 15_000;
 const SECRET = 'bench-signing-secret-3c1e9a7f';
@@ -74,7 +76,11 @@ class ServerProcess {
     });
   }
 
-  static async start(mode: 'bare' | 'bot', env: NodeJS.ProcessEnv, log: string): Promise<ServerProcess> {
+  static async start(
+    mode: 'bare' | 'bot' | 'sweeper',
+    env: NodeJS.ProcessEnv,
+    log: string,
+  ): Promise<ServerProcess> {
     const out = openSync(log, 'a');
     const child = fork(path.join(import.meta.dirname, 'chat-server.ts'), [mode], {
       // BENCH_CPU_PROF=DIR: each server writes a CPU profile there when it stops (for investigations).
@@ -246,11 +252,18 @@ async function run(): Promise<void> {
     const botPort = (await bot.next('ready')).port;
     await phase('bot, idle', bot, await load(bot, botPort, slack, address));
 
-    bot.send({ kind: 'sweep' });
+    // Production sweeps in the bot's process; apart, the sweep shares only the database with it.
+    const sweeper = SWEEP_APART ? await ServerProcess.start('sweeper', env, log) : bot;
+    if (SWEEP_APART) {
+      running.push(sweeper);
+      await sweeper.next('ready');
+    }
+    sweeper.send({ kind: 'sweep' });
     const sweepStart = performance.now();
     const during = await load(bot, botPort, slack, address);
-    const sweepingFigures = await phase('bot, sweeping', bot, during);
-    const sweep = await bot.next('sweep-done');
+    const sweepingFigures = await phase(SWEEP_APART ? 'bot, sweep apart' : 'bot, sweeping', bot, during);
+    const sweep = await sweeper.next('sweep-done');
+    if (SWEEP_APART) await sweeper.stop();
     const sweepEnd = sweepStart + sweep.ms;
     const overlap = Math.max(0, Math.min(sweepEnd, during.to) - Math.max(sweepStart, during.from));
     const overlapShare = overlap / (during.to - during.from);
