@@ -2,6 +2,8 @@
  * Chat under load (issue 17, point 3), as ratios to a bare Bolt app measured in the same run:
  *   npm run bench:chat
  *   BENCH_RATE=100 BENCH_SECONDS=20 BENCH_ACCOUNTS=160000 BENCH_DUE=16000 BENCH_ORGS=100 npm run bench:chat
+ *   BENCH_SWEEP_APART=true …   (the sweep in a process of its own instead of the bot's)
+ *   BENCH_CPU_PROF=DIR …       (a CPU profile of each server process, written when it stops)
  * Uses DATABASE_URL/TEST_DATABASE_URL when set, otherwise starts an embedded PostgreSQL.
  *
  * Signed `/nhsmail status ADDRESS` slash commands are POSTed open-loop at a fixed rate (latency
