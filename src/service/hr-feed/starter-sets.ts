@@ -159,9 +159,10 @@ async function writePlanned(
   deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
-  planned: Planned[],
+  set: Planned[],
   results: Array<StarterResult | undefined>,
 ): Promise<void> {
+  let planned = set;
   // As createPersonAccount: the facts of everyone made now are locked before the duplicate check,
   // so a provision or another import of the same person waits for this set to commit.
   const lockKeys = [
@@ -173,6 +174,15 @@ async function writePlanned(
             select k from jsonb_array_elements_text(${JSON.stringify(lockKeys)}::jsonb) with ordinality as t(k, n)
             order by n) as keys`,
     );
+  }
+  // Read again under the locks: an import of the same file that held them has committed since.
+  const remembered = await rememberedKeys(
+    tx,
+    planned.map((p) => p.s),
+  );
+  if (remembered.size > 0) {
+    for (const p of planned) if (remembered.has(starterKey(p.s))) results[p.index] = { kind: 'existing' };
+    planned = planned.filter((p) => !remembered.has(starterKey(p.s)));
   }
   const people = new PeopleIndex(await possibleMatches(tx, planned));
   const toMake: Planned[] = [];
