@@ -165,8 +165,8 @@ export async function importStarters(
   };
   let set: Read[] = [];
   const keys = new Set<string>();
-  const flush = async () => {
-    const rows = set.flatMap((r) => ('starter' in r ? [r.starter] : []));
+  const write = async (batch: Read[]) => {
+    const rows = batch.flatMap((r) => ('starter' in r ? [r.starter] : []));
     let results: StarterResult[] = [];
     if (rows.length > 0) {
       try {
@@ -179,15 +179,29 @@ export async function importStarters(
       }
     }
     let i = 0;
-    for (const read of set) {
+    for (const read of batch) {
       if ('error' in read) tally(read.record, null, { kind: 'error', error: read.error });
       else {
         const result = results[i++] ?? ({ kind: 'again' } as const);
         tally(read.record, read.starter, result.kind === 'again' ? await alone(read.starter) : result);
       }
     }
+  };
+  // One set is written while the next is read and checked: the database works while Node parses.
+  // Sets are still written one after another, each seeing every row before it.
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    const batch = set;
     set = [];
     keys.clear();
+    await writing;
+    writing = write(batch);
+    // Its failure is thrown where it is next awaited (the next set, or the end of the file).
+    writing.catch(() => {});
+  };
+  const drain = async () => {
+    await flush();
+    await writing;
   };
   for await (const record of input.records) {
     report.rows++;
@@ -196,7 +210,7 @@ export async function importStarters(
       const key = starterKey(read.starter);
       if (keys.has(key)) await flush();
       if (await goesAlone(read.starter)) {
-        await flush();
+        await drain();
         tally(record, read.starter, await alone(read.starter));
         input.onProgress?.(report.rows);
         continue;
@@ -207,7 +221,7 @@ export async function importStarters(
     if (set.length >= SET_ROWS) await flush();
     input.onProgress?.(report.rows);
   }
-  await flush();
+  await drain();
   await queueSummaries(deps, ctx, 'starters', report.byOrg);
   return report;
 }
