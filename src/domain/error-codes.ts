@@ -137,6 +137,8 @@ export const ERROR_CODES = {
   REMINDED_RECENTLY: 'The holder was reminded within the last hour.',
   RESTORE_WINDOW_ENDED: 'A deleted account’s restore window has ended.',
   RETENTION_ENDED: 'An inactive account’s retention period has ended.',
+  ROW_NOT_WRITTEN:
+    'The database refused to store one row of an HR import: that row is rejected, the rest go on.',
   SAME_ORGANISATION: 'A transfer was asked to the organisation the account is already homed in.',
   SHARED_MAILBOX: 'A person’s action (leaver, transfer…) was asked for a site’s shared mailbox.',
   SITE_ACCOUNT_LIMIT: 'A site already has its maximum number of individual accounts.',

@@ -158,7 +158,7 @@ export async function createPersonAccount(
     to: CREATED_STATUS.person,
     reason: override
       ? `duplicate check overridden: ${person.overrideDuplicate}`
-      : `new account in ${org.ods}; temporary password by ${receipt.route === 'sms' ? `SMS to ${receipt.recipient}` : 'Day 1 envelope'}${receipt.state === 'waiting' ? ' once the directory has the user' : ''}`,
+      : newAccountReason(org.ods, receipt),
     details: {
       delivery: receipt.route,
       ...(override
@@ -171,6 +171,11 @@ export async function createPersonAccount(
     delivery: receipt,
     duplicateOverride: override ? { reason: person.overrideDuplicate ?? '', matches } : null,
   };
+}
+
+/** The audit reason of a new account: where its temporary password went (never the password or full number). */
+export function newAccountReason(ods: string, receipt: ProvisionedDelivery): string {
+  return `new account in ${ods}; temporary password by ${receipt.route === 'sms' ? `SMS to ${receipt.recipient}` : 'Day 1 envelope'}${receipt.state === 'waiting' ? ' once the directory has the user' : ''}`;
 }
 
 /**
@@ -290,14 +295,22 @@ async function assertSiteHasPlace(tx: Executor, policy: Policy, site: Organisati
  * simultaneous requests for one person cannot both pass the duplicate check.
  */
 async function lockPersonFacts(tx: Executor, facts: PersonFacts): Promise<void> {
-  const keys = [
+  for (const key of personFactKeys(facts).sort()) {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+  }
+}
+
+/**
+ * The advisory lock keys of a person's identifying facts. Whoever takes several takes them in
+ * sorted order (an HR import takes a whole set's at once), so two takers never wait on each other
+ * in a circle.
+ */
+export function personFactKeys(facts: PersonFacts): string[] {
+  return [
     facts.reg ? `reg:${facts.reg.body}:${facts.reg.number}` : null,
     facts.dob ? `dob:${facts.dob}` : null,
     facts.mobileHash ? `mobile:${facts.mobileHash}` : null,
-  ]
-    .filter((k): k is string => k !== null)
-    .sort();
-  for (const key of keys) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+  ].filter((k): k is string => k !== null);
 }
 
 /** Every account that may be this person, leavers, inactive and deleted ones included. */
@@ -336,7 +349,7 @@ const describeReason = (reason: DuplicateMatch['reasons'][number]): string =>
 
 /** How many candidates the bot has never issued are put to the directory in one question. */
 const DIRECTORY_LOOKAHEAD = 10;
-const MAX_CANDIDATES = 10_000;
+export const MAX_CANDIDATES = 10_000;
 
 /**
  * Inserts the account under the first free `given.family[N]@nhs.net`. An address that any
@@ -354,12 +367,7 @@ async function allocateAddress(
   mobileHash: string | undefined,
 ): Promise<{ id: number; address: string }> {
   const base = addressBase(given, family);
-  if (base.length === 0) {
-    throw invalid(
-      'INVALID_NAME',
-      `No address can be made from ${quote(`${given} ${family}`)}: the name has no letters A to Z.`,
-    );
-  }
+  if (base.length === 0) throw noAddressFrom(given, family);
   const pattern = `${base}%@nhs.net`;
   const taken = new Set(
     rowsOf<{ address: string }>(
@@ -401,6 +409,14 @@ async function allocateAddress(
     }
   }
   throw new Error(`no free address for ${base} after ${MAX_CANDIDATES} candidates`);
+}
+
+/** A name with nothing to make an address of. */
+export function noAddressFrom(given: string, family: string) {
+  return invalid(
+    'INVALID_NAME',
+    `No address can be made from ${quote(`${given} ${family}`)}: the name has no letters A to Z.`,
+  );
 }
 
 /**

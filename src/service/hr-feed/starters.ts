@@ -1,16 +1,29 @@
 // `import starters` and POST /hr/starters: accounts made now, or remembered for their day.
 import { and, eq } from 'drizzle-orm';
 import { hrStarters } from '../../../db/schema.js';
-import { invalid, isDomainError, refused } from '../../domain/errors.js';
-import type { Organisation } from '../../domain/organisation.js';
+import { type DomainError, invalid, isDomainError } from '../../domain/errors.js';
+import { isSiteKind, type Organisation } from '../../domain/organisation.js';
 import type { Principal } from '../../domain/roles.js';
-import { londonDate, shiftDay } from '../../domain/time.js';
+import { londonDate } from '../../domain/time.js';
 import type { ServiceDeps } from '../accounts.js';
 import type { RequestContext } from '../context.js';
-import type { DeliveryRoute } from '../ports.js';
 import { createPersonAccount, findDuplicates } from '../provisioning.js';
 import { getOrg, loadPrincipal } from '../store.js';
+import type { HrRecord } from './csv.js';
 import { type HrImportInput, LIST_LIMIT, odsOf, parseStarter, type StarterRow } from './rows.js';
+import {
+  cannotKeepMobile,
+  mobileRequired,
+  notYourOrganisation,
+  provisionDay,
+  routeOf,
+  SET_ROWS,
+  SetFailedAfterDelivery,
+  type StarterOutcome,
+  type StarterResult,
+  starterKey,
+  writeStarterSet,
+} from './starter-sets.js';
 import { queueSummaries } from './summaries.js';
 
 export interface StarterImportReport {
@@ -30,11 +43,8 @@ export interface StarterImportReport {
   byOrg: Record<string, { created: number; scheduled: number; duplicates: string[]; errors: number }>;
 }
 
-type StarterOutcome =
-  | { kind: 'created'; address: string }
-  | { kind: 'scheduled' }
-  | { kind: 'existing' }
-  | { kind: 'duplicate'; address: string };
+/** A row read from the file: parsed, or its parse error. */
+type Read = { record: HrRecord; starter: StarterRow } | { record: HrRecord; error: DomainError };
 
 /**
  * `import starters FILE.csv`: each row is checked and provisioned with every rule of
@@ -42,6 +52,13 @@ type StarterOutcome =
  * remembered to be provisioned a policy number of days before its start date. A bad row is
  * reported with its line and reason and the rest of the file goes on. The employee number is
  * remembered per organisation, so importing a file again creates nothing twice.
+ *
+ * Rows are checked and written SET_ROWS at a time (issue 17): one query per set for what is
+ * already known, one transaction of multi-row statements for what it writes. A set is cut short
+ * before a row repeating one of its employee numbers, and before a row that goes alone (made now
+ * in a community site, whose cap is counted under the site's lock, or with a directory taking
+ * part); so every row sees the rows before it as the row-by-row import did. A set that cannot be
+ * written whole is redone row by row. A dry run goes row by row, writing nothing.
  */
 export async function importStarters(
   deps: ServiceDeps,
@@ -63,54 +80,193 @@ export async function importStarters(
     report.byOrg[ods] ??= { created: 0, scheduled: 0, duplicates: [], errors: 0 };
     return report.byOrg[ods];
   };
+  const tally = (record: HrRecord, starter: StarterRow | null, result: StarterResult) => {
+    if (result.kind === 'error') {
+      const ods = starter?.org ?? odsOf(record);
+      if (ods && result.error.code !== 'ORG_NOT_FOUND') org(ods).errors++;
+      if (report.errors.length < LIST_LIMIT)
+        report.errors.push({ row: record.row, message: result.error.message });
+      return;
+    }
+    if (!starter || result.kind === 'again') return;
+    const summary = org(starter.org);
+    if (result.kind === 'created') {
+      report.created++;
+      summary.created++;
+      if (report.createdAddresses.length < LIST_LIMIT) report.createdAddresses.push(result.address);
+    } else if (result.kind === 'scheduled') {
+      report.scheduled++;
+      summary.scheduled++;
+    } else if (result.kind === 'existing') report.existing++;
+    else {
+      summary.duplicates.push(result.address);
+      if (report.duplicates.length < LIST_LIMIT) {
+        report.duplicates.push({
+          row: record.row,
+          employeeNumber: starter.employeeNumber,
+          address: result.address,
+        });
+      }
+    }
+  };
   const principal = await loadPrincipal(deps.db, ctx);
-  // A dry run stores nothing, so it remembers the employee numbers it has seen itself.
-  const seen = new Set<string>();
   // Organisations are read once per import (the account itself re-reads and locks its own).
   const orgs = new Map<string, Organisation>();
+  const home = async (ods: string) => {
+    const found = orgs.get(ods) ?? (await getOrg(deps.db, ods));
+    orgs.set(ods, found);
+    return found;
+  };
+  const alone = (row: StarterRow) =>
+    rowAlone(deps, ctx, principal, orgs, row, false).then(
+      (outcome): StarterResult => outcome,
+      (e: unknown): StarterResult => {
+        if (isDomainError(e)) return { kind: 'error', error: e };
+        throw e;
+      },
+    );
+
+  if (input.dryRun) {
+    // A dry run stores nothing, so it remembers the employee numbers it has seen itself.
+    const seen = new Set<string>();
+    for await (const record of input.records) {
+      report.rows++;
+      const read = parse(record, ctx.now);
+      if ('error' in read) tally(record, null, { kind: 'error', error: read.error });
+      else {
+        const key = starterKey(read.starter);
+        const result: StarterResult = seen.has(key)
+          ? { kind: 'existing' }
+          : await rowAlone(deps, ctx, principal, orgs, read.starter, true).then(
+              (outcome): StarterResult => outcome,
+              (e: unknown): StarterResult => {
+                if (isDomainError(e)) return { kind: 'error', error: e };
+                throw e;
+              },
+            );
+        seen.add(key);
+        tally(record, read.starter, result);
+      }
+      input.onProgress?.(report.rows);
+    }
+    return report;
+  }
+
+  const today = londonDate(ctx.now);
+  const goesAlone = async (s: StarterRow) => {
+    if (provisionDay(deps, s) > today) return false;
+    if (deps.directoryEffects || deps.addressDirectory) return true;
+    try {
+      return isSiteKind((await home(s.org)).kind);
+    } catch (e) {
+      if (isDomainError(e)) return false;
+      throw e;
+    }
+  };
+  let set: Read[] = [];
+  const keys = new Set<string>();
+  const write = async (batch: Read[]) => {
+    const rows = batch.flatMap((r) => ('starter' in r ? [r.starter] : []));
+    let results: StarterResult[] = [];
+    if (rows.length > 0) {
+      try {
+        results = await writeStarterSet(deps, ctx, principal, home, rows);
+      } catch (e) {
+        if (e instanceof SetFailedAfterDelivery || isDomainError(e)) throw e;
+        // Nothing of the set was written: each row on its own, so a bad one is rejected alone.
+        results = [];
+        for (const row of rows) results.push(await stored(alone(row)));
+      }
+    }
+    let i = 0;
+    for (const read of batch) {
+      if ('error' in read) tally(read.record, null, { kind: 'error', error: read.error });
+      else {
+        const result = results[i++] ?? ({ kind: 'again' } as const);
+        tally(read.record, read.starter, result.kind === 'again' ? await alone(read.starter) : result);
+      }
+    }
+  };
+  // One set is written while the next is read and checked: the database works while Node parses.
+  // Sets are still written one after another, each seeing every row before it.
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    const batch = set;
+    set = [];
+    keys.clear();
+    await writing;
+    writing = write(batch);
+    // Its failure is thrown where it is next awaited (the next set, or the end of the file).
+    writing.catch(() => {});
+  };
+  const drain = async () => {
+    await flush();
+    await writing;
+  };
   for await (const record of input.records) {
     report.rows++;
-    let starter: StarterRow | null = null;
-    try {
-      starter = parseStarter(record, ctx.now);
-      const key = `${starter.org}|${starter.employeeNumber}`;
-      const outcome =
-        input.dryRun && seen.has(key)
-          ? ({ kind: 'existing' } as const)
-          : await importStarter(deps, ctx, principal, orgs, starter, input.dryRun);
-      seen.add(key);
-      const summary = org(starter.org);
-      if (outcome.kind === 'created') {
-        report.created++;
-        summary.created++;
-        if (report.createdAddresses.length < LIST_LIMIT) report.createdAddresses.push(outcome.address);
-      } else if (outcome.kind === 'scheduled') {
-        report.scheduled++;
-        summary.scheduled++;
-      } else if (outcome.kind === 'existing') report.existing++;
-      else {
-        summary.duplicates.push(outcome.address);
-        if (report.duplicates.length < LIST_LIMIT) {
-          report.duplicates.push({
-            row: record.row,
-            employeeNumber: starter.employeeNumber,
-            address: outcome.address,
-          });
-        }
+    const read = parse(record, ctx.now);
+    if ('starter' in read) {
+      const key = starterKey(read.starter);
+      if (keys.has(key)) await flush();
+      if (await goesAlone(read.starter)) {
+        await drain();
+        tally(record, read.starter, await alone(read.starter));
+        input.onProgress?.(report.rows);
+        continue;
       }
-    } catch (e) {
-      if (!isDomainError(e)) throw e;
-      const ods = starter?.org ?? odsOf(record);
-      if (ods && e.code !== 'ORG_NOT_FOUND') org(ods).errors++;
-      if (report.errors.length < LIST_LIMIT) report.errors.push({ row: record.row, message: e.message });
+      keys.add(key);
     }
+    set.push(read);
+    if (set.length >= SET_ROWS) await flush();
     input.onProgress?.(report.rows);
   }
-  if (!input.dryRun) await queueSummaries(deps, ctx, 'starters', report.byOrg);
+  await drain();
+  await queueSummaries(deps, ctx, 'starters', report.byOrg);
   return report;
 }
 
-async function importStarter(
+function parse(record: HrRecord, now: Date): Read {
+  try {
+    return { record, starter: parseStarter(record, now) };
+  } catch (e) {
+    if (!isDomainError(e)) throw e;
+    return { record, error: e };
+  }
+}
+
+/**
+ * A row redone alone after its set could not be written: one the database refuses (a check, a
+ * value out of range) is rejected with its line, as any other bad row, and the file goes on.
+ */
+async function stored(result: Promise<StarterResult>): Promise<StarterResult> {
+  try {
+    return await result;
+  } catch (e) {
+    const code = sqlState(e);
+    if (code === null || !/^(22|23|P0)/.test(code)) throw e;
+    return {
+      kind: 'error',
+      error: invalid(
+        'ROW_NOT_WRITTEN',
+        `the database refused this row (SQLSTATE ${code}): check its values against the documented layout; the other rows were imported.`,
+      ),
+    };
+  }
+}
+
+/** The SQLSTATE of a database error, wherever the driver or drizzle put it. */
+function sqlState(e: unknown): string | null {
+  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/** One row in its own transaction: the import before issue 17, kept for rows that go alone. */
+async function rowAlone(
   deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
@@ -125,14 +281,9 @@ async function importStarter(
   if (known) return { kind: 'existing' };
   const home = orgs.get(s.org) ?? (await getOrg(deps.db, s.org));
   orgs.set(s.org, home);
-  if (!principal.canAdminister(home)) {
-    throw refused(
-      'NOT_YOUR_ORGANISATION',
-      `You may import starters for organisations you administer; ${home.ods} is not one of them. Ask its local administrators ("contact"), or run the import as one of them.`,
-    );
-  }
-  const route: DeliveryRoute = s.person.delivery ?? (s.person.mobile ? 'sms' : 'envelope');
-  const provisionOn = shiftDay(s.startDate, -deps.policy.starterLeadDays);
+  if (!principal.canAdminister(home)) throw notYourOrganisation(home);
+  const route = routeOf(s);
+  const provisionOn = provisionDay(deps, s);
   const today = londonDate(ctx.now);
   const facts = {
     given: s.person.given,
@@ -141,20 +292,10 @@ async function importStarter(
     mobileHash: s.person.mobile ? deps.hashMobile(s.person.mobile.e164) : undefined,
     reg: s.person.reg,
   };
-  if (route === 'sms' && !s.person.mobile) {
-    throw invalid(
-      'MOBILE_REQUIRED',
-      'delivery is sms but the row has no mobile number: add it, or set delivery to envelope.',
-    );
-  }
+  if (route === 'sms' && !s.person.mobile) throw mobileRequired();
   const [match] = await findDuplicates(deps.db, facts);
   if (match) return { kind: 'duplicate', address: match.address };
-  if (provisionOn > today && route === 'sms' && !deps.sealer) {
-    throw refused(
-      'CANNOT_KEEP_MOBILE',
-      `start_date ${s.startDate} is more than ${deps.policy.starterLeadDays} days away and the password goes by SMS, so the bot would have to keep the mobile number until ${provisionOn}; it keeps none unless HR_DATA_KEY is set (it then keeps it encrypted). Set HR_DATA_KEY, import this row nearer the start date, or use delivery envelope.`,
-    );
-  }
+  if (provisionOn > today && route === 'sms' && !deps.sealer) throw cannotKeepMobile(deps, s, provisionOn);
   if (dryRun) return provisionOn <= today ? { kind: 'created', address: '(dry run)' } : { kind: 'scheduled' };
 
   const remembered = {

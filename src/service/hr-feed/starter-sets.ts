@@ -1,0 +1,585 @@
+// `import starters` a set of rows at a time: the reads for the whole set in one query each, the
+// writes in one transaction of multi-row statements, each set travelling as one JSON parameter.
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../../db/index.js';
+import { addressBase, addressCandidate } from '../../domain/address.js';
+import type { ExistingPerson, PersonFacts } from '../../domain/duplicates.js';
+import { matchReasons } from '../../domain/duplicates.js';
+import { type DomainError, invalid, isDomainError, refused } from '../../domain/errors.js';
+import type { Organisation } from '../../domain/organisation.js';
+import { mfaRequired } from '../../domain/policy.js';
+import type { Principal } from '../../domain/roles.js';
+import { londonDate, shiftDay } from '../../domain/time.js';
+import { CREATED_STATUS } from '../../domain/transitions.js';
+import type { ServiceDeps } from '../accounts.js';
+import type { RequestContext } from '../context.js';
+import type { DeliveryRoute } from '../ports.js';
+import {
+  MAX_CANDIDATES,
+  newAccountReason,
+  noAddressFrom,
+  type ProvisionedDelivery,
+  personFactKeys,
+  temporaryPassword,
+} from '../provisioning.js';
+import { auditValues, type Executor } from '../store.js';
+import type { StarterRow } from './rows.js';
+
+/** How many rows are read, checked and written together. */
+export const SET_ROWS = 1000;
+
+export type StarterOutcome =
+  | { kind: 'created'; address: string }
+  | { kind: 'scheduled' }
+  | { kind: 'existing' }
+  | { kind: 'duplicate'; address: string };
+
+/** `again`: to be redone alone once the set is written (it matched a row whose credential could not go). */
+export type StarterResult = StarterOutcome | { kind: 'error'; error: DomainError } | { kind: 'again' };
+
+/** The key an employee number is remembered under. */
+export const starterKey = (s: Pick<StarterRow, 'org' | 'employeeNumber'>) => `${s.org}|${s.employeeNumber}`;
+
+export function notYourOrganisation(home: Organisation): DomainError {
+  return refused(
+    'NOT_YOUR_ORGANISATION',
+    `You may import starters for organisations you administer; ${home.ods} is not one of them. Ask its local administrators ("contact"), or run the import as one of them.`,
+  );
+}
+
+export function mobileRequired(): DomainError {
+  return invalid(
+    'MOBILE_REQUIRED',
+    'delivery is sms but the row has no mobile number: add it, or set delivery to envelope.',
+  );
+}
+
+export function cannotKeepMobile(deps: ServiceDeps, s: StarterRow, provisionOn: string): DomainError {
+  return refused(
+    'CANNOT_KEEP_MOBILE',
+    `start_date ${s.startDate} is more than ${deps.policy.starterLeadDays} days away and the password goes by SMS, so the bot would have to keep the mobile number until ${provisionOn}; it keeps none unless HR_DATA_KEY is set (it then keeps it encrypted). Set HR_DATA_KEY, import this row nearer the start date, or use delivery envelope.`,
+  );
+}
+
+/** The day a starter's account is made: the lead time before the start date. */
+export const provisionDay = (deps: ServiceDeps, s: StarterRow) =>
+  shiftDay(s.startDate, -deps.policy.starterLeadDays);
+
+export const routeOf = (s: StarterRow): DeliveryRoute =>
+  s.person.delivery ?? (s.person.mobile ? 'sms' : 'envelope');
+
+/** Thrown inside a set's transaction when the set cannot be written whole: it is redone row by row. */
+export class SetNotWritten extends Error {}
+
+/** Thrown when a set failed after a credential went out: redoing it would send another. */
+export class SetFailedAfterDelivery extends Error {}
+
+/** A row that passed the checks before the set's transaction. */
+interface Planned {
+  index: number;
+  s: StarterRow;
+  home: Organisation;
+  route: DeliveryRoute;
+  provisionOn: string;
+  madeNow: boolean;
+  facts: PersonFacts;
+  /** Made now: its address once allocated, its account and its hr_starters row. */
+  address?: string;
+  accountId?: number;
+  starterId?: number;
+  receipt?: ProvisionedDelivery;
+}
+
+/** Someone the duplicate check compares against: an account, or a row of this set made before. */
+interface Known {
+  order: number;
+  person: ExistingPerson;
+  /** A row of this set: its address is known only once allocated. */
+  planned?: Planned;
+}
+
+/**
+ * Checks and writes one set of starters with every rule of the row-by-row import: employee numbers
+ * already remembered, the actor's permission, the delivery route, the duplicate-person check
+ * (against accounts and against the rows of the set made before), and for rows due now a new
+ * account, its credential and its audit row. Rows due now in community sites, and any when a
+ * directory takes part, are not for this path (the caller sends them row by row). Throws
+ * SetNotWritten, with nothing written, when the set's transaction cannot be completed whole.
+ */
+export async function writeStarterSet(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  principal: Principal,
+  home: (ods: string) => Promise<Organisation>,
+  rows: readonly StarterRow[],
+): Promise<StarterResult[]> {
+  const results: Array<StarterResult | undefined> = new Array(rows.length);
+  const known = await rememberedKeys(deps.db, rows);
+  const today = londonDate(ctx.now);
+  const planned: Planned[] = [];
+  for (const [index, s] of rows.entries()) {
+    if (known.has(starterKey(s))) {
+      results[index] = { kind: 'existing' };
+      continue;
+    }
+    try {
+      const org = await home(s.org);
+      if (!principal.canAdminister(org)) throw notYourOrganisation(org);
+      const route = routeOf(s);
+      if (route === 'sms' && !s.person.mobile) throw mobileRequired();
+      const provisionOn = provisionDay(deps, s);
+      planned.push({
+        index,
+        s,
+        home: org,
+        route,
+        provisionOn,
+        madeNow: provisionOn <= today,
+        facts: {
+          given: s.person.given,
+          family: s.person.family,
+          dob: s.person.dob,
+          mobileHash: s.person.mobile ? deps.hashMobile(s.person.mobile.e164) : undefined,
+          reg: s.person.reg,
+        },
+      });
+    } catch (e) {
+      if (!isDomainError(e)) throw e;
+      results[index] = { kind: 'error', error: e };
+    }
+  }
+  if (planned.length > 0) {
+    await deps.db.transaction((tx) => writePlanned(tx, deps, ctx, principal, planned, results));
+  }
+  return results.map((r) => r ?? { kind: 'again' });
+}
+
+async function writePlanned(
+  tx: Executor,
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  principal: Principal,
+  set: Planned[],
+  results: Array<StarterResult | undefined>,
+): Promise<void> {
+  let planned = set;
+  // As createPersonAccount: the facts of everyone made now are locked before the duplicate check,
+  // so a provision or another import of the same person waits for this set to commit.
+  const lockKeys = [
+    ...new Set(planned.filter((p) => p.madeNow).flatMap((p) => personFactKeys(p.facts))),
+  ].sort();
+  if (lockKeys.length > 0) {
+    await tx.execute(
+      sql`select count(pg_advisory_xact_lock(hashtext(k))) from (
+            select k from jsonb_array_elements_text(${JSON.stringify(lockKeys)}::jsonb) with ordinality as t(k, n)
+            order by n) as keys`,
+    );
+  }
+  // Read again under the locks: an import of the same file that held them has committed since.
+  const remembered = await rememberedKeys(
+    tx,
+    planned.map((p) => p.s),
+  );
+  if (remembered.size > 0) {
+    for (const p of planned) if (remembered.has(starterKey(p.s))) results[p.index] = { kind: 'existing' };
+    planned = planned.filter((p) => !remembered.has(starterKey(p.s)));
+  }
+  const people = new PeopleIndex(await possibleMatches(tx, planned));
+  const toMake: Planned[] = [];
+  const toWrite: Planned[] = [];
+  const duplicatesOfPlanned = new Map<number, Planned>();
+  for (const p of planned) {
+    const match = people.match(p.facts);
+    if (match) {
+      results[p.index] = { kind: 'duplicate', address: match.planned?.address ?? match.person.address };
+      // The address of a row of this set is filled in once allocated, below.
+      if (match.planned) duplicatesOfPlanned.set(p.index, match.planned);
+      continue;
+    }
+    if (!p.madeNow && p.route === 'sms' && !deps.sealer) {
+      results[p.index] = { kind: 'error', error: cannotKeepMobile(deps, p.s, p.provisionOn) };
+      continue;
+    }
+    if (p.madeNow) {
+      if (addressBase(p.s.person.given, p.s.person.family).length === 0) {
+        results[p.index] = { kind: 'error', error: noAddressFrom(p.s.person.given, p.s.person.family) };
+        continue;
+      }
+      people.add(p);
+      toMake.push(p);
+    }
+    toWrite.push(p);
+  }
+  const claimed = await claim(tx, deps, ctx, principal, toWrite);
+  for (const p of toWrite) {
+    const id = claimed.get(starterKey(p.s));
+    if (id === undefined) {
+      // Remembered by an import running beside this one: a row made now that others of this set
+      // were compared against cannot simply be dropped, so the set goes row by row.
+      if (p.madeNow) throw new SetNotWritten(`${starterKey(p.s)} was imported meanwhile`);
+      results[p.index] = { kind: 'existing' };
+    } else if (p.madeNow) p.starterId = id;
+    else results[p.index] = { kind: 'scheduled' };
+  }
+  if (toMake.length === 0) return;
+  await allocate(tx, toMake);
+  await insertAccounts(tx, ctx, toMake);
+  const made: Planned[] = [];
+  const failed: Planned[] = [];
+  for (const p of toMake) {
+    let receipt: ProvisionedDelivery;
+    try {
+      receipt = {
+        ...(await deps.delivery.deliver({
+          address: p.address ?? '',
+          given: p.s.person.given,
+          family: p.s.person.family,
+          org: { ods: p.home.ods, name: p.home.name, kind: p.home.kind },
+          mfaRequired: mfaRequired(deps.policy, p.home.kind),
+          route: p.route,
+          mobile: p.s.person.mobile,
+          temporaryPassword: temporaryPassword(),
+        })),
+        state: 'sent',
+      };
+    } catch (e) {
+      if (!isDomainError(e)) {
+        if (made.length > 0) throw new SetFailedAfterDelivery(String(e), { cause: e });
+        throw e;
+      }
+      // Only this row's account and claim go: as if its own transaction had rolled back.
+      results[p.index] = { kind: 'error', error: e };
+      failed.push(p);
+      continue;
+    }
+    p.receipt = receipt;
+    made.push(p);
+    results[p.index] = { kind: 'created', address: p.address ?? '' };
+  }
+  try {
+    if (failed.length > 0) await forget(tx, failed);
+    await recordMade(tx, ctx, made);
+  } catch (e) {
+    if (made.length > 0) throw new SetFailedAfterDelivery(String(e), { cause: e });
+    throw e;
+  }
+  for (const [index, of] of duplicatesOfPlanned) {
+    results[index] = failed.includes(of)
+      ? { kind: 'again' }
+      : { kind: 'duplicate', address: of.address ?? '' };
+  }
+}
+
+/** Of the set's employee numbers, those already remembered for their organisation. */
+async function rememberedKeys(db: Executor, rows: readonly StarterRow[]): Promise<Set<string>> {
+  const keys = JSON.stringify(rows.map((s) => ({ org: s.org, employee_number: s.employeeNumber })));
+  const found = rowsOf<{ org: string; employee_number: string }>(
+    await db.execute(sql`
+      select h.org, h.employee_number
+      from jsonb_to_recordset(${keys}::jsonb) as k(org text, employee_number text)
+      join hr_starters h on h.org = k.org and h.employee_number = k.employee_number`),
+  );
+  return new Set(found.map((r) => starterKey({ org: r.org, employeeNumber: r.employee_number })));
+}
+
+/**
+ * Every account sharing a birth date, mobile number or registration with a row of the set, in the
+ * order they were made: the candidates findDuplicates would read row by row.
+ */
+async function possibleMatches(tx: Executor, planned: readonly Planned[]): Promise<ExistingPerson[]> {
+  const facts = JSON.stringify(
+    planned.map((p) => ({
+      dob: p.facts.dob ?? null,
+      mobile_hash: p.facts.mobileHash ?? null,
+      reg_body: p.facts.reg?.body ?? null,
+      reg_number: p.facts.reg?.number ?? null,
+    })),
+  );
+  const rows = rowsOf<{
+    address: string;
+    given: string | null;
+    family: string | null;
+    dob: string | null;
+    mobile_hash: string | null;
+    reg_body: string | null;
+    reg_number: string | null;
+  }>(
+    await tx.execute(sql`
+      with f as (
+        select * from jsonb_to_recordset(${facts}::jsonb)
+          as f(dob date, mobile_hash text, reg_body text, reg_number text)
+      ),
+      ids as (
+        select a.id from accounts a where a.dob in (select dob from f where dob is not null)
+        union select a.id from accounts a where a.mobile_hash in (select mobile_hash from f where mobile_hash is not null)
+        union select a.id from accounts a
+          where (a.reg_body, a.reg_number) in (select reg_body, reg_number from f where reg_body is not null)
+      )
+      select a.address, a.given, a.family, a.dob::text as dob, a.mobile_hash, a.reg_body, a.reg_number
+      from accounts a join ids on ids.id = a.id
+      order by a.id`),
+  );
+  return rows.map((r) => ({
+    address: r.address,
+    given: r.given,
+    family: r.family,
+    dob: r.dob,
+    mobileHash: r.mobile_hash,
+    regBody: r.reg_body,
+    regNumber: r.reg_number,
+  }));
+}
+
+/** The people a row is compared against, found by birth date, mobile number or registration. */
+class PeopleIndex {
+  private readonly byKey = new Map<string, Known[]>();
+  private order = 0;
+
+  constructor(existing: readonly ExistingPerson[]) {
+    for (const person of existing) this.put({ order: this.order++, person });
+  }
+
+  /** A row of this set made now: later rows are compared against it as against an account. */
+  add(p: Planned): void {
+    this.put({
+      order: this.order++,
+      planned: p,
+      person: {
+        address: '',
+        given: p.facts.given,
+        family: p.facts.family,
+        dob: p.facts.dob ?? null,
+        mobileHash: p.facts.mobileHash ?? null,
+        regBody: p.facts.reg?.body ?? null,
+        regNumber: p.facts.reg?.number ?? null,
+      },
+    });
+  }
+
+  /** The first person (the earliest made) the facts may be. */
+  match(facts: PersonFacts): Known | undefined {
+    let first: Known | undefined;
+    for (const key of factKeys(facts)) {
+      for (const k of this.byKey.get(key) ?? []) {
+        if ((!first || k.order < first.order) && matchReasons(facts, k.person).length > 0) first = k;
+      }
+    }
+    return first;
+  }
+
+  private put(k: Known): void {
+    for (const key of personKeys(k.person)) {
+      const list = this.byKey.get(key);
+      if (list) list.push(k);
+      else this.byKey.set(key, [k]);
+    }
+  }
+}
+
+const factKeys = (f: PersonFacts) =>
+  personKeys({
+    dob: f.dob ?? null,
+    mobileHash: f.mobileHash ?? null,
+    regBody: f.reg?.body ?? null,
+    regNumber: f.reg?.number ?? null,
+  });
+
+function personKeys(p: Pick<ExistingPerson, 'dob' | 'mobileHash' | 'regBody' | 'regNumber'>): string[] {
+  const keys: string[] = [];
+  if (p.dob) keys.push(`dob:${p.dob}`);
+  if (p.mobileHash) keys.push(`mobile:${p.mobileHash}`);
+  if (p.regBody && p.regNumber) keys.push(`reg:${p.regBody}:${p.regNumber}`);
+  return keys;
+}
+
+/**
+ * Remembers the set's employee numbers, in file order: scheduled rows with their sealed mobile,
+ * rows made now as provisioned. Returns the hr_starters ids of those this import remembered first;
+ * one a concurrent import remembered is left alone.
+ */
+async function claim(
+  tx: Executor,
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  principal: Principal,
+  toWrite: readonly Planned[],
+): Promise<Map<string, number>> {
+  if (toWrite.length === 0) return new Map();
+  const set = JSON.stringify(
+    toWrite.map(({ s, route, provisionOn, madeNow }, n) => ({
+      n,
+      org: s.org,
+      employee_number: s.employeeNumber,
+      state: madeNow ? 'provisioned' : 'scheduled',
+      given: s.person.given,
+      family: s.person.family,
+      dob: s.person.dob ?? null,
+      reg_body: s.person.reg?.body ?? null,
+      reg_number: s.person.reg?.number ?? null,
+      route,
+      mobile_masked: s.person.mobile?.masked ?? null,
+      mobile_sealed:
+        !madeNow && s.person.mobile && deps.sealer ? deps.sealer.seal(s.person.mobile.e164) : null,
+      start_date: s.startDate,
+      provision_on: provisionOn,
+      provisioned: madeNow,
+    })),
+  );
+  const at = ctx.now.toISOString();
+  const rows = rowsOf<{ id: number; org: string; employee_number: string }>(
+    await tx.execute(sql`
+      insert into hr_starters (org, employee_number, state, given, family, dob, reg_body, reg_number,
+        route, mobile_masked, mobile_sealed, start_date, provision_on, imported_at, imported_by, provisioned_at)
+      select org, employee_number, state::starter_state, given, family, dob, reg_body, reg_number,
+        route, mobile_masked, mobile_sealed, start_date, provision_on, ${at}::timestamptz, ${principal.label},
+        case when provisioned then ${at}::timestamptz end
+      from jsonb_to_recordset(${set}::jsonb) as r(org text, employee_number text,
+        state text, given text, family text, dob date, reg_body text, reg_number text, route text,
+        mobile_masked text, mobile_sealed text, start_date date, provision_on date, provisioned boolean, n int)
+      order by n
+      on conflict (org, employee_number) do nothing
+      returning id, org, employee_number`),
+  );
+  return new Map(
+    rows.map((r) => [starterKey({ org: r.org, employeeNumber: r.employee_number }), Number(r.id)]),
+  );
+}
+
+/**
+ * The first never-issued `given.family[N]@nhs.net` for each row made now, as allocateAddress
+ * chooses it: an address any account ever had or any role holds is skipped, and so is one given
+ * to a row before it in the set. Candidates are looked up by the address index, a few per row at a
+ * time. The unique index settles a race with a concurrent provision (the set is then redone).
+ */
+async function allocate(tx: Executor, toMake: readonly Planned[]): Promise<void> {
+  const next = new Map<string, number>();
+  const given = new Set<string>();
+  let waiting = [...toMake];
+  while (waiting.length > 0) {
+    const perBase = new Map<string, number>();
+    for (const p of waiting) {
+      const base = addressBase(p.s.person.given, p.s.person.family);
+      perBase.set(base, (perBase.get(base) ?? 0) + 1);
+    }
+    const candidates: string[] = [];
+    const ranges = new Map<string, string[]>();
+    for (const [base, rows] of perBase) {
+      const from = next.get(base) ?? 0;
+      if (from >= MAX_CANDIDATES)
+        throw new Error(`no free address for ${base} after ${MAX_CANDIDATES} candidates`);
+      const to = Math.min(MAX_CANDIDATES, from + rows + 4);
+      const list: string[] = [];
+      for (let n = from; n < to; n++) list.push(addressCandidate(base, n));
+      ranges.set(base, list);
+      candidates.push(...list);
+      next.set(base, to);
+    }
+    const json = JSON.stringify(candidates);
+    const taken = new Set(
+      rowsOf<{ address: string }>(
+        await tx.execute(sql`
+          with c as (select jsonb_array_elements_text(${json}::jsonb) as address)
+          select address from accounts where address in (select address from c)
+          union select address from roles where address in (select address from c)`),
+      ).map((r) => r.address),
+    );
+    const still: Planned[] = [];
+    for (const p of waiting) {
+      const list = ranges.get(addressBase(p.s.person.given, p.s.person.family)) ?? [];
+      const free = list.find((a) => !taken.has(a) && !given.has(a));
+      if (free === undefined) {
+        still.push(p);
+        continue;
+      }
+      given.add(free);
+      p.address = free;
+    }
+    waiting = still;
+  }
+}
+
+/** The accounts of the rows made now, pending, in one statement. */
+async function insertAccounts(tx: Executor, ctx: RequestContext, toMake: readonly Planned[]): Promise<void> {
+  const set = JSON.stringify(
+    toMake.map(({ s, home, address, facts }, n) => ({
+      n,
+      address,
+      home_org: home.ods,
+      given: s.person.given,
+      family: s.person.family,
+      dob: s.person.dob ?? null,
+      mobile_hash: facts.mobileHash ?? null,
+      mobile_masked: s.person.mobile?.masked ?? null,
+      reg_body: s.person.reg?.body ?? null,
+      reg_number: s.person.reg?.number ?? null,
+    })),
+  );
+  const at = ctx.now.toISOString();
+  const rows = rowsOf<{ id: number; address: string }>(
+    await tx.execute(sql`
+      insert into accounts (address, kind, status, home_org, given, family, dob, mobile_hash,
+        mobile_masked, reg_body, reg_number, created_at, status_changed_at)
+      select address, 'person', ${CREATED_STATUS.person}::account_status, home_org, given, family, dob,
+        mobile_hash, mobile_masked, reg_body, reg_number, ${at}::timestamptz, ${at}::timestamptz
+      from jsonb_to_recordset(${set}::jsonb) as r(address text, home_org text,
+        given text, family text, dob date, mobile_hash text, mobile_masked text, reg_body text,
+        reg_number text, n int)
+      order by n
+      on conflict (address) do nothing
+      returning id, address`),
+  );
+  const ids = new Map(rows.map((r) => [r.address, Number(r.id)]));
+  for (const p of toMake) {
+    const id = ids.get(p.address ?? '');
+    if (id === undefined) throw new SetNotWritten(`${p.address} was taken meanwhile`);
+    p.accountId = id;
+  }
+}
+
+/** Rows whose credential could not go: their account and claim are undone, as their own rollback would. */
+async function forget(tx: Executor, failed: readonly Planned[]): Promise<void> {
+  const accountIds = JSON.stringify(failed.map((p) => p.accountId));
+  const starterIds = JSON.stringify(failed.map((p) => p.starterId));
+  await tx.execute(
+    sql`delete from accounts where id in (select (jsonb_array_elements_text(${accountIds}::jsonb))::int)`,
+  );
+  await tx.execute(
+    sql`delete from hr_starters where id in (select (jsonb_array_elements_text(${starterIds}::jsonb))::int)`,
+  );
+}
+
+/** Each made account's credential route, its hr_starters row's address and its audit row, in one statement. */
+async function recordMade(tx: Executor, ctx: RequestContext, made: readonly Planned[]): Promise<void> {
+  if (made.length === 0) return;
+  const set = JSON.stringify(
+    made.map((p, n) => {
+      const route = p.receipt?.route ?? p.route;
+      return {
+        n,
+        account_id: p.accountId,
+        starter_id: p.starterId,
+        address: p.address,
+        org: p.home.ods,
+        route,
+        reason: p.receipt ? newAccountReason(p.home.ods, p.receipt) : null,
+        details: { delivery: route },
+      };
+    }),
+  );
+  const audit = auditValues(ctx, { action: 'provision' });
+  await tx.execute(sql`
+    with r as (
+      select * from jsonb_to_recordset(${set}::jsonb) as r(account_id int,
+        starter_id int, address text, org text, route text, reason text, details jsonb, n int)
+    ),
+    routed as (
+      update accounts a set credential_route = r.route from r where a.id = r.account_id returning a.id
+    ),
+    remembered as (
+      update hr_starters h set address = r.address from r where h.id = r.starter_id returning h.id
+    )
+    insert into audit_log (at, actor, platform, action, address, org, from_status, to_status, reason, details)
+    select ${ctx.now.toISOString()}::timestamptz, ${audit.actor}, ${audit.platform}::platform, ${audit.action},
+      r.address, r.org, null, ${CREATED_STATUS.person}::account_status, r.reason, r.details
+    from r order by r.n`);
+}
