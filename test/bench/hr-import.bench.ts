@@ -20,6 +20,8 @@ import { server } from './postgres-server.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? '50000');
 const DUE_PERCENT = Number(process.env.BENCH_DUE_PERCENT ?? '20');
+/** BENCH_ENGINES=postgres skips PGlite. */
+const ENGINES = (process.env.BENCH_ENGINES ?? 'postgres,pglite').split(',');
 const ORGS = 50;
 const NOW = new Date('2026-11-23T09:00:00Z');
 
@@ -103,11 +105,13 @@ async function run(): Promise<void> {
     } finally {
       await pg.close();
     }
-    const lite = openDatabase({ engine: 'pglite', dataDir: path.join(dir, 'pglite') });
-    try {
-      await importInto('PGlite', lite, file);
-    } finally {
-      await lite.close();
+    if (ENGINES.includes('pglite')) {
+      const lite = openDatabase({ engine: 'pglite', dataDir: path.join(dir, 'pglite') });
+      try {
+        await importInto('PGlite', lite, file);
+      } finally {
+        await lite.close();
+      }
     }
   } finally {
     await srv.stop();
