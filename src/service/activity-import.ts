@@ -14,6 +14,7 @@ import { RECORDS_ACTIVITY } from '../domain/transitions.js';
 import { parseAddress } from '../domain/validation.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
+import { NotPlainCsv, plainCsvRecords } from './plain-csv.js';
 import { auditValues, type Executor } from './store.js';
 
 /** One observed sign-in or sent email, from NHSmail's weekly report, sign-in data or a feed. */
@@ -164,45 +165,46 @@ async function writeSet(tx: Executor, ctx: RequestContext, set: Array<[string, D
     })),
   );
   const addresses = JSON.stringify(set.map(([address]) => address));
-  await tx.execute(sql`
-    select ${accounts.id} from ${accounts}
-    where ${accounts.address} in (select jsonb_array_elements_text(${addresses}::jsonb))
-    order by ${accounts.id} for update`);
+  const known = new Map(
+    rowsOf<{ address: string; status: Status }>(
+      await tx.execute(sql`
+        select ${accounts.address} as address, ${accounts.status}::text as status from ${accounts}
+        where ${accounts.address} in (select jsonb_array_elements_text(${addresses}::jsonb))
+        order by ${accounts.id} for update`),
+    ).map((r) => [r.address, r.status]),
+  );
   const audit = auditValues(ctx, { action: 'activity' });
   const recording = sql.join(
     RECORDS_ACTIVITY.map((s) => sql`${s}`),
     sql`, `,
   );
-  const found = rowsOf<{ address: string; status: Status | null; recorded: boolean }>(
-    await tx.execute(sql`
-      with obs as (
-        select * from jsonb_to_recordset(${page}::jsonb) as r(n int, address text, at timestamptz, reason text)
-      ),
-      upd as (
-        update ${accounts} a set last_activity_at = obs.at
-        from obs
-        where a.address = obs.address and a.status::text in (${recording})
-          and (a.last_activity_at is null or a.last_activity_at < obs.at)
-        returning a.address, a.home_org, a.status
-      ),
-      aud as (
+  const recorded = new Set(
+    rowsOf<{ address: string }>(
+      await tx.execute(sql`
+        with obs as (
+          select * from jsonb_to_recordset(${page}::jsonb) as r(n int, address text, at timestamptz, reason text)
+        ),
+        upd as (
+          update ${accounts} a set last_activity_at = obs.at
+          from obs
+          where a.address = obs.address and a.status::text in (${recording})
+            and (a.last_activity_at is null or a.last_activity_at < obs.at)
+          returning a.address, a.home_org, a.status
+        )
         insert into ${auditLog} (at, actor, platform, action, address, org, from_status, to_status, reason)
         select ${ctx.now.toISOString()}::timestamptz, ${audit.actor}, ${audit.platform}::platform,
           ${audit.action}, upd.address, upd.home_org, upd.status, upd.status, obs.reason
         from upd join obs on obs.address = upd.address
         order by obs.n
-      )
-      select obs.address, a.status::text as status, (upd.address is not null) as recorded
-      from obs left join ${accounts} a on a.address = obs.address
-      left join upd on upd.address = obs.address`),
+        returning address`),
+    ).map((r) => r.address),
   );
-  const byAddress = new Map(found.map((f) => [f.address, f]));
   const others: string[] = [];
   for (const [address] of set) {
-    const f = byAddress.get(address);
-    if (!f || f.status === null) outcome.unknown.push(address);
-    else if (f.recorded) outcome.recorded++;
-    else if (RECORDS_ACTIVITY.includes(f.status)) outcome.unchanged++;
+    const status = known.get(address);
+    if (status === undefined) outcome.unknown.push(address);
+    else if (recorded.has(address)) outcome.recorded++;
+    else if (RECORDS_ACTIVITY.includes(status)) outcome.unchanged++;
     else others.push(address);
   }
   if (others.length === 0) return outcome;
@@ -373,13 +375,34 @@ export function parseActivityReport(csv: string, name = 'The report'): ParsedAct
 
 /**
  * `parseActivityReport` as the file streams in: the same checks, rows and messages, without the
- * whole file (a million-row weekly report) in memory as text and records. The whole file is read
- * before anything is recorded, so one that is not CSV to its end changes nothing.
+ * whole file (a million-row weekly report) in memory as text and records. `open` gives the file
+ * from its start: it is read with the plain-CSV reader, and again with csv-parse only when that
+ * gives up (see plain-csv.ts). The whole file is read before anything is recorded, so one that is
+ * not CSV to its end changes nothing.
  */
 export async function readActivityReport(
-  source: ReportSource,
+  open: () => ReportSource,
   name = 'The report',
 ): Promise<ParsedActivityReport> {
+  const reader = new ReportReader(name);
+  try {
+    let first = true;
+    for await (const records of plainCsvRecords(open())) {
+      for (const fields of records) {
+        if (first) {
+          first = false;
+          reader.header(fields);
+        } else reader.record(fields);
+      }
+    }
+    return reader.end();
+  } catch (e) {
+    if (!(e instanceof NotPlainCsv)) throw e;
+  }
+  return readWithCsvParse(open(), name);
+}
+
+async function readWithCsvParse(source: ReportSource, name: string): Promise<ParsedActivityReport> {
   const reader = new ReportReader(name);
   const parser = parseStream(CSV_OPTIONS);
   const feeding = pipeline(source, parser);

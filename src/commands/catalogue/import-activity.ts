@@ -18,7 +18,7 @@ export const importActivity = defineCommand({
   parse: ({ positionals }) => ({ name: 'import activity', file: at(positionals, 0) }),
   async run(l, ctx, c, io) {
     const parsed = await filesOf(io).read(c.file, "the report's CSV file", (file) =>
-      readActivityReport(file.stream(), quote(c.file)),
+      readActivityReport(() => file.stream(), quote(c.file)),
     );
     return l.recordObservedActivity({ ...ctx, platform: 'import' }, parsed);
   },
