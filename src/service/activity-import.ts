@@ -70,7 +70,7 @@ interface SetOutcome {
  * changed by a report: they are listed as disagreements for an administrator to act on.
  *
  * Addresses are written in sets of ACTIVITY_SET, each set in its own transaction as one statement.
- * A set whose write fails is written again one address at a time, each in its own transaction, so
+ * A set whose write fails is written again in halves, each in its own transaction, down to the address that fails, so
  * one address that cannot be written (listed in `failed`) never undoes another.
  */
 export async function recordObservedActivity(
@@ -120,7 +120,13 @@ export async function recordObservedActivity(
   return report;
 }
 
-/** One set in one transaction; if that fails, each of its addresses in its own. */
+/** What the database said, not the statement drizzle wraps it in. */
+export function databaseMessage(e: unknown): string {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** One set in one transaction; if that fails, each half in its own, down to the address that fails. */
 async function writeSetIsolated(
   deps: ServiceDeps,
   ctx: RequestContext,
@@ -132,13 +138,16 @@ async function writeSetIsolated(
     if (isDomainError(e)) throw e;
     if (set.length === 1) {
       const address = set[0]?.[0] ?? '';
-      const problem = `not recorded: ${e instanceof Error ? e.message : String(e)}`;
+      const problem = `not recorded: ${databaseMessage(e)}`;
       return { recorded: 0, unchanged: 0, unknown: [], disagreements: [], failed: [{ address, problem }] };
     }
   }
   const outcome: SetOutcome = { recorded: 0, unchanged: 0, unknown: [], disagreements: [], failed: [] };
-  for (const one of set) {
-    const o = await writeSetIsolated(deps, ctx, [one]);
+  // Halves, each in its own transaction, down to the address that fails: a few transactions to
+  // find one bad row among thousands, instead of one per address.
+  const half = Math.ceil(set.length / 2);
+  for (const part of [set.slice(0, half), set.slice(half)]) {
+    const o = await writeSetIsolated(deps, ctx, part);
     outcome.recorded += o.recorded;
     outcome.unchanged += o.unchanged;
     outcome.unknown.push(...o.unknown);
