@@ -381,8 +381,8 @@ type Note = <K extends keyof OrgImportReport['details']>(
 
 /**
  * A batch in a savepoint, so a batch whose write fails is rolled back alone (the file's one
- * transaction goes on): its rows are then applied one by one, each in its own savepoint, and a row
- * that still fails is rejected with its row number. One bad row never undoes another.
+ * transaction goes on): its halves are then applied, each in its own savepoint, down to the row that
+ * fails, which is rejected with its row number. One bad row never undoes another.
  */
 async function applyIsolated(
   tx: Executor,
@@ -413,5 +413,10 @@ async function applyIsolated(
       return;
     }
   }
-  for (const r of batch) await applyIsolated(tx, ctx, input, [r], today, report, note, reject);
+  // Halves, each in its own savepoint, down to the row that fails: a few savepoints to find one bad
+  // row in a batch, instead of one a row.
+  const half = Math.ceil(batch.length / 2);
+  for (const part of [batch.slice(0, half), batch.slice(half)]) {
+    await applyIsolated(tx, ctx, input, part, today, report, note, reject);
+  }
 }
