@@ -154,6 +154,12 @@ export async function pollGraphSignIns(
         keep(report.unknown, recorded.unknown);
         report.disagreementCount += recorded.disagreements.length;
         keep(report.disagreements, recorded.disagreements);
+        if (recorded.failed.length > 0) {
+          log.warn(
+            { failed: recorded.failed.slice(0, 20), page: report.pages },
+            'some sign-ins could not be recorded',
+          );
+        }
       }
       log.debug({ page: report.pages, users: page.value.length }, 'graph users page recorded');
       const following = page['@odata.nextLink'];

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
-import { eq, inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
+import { rowsOf, type Tx } from '../../db/index.js';
 import { auditLog, organisations } from '../../db/schema.js';
 import { invalid, isDomainError, refused } from '../domain/errors.js';
 import { isSiteKind, type OrgKind } from '../domain/organisation.js';
@@ -10,6 +11,7 @@ import { isSystemActor } from '../domain/roles.js';
 import { londonDate } from '../domain/time.js';
 import { parseOds, parseOrgName } from '../domain/validation.js';
 import type { ServiceDeps } from './accounts.js';
+import { databaseMessage } from './activity-import.js';
 import type { RequestContext } from './context.js';
 import { type AuditEntry, auditValues, type Executor } from './store.js';
 
@@ -54,7 +56,7 @@ export interface OrgImportReport {
 export type OdsSource = Readable | Iterable<string | Buffer> | AsyncIterable<string | Buffer>;
 
 const LIST_LIMIT = 1000;
-const BATCH = 500;
+const BATCH = 2000;
 
 interface OdsRow {
   row: number;
@@ -153,7 +155,7 @@ export async function importOrganisations(
         firstSeen.set(read.ods, row);
         batch.push(read);
         if (batch.length >= BATCH) {
-          await applyBatch(tx, ctx, input, batch, today, report, note, reject);
+          await applyIsolated(tx, ctx, input, batch, today, report, note, reject);
           batch = [];
         }
       }
@@ -163,7 +165,7 @@ export async function importOrganisations(
           `${name} is empty: expected ODS rows of 27 quoted fields (code, name, …), one organisation per line. Download the extract again.`,
         );
       }
-      await applyBatch(tx, ctx, input, batch, today, report, note, reject);
+      await applyIsolated(tx, ctx, input, batch, today, report, note, reject);
       if (input.dryRun) throw new DryRunRollback();
     });
   } catch (e) {
@@ -272,6 +274,7 @@ async function applyBatch(
   const source = (row: number) => ({ source: 'ods-import', file: input.file ?? null, row });
   const audits: AuditEntry[] = [];
   const additions: OdsRow[] = [];
+  const renames: Array<{ ods: string; name: string }> = [];
   for (const r of batch) {
     const org = existing.get(r.ods);
     if (r.closedOn !== null && r.closedOn <= today) {
@@ -306,7 +309,7 @@ async function applyBatch(
       report.unchanged++;
       continue;
     }
-    await tx.update(organisations).set({ name: r.name }).where(eq(organisations.ods, r.ods));
+    renames.push({ ods: r.ods, name: r.name });
     audits.push({
       action: 'org-rename',
       org: r.ods,
@@ -316,12 +319,22 @@ async function applyBatch(
     report.updated++;
     note('renamed', { row: r.row, ods: r.ods, from: org.name, to: r.name });
   }
+  if (renames.length > 0) {
+    await tx.execute(sql`
+      update ${organisations} o set name = r.name
+      from jsonb_to_recordset(${JSON.stringify(renames)}::jsonb) as r(ods text, name text)
+      where o.ods = r.ods`);
+  }
   if (additions.length > 0) {
-    const inserted = await tx
-      .insert(organisations)
-      .values(additions.map((r) => ({ ods: r.ods, name: r.name, kind: input.kind, createdAt: ctx.now })))
-      .onConflictDoNothing()
-      .returning({ ods: organisations.ods });
+    const rows = JSON.stringify(additions.map((r) => ({ ods: r.ods, name: r.name })));
+    const inserted = rowsOf<{ ods: string }>(
+      await tx.execute(sql`
+        insert into ${organisations} (ods, name, kind, created_at)
+        select r.ods, r.name, ${input.kind}::org_kind, ${ctx.now.toISOString()}::timestamptz
+        from jsonb_to_recordset(${rows}::jsonb) as r(ods text, name text)
+        on conflict do nothing
+        returning ods`),
+    );
     const added = new Set(inserted.map((o) => o.ods));
     for (const r of additions) {
       if (!added.has(r.ods)) {
@@ -339,5 +352,71 @@ async function applyBatch(
       note('added', { row: r.row, ods: r.ods, name: r.name });
     }
   }
-  if (audits.length > 0) await tx.insert(auditLog).values(audits.map((a) => auditValues(ctx, a)));
+  if (audits.length > 0) await insertAudits(tx, ctx, audits);
+}
+
+/** A batch's audit rows in one statement, as one JSON parameter. */
+async function insertAudits(tx: Executor, ctx: RequestContext, audits: AuditEntry[]): Promise<void> {
+  const head = auditValues(ctx, { action: '' });
+  const rows = JSON.stringify(
+    audits.map((a) => ({
+      action: a.action,
+      org: a.org ?? null,
+      reason: a.reason ?? null,
+      details: a.details ?? null,
+    })),
+  );
+  await tx.execute(sql`
+    insert into ${auditLog} (at, actor, platform, action, org, reason, details)
+    select ${ctx.now.toISOString()}::timestamptz, ${head.actor}, ${head.platform}::platform, r.action, r.org,
+      r.reason, r.details
+    from jsonb_to_recordset(${rows}::jsonb) as r(n int, action text, org text, reason text, details jsonb)
+    order by r.n`);
+}
+
+type Note = <K extends keyof OrgImportReport['details']>(
+  list: K,
+  entry: OrgImportReport['details'][K][number],
+) => void;
+
+/**
+ * A batch in a savepoint, so a batch whose write fails is rolled back alone (the file's one
+ * transaction goes on): its halves are then applied, each in its own savepoint, down to the row that
+ * fails, which is rejected with its row number. One bad row never undoes another.
+ */
+async function applyIsolated(
+  tx: Executor,
+  ctx: RequestContext,
+  input: { kind: OrgKind; file?: string },
+  batch: OdsRow[],
+  today: string,
+  report: OrgImportReport,
+  note: Note,
+  reject: (row: number, ods: string | null, problem: string) => void,
+): Promise<void> {
+  if (batch.length === 0) return;
+  const counts = { ...report, details: undefined };
+  const lengths = Object.fromEntries(Object.entries(report.details).map(([k, v]) => [k, v.length]));
+  try {
+    await (tx as Tx).transaction((sp) => applyBatch(sp, ctx, input, batch, today, report, note, reject));
+    return;
+  } catch (e) {
+    if (isDomainError(e)) throw e;
+    // What the batch had counted is undone with its writes.
+    Object.assign(report, { ...counts, details: report.details });
+    for (const [k, list] of Object.entries(report.details) as Array<[string, unknown[]]>) {
+      list.length = lengths[k] ?? list.length;
+    }
+    const only = batch[0];
+    if (batch.length === 1 && only) {
+      reject(only.row, only.ods, `could not be written: ${databaseMessage(e)}`);
+      return;
+    }
+  }
+  // Halves, each in its own savepoint, down to the row that fails: a few savepoints to find one bad
+  // row in a batch, instead of one a row.
+  const half = Math.ceil(batch.length / 2);
+  for (const part of [batch.slice(0, half), batch.slice(half)]) {
+    await applyIsolated(tx, ctx, input, part, today, report, note, reject);
+  }
 }

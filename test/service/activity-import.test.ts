@@ -1,12 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFiles } from '../../adapters/cli/files.js';
 import { runText } from '../../src/commands/execute.js';
-import { parseActivityReport, parseReportDate } from '../../src/service/activity-import.js';
+import { ACTIVITY_SET, parseActivityReport, parseReportDate } from '../../src/service/activity-import.js';
 import { expectInvalid } from '../domain/expect-error.js';
-import { describeEachEngine } from '../support/engines.js';
+import { describeEachEngine, queryRows } from '../support/engines.js';
 import {
   activeAccount,
   addOrg,
@@ -141,5 +142,83 @@ describeEachEngine('importing activity', (ctx) => {
       { files: localFiles },
     );
     expect(missing).toMatchObject({ exitCode: 2, error: { code: 'FILE_NOT_READABLE' } });
+  });
+
+  describe('in sets (issue 17)', () => {
+    const many = 2100; // more than one set of ACTIVITY_SET
+    const address = (g: number) => `act${g}@nhs.net`;
+    const seedAccounts = async () => {
+      await addOrg(s.lifecycle, 'RXX');
+      await ctx.db.db.execute(sql`
+        insert into accounts (address, kind, status, home_org, created_at, status_changed_at, first_login_at,
+                              last_activity_at, mfa_registered)
+        select 'act' || g || '@nhs.net', 'person', 'active', 'RXX', ${day(-90).toISOString()}::timestamptz,
+               ${day(-90).toISOString()}::timestamptz, ${day(-90).toISOString()}::timestamptz,
+               ${day(-10).toISOString()}::timestamptz, true
+        from generate_series(1, ${many}) g`);
+    };
+    const clocks = async () =>
+      new Map(
+        (
+          await queryRows<{ address: string; at: string }>(
+            ctx.db.db,
+            sql`select address, last_activity_at::text as at from accounts where address like 'act%'`,
+          )
+        ).map((r) => [r.address, new Date(r.at).toISOString()]),
+      );
+    const all = (at: Date) => Array.from({ length: many }, (_, i) => ({ address: address(i + 1), at }));
+
+    it('rejects a row whose write fails alone: the rows of its set around it are recorded and audited', async () => {
+      expect(many).toBeGreaterThan(ACTIVITY_SET);
+      await seedAccounts();
+      await ctx.db.db.execute(
+        sql.raw(
+          "create function test_refuse_write() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$",
+        ),
+      );
+      await ctx.db.db.execute(
+        sql.raw(
+          "create trigger test_refuse_one before update on accounts for each row when (new.address = 'act1000@nhs.net') execute function test_refuse_write()",
+        ),
+      );
+      try {
+        const report = await s.lifecycle.recordObservedActivity(
+          { ...operator(T0), platform: 'import' },
+          { observations: all(day(-1)) },
+        );
+        expect(report).toMatchObject({ rows: many, recorded: many - 1, unchanged: 0, unknown: [] });
+        expect(report.failed).toEqual([
+          { address: address(1000), problem: expect.stringContaining('refused by the test') },
+        ]);
+      } finally {
+        await ctx.db.db.execute(sql.raw('drop trigger test_refuse_one on accounts'));
+        await ctx.db.db.execute(sql.raw('drop function test_refuse_write()'));
+      }
+      const after = await clocks();
+      expect(after.get(address(999))).toBe(day(-1).toISOString());
+      expect(after.get(address(1000))).toBe(day(-10).toISOString());
+      expect(after.get(address(1001))).toBe(day(-1).toISOString());
+      expect(after.get(address(many))).toBe(day(-1).toISOString());
+      const [audits] = await queryRows<{ n: number }>(
+        ctx.db.db,
+        sql`select count(*)::int as n from audit_log where action = 'activity'`,
+      );
+      expect(audits?.n).toBe(many - 1);
+    });
+
+    it('never winds a clock back when two reports are imported at once', async () => {
+      await seedAccounts();
+      const ctxImport = { ...operator(T0), platform: 'import' as const };
+      const [older, newer] = await Promise.all([
+        s.lifecycle.recordObservedActivity(ctxImport, { observations: all(day(-3)) }),
+        s.lifecycle.recordObservedActivity(ctxImport, { observations: all(day(-1)) }),
+      ]);
+      expect(newer.recorded).toBe(many);
+      expect(older.recorded + older.unchanged).toBe(many);
+      const after = await clocks();
+      expect([...after.values()].every((at) => at === day(-1).toISOString())).toBe(true);
+      const again = await s.lifecycle.recordObservedActivity(ctxImport, { observations: all(day(-2)) });
+      expect(again).toMatchObject({ recorded: 0, unchanged: many });
+    });
   });
 });

@@ -321,4 +321,46 @@ describeEachEngine('import orgs', (ctx) => {
     );
     expect(count?.n).toBe(2376);
   });
+
+  it('rejects a row whose write fails alone, with its row number, and adds the rows of its batch around it (issue 17)', async () => {
+    async function* practices(): AsyncGenerator<string> {
+      for (let i = 1; i <= 2400; i++)
+        yield `${odsRow(`A${String(i).padStart(5, '0')}`, `PRACTICE ${i}`)}\r\n`;
+    }
+    await ctx.db.db.execute(
+      sql.raw(
+        "create function test_refuse_org() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$",
+      ),
+    );
+    await ctx.db.db.execute(
+      sql.raw(
+        "create trigger test_refuse_one before insert on organisations for each row when (new.ods = 'A01000') execute function test_refuse_org()",
+      ),
+    );
+    let report: OrgImportReport;
+    try {
+      report = await s.lifecycle.importOrganisations(operator(), {
+        source: practices(),
+        kind: 'gp-practice',
+        dryRun: false,
+      });
+    } finally {
+      await ctx.db.db.execute(sql.raw('drop trigger test_refuse_one on organisations'));
+      await ctx.db.db.execute(sql.raw('drop function test_refuse_org()'));
+    }
+    expect(report).toMatchObject({ rows: 2400, added: 2399, rejected: 1 });
+    expect(report.details.rejected).toEqual([
+      { row: 1000, ods: 'A01000', problem: expect.stringContaining('refused by the test') },
+    ]);
+    const added = await queryRows<{ ods: string }>(
+      ctx.db.db,
+      sql`select ods from organisations where ods in ('A00999', 'A01000', 'A01001', 'A02400') order by ods`,
+    );
+    expect(added.map((o) => o.ods)).toEqual(['A00999', 'A01001', 'A02400']);
+    const [audits] = await queryRows<{ n: number }>(
+      ctx.db.db,
+      sql`select count(*)::int as n from audit_log where action = 'org-add' and org like 'A%'`,
+    );
+    expect(audits?.n).toBe(2399);
+  });
 });
