@@ -15,6 +15,7 @@ import { parseAddress } from '../domain/validation.js';
 import type { ServiceDeps } from './accounts.js';
 import type { RequestContext } from './context.js';
 import { NotPlainCsv, plainCsvRecords } from './plain-csv.js';
+import { databaseMessage, isRowRefusal } from './row-refusal.js';
 import { auditValues, type Executor } from './store.js';
 
 /** One observed sign-in or sent email, from NHSmail's weekly report, sign-in data or a feed. */
@@ -120,12 +121,6 @@ export async function recordObservedActivity(
   return report;
 }
 
-/** What the database said, not the statement drizzle wraps it in. */
-export function databaseMessage(e: unknown): string {
-  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
 /** One set in one transaction; if that fails, each half in its own, down to the address that fails. */
 async function writeSetIsolated(
   deps: ServiceDeps,
@@ -135,7 +130,7 @@ async function writeSetIsolated(
   try {
     return await deps.db.transaction((tx) => writeSet(tx, ctx, set));
   } catch (e) {
-    if (isDomainError(e)) throw e;
+    if (isDomainError(e) || !isRowRefusal(e)) throw e;
     if (set.length === 1) {
       const address = set[0]?.[0] ?? '';
       const problem = `not recorded: ${databaseMessage(e)}`;

@@ -11,8 +11,8 @@ import { isSystemActor } from '../domain/roles.js';
 import { londonDate } from '../domain/time.js';
 import { parseOds, parseOrgName } from '../domain/validation.js';
 import type { ServiceDeps } from './accounts.js';
-import { databaseMessage } from './activity-import.js';
 import type { RequestContext } from './context.js';
+import { databaseMessage, isRowRefusal } from './row-refusal.js';
 import { type AuditEntry, auditValues, type Executor } from './store.js';
 
 /**
@@ -401,7 +401,7 @@ async function applyIsolated(
     await (tx as Tx).transaction((sp) => applyBatch(sp, ctx, input, batch, today, report, note, reject));
     return;
   } catch (e) {
-    if (isDomainError(e)) throw e;
+    if (isDomainError(e) || !isRowRefusal(e)) throw e;
     // What the batch had counted is undone with its writes.
     Object.assign(report, { ...counts, details: report.details });
     for (const [k, list] of Object.entries(report.details) as Array<[string, unknown[]]>) {

@@ -8,6 +8,7 @@ import { londonDate } from '../../domain/time.js';
 import type { ServiceDeps } from '../accounts.js';
 import type { RequestContext } from '../context.js';
 import { createPersonAccount, findDuplicates } from '../provisioning.js';
+import { isRowRefusal, sqlState } from '../row-refusal.js';
 import { getOrg, loadPrincipal } from '../store.js';
 import type { HrRecord } from './csv.js';
 import { type HrImportInput, LIST_LIMIT, odsOf, parseStarter, type StarterRow } from './rows.js';
@@ -243,8 +244,8 @@ async function stored(result: Promise<StarterResult>): Promise<StarterResult> {
   try {
     return await result;
   } catch (e) {
+    if (!isRowRefusal(e)) throw e;
     const code = sqlState(e);
-    if (code === null || !/^(22|23|P0)/.test(code)) throw e;
     return {
       kind: 'error',
       error: invalid(
@@ -253,16 +254,6 @@ async function stored(result: Promise<StarterResult>): Promise<StarterResult> {
       ),
     };
   }
-}
-
-/** The SQLSTATE of a database error, wherever the driver or drizzle put it. */
-function sqlState(e: unknown): string | null {
-  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return null;
 }
 
 /** One row in its own transaction: the import before issue 17, kept for rows that go alone. */
