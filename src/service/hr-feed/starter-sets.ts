@@ -26,7 +26,7 @@ import { auditValues, type Executor } from '../store.js';
 import type { StarterRow } from './rows.js';
 
 /** How many rows are read, checked and written together. */
-export const SET_ROWS = 5000;
+export const SET_ROWS = 1000;
 
 export type StarterOutcome =
   | { kind: 'created'; address: string }
