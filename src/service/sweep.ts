@@ -208,7 +208,10 @@ async function queueWarnings(
           .where(and(candidates, gt(accounts.id, afterId)))
           .orderBy(asc(accounts.id))
           .limit(WARNING_BATCH);
-        const rows = dryRun ? await query : await query.for('update', { skipLocked: true });
+        // Not locked: a warning is recorded once by the primary key of warnings_sent, so replicas
+        // reading the same candidates queue it once between them; locking every candidate cost
+        // a write per account on every run, a repeat sweep's as much as the first one's.
+        const rows = await query;
         const sent = await sentThresholds(
           tx,
           clock.name,
