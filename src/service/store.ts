@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.js';
 import {
   accounts,
@@ -90,6 +90,29 @@ export interface AuditEntry {
 /** One append-only audit row, in the same transaction as the change it records. */
 export async function audit(tx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void> {
   await tx.insert(auditLog).values(auditValues(ctx, entry));
+}
+
+/**
+ * One audit row per account, alike but for each account's address and organisation (a sweep's
+ * batch), in one statement: the shared values are bound once, and only the addresses and
+ * organisations travel per row.
+ */
+export async function auditEach(
+  tx: Executor,
+  ctx: RequestContext,
+  entry: Omit<AuditEntry, 'address' | 'org'>,
+  accounts: ReadonlyArray<{ address: string; org: string }>,
+): Promise<void> {
+  if (accounts.length === 0) return;
+  const row = auditValues(ctx, entry);
+  const each = JSON.stringify(accounts.map(({ address, org }, n) => ({ n, address, org })));
+  await tx.execute(sql`
+    insert into ${auditLog} (at, actor, platform, action, address, org, from_status, to_status, reason, details)
+    select ${row.at.toISOString()}::timestamptz, ${row.actor}, ${row.platform}::platform, ${row.action},
+      c.address, c.org, ${row.fromStatus}::account_status, ${row.toStatus}::account_status, ${row.reason},
+      ${row.details === null || row.details === undefined ? null : JSON.stringify(row.details)}::jsonb
+    from jsonb_to_recordset(${each}::jsonb) as c(n int, address text, org text)
+    order by c.n`);
 }
 
 export function auditValues(ctx: RequestContext, entry: AuditEntry): typeof auditLog.$inferInsert {
@@ -328,20 +351,11 @@ export async function applyLapse(
         ),
       );
   }
-  const reason = lapse.reason(policy);
-  await insertMany(
+  await auditEach(
     tx,
-    auditLog,
-    changed.map((row) =>
-      auditValues(ctx, {
-        action: lapse.action,
-        address: row.address,
-        org: row.org,
-        from: lapse.from,
-        to: lapse.to,
-        reason,
-      }),
-    ),
+    ctx,
+    { action: lapse.action, from: lapse.from, to: lapse.to, reason: lapse.reason(policy) },
+    changed,
   );
   await enqueue(
     tx,
