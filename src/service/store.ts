@@ -134,7 +134,8 @@ export type { Notification };
 
 /**
  * Queues notifications in the outbox, in the same transaction as the change that caused them: the
- * only writer of outbox rows, so every row carries its kind's current payload version.
+ * writer of outbox rows, so every row carries its kind's current payload version. (The sweep's
+ * holder warnings are the one exception: recordWarnings in sweep.ts builds the same rows in SQL.)
  */
 export async function enqueue(
   tx: Executor,

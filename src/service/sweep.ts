@@ -1,13 +1,15 @@
-import { and, asc, eq, gt, lt } from 'drizzle-orm';
-import { accounts, handledDeliveries, warningsSent } from '../../db/schema.js';
+import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
+import { rowsOf } from '../../db/index.js';
+import { accounts, handledDeliveries, outbox, warningsSent } from '../../db/schema.js';
 import { deadlineFrom } from '../domain/clocks.js';
 import { refused } from '../domain/errors.js';
 import { LAPSES, type Lapse, type SweepStep, WARNED_CLOCKS, type WarnedClock } from '../domain/lapses.js';
+import { PAYLOAD_VERSIONS } from '../domain/notifications.js';
 import { isSystemActor } from '../domain/roles.js';
 import type { Status } from '../domain/status.js';
 import { addDays, daysLeft } from '../domain/time.js';
 import type { ServiceDeps } from './accounts.js';
-import { inIdList, insertMany } from './bulk-insert.js';
+import { inIdList } from './bulk-insert.js';
 import { clockColumn, dueBetweenSql, dueBySql } from './clock-sql.js';
 import type { RequestContext } from './context.js';
 import { type DueReport, runDueHrChanges } from './hr-feed.js';
@@ -264,40 +266,58 @@ async function sentThresholds(tx: Executor, clock: WarnedClock, ids: number[]): 
 }
 
 /**
- * Records a batch's warnings and queues each holder's message, in the caller's transaction; the
- * warnings another sweep recorded first (a replica running at the same time) are left to it.
- * Answers the warnings this sweep recorded.
+ * Records a batch's warnings and queues each holder's message, in one statement in the caller's
+ * transaction; the warnings another sweep recorded first (a replica running at the same time) are
+ * left to it. Answers the warnings this sweep recorded. The outbox rows are the ones `enqueue`
+ * writes for a `warning` (its payload is the QueuedWarning, its current payload version), built in
+ * SQL from the recorded rows: one statement instead of sending every warning back and forth.
  */
 async function recordWarnings(
   tx: Executor,
   ctx: RequestContext,
   due: Array<{ accountId: number; warning: QueuedWarning }>,
 ): Promise<Array<{ accountId: number; warning: QueuedWarning }>> {
-  const recorded = new Set(
-    await insertMany(
-      tx,
-      warningsSent,
-      due.map(({ accountId, warning }) => ({
-        accountId,
-        clock: warning.clock,
-        dueAt: new Date(warning.dueAt),
-        thresholdDays: warning.thresholdDays,
-        queuedAt: ctx.now,
-      })),
-      { returning: 'accountId', onConflictDoNothing: true },
-    ),
-  );
-  // An account has one deadline per clock, so its id names its warning in the batch.
-  const queued = due.filter(({ accountId }) => recorded.has(accountId));
-  // The holder's own warning; the organisation's channels get this run's digest instead.
-  await enqueue(
-    tx,
-    ctx,
-    queued.map(({ warning }) => ({
-      kind: 'warning',
-      audience: { type: 'holder', address: warning.address },
-      payload: { ...warning },
+  if (due.length === 0) return [];
+  const rows = JSON.stringify(
+    due.map(({ accountId, warning }, n) => ({
+      n,
+      account_id: accountId,
+      address: warning.address,
+      org: warning.org,
+      clock: warning.clock,
+      threshold_days: warning.thresholdDays,
+      days_left: warning.daysLeft,
+      due_at: warning.dueAt,
     })),
   );
-  return queued;
+  const at = ctx.now.toISOString();
+  const recorded = rowsOf<{ account_id: number }>(
+    await tx.execute(sql`
+      with w as (
+        select * from jsonb_to_recordset(${rows}::jsonb) as w(n int, account_id int, address text, org text,
+          clock text, threshold_days int, days_left int, due_at text)
+      ),
+      recorded as (
+        insert into ${warningsSent} (account_id, clock, due_at, threshold_days, queued_at)
+        select account_id, clock::warning_clock, due_at::timestamptz, threshold_days, ${at}::timestamptz
+        from w order by n
+        on conflict do nothing
+        returning account_id, clock, due_at, threshold_days
+      ),
+      queued as (
+        -- The holder's own warning; the organisation's channels get this run's digest instead.
+        insert into ${outbox} (created_at, correlation_id, kind, audience, payload, payload_version, available_at)
+        select ${at}::timestamptz, ${ctx.correlationId ?? null}, 'warning',
+          jsonb_build_object('type', 'holder', 'address', w.address),
+          jsonb_build_object('address', w.address, 'org', w.org, 'clock', w.clock,
+            'thresholdDays', w.threshold_days, 'daysLeft', w.days_left, 'dueAt', w.due_at),
+          ${PAYLOAD_VERSIONS.warning}, ${at}::timestamptz
+        from w join recorded r on r.account_id = w.account_id and r.clock::text = w.clock
+          and r.due_at = w.due_at::timestamptz and r.threshold_days = w.threshold_days
+        order by w.n
+      )
+      select account_id from recorded`),
+  );
+  const ids = new Set(recorded.map((r) => Number(r.account_id)));
+  return due.filter(({ accountId }) => ids.has(accountId));
 }
