@@ -159,6 +159,62 @@ export async function enqueue(
   );
 }
 
+/** Stand-ins for an account's address and organisation in a notice template (never valid values). */
+const ADDRESS_SLOT = '\u0000address';
+const ORG_SLOT = '\u0000org';
+
+/**
+ * Queues each account's notifications (a sweep's batch: one notice per account, alike but for its
+ * address and organisation) in one statement. The notices of a template account whose address and
+ * organisation are placeholders travel once; PostgreSQL fills in each account's. The first
+ * account's notices are checked against the template, and notices that are not alike that way
+ * are queued one by one with `enqueue` instead, so the rows are always the ones enqueue writes.
+ */
+export async function enqueueEach(
+  tx: Executor,
+  ctx: Pick<RequestContext, 'now' | 'correlationId'>,
+  notices: (account: { address: string; org: string }) => Notification[],
+  accounts: ReadonlyArray<{ address: string; org: string }>,
+): Promise<void> {
+  const [first] = accounts;
+  if (!first) return;
+  const template = notices({ address: ADDRESS_SLOT, org: ORG_SLOT });
+  if (template.length === 0) return;
+  const fill = (json: string, account: { address: string; org: string }) =>
+    json
+      .replaceAll(JSON.stringify(ADDRESS_SLOT), JSON.stringify(account.address))
+      .replaceAll(JSON.stringify(ORG_SLOT), JSON.stringify(account.org));
+  const alike = JSON.stringify(notices(first)) === fill(JSON.stringify(template), first);
+  if (!alike) {
+    await enqueue(
+      tx,
+      ctx,
+      accounts.flatMap((account) => notices(account)),
+    );
+    return;
+  }
+  const each = JSON.stringify(accounts.map(({ address, org }, n) => ({ n, address, org })));
+  const kinds = JSON.stringify(
+    template.map((t, k) => ({
+      k,
+      kind: t.kind,
+      audience: JSON.stringify(t.audience),
+      payload: JSON.stringify({ ...t.payload }),
+      version: PAYLOAD_VERSIONS[t.kind],
+    })),
+  );
+  const at = ctx.now.toISOString();
+  const filled = (column: SQL) =>
+    sql`replace(replace(${column}, ${JSON.stringify(ADDRESS_SLOT)}, to_jsonb(c.address)::text), ${JSON.stringify(ORG_SLOT)}, to_jsonb(c.org)::text)::jsonb`;
+  await tx.execute(sql`
+    insert into ${outbox} (created_at, correlation_id, kind, audience, payload, payload_version, available_at)
+    select ${at}::timestamptz, ${ctx.correlationId ?? null}, t.kind, ${filled(sql`t.audience`)}, ${filled(sql`t.payload`)},
+      t.version, ${at}::timestamptz
+    from jsonb_to_recordset(${each}::jsonb) as c(n int, address text, org text)
+    cross join jsonb_to_recordset(${kinds}::jsonb) as t(k int, kind text, audience text, payload text, version int)
+    order by c.n, t.k`);
+}
+
 /** An account as every output shows it (the JSON of `status` and of any command returning an account). */
 export interface AccountView {
   address: string;
@@ -358,11 +414,7 @@ export async function applyLapse(
     { action: lapse.action, from: lapse.from, to: lapse.to, reason: lapse.reason(policy) },
     changed,
   );
-  await enqueue(
-    tx,
-    ctx,
-    changed.flatMap((row) => lapse.notice(row, policy)),
-  );
+  await enqueueEach(tx, ctx, (account) => lapse.notice(account, policy), changed);
   await queueEffects(
     tx,
     ctx,

@@ -2,6 +2,7 @@ import { asc, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { directoryEffects, organisations, outbox, warningsSent } from '../../db/schema.js';
 import { inIdList, insertMany } from '../../src/service/bulk-insert.js';
+import { enqueue, enqueueEach } from '../../src/service/store.js';
 import { describeEachEngine, queryRows } from '../support/engines.js';
 
 /**
@@ -128,5 +129,58 @@ describeEachEngine('insertMany and inIdList', (ctx) => {
       ]),
     ).rejects.toThrow(/same fields/);
     expect(await db().select().from(outbox)).toEqual([]);
+  });
+});
+
+describeEachEngine('enqueueEach', (ctx) => {
+  const at = new Date('2026-11-23T09:00:00.000Z');
+  const accounts = [
+    { address: 'a.one@nhs.net', org: 'RB1' },
+    { address: 'b.two@nhs.net', org: 'RB2' },
+  ];
+  const stored = async () =>
+    (await ctx.db.db.select().from(outbox).orderBy(asc(outbox.id))).map((r: typeof outbox.$inferSelect) => ({
+      kind: r.kind,
+      audience: r.audience,
+      payload: r.payload,
+      payloadVersion: r.payloadVersion,
+      createdAt: r.createdAt,
+      availableAt: r.availableAt,
+      correlationId: r.correlationId,
+    }));
+  const notice = (account: { address: string; org: string }, reason: string) => [
+    {
+      kind: 'status-change' as const,
+      audience: { type: 'holder' as const, address: account.address },
+      payload: {
+        address: account.address,
+        org: account.org,
+        from: 'active' as const,
+        to: 'inactive' as const,
+        reason,
+      },
+    },
+  ];
+
+  it('writes the rows enqueue writes, each account’s address and organisation filled in, in order', async () => {
+    await enqueueEach(ctx.db.db, { now: at, correlationId: 'c-1' }, (a) => notice(a, 'idle'), accounts);
+    const filled = await stored();
+    await ctx.db.db.delete(outbox);
+    await enqueue(
+      ctx.db.db,
+      { now: at, correlationId: 'c-1' },
+      accounts.flatMap((a) => notice(a, 'idle')),
+    );
+    expect(filled).toEqual(await stored());
+    expect(filled.map((r) => r.payload.address)).toEqual(['a.one@nhs.net', 'b.two@nhs.net']);
+  });
+
+  it('queues notices that are not alike but for the address and organisation one by one', async () => {
+    // The address inside a longer text cannot be filled in from a template.
+    await enqueueEach(ctx.db.db, { now: at }, (a) => notice(a, `idle: ${a.address}`), accounts);
+    expect((await stored()).map((r) => r.payload.reason)).toEqual([
+      'idle: a.one@nhs.net',
+      'idle: b.two@nhs.net',
+    ]);
   });
 });
