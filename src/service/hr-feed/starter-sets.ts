@@ -125,14 +125,9 @@ export async function writeStarterSet(
   rows: readonly StarterRow[],
 ): Promise<StarterResult[]> {
   const results: Array<StarterResult | undefined> = new Array(rows.length);
-  const known = await rememberedKeys(deps.db, rows);
   const today = londonDate(ctx.now);
   const planned: Planned[] = [];
   for (const [index, s] of rows.entries()) {
-    if (known.has(starterKey(s))) {
-      results[index] = { kind: 'existing' };
-      continue;
-    }
     try {
       const org = await home(s.org);
       if (!principal.canAdminister(org)) throw notYourOrganisation(org);
@@ -159,8 +154,15 @@ export async function writeStarterSet(
       results[index] = { kind: 'error', error: e };
     }
   }
+  // Employee numbers already remembered are read once, in the set's transaction under its locks
+  // (no read before it): a remembered row is `existing` whatever its checks above found.
   if (planned.length > 0) {
-    await deps.db.transaction((tx) => writePlanned(tx, deps, ctx, principal, planned, results));
+    await deps.db.transaction((tx) => writePlanned(tx, deps, ctx, principal, rows, planned, results));
+  } else {
+    const remembered = await rememberedKeys(deps.db, rows);
+    for (const [index, s] of rows.entries()) {
+      if (remembered.has(starterKey(s))) results[index] = { kind: 'existing' };
+    }
   }
   return results.map((r) => r ?? { kind: 'again' });
 }
@@ -170,6 +172,7 @@ async function writePlanned(
   deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
+  rows: readonly StarterRow[],
   set: Planned[],
   results: Array<StarterResult | undefined>,
 ): Promise<void> {
@@ -186,14 +189,16 @@ async function writePlanned(
             order by n) as keys`,
     );
   }
-  // Read again under the locks: an import of the same file that held them has committed since.
-  const remembered = await rememberedKeys(
-    tx,
-    planned.map((p) => p.s),
-  );
+  // Read under the locks, so an import of the same file that held them has committed by now.
+  // Every row of the set is looked up, a row refused by the checks included: remembered, it is
+  // `existing` (as it was when this read came before the checks).
+  const remembered = await rememberedKeys(tx, rows);
   if (remembered.size > 0) {
-    for (const p of planned) if (remembered.has(starterKey(p.s))) results[p.index] = { kind: 'existing' };
+    for (const [index, s] of rows.entries()) {
+      if (remembered.has(starterKey(s))) results[index] = { kind: 'existing' };
+    }
     planned = planned.filter((p) => !remembered.has(starterKey(p.s)));
+    if (planned.length === 0) return;
   }
   const people = new PeopleIndex(await possibleMatches(tx, planned));
   const toMake: Planned[] = [];
