@@ -3,7 +3,18 @@
  * apostrophes dropped, hyphens kept. On collision a number is appended (jane.doe1, jane.doe2…).
  * An address that ever existed is never issued again; the caller supplies that check.
  */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 export function asciiNamePart(name: string): string {
+  // Printable ASCII (most names): NFKD and the letter replacements change nothing, and the only
+  // whitespace is the space, so the general path below reduces to these three steps.
+  if (PRINTABLE_ASCII.test(name)) {
+    return name
+      .toLowerCase()
+      .replace(/[^a-z0-9 -]/g, '')
+      .replace(/[ -]+/g, '-')
+      .replace(/^-|-$/g, '');
+  }
   return name
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')

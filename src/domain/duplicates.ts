@@ -59,15 +59,30 @@ export function similarNames(
   a: { given: string; family: string },
   b: { given: string; family: string },
 ): boolean {
-  const ag = asciiNamePart(a.given);
-  const af = asciiNamePart(a.family);
-  const bg = asciiNamePart(b.given);
-  const bf = asciiNamePart(b.family);
+  return similarAsciiNames(asciiNames(a), asciiNames(b));
+}
+
+/** A person's names as similarNames compares them (asciiNamePart of each): worth keeping when compared often. */
+export interface AsciiNames {
+  given: string;
+  family: string;
+}
+
+export const asciiNames = (n: { given: string; family: string }): AsciiNames => ({
+  given: asciiNamePart(n.given),
+  family: asciiNamePart(n.family),
+});
+
+/** similarNames of names already passed through asciiNames. */
+export function similarAsciiNames(a: AsciiNames, b: AsciiNames): boolean {
   const sameFamily = (x: string, y: string) =>
     jaroWinkler(x, y) >= 0.88 || x.split('-').some((part) => part.length > 1 && y.split('-').includes(part));
   const sameGiven = (x: string, y: string) =>
     jaroWinkler(x, y) >= 0.85 || (Math.min(x.length, y.length) >= 3 && (x.startsWith(y) || y.startsWith(x)));
-  return (sameFamily(af, bf) && sameGiven(ag, bg)) || (sameFamily(af, bg) && sameGiven(ag, bf));
+  return (
+    (sameFamily(a.family, b.family) && sameGiven(a.given, b.given)) ||
+    (sameFamily(a.family, b.given) && sameGiven(a.given, b.family))
+  );
 }
 
 /** Jaro-Winkler similarity in [0, 1]; 1 is identical. */

@@ -3,8 +3,13 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../../db/index.js';
 import { addressBase, addressCandidate } from '../../domain/address.js';
-import type { ExistingPerson, PersonFacts } from '../../domain/duplicates.js';
-import { matchReasons } from '../../domain/duplicates.js';
+import {
+  type AsciiNames,
+  asciiNames,
+  type ExistingPerson,
+  type PersonFacts,
+  similarAsciiNames,
+} from '../../domain/duplicates.js';
 import { type DomainError, invalid, isDomainError, refused } from '../../domain/errors.js';
 import type { Organisation } from '../../domain/organisation.js';
 import { mfaRequired } from '../../domain/policy.js';
@@ -83,6 +88,10 @@ interface Planned {
   provisionOn: string;
   madeNow: boolean;
   facts: PersonFacts;
+  /** Its names as the duplicate check compares them, worked out once. */
+  names?: AsciiNames;
+  /** Made now: its address base (`given.family`), worked out once. */
+  base?: string;
   /** Made now: its address once allocated, its account and its hr_starters row. */
   address?: string;
   accountId?: number;
@@ -94,6 +103,8 @@ interface Planned {
 interface Known {
   order: number;
   person: ExistingPerson;
+  /** The person's names as the duplicate check compares them, worked out when first needed. */
+  names?: AsciiNames;
   /** A row of this set: its address is known only once allocated. */
   planned?: Planned;
 }
@@ -114,14 +125,9 @@ export async function writeStarterSet(
   rows: readonly StarterRow[],
 ): Promise<StarterResult[]> {
   const results: Array<StarterResult | undefined> = new Array(rows.length);
-  const known = await rememberedKeys(deps.db, rows);
   const today = londonDate(ctx.now);
   const planned: Planned[] = [];
   for (const [index, s] of rows.entries()) {
-    if (known.has(starterKey(s))) {
-      results[index] = { kind: 'existing' };
-      continue;
-    }
     try {
       const org = await home(s.org);
       if (!principal.canAdminister(org)) throw notYourOrganisation(org);
@@ -148,8 +154,15 @@ export async function writeStarterSet(
       results[index] = { kind: 'error', error: e };
     }
   }
+  // Employee numbers already remembered are read once, in the set's transaction under its locks
+  // (no read before it): a remembered row is `existing` whatever its checks above found.
   if (planned.length > 0) {
-    await deps.db.transaction((tx) => writePlanned(tx, deps, ctx, principal, planned, results));
+    await deps.db.transaction((tx) => writePlanned(tx, deps, ctx, principal, rows, planned, results));
+  } else {
+    const remembered = await rememberedKeys(deps.db, rows);
+    for (const [index, s] of rows.entries()) {
+      if (remembered.has(starterKey(s))) results[index] = { kind: 'existing' };
+    }
   }
   return results.map((r) => r ?? { kind: 'again' });
 }
@@ -159,6 +172,7 @@ async function writePlanned(
   deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
+  rows: readonly StarterRow[],
   set: Planned[],
   results: Array<StarterResult | undefined>,
 ): Promise<void> {
@@ -175,21 +189,23 @@ async function writePlanned(
             order by n) as keys`,
     );
   }
-  // Read again under the locks: an import of the same file that held them has committed since.
-  const remembered = await rememberedKeys(
-    tx,
-    planned.map((p) => p.s),
-  );
+  // Read under the locks, so an import of the same file that held them has committed by now.
+  // Every row of the set is looked up, a row refused by the checks included: remembered, it is
+  // `existing` (as it was when this read came before the checks).
+  const remembered = await rememberedKeys(tx, rows);
   if (remembered.size > 0) {
-    for (const p of planned) if (remembered.has(starterKey(p.s))) results[p.index] = { kind: 'existing' };
+    for (const [index, s] of rows.entries()) {
+      if (remembered.has(starterKey(s))) results[index] = { kind: 'existing' };
+    }
     planned = planned.filter((p) => !remembered.has(starterKey(p.s)));
+    if (planned.length === 0) return;
   }
   const people = new PeopleIndex(await possibleMatches(tx, planned));
   const toMake: Planned[] = [];
   const toWrite: Planned[] = [];
   const duplicatesOfPlanned = new Map<number, Planned>();
   for (const p of planned) {
-    const match = people.match(p.facts);
+    const match = people.match(p);
     if (match) {
       results[p.index] = { kind: 'duplicate', address: match.planned?.address ?? match.person.address };
       // The address of a row of this set is filled in once allocated, below.
@@ -201,7 +217,8 @@ async function writePlanned(
       continue;
     }
     if (p.madeNow) {
-      if (addressBase(p.s.person.given, p.s.person.family).length === 0) {
+      p.base = addressBase(p.s.person.given, p.s.person.family);
+      if (p.base.length === 0) {
         results[p.index] = { kind: 'error', error: noAddressFrom(p.s.person.given, p.s.person.family) };
         continue;
       }
@@ -344,6 +361,7 @@ class PeopleIndex {
     this.put({
       order: this.order++,
       planned: p,
+      names: namesOf(p),
       person: {
         address: '',
         given: p.facts.given,
@@ -356,12 +374,12 @@ class PeopleIndex {
     });
   }
 
-  /** The first person (the earliest made) the facts may be. */
-  match(facts: PersonFacts): Known | undefined {
+  /** The first person (the earliest made) the row may be. */
+  match(p: Planned): Known | undefined {
     let first: Known | undefined;
-    for (const key of factKeys(facts)) {
+    for (const key of factKeys(p.facts)) {
       for (const k of this.byKey.get(key) ?? []) {
-        if ((!first || k.order < first.order) && matchReasons(facts, k.person).length > 0) first = k;
+        if ((!first || k.order < first.order) && samePerson(p, k)) first = k;
       }
     }
     return first;
@@ -374,6 +392,25 @@ class PeopleIndex {
       else this.byKey.set(key, [k]);
     }
   }
+}
+
+const namesOf = (p: Planned): AsciiNames => {
+  p.names ??= asciiNames(p.facts);
+  return p.names;
+};
+
+/**
+ * matchReasons(p.facts, k.person).length > 0, the cheap reasons first and each side's names
+ * normalised once rather than at every comparison.
+ */
+function samePerson(p: Planned, k: Known): boolean {
+  const f = p.facts;
+  const e = k.person;
+  if (f.reg && e.regBody === f.reg.body && e.regNumber === f.reg.number) return true;
+  if (f.mobileHash && e.mobileHash === f.mobileHash) return true;
+  if (!f.dob || e.dob !== f.dob || e.given === null || e.family === null) return false;
+  k.names ??= asciiNames({ given: e.given, family: e.family });
+  return similarAsciiNames(namesOf(p), k.names);
 }
 
 const factKeys = (f: PersonFacts) =>
@@ -458,7 +495,7 @@ async function allocate(tx: Executor, toMake: readonly Planned[]): Promise<void>
   while (waiting.length > 0) {
     const perBase = new Map<string, number>();
     for (const p of waiting) {
-      const base = addressBase(p.s.person.given, p.s.person.family);
+      const base = baseOf(p);
       perBase.set(base, (perBase.get(base) ?? 0) + 1);
     }
     const candidates: string[] = [];
@@ -485,7 +522,7 @@ async function allocate(tx: Executor, toMake: readonly Planned[]): Promise<void>
     );
     const still: Planned[] = [];
     for (const p of waiting) {
-      const list = ranges.get(addressBase(p.s.person.given, p.s.person.family)) ?? [];
+      const list = ranges.get(baseOf(p)) ?? [];
       const free = list.find((a) => !taken.has(a) && !given.has(a));
       if (free === undefined) {
         still.push(p);
@@ -497,6 +534,11 @@ async function allocate(tx: Executor, toMake: readonly Planned[]): Promise<void>
     waiting = still;
   }
 }
+
+const baseOf = (p: Planned): string => {
+  p.base ??= addressBase(p.s.person.given, p.s.person.family);
+  return p.base;
+};
 
 /** The accounts of the rows made now, pending, in one statement. */
 async function insertAccounts(tx: Executor, ctx: RequestContext, toMake: readonly Planned[]): Promise<void> {
