@@ -160,7 +160,9 @@ async function runLapseBatch(deps: ServiceDeps, ctx: RequestContext, lapse: Laps
       .select({ id: accounts.id })
       .from(accounts)
       .where(due)
-      .orderBy(asc(accounts.id))
+      // In the clock's order, so its partial index gives the batch; ordered by id, PostgreSQL
+      // walked the primary key until it had found a batch: the whole table when few are due.
+      .orderBy(asc(clockColumn(lapse.clock)))
       .limit(LAPSE_BATCH)
       .for('update', { skipLocked: true });
     if (claimed.length === 0) return [];
