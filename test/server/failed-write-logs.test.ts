@@ -35,7 +35,7 @@ const LEAKS = [
 
 /**
  * A database write that fails (issue 12, item 5): the real bot process imports an HR starter over
- * HTTP, and the database refuses the new account's row with a check constraint. Drizzle's error
+ * HTTP, and the database fails the new account's insert. Drizzle's error
  * says "Failed query: … params: <name>,<date of birth>,<mobile hash>,…" and PostgreSQL's detail
  * "Failing row contains (…)": the log must say what failed (the SQLSTATE, the constraint, the
  * table) and nothing of the person.
@@ -52,8 +52,20 @@ describe.each(['pglite', 'postgres'] as const)('a failed database write, on %s',
     const env = { DATA_DIR: dir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
     const seed = await openRuntime(loadConfig(env));
     await seed.lifecycle.addOrganisation(operator(), { ods: 'RXX', name: 'Northtown', kind: 'trust' });
+    // A failure of the database, not of the row (SQLSTATE class 53, insufficient resources): an
+    // import rejects a row the database refuses (a check constraint, class 23) alone and goes on,
+    // so only a failure like this one fails the request.
     await seed.database.db.execute(
-      sql.raw('alter table accounts add constraint accounts_refused_in_test check (false) not valid'),
+      sql.raw(`create function accounts_refused_in_test() returns trigger language plpgsql as $$
+        begin
+          raise exception 'the disk is full (in test)'
+            using errcode = '53100', table = 'accounts', constraint = 'accounts_refused_in_test';
+        end $$`),
+    );
+    await seed.database.db.execute(
+      sql.raw(
+        'create trigger accounts_refused_in_test before insert on accounts for each row execute function accounts_refused_in_test()',
+      ),
     );
     await seed.close();
     bot = new BotProcess({ ...env, HR_FEED_SECRET: SECRET, SWEEP_CATCH_UP: 'false' });
@@ -95,9 +107,9 @@ describe.each(['pglite', 'postgres'] as const)('a failed database write, on %s',
     // What happened, for whoever reads the log: the statement, and the database's own cause.
     expect(failed.err).toMatchObject({
       type: 'DrizzleQueryError',
-      cause: { code: '23514', constraint: 'accounts_refused_in_test', table: 'accounts' },
+      cause: { code: '53100', constraint: 'accounts_refused_in_test', table: 'accounts' },
     });
     expect(failed.err.message).toContain('insert into "accounts"');
-    expect(failed.err.cause.message).toContain('violates check constraint "accounts_refused_in_test"');
+    expect(failed.err.cause.message).toContain('the disk is full (in test)');
   });
 });
