@@ -75,13 +75,25 @@ export const asciiNames = (n: { given: string; family: string }): AsciiNames => 
 
 /** similarNames of names already passed through asciiNames. */
 export function similarAsciiNames(a: AsciiNames, b: AsciiNames): boolean {
-  const sameFamily = (x: string, y: string) =>
-    jaroWinkler(x, y) >= 0.88 || x.split('-').some((part) => part.length > 1 && y.split('-').includes(part));
-  const sameGiven = (x: string, y: string) =>
-    jaroWinkler(x, y) >= 0.85 || (Math.min(x.length, y.length) >= 3 && (x.startsWith(y) || y.startsWith(x)));
   return (
     (sameFamily(a.family, b.family) && sameGiven(a.given, b.given)) ||
     (sameFamily(a.family, b.given) && sameGiven(a.given, b.family))
+  );
+}
+
+/** Family names close, or sharing a part of a double-barrelled name. */
+function sameFamily(x: string, y: string): boolean {
+  if (jaroWinkler(x, y) >= 0.88) return true;
+  // Neither double-barrelled: the only shared part would be the whole name, already equal above.
+  if (!x.includes('-') && !y.includes('-')) return false;
+  const yParts = y.split('-');
+  return x.split('-').some((part) => part.length > 1 && yParts.includes(part));
+}
+
+/** Given names close, or one a short form (at least three letters) of the other. */
+function sameGiven(x: string, y: string): boolean {
+  return (
+    jaroWinkler(x, y) >= 0.85 || (Math.min(x.length, y.length) >= 3 && (x.startsWith(y) || y.startsWith(x)))
   );
 }
 
@@ -90,16 +102,16 @@ export function jaroWinkler(a: string, b: string): number {
   if (a === b) return 1;
   if (a.length === 0 || b.length === 0) return 0;
   const window = Math.max(0, Math.floor(Math.max(a.length, b.length) / 2) - 1);
-  const aMatched = new Array<boolean>(a.length).fill(false);
-  const bMatched = new Array<boolean>(b.length).fill(false);
+  const aMatched = new Uint8Array(a.length);
+  const bMatched = new Uint8Array(b.length);
   let matches = 0;
   for (let i = 0; i < a.length; i++) {
     const from = Math.max(0, i - window);
     const to = Math.min(i + window + 1, b.length);
     for (let j = from; j < to; j++) {
       if (!bMatched[j] && a[i] === b[j]) {
-        aMatched[i] = true;
-        bMatched[j] = true;
+        aMatched[i] = 1;
+        bMatched[j] = 1;
         matches++;
         break;
       }

@@ -88,6 +88,9 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     rows[21] = { ...generated(20), emp: 'E20-again' };
     // Row 1,050 (next set) is row 30 again, by birth date and name: a duplicate of row 30's account.
     rows[1050] = { ...generated(30), emp: 'E30-again', mobile: '07999000001' };
+    // Row 1,070 (next set, scheduled) is row 35 again: it is compared with row 35's account while
+    // the first set may still be being written, so from what that set made.
+    rows[1070] = { ...generated(35), emp: 'E35-again', mobile: '07999000002', start: LATER };
     // Three namesakes made now in one set, different people: three addresses.
     for (const i of [40, 45, 50]) rows[i] = { ...generated(i), given: 'Ada', family: 'Okafor' };
     // A repeat inside one set: the second is existing.
@@ -95,10 +98,15 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     const report = await importRows(rows);
 
     const soon = rows.filter((r, i) => r.start === SOON && ![21, 1050, 1100, 60].includes(i)).length;
+    const e35 = await queryRows<{ address: string }>(
+      ctx.db.db,
+      sql`select address from hr_starters where employee_number = 'E35'`,
+    );
     expect(report.errors).toEqual([]);
     expect(report.duplicates).toEqual([
       { row: line(21), employeeNumber: 'E20-again', address: expect.stringMatching(/@nhs\.net$/) },
       { row: line(1050), employeeNumber: 'E30-again', address: expect.stringMatching(/@nhs\.net$/) },
+      { row: line(1070), employeeNumber: 'E35-again', address: e35[0]?.address },
     ]);
     const [first, second] = report.duplicates;
     const made = await queryRows<{ employee_number: string; address: string | null }>(
@@ -108,7 +116,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     );
     expect(made.map((m) => m.address)).toEqual([first?.address, second?.address]);
     expect(report).toMatchObject({ rows: rows.length, created: soon, existing: 2 });
-    expect(report.scheduled).toBe(rows.length - soon - 4);
+    expect(report.scheduled).toBe(rows.length - soon - 5);
     expect(report.createdAddresses).toEqual(
       expect.arrayContaining(['ada.okafor@nhs.net', 'ada.okafor1@nhs.net', 'ada.okafor2@nhs.net']),
     );
@@ -116,7 +124,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     expect(await count(sql`select count(distinct address)::int as n from accounts`)).toBe(soon);
     expect(await provisions()).toBe(soon);
     expect(s.delivery.sent).toHaveLength(soon);
-    expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 4);
+    expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 5);
     expect(
       await count(
         sql`select count(*)::int as n from hr_starters where state = 'provisioned' and address is null`,
@@ -135,8 +143,8 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     expect(text).not.toContain('7700000123');
     for (const sent of s.delivery.sent.slice(0, 20)) expect(text).not.toContain(sent.temporaryPassword);
     const again = await importRows(rows);
-    expect(again).toMatchObject({ created: 0, scheduled: 0, existing: rows.length - 2, errors: [] });
-    expect(again.duplicates).toHaveLength(2);
+    expect(again).toMatchObject({ created: 0, scheduled: 0, existing: rows.length - 3, errors: [] });
+    expect(again.duplicates).toHaveLength(3);
   });
 
   it('rejects a bad row in the middle of a set alone: an existing person, a full site, a write the database refuses', async () => {
@@ -179,7 +187,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
           sql`select count(*)::int as n from accounts where home_org = 'FA123' and kind = 'person'`,
         ),
       ).toBe(3);
-      expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 4);
+      expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 5);
       // The rows around each bad one are written: their accounts and audit rows are there.
       expect(
         await count(

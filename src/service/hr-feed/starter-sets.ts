@@ -92,6 +92,11 @@ interface Planned {
   names?: AsciiNames;
   /** Made now: its address base (`given.family`), worked out once. */
   base?: string;
+  /** Scheduled: its mobile number sealed to be kept (null when there is none to keep). */
+  sealed?: string | null;
+  /** Compared before the set's transaction with the accounts there were: `earlier` is the first it may be. */
+  comparedEarly?: boolean;
+  earlier?: Known;
   /** Made now: its address once allocated, its account and its hr_starters row. */
   address?: string;
   accountId?: number;
@@ -101,6 +106,7 @@ interface Planned {
 
 /** Someone the duplicate check compares against: an account, or a row of this set made before. */
 interface Known {
+  /** Accounts by id, the set's own rows after every account: the earliest made is the one named. */
   order: number;
   person: ExistingPerson;
   /** The person's names as the duplicate check compares them, worked out when first needed. */
@@ -109,62 +115,124 @@ interface Known {
   planned?: Planned;
 }
 
+/** A person made by a set, for the set after it: its account is not yet visible when that set reads. */
+export interface MadePerson {
+  id: number;
+  person: ExistingPerson;
+}
+
 /**
- * Checks and writes one set of starters with every rule of the row-by-row import: employee numbers
- * already remembered, the actor's permission, the delivery route, the duplicate-person check
- * (against accounts and against the rows of the set made before), and for rows due now a new
- * account, its credential and its audit row. Rows due now in community sites, and any when a
- * directory takes part, are not for this path (the caller sends them row by row). Throws
- * SetNotWritten, with nothing written, when the set's transaction cannot be completed whole.
+ * What the set before has made, for the next set's duplicate check: every account, or `unknown`
+ * when some of its rows went alone (the next set then reads every row's candidates again).
  */
-export async function writeStarterSet(
+export type MadeBefore = readonly MadePerson[] | 'unknown';
+
+/** A set checked and worked out before its transaction. */
+export interface PreparedSet {
+  rows: readonly StarterRow[];
+  planned: Planned[];
+  results: Array<StarterResult | undefined>;
+}
+
+/**
+ * The work of a set that needs no lock, done while the set before it is written: each row's
+ * checks (the actor's permission, the delivery route), the values derived from it (mobile hash,
+ * sealed mobile, names and address base), and the duplicate check against the accounts that
+ * exist now. The set before has not committed yet, so the set's transaction later compares each
+ * row with what that set made (`MadeBefore`), and each row made now with its candidates read
+ * again under the locks.
+ */
+export async function prepareStarterSet(
   deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
   home: (ods: string) => Promise<Organisation>,
   rows: readonly StarterRow[],
-): Promise<StarterResult[]> {
+): Promise<PreparedSet> {
   const results: Array<StarterResult | undefined> = new Array(rows.length);
   const today = londonDate(ctx.now);
   const planned: Planned[] = [];
   for (const [index, s] of rows.entries()) {
+    if (index % 25 === 24) await yieldToOthers();
     try {
       const org = await home(s.org);
       if (!principal.canAdminister(org)) throw notYourOrganisation(org);
       const route = routeOf(s);
       if (route === 'sms' && !s.person.mobile) throw mobileRequired();
       const provisionOn = provisionDay(deps, s);
+      const madeNow = provisionOn <= today;
+      const facts: PersonFacts = {
+        given: s.person.given,
+        family: s.person.family,
+        dob: s.person.dob,
+        mobileHash: s.person.mobile ? deps.hashMobile(s.person.mobile.e164) : undefined,
+        reg: s.person.reg,
+      };
       planned.push({
         index,
         s,
         home: org,
         route,
         provisionOn,
-        madeNow: provisionOn <= today,
-        facts: {
-          given: s.person.given,
-          family: s.person.family,
-          dob: s.person.dob,
-          mobileHash: s.person.mobile ? deps.hashMobile(s.person.mobile.e164) : undefined,
-          reg: s.person.reg,
-        },
+        madeNow,
+        facts,
+        names: namesOf(facts.given, facts.family),
+        base: madeNow ? addressBase(s.person.given, s.person.family) : undefined,
+        sealed: !madeNow && s.person.mobile && deps.sealer ? deps.sealer.seal(s.person.mobile.e164) : null,
       });
     } catch (e) {
       if (!isDomainError(e)) throw e;
       results[index] = { kind: 'error', error: e };
     }
   }
+  // Scheduled rows are compared now with the accounts there are (as the row-by-row import read
+  // them, with no lock); rows made now are read again under the locks in the transaction, so
+  // they are not read here. Rows already remembered are left to the transaction to confirm.
+  const remembered = await rememberedKeys(deps.db, rows);
+  const early = planned.filter((p) => !p.madeNow && !remembered.has(starterKey(p.s)));
+  const existing = early.length > 0 ? await possibleMatches(deps.db, early) : [];
+  const people = new PeopleIndex(existing);
+  for (const [n, p] of early.entries()) {
+    p.earlier = people.match(p);
+    p.comparedEarly = true;
+    if (n % 25 === 24) await yieldToOthers();
+  }
+  return { rows, planned, results };
+}
+
+/** Lets the set being written go on between slices of the next set's work. */
+const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Writes one prepared set with every rule of the row-by-row import: employee numbers already
+ * remembered, the duplicate-person check (against accounts, the set before and the rows of the
+ * set made before), and for rows due now a new account, its credential and its audit row. Rows
+ * due now in community sites, and any when a directory takes part, are not for this path (the
+ * caller sends them row by row). Throws SetNotWritten, with nothing written, when the set's
+ * transaction cannot be completed whole. Returns each row's result and the people it made.
+ */
+export async function writeStarterSet(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  principal: Principal,
+  prepared: PreparedSet,
+  before: MadeBefore,
+): Promise<{ results: StarterResult[]; made: MadePerson[] }> {
+  const { rows, planned, results } = prepared;
+  let made: MadePerson[] = [];
   // Employee numbers already remembered are read once, in the set's transaction under its locks
   // (no read before it): a remembered row is `existing` whatever its checks above found.
   if (planned.length > 0) {
-    await deps.db.transaction((tx) => writePlanned(tx, deps, ctx, principal, rows, planned, results));
+    made = await deps.db.transaction((tx) =>
+      writePlanned(tx, deps, ctx, principal, prepared, before, results),
+    );
   } else {
     const remembered = await rememberedKeys(deps.db, rows);
     for (const [index, s] of rows.entries()) {
       if (remembered.has(starterKey(s))) results[index] = { kind: 'existing' };
     }
   }
-  return results.map((r) => r ?? { kind: 'again' });
+  return { results: results.map((r) => r ?? { kind: 'again' }), made };
 }
 
 async function writePlanned(
@@ -172,11 +240,12 @@ async function writePlanned(
   deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
-  rows: readonly StarterRow[],
-  set: Planned[],
+  prepared: PreparedSet,
+  before: MadeBefore,
   results: Array<StarterResult | undefined>,
-): Promise<void> {
-  let planned = set;
+): Promise<MadePerson[]> {
+  const { rows } = prepared;
+  let planned = prepared.planned;
   // As createPersonAccount: the facts of everyone made now are locked before the duplicate check,
   // so a provision or another import of the same person waits for this set to commit.
   const lockKeys = [
@@ -198,14 +267,21 @@ async function writePlanned(
       if (remembered.has(starterKey(s))) results[index] = { kind: 'existing' };
     }
     planned = planned.filter((p) => !remembered.has(starterKey(p.s)));
-    if (planned.length === 0) return;
+    if (planned.length === 0) return [];
   }
-  const people = new PeopleIndex(await possibleMatches(tx, planned));
+  // The duplicate check. A scheduled row was compared when the set was prepared with the
+  // accounts there were; here it is compared with what came since: the set before, known in
+  // memory. Rows made now, and any not compared then, have their candidates read here, under
+  // the locks. When the set before is not known in full, every row is read again.
+  if (before === 'unknown') for (const p of planned) p.comparedEarly = false;
+  const late = planned.filter((p) => !p.comparedEarly);
+  const people = new PeopleIndex(late.length > 0 ? await possibleMatches(tx, late) : []);
+  if (before !== 'unknown') people.addAccounts(before.map((m) => ({ ...m.person, id: m.id })));
   const toMake: Planned[] = [];
   const toWrite: Planned[] = [];
   const duplicatesOfPlanned = new Map<number, Planned>();
   for (const p of planned) {
-    const match = people.match(p);
+    const match = earliest(p.comparedEarly ? p.earlier : undefined, people.match(p));
     if (match) {
       results[p.index] = { kind: 'duplicate', address: match.planned?.address ?? match.person.address };
       // The address of a row of this set is filled in once allocated, below.
@@ -217,17 +293,18 @@ async function writePlanned(
       continue;
     }
     if (p.madeNow) {
-      p.base = addressBase(p.s.person.given, p.s.person.family);
-      if (p.base.length === 0) {
+      if (!p.base) {
         results[p.index] = { kind: 'error', error: noAddressFrom(p.s.person.given, p.s.person.family) };
         continue;
       }
-      people.add(p);
+      people.addPlanned(p);
       toMake.push(p);
     }
     toWrite.push(p);
   }
-  const claimed = await claim(tx, deps, ctx, principal, toWrite);
+  // Addresses first, so each claim of a row made now is written with its address.
+  await allocate(tx, toMake);
+  const claimed = await claim(tx, ctx, principal, toWrite);
   for (const p of toWrite) {
     const id = claimed.get(starterKey(p.s));
     if (id === undefined) {
@@ -238,8 +315,7 @@ async function writePlanned(
     } else if (p.madeNow) p.starterId = id;
     else results[p.index] = { kind: 'scheduled' };
   }
-  if (toMake.length === 0) return;
-  await allocate(tx, toMake);
+  if (toMake.length === 0) return [];
   await insertAccounts(tx, ctx, toMake);
   const made: Planned[] = [];
   const failed: Planned[] = [];
@@ -285,7 +361,12 @@ async function writePlanned(
       ? { kind: 'again' }
       : { kind: 'duplicate', address: of.address ?? '' };
   }
+  return made.map((p) => ({ id: p.accountId ?? 0, person: personOf(p) }));
 }
+
+/** The earlier made of two possible duplicates. */
+const earliest = (a: Known | undefined, b: Known | undefined): Known | undefined =>
+  !a ? b : !b ? a : a.order <= b.order ? a : b;
 
 /** Of the set's employee numbers, those already remembered for their organisation. */
 async function rememberedKeys(db: Executor, rows: readonly StarterRow[]): Promise<Set<string>> {
@@ -300,10 +381,10 @@ async function rememberedKeys(db: Executor, rows: readonly StarterRow[]): Promis
 }
 
 /**
- * Every account sharing a birth date, mobile number or registration with a row of the set, in the
- * order they were made: the candidates findDuplicates would read row by row.
+ * Every account sharing a birth date, mobile number or registration with a row of the set: the
+ * candidates findDuplicates would read row by row.
  */
-async function possibleMatches(tx: Executor, planned: readonly Planned[]): Promise<ExistingPerson[]> {
+async function possibleMatches(db: Executor, planned: readonly Planned[]): Promise<Account[]> {
   const facts = JSON.stringify(
     planned.map((p) => ({
       dob: p.facts.dob ?? null,
@@ -313,6 +394,7 @@ async function possibleMatches(tx: Executor, planned: readonly Planned[]): Promi
     })),
   );
   const rows = rowsOf<{
+    id: number;
     address: string;
     given: string | null;
     family: string | null;
@@ -321,7 +403,7 @@ async function possibleMatches(tx: Executor, planned: readonly Planned[]): Promi
     reg_body: string | null;
     reg_number: string | null;
   }>(
-    await tx.execute(sql`
+    await db.execute(sql`
       with f as (
         select * from jsonb_to_recordset(${facts}::jsonb)
           as f(dob date, mobile_hash text, reg_body text, reg_number text)
@@ -332,11 +414,11 @@ async function possibleMatches(tx: Executor, planned: readonly Planned[]): Promi
         union select a.id from accounts a
           where (a.reg_body, a.reg_number) in (select reg_body, reg_number from f where reg_body is not null)
       )
-      select a.address, a.given, a.family, a.dob::text as dob, a.mobile_hash, a.reg_body, a.reg_number
-      from accounts a join ids on ids.id = a.id
-      order by a.id`),
+      select a.id, a.address, a.given, a.family, a.dob::text as dob, a.mobile_hash, a.reg_body, a.reg_number
+      from accounts a join ids on ids.id = a.id`),
   );
   return rows.map((r) => ({
+    id: Number(r.id),
     address: r.address,
     given: r.given,
     family: r.family,
@@ -347,31 +429,26 @@ async function possibleMatches(tx: Executor, planned: readonly Planned[]): Promi
   }));
 }
 
+/** An account a row may duplicate, with its id (the order accounts were made in). */
+type Account = ExistingPerson & { id: number };
+
 /** The people a row is compared against, found by birth date, mobile number or registration. */
 class PeopleIndex {
   private readonly byKey = new Map<string, Known[]>();
-  private order = 0;
+  /** The set's own rows come after every account. */
+  private order = Number.MAX_SAFE_INTEGER / 2;
 
-  constructor(existing: readonly ExistingPerson[]) {
-    for (const person of existing) this.put({ order: this.order++, person });
+  constructor(accounts: readonly Account[]) {
+    this.addAccounts(accounts);
+  }
+
+  addAccounts(accounts: readonly Account[]): void {
+    for (const { id, ...person } of accounts) this.put({ order: id, person });
   }
 
   /** A row of this set made now: later rows are compared against it as against an account. */
-  add(p: Planned): void {
-    this.put({
-      order: this.order++,
-      planned: p,
-      names: namesOf(p),
-      person: {
-        address: '',
-        given: p.facts.given,
-        family: p.facts.family,
-        dob: p.facts.dob ?? null,
-        mobileHash: p.facts.mobileHash ?? null,
-        regBody: p.facts.reg?.body ?? null,
-        regNumber: p.facts.reg?.number ?? null,
-      },
-    });
+  addPlanned(p: Planned): void {
+    this.put({ order: this.order++, planned: p, names: p.names, person: personOf(p) });
   }
 
   /** The first person (the earliest made) the row may be. */
@@ -394,9 +471,31 @@ class PeopleIndex {
   }
 }
 
-const namesOf = (p: Planned): AsciiNames => {
-  p.names ??= asciiNames(p.facts);
-  return p.names;
+/** A row of a set as the duplicate check sees an account (its address once allocated). */
+const personOf = (p: Planned): ExistingPerson => ({
+  address: p.address ?? '',
+  given: p.facts.given,
+  family: p.facts.family,
+  dob: p.facts.dob ?? null,
+  mobileHash: p.facts.mobileHash ?? null,
+  regBody: p.facts.reg?.body ?? null,
+  regNumber: p.facts.reg?.number ?? null,
+});
+
+/**
+ * asciiNames, remembered: the same account is a candidate for many rows and many sets. A pure
+ * function of the two names, so the memo is only forgotten when it grows large.
+ */
+const NAMES_MEMO = new Map<string, AsciiNames>();
+const namesOf = (given: string, family: string): AsciiNames => {
+  const key = `${given}\u0000${family}`;
+  let names = NAMES_MEMO.get(key);
+  if (!names) {
+    if (NAMES_MEMO.size >= 100_000) NAMES_MEMO.clear();
+    names = asciiNames({ given, family });
+    NAMES_MEMO.set(key, names);
+  }
+  return names;
 };
 
 /**
@@ -409,8 +508,8 @@ function samePerson(p: Planned, k: Known): boolean {
   if (f.reg && e.regBody === f.reg.body && e.regNumber === f.reg.number) return true;
   if (f.mobileHash && e.mobileHash === f.mobileHash) return true;
   if (!f.dob || e.dob !== f.dob || e.given === null || e.family === null) return false;
-  k.names ??= asciiNames({ given: e.given, family: e.family });
-  return similarAsciiNames(namesOf(p), k.names);
+  k.names ??= namesOf(e.given, e.family);
+  return similarAsciiNames(p.names ?? namesOf(f.given, f.family), k.names);
 }
 
 const factKeys = (f: PersonFacts) =>
@@ -431,23 +530,23 @@ function personKeys(p: Pick<ExistingPerson, 'dob' | 'mobileHash' | 'regBody' | '
 
 /**
  * Remembers the set's employee numbers, in file order: scheduled rows with their sealed mobile,
- * rows made now as provisioned. Returns the hr_starters ids of those this import remembered first;
+ * rows made now as provisioned with their address. Returns the hr_starters ids of those this import remembered first;
  * one a concurrent import remembered is left alone.
  */
 async function claim(
   tx: Executor,
-  deps: ServiceDeps,
   ctx: RequestContext,
   principal: Principal,
   toWrite: readonly Planned[],
 ): Promise<Map<string, number>> {
   if (toWrite.length === 0) return new Map();
   const set = JSON.stringify(
-    toWrite.map(({ s, route, provisionOn, madeNow }, n) => ({
+    toWrite.map(({ s, route, provisionOn, madeNow, sealed, address }, n) => ({
       n,
       org: s.org,
       employee_number: s.employeeNumber,
       state: madeNow ? 'provisioned' : 'scheduled',
+      address: address ?? null,
       given: s.person.given,
       family: s.person.family,
       dob: s.person.dob ?? null,
@@ -455,8 +554,7 @@ async function claim(
       reg_number: s.person.reg?.number ?? null,
       route,
       mobile_masked: s.person.mobile?.masked ?? null,
-      mobile_sealed:
-        !madeNow && s.person.mobile && deps.sealer ? deps.sealer.seal(s.person.mobile.e164) : null,
+      mobile_sealed: sealed ?? null,
       start_date: s.startDate,
       provision_on: provisionOn,
       provisioned: madeNow,
@@ -465,13 +563,13 @@ async function claim(
   const at = ctx.now.toISOString();
   const rows = rowsOf<{ id: number; org: string; employee_number: string }>(
     await tx.execute(sql`
-      insert into hr_starters (org, employee_number, state, given, family, dob, reg_body, reg_number,
+      insert into hr_starters (org, employee_number, state, address, given, family, dob, reg_body, reg_number,
         route, mobile_masked, mobile_sealed, start_date, provision_on, imported_at, imported_by, provisioned_at)
-      select org, employee_number, state::starter_state, given, family, dob, reg_body, reg_number,
+      select org, employee_number, state::starter_state, address, given, family, dob, reg_body, reg_number,
         route, mobile_masked, mobile_sealed, start_date, provision_on, ${at}::timestamptz, ${principal.label},
         case when provisioned then ${at}::timestamptz end
       from jsonb_to_recordset(${set}::jsonb) as r(org text, employee_number text,
-        state text, given text, family text, dob date, reg_body text, reg_number text, route text,
+        state text, address text, given text, family text, dob date, reg_body text, reg_number text, route text,
         mobile_masked text, mobile_sealed text, start_date date, provision_on date, provisioned boolean, n int)
       order by n
       on conflict (org, employee_number) do nothing
@@ -540,12 +638,13 @@ const baseOf = (p: Planned): string => {
   return p.base;
 };
 
-/** The accounts of the rows made now, pending, in one statement. */
+/** The accounts of the rows made now, pending, with the route their credential is to take, in one statement. */
 async function insertAccounts(tx: Executor, ctx: RequestContext, toMake: readonly Planned[]): Promise<void> {
   const set = JSON.stringify(
-    toMake.map(({ s, home, address, facts }, n) => ({
+    toMake.map(({ s, home, address, facts, route }, n) => ({
       n,
       address,
+      route,
       home_org: home.ods,
       given: s.person.given,
       family: s.person.family,
@@ -560,10 +659,10 @@ async function insertAccounts(tx: Executor, ctx: RequestContext, toMake: readonl
   const rows = rowsOf<{ id: number; address: string }>(
     await tx.execute(sql`
       insert into accounts (address, kind, status, home_org, given, family, dob, mobile_hash,
-        mobile_masked, reg_body, reg_number, created_at, status_changed_at)
+        mobile_masked, reg_body, reg_number, credential_route, created_at, status_changed_at)
       select address, 'person', ${CREATED_STATUS.person}::account_status, home_org, given, family, dob,
-        mobile_hash, mobile_masked, reg_body, reg_number, ${at}::timestamptz, ${at}::timestamptz
-      from jsonb_to_recordset(${set}::jsonb) as r(address text, home_org text,
+        mobile_hash, mobile_masked, reg_body, reg_number, route, ${at}::timestamptz, ${at}::timestamptz
+      from jsonb_to_recordset(${set}::jsonb) as r(address text, route text, home_org text,
         given text, family text, dob date, mobile_hash text, mobile_masked text, reg_body text,
         reg_number text, n int)
       order by n
@@ -590,7 +689,10 @@ async function forget(tx: Executor, failed: readonly Planned[]): Promise<void> {
   );
 }
 
-/** Each made account's credential route, its hr_starters row's address and its audit row, in one statement. */
+/**
+ * Each made account's audit row, and its credential route where the delivery took another than
+ * the one its account was written with, in one statement.
+ */
 async function recordMade(tx: Executor, ctx: RequestContext, made: readonly Planned[]): Promise<void> {
   if (made.length === 0) return;
   const set = JSON.stringify(
@@ -599,10 +701,10 @@ async function recordMade(tx: Executor, ctx: RequestContext, made: readonly Plan
       return {
         n,
         account_id: p.accountId,
-        starter_id: p.starterId,
         address: p.address,
         org: p.home.ods,
         route,
+        rerouted: route !== p.route,
         reason: p.receipt ? newAccountReason(p.home.ods, p.receipt) : null,
         details: { delivery: route },
       };
@@ -612,13 +714,11 @@ async function recordMade(tx: Executor, ctx: RequestContext, made: readonly Plan
   await tx.execute(sql`
     with r as (
       select * from jsonb_to_recordset(${set}::jsonb) as r(account_id int,
-        starter_id int, address text, org text, route text, reason text, details jsonb, n int)
+        address text, org text, route text, rerouted boolean, reason text, details jsonb, n int)
     ),
     routed as (
-      update accounts a set credential_route = r.route from r where a.id = r.account_id returning a.id
-    ),
-    remembered as (
-      update hr_starters h set address = r.address from r where h.id = r.starter_id returning h.id
+      update accounts a set credential_route = r.route from r where a.id = r.account_id and r.rerouted
+      returning a.id
     )
     insert into audit_log (at, actor, platform, action, address, org, from_status, to_status, reason, details)
     select ${ctx.now.toISOString()}::timestamptz, ${audit.actor}, ${audit.platform}::platform, ${audit.action},

@@ -14,8 +14,11 @@ import type { HrRecord } from './csv.js';
 import { type HrImportInput, LIST_LIMIT, odsOf, parseStarter, type StarterRow } from './rows.js';
 import {
   cannotKeepMobile,
+  type MadeBefore,
   mobileRequired,
   notYourOrganisation,
+  type PreparedSet,
+  prepareStarterSet,
   provisionDay,
   routeOf,
   SET_ROWS,
@@ -166,17 +169,19 @@ export async function importStarters(
   };
   let set: Read[] = [];
   const keys = new Set<string>();
-  const write = async (batch: Read[]) => {
-    const rows = batch.flatMap((r) => ('starter' in r ? [r.starter] : []));
+  /** Writes a set once the one before it is written; resolves with the people it made. */
+  const write = async (batch: Read[], prepared: Promise<PreparedSet> | null, before: MadeBefore) => {
     let results: StarterResult[] = [];
-    if (rows.length > 0) {
+    let made: MadeBefore = [];
+    if (prepared) {
       try {
-        results = await writeStarterSet(deps, ctx, principal, home, rows);
+        ({ results, made } = await writeStarterSet(deps, ctx, principal, await prepared, before));
       } catch (e) {
         if (e instanceof SetFailedAfterDelivery || isDomainError(e)) throw e;
         // Nothing of the set was written: each row on its own, so a bad one is rejected alone.
         results = [];
-        for (const row of rows) results.push(await stored(alone(row)));
+        made = 'unknown';
+        for (const read of batch) if ('starter' in read) results.push(await stored(alone(read.starter)));
       }
     }
     let i = 0;
@@ -184,25 +189,46 @@ export async function importStarters(
       if ('error' in read) tally(read.record, null, { kind: 'error', error: read.error });
       else {
         const result = results[i++] ?? ({ kind: 'again' } as const);
+        if (result.kind === 'again') made = 'unknown';
         tally(read.record, read.starter, result.kind === 'again' ? await alone(read.starter) : result);
       }
     }
+    return made;
   };
-  // One set is written while the next is read and checked: the database works while Node parses.
-  // Sets are still written one after another, each seeing every row before it.
+  // Sets are read and prepared (checked, and compared with the accounts there are) ahead of the
+  // one being written, up to SETS_AHEAD of them: the database writes while Node works. Sets are
+  // still written one after another, each comparing its rows with what every set that was not
+  // yet written when it was prepared has made.
+  const made: MadeBefore[] = [];
+  let written = 0;
   let writing: Promise<void> = Promise.resolve();
+  const waiting: Array<Promise<void>> = [];
   const flush = async () => {
     const batch = set;
     set = [];
     keys.clear();
-    await writing;
-    writing = write(batch);
-    // Its failure is thrown where it is next awaited (the next set, or the end of the file).
+    const n = made.length;
+    made.push('unknown');
+    const rows = batch.flatMap((r) => ('starter' in r ? [r.starter] : []));
+    // Sets from `unseen` on are not written yet, so this set's read does not see their accounts.
+    const unseen = written;
+    const prepared = rows.length > 0 ? prepareStarterSet(deps, ctx, principal, home, rows) : null;
+    prepared?.catch(() => {});
+    const previous = writing;
+    writing = (async () => {
+      await previous;
+      made[n] = await write(batch, prepared, madeSince(made.slice(unseen, n)));
+      written = n + 1;
+    })();
+    // Its failure is thrown where it is next awaited (a later set, or the end of the file).
     writing.catch(() => {});
+    waiting.push(writing);
+    while (waiting.length > SETS_AHEAD) await waiting.shift();
   };
   const drain = async () => {
     await flush();
     await writing;
+    waiting.length = 0;
   };
   for await (const record of input.records) {
     report.rows++;
@@ -226,6 +252,13 @@ export async function importStarters(
   await queueSummaries(deps, ctx, 'starters', report.byOrg);
   return report;
 }
+
+/** How many sets may be read and prepared while the one before them is still being written. */
+const SETS_AHEAD = 2;
+
+/** What the given sets made, together: `unknown` if any of them is. */
+const madeSince = (sets: readonly MadeBefore[]): MadeBefore =>
+  sets.includes('unknown') ? 'unknown' : sets.flatMap((m) => (m === 'unknown' ? [] : m));
 
 function parse(record: HrRecord, now: Date): Read {
   try {
