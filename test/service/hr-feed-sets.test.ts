@@ -187,7 +187,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
           sql`select count(*)::int as n from accounts where home_org = 'FA123' and kind = 'person'`,
         ),
       ).toBe(3);
-      expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 5);
+      expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 4);
       // The rows around each bad one are written: their accounts and audit rows are there.
       expect(
         await count(
@@ -195,6 +195,44 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
         ),
       ).toBe(4);
       expect(await provisions()).toBe(before + report.created);
+    } finally {
+      await ctx.db.db.execute(sql`drop trigger if exists refuse_bad_starter on hr_starters`);
+      await ctx.db.db.execute(sql`drop function if exists refuse_bad_starter()`);
+    }
+  });
+
+  // The scheduled rows of a set are remembered by a statement of their own, beside the
+  // transaction that makes the set's accounts: either may fail without the other.
+  it.each([
+    ['a row made now', 'E-BAD', SOON],
+    ['a scheduled row', 'E-BAD', LATER],
+  ])('reports every other row of the set once when the database refuses %s', async (_, emp, start) => {
+    await addOrg(s.lifecycle, 'RXX');
+    const rows = Array.from({ length: 40 }, (_, i) => generated(i));
+    rows[22] = { ...generated(22), emp, start };
+    await ctx.db.db.execute(sql`
+      create or replace function refuse_bad_starter() returns trigger language plpgsql as $$
+      begin
+        if new.employee_number = 'E-BAD' then raise exception 'refused by the test'; end if;
+        return new;
+      end $$`);
+    await ctx.db.db.execute(sql`
+      create trigger refuse_bad_starter before insert on hr_starters
+      for each row execute function refuse_bad_starter()`);
+    try {
+      const report = await importRows(rows);
+      const soon = rows.filter((r) => r.start === SOON).length;
+      const bad = start === SOON ? 1 : 0;
+      expect(report.errors.map((e) => e.row)).toEqual([line(22)]);
+      expect(report).toMatchObject({
+        created: soon - bad,
+        scheduled: rows.length - soon - (1 - bad),
+        existing: 0,
+      });
+      expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 1);
+      expect(await count(sql`select count(*)::int as n from accounts`)).toBe(soon - bad);
+      expect(await provisions()).toBe(soon - bad);
+      expect(s.delivery.sent).toHaveLength(soon - bad);
     } finally {
       await ctx.db.db.execute(sql`drop trigger if exists refuse_bad_starter on hr_starters`);
       await ctx.db.db.execute(sql`drop function if exists refuse_bad_starter()`);

@@ -103,7 +103,10 @@ describeEachEngine('the HR feed', (ctx) => {
       state: string;
       address: string | null;
       mobile_sealed: string | null;
-    }>(ctx.db.db, sql`select employee_number, state, address, mobile_sealed from hr_starters order by id`);
+    }>(
+      ctx.db.db,
+      sql`select employee_number, state, address, mobile_sealed from hr_starters order by employee_number`,
+    );
 
   async function seedOrgs() {
     await addOrg(s.lifecycle, 'RXX');

@@ -27,6 +27,7 @@ import {
   personFactKeys,
   temporaryPassword,
 } from '../provisioning.js';
+import { isRowRefusal } from '../row-refusal.js';
 import { auditValues, type Executor } from '../store.js';
 import type { StarterRow } from './rows.js';
 
@@ -73,8 +74,13 @@ export const provisionDay = (deps: ServiceDeps, s: StarterRow) =>
 export const routeOf = (s: StarterRow): DeliveryRoute =>
   s.person.delivery ?? (s.person.mobile ? 'sms' : 'envelope');
 
-/** Thrown inside a set's transaction when the set cannot be written whole: it is redone row by row. */
-export class SetNotWritten extends Error {}
+/**
+ * Thrown when a set cannot be written whole: it is redone row by row, but for the rows in `done`
+ * (its scheduled rows, remembered in a statement of their own before the set failed).
+ */
+export class SetNotWritten extends Error {
+  done = new Map<number, StarterResult>();
+}
 
 /** Thrown when a set failed after a credential went out: redoing it would send another. */
 export class SetFailedAfterDelivery extends Error {}
@@ -220,12 +226,51 @@ export async function writeStarterSet(
 ): Promise<{ results: StarterResult[]; made: MadePerson[] }> {
   const { rows, planned, results } = prepared;
   let made: MadePerson[] = [];
+  // The scheduled rows are remembered by a statement of their own, beside the set's transaction:
+  // they need none of its locks, and the database writes them on another connection meanwhile.
+  let scheduled: { rows: Planned[]; claimed: Promise<Map<string, number>> } | undefined;
+  const rememberScheduled = (rows: Planned[]) => {
+    const claimed = claim(deps.db, ctx, principal, rows);
+    claimed.catch(() => {});
+    scheduled = { rows, claimed };
+  };
   // Employee numbers already remembered are read once, in the set's transaction under its locks
   // (no read before it): a remembered row is `existing` whatever its checks above found.
   if (planned.length > 0) {
-    made = await deps.db.transaction((tx) =>
-      writePlanned(tx, deps, ctx, principal, prepared, before, results),
-    );
+    try {
+      made = await deps.db.transaction((tx) =>
+        writePlanned(tx, deps, ctx, principal, prepared, before, results, rememberScheduled),
+      );
+    } catch (e) {
+      if (!scheduled || e instanceof SetFailedAfterDelivery || isDomainError(e)) throw e;
+      // The rows made now are redone one by one; the scheduled ones remembered stay as they are.
+      const notWritten = e instanceof SetNotWritten ? e : new SetNotWritten(String(e), { cause: e });
+      const claimed = await scheduled.claimed.catch(() => new Map<string, number>());
+      for (const p of scheduled.rows) {
+        if (claimed.has(starterKey(p.s))) notWritten.done.set(p.index, { kind: 'scheduled' });
+      }
+      throw notWritten;
+    }
+    if (scheduled) {
+      let claimed: Map<string, number> | undefined;
+      try {
+        claimed = await scheduled.claimed;
+      } catch (e) {
+        if (!isRowRefusal(e)) {
+          if (made.length > 0) throw new SetFailedAfterDelivery(String(e), { cause: e });
+          throw e;
+        }
+        // A row the database refuses: the scheduled rows are redone alone, so it is rejected alone.
+      }
+      for (const p of scheduled.rows) {
+        results[p.index] = !claimed
+          ? { kind: 'again' }
+          : claimed.has(starterKey(p.s))
+            ? { kind: 'scheduled' }
+            : // Remembered by an import running beside this one.
+              { kind: 'existing' };
+      }
+    }
   } else {
     const remembered = await rememberedKeys(deps.db, rows);
     for (const [index, s] of rows.entries()) {
@@ -243,6 +288,7 @@ async function writePlanned(
   prepared: PreparedSet,
   before: MadeBefore,
   results: Array<StarterResult | undefined>,
+  rememberScheduled: (rows: Planned[]) => void,
 ): Promise<MadePerson[]> {
   const { rows } = prepared;
   let planned = prepared.planned;
@@ -302,18 +348,19 @@ async function writePlanned(
     }
     toWrite.push(p);
   }
+  // Not awaited here: on PGlite, whose one connection this transaction holds, it runs after it.
+  const scheduled = toWrite.filter((p) => !p.madeNow);
+  if (scheduled.length > 0) rememberScheduled(scheduled);
+  if (toMake.length === 0) return [];
   // Addresses first, so each claim of a row made now is written with its address.
   await allocate(tx, toMake);
-  const claimed = await claim(tx, ctx, principal, toWrite);
-  for (const p of toWrite) {
+  const claimed = await claim(tx, ctx, principal, toMake);
+  for (const p of toMake) {
     const id = claimed.get(starterKey(p.s));
-    if (id === undefined) {
-      // Remembered by an import running beside this one: a row made now that others of this set
-      // were compared against cannot simply be dropped, so the set goes row by row.
-      if (p.madeNow) throw new SetNotWritten(`${starterKey(p.s)} was imported meanwhile`);
-      results[p.index] = { kind: 'existing' };
-    } else if (p.madeNow) p.starterId = id;
-    else results[p.index] = { kind: 'scheduled' };
+    // Remembered by an import running beside this one: a row made now that others of this set
+    // were compared against cannot simply be dropped, so the set goes row by row.
+    if (id === undefined) throw new SetNotWritten(`${starterKey(p.s)} was imported meanwhile`);
+    p.starterId = id;
   }
   if (toMake.length === 0) return [];
   await insertAccounts(tx, ctx, toMake);

@@ -23,6 +23,7 @@ import {
   routeOf,
   SET_ROWS,
   SetFailedAfterDelivery,
+  SetNotWritten,
   type StarterOutcome,
   type StarterResult,
   starterKey,
@@ -178,10 +179,13 @@ export async function importStarters(
         ({ results, made } = await writeStarterSet(deps, ctx, principal, await prepared, before));
       } catch (e) {
         if (e instanceof SetFailedAfterDelivery || isDomainError(e)) throw e;
-        // Nothing of the set was written: each row on its own, so a bad one is rejected alone.
-        results = [];
+        // The set was not written (but for any rows `done`): each row on its own, so a bad one is
+        // rejected alone.
+        const done = e instanceof SetNotWritten ? e.done : new Map<number, StarterResult>();
         made = 'unknown';
-        for (const read of batch) if ('starter' in read) results.push(await stored(alone(read.starter)));
+        results = batch
+          .filter((read) => 'starter' in read)
+          .map((_, row) => done.get(row) ?? { kind: 'again' });
       }
     }
     let i = 0;
@@ -190,7 +194,11 @@ export async function importStarters(
       else {
         const result = results[i++] ?? ({ kind: 'again' } as const);
         if (result.kind === 'again') made = 'unknown';
-        tally(read.record, read.starter, result.kind === 'again' ? await alone(read.starter) : result);
+        tally(
+          read.record,
+          read.starter,
+          result.kind === 'again' ? await stored(alone(read.starter)) : result,
+        );
       }
     }
     return made;
