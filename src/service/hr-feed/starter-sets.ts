@@ -100,6 +100,8 @@ interface Planned {
   base?: string;
   /** Scheduled: its mobile number sealed to be kept (null when there is none to keep). */
   sealed?: string | null;
+  /** Already remembered when the set was prepared (the transaction reads it again). */
+  rememberedEarly?: boolean;
   /** Compared before the set's transaction with the accounts there were: `earlier` is the first it may be. */
   comparedEarly?: boolean;
   earlier?: Known;
@@ -195,7 +197,8 @@ export async function prepareStarterSet(
   // them, with no lock); rows made now are read again under the locks in the transaction, so
   // they are not read here. Rows already remembered are left to the transaction to confirm.
   const remembered = await rememberedKeys(deps.db, rows);
-  const early = planned.filter((p) => !p.madeNow && !remembered.has(starterKey(p.s)));
+  for (const p of planned) p.rememberedEarly = remembered.has(starterKey(p.s));
+  const early = planned.filter((p) => !p.madeNow && !p.rememberedEarly);
   const existing = early.length > 0 ? await possibleMatches(deps.db, early) : [];
   const people = new PeopleIndex(existing);
   for (const [n, p] of early.entries()) {
@@ -297,17 +300,28 @@ async function writePlanned(
   const lockKeys = [
     ...new Set(planned.filter((p) => p.madeNow).flatMap((p) => personFactKeys(p.facts))),
   ].sort();
-  if (lockKeys.length > 0) {
-    await tx.execute(
-      sql`select count(pg_advisory_xact_lock(hashtext(k))) from (
+  // The locks, what is remembered and the candidates of the rows that need reading go to the
+  // database together, in this order, and are answered together.
+  const locking =
+    lockKeys.length > 0
+      ? tx.execute(
+          sql`select count(pg_advisory_xact_lock(hashtext(k))) from (
             select k from jsonb_array_elements_text(${JSON.stringify(lockKeys)}::jsonb) with ordinality as t(k, n)
             order by n) as keys`,
-    );
-  }
+        )
+      : null;
   // Read under the locks, so an import of the same file that held them has committed by now.
   // Every row of the set is looked up, a row refused by the checks included: remembered, it is
   // `existing` (as it was when this read came before the checks).
-  const remembered = await rememberedKeys(tx, rows);
+  const remembering = rememberedKeys(tx, rows);
+  // The duplicate check. A scheduled row was compared when the set was prepared with the
+  // accounts there were; here it is compared with what came since: the sets not yet written
+  // then, known in memory. Rows made now, and any not compared then, have their candidates read
+  // here, under the locks. When those sets are not known in full, every row is read again.
+  if (before === 'unknown') for (const p of planned) p.comparedEarly = false;
+  const late = planned.filter((p) => !p.comparedEarly && !p.rememberedEarly);
+  const reading = late.length > 0 ? possibleMatches(tx, late) : null;
+  const [, remembered, candidates] = await Promise.all([locking, remembering, reading]);
   if (remembered.size > 0) {
     for (const [index, s] of rows.entries()) {
       if (remembered.has(starterKey(s))) results[index] = { kind: 'existing' };
@@ -315,13 +329,10 @@ async function writePlanned(
     planned = planned.filter((p) => !remembered.has(starterKey(p.s)));
     if (planned.length === 0) return [];
   }
-  // The duplicate check. A scheduled row was compared when the set was prepared with the
-  // accounts there were; here it is compared with what came since: the set before, known in
-  // memory. Rows made now, and any not compared then, have their candidates read here, under
-  // the locks. When the set before is not known in full, every row is read again.
-  if (before === 'unknown') for (const p of planned) p.comparedEarly = false;
-  const late = planned.filter((p) => !p.comparedEarly);
-  const people = new PeopleIndex(late.length > 0 ? await possibleMatches(tx, late) : []);
+  const people = new PeopleIndex(candidates ?? []);
+  // Remembered when the set was prepared but not now (its row was deleted since): read here.
+  const unread = planned.filter((p) => p.rememberedEarly && !p.comparedEarly);
+  if (unread.length > 0) people.addAccounts(await possibleMatches(tx, unread));
   if (before !== 'unknown') people.addAccounts(before.map((m) => ({ ...m.person, id: m.id })));
   const toMake: Planned[] = [];
   const toWrite: Planned[] = [];
@@ -354,7 +365,8 @@ async function writePlanned(
   if (toMake.length === 0) return [];
   // Addresses first, so each claim of a row made now is written with its address.
   await allocate(tx, toMake);
-  const claimed = await claim(tx, ctx, principal, toMake);
+  // The claims and the accounts go to the database together.
+  const [claimed] = await Promise.all([claim(tx, ctx, principal, toMake), insertAccounts(tx, ctx, toMake)]);
   for (const p of toMake) {
     const id = claimed.get(starterKey(p.s));
     // Remembered by an import running beside this one: a row made now that others of this set
@@ -362,8 +374,6 @@ async function writePlanned(
     if (id === undefined) throw new SetNotWritten(`${starterKey(p.s)} was imported meanwhile`);
     p.starterId = id;
   }
-  if (toMake.length === 0) return [];
-  await insertAccounts(tx, ctx, toMake);
   const made: Planned[] = [];
   const failed: Planned[] = [];
   for (const p of toMake) {
