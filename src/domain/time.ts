@@ -8,7 +8,19 @@ export const daysLeft = (now: Date, due: Date): number => Math.ceil((due.getTime
 export const isoDate = (when: Date): string => when.toISOString().slice(0, 10);
 
 /** A YYYY-MM-DD day `n` days later (or earlier, for negative `n`). */
-export const shiftDay = (day: string, n: number): string => isoDate(addDays(new Date(`${day}T12:00:00Z`), n));
+export function shiftDay(day: string, n: number): string {
+  const key = `${day}|${n}`;
+  let shifted = SHIFTED.get(key);
+  if (shifted === undefined) {
+    shifted = isoDate(addDays(new Date(`${day}T12:00:00Z`), n));
+    if (SHIFTED.size >= 10_000) SHIFTED.clear();
+    SHIFTED.set(key, shifted);
+  }
+  return shifted;
+}
+
+/** shiftDay's answers: an import shifts the same few start dates on every row. */
+const SHIFTED = new Map<string, string>();
 
 const LONDON_WALL_CLOCK = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/London',
@@ -23,8 +35,8 @@ const LONDON_WALL_CLOCK = new Intl.DateTimeFormat('en-GB', {
 
 /** How far London's clocks are ahead of UTC at `when`: 0 in GMT, one hour in BST. */
 function londonOffsetMs(when: Date): number {
-  const part = (type: Intl.DateTimeFormatPartTypes) =>
-    Number(LONDON_WALL_CLOCK.formatToParts(when).find((p) => p.type === type)?.value ?? 0);
+  const parts = londonWallClock(when);
+  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts[type] ?? 0);
   const wall = Date.UTC(
     part('year'),
     part('month') - 1,
@@ -49,9 +61,23 @@ export function londonDayStart(date: string): Date {
 
 /** The calendar day (YYYY-MM-DD) it is in London at `when`. */
 export function londonDate(when: Date): string {
-  const part = (type: Intl.DateTimeFormatPartTypes) =>
-    LONDON_WALL_CLOCK.formatToParts(when).find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}-${part('month')}-${part('day')}`;
+  const time = when.getTime();
+  if (time !== lastLondonDate.time) {
+    const parts = londonWallClock(when);
+    lastLondonDate.time = time;
+    lastLondonDate.date = `${parts.year ?? ''}-${parts.month ?? ''}-${parts.day ?? ''}`;
+  }
+  return lastLondonDate.date;
+}
+
+/** The last answer of londonDate: an import asks it for the same instant on every row. */
+const lastLondonDate = { time: Number.NaN, date: '' };
+
+/** London's wall clock at `when`, read once (formatToParts is the costly part). */
+function londonWallClock(when: Date): Partial<Record<Intl.DateTimeFormatPartTypes, string>> {
+  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const p of LONDON_WALL_CLOCK.formatToParts(when)) parts[p.type] = p.value;
+  return parts;
 }
 
 /** The calendar day after `date` (YYYY-MM-DD). */

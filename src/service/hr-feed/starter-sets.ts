@@ -427,12 +427,12 @@ const earliest = (a: Known | undefined, b: Known | undefined): Known | undefined
 
 /** Of the set's employee numbers, those already remembered for their organisation. */
 async function rememberedKeys(db: Executor, rows: readonly StarterRow[]): Promise<Set<string>> {
-  const keys = JSON.stringify(rows.map((s) => ({ org: s.org, employee_number: s.employeeNumber })));
+  const keys = JSON.stringify(rows.map((s) => [s.org, s.employeeNumber]));
   const found = rowsOf<{ org: string; employee_number: string }>(
     await db.execute(sql`
       select h.org, h.employee_number
-      from jsonb_to_recordset(${keys}::jsonb) as k(org text, employee_number text)
-      join hr_starters h on h.org = k.org and h.employee_number = k.employee_number`),
+      from jsonb_array_elements(${keys}::jsonb) as k(v)
+      join hr_starters h on h.org = k.v->>0 and h.employee_number = k.v->>1`),
   );
   return new Set(found.map((r) => starterKey({ org: r.org, employeeNumber: r.employee_number })));
 }
@@ -491,7 +491,9 @@ type Account = ExistingPerson & { id: number };
 
 /** The people a row is compared against, found by birth date, mobile number or registration. */
 class PeopleIndex {
-  private readonly byKey = new Map<string, Known[]>();
+  private readonly byDob = new Map<string, Known[]>();
+  private readonly byMobile = new Map<string, Known[]>();
+  private readonly byReg = new Map<string, Known[]>();
   /** The set's own rows come after every account. */
   private order = Number.MAX_SAFE_INTEGER / 2;
 
@@ -500,7 +502,7 @@ class PeopleIndex {
   }
 
   addAccounts(accounts: readonly Account[]): void {
-    for (const { id, ...person } of accounts) this.put({ order: id, person });
+    for (const account of accounts) this.put({ order: account.id, person: account });
   }
 
   /** A row of this set made now: later rows are compared against it as against an account. */
@@ -510,22 +512,36 @@ class PeopleIndex {
 
   /** The first person (the earliest made) the row may be. */
   match(p: Planned): Known | undefined {
-    let first: Known | undefined;
-    for (const key of factKeys(p.facts)) {
-      for (const k of this.byKey.get(key) ?? []) {
-        if ((!first || k.order < first.order) && samePerson(p, k)) first = k;
-      }
+    const f = p.facts;
+    let first = f.dob ? this.first(p, this.byDob.get(f.dob), undefined) : undefined;
+    if (f.mobileHash) first = this.first(p, this.byMobile.get(f.mobileHash), first);
+    if (f.reg) first = this.first(p, this.byReg.get(regKey(f.reg.body, f.reg.number)), first);
+    return first;
+  }
+
+  /** The earliest of `first` and the people of `list` the row may be. */
+  private first(p: Planned, list: Known[] | undefined, first: Known | undefined): Known | undefined {
+    if (!list) return first;
+    for (const k of list) {
+      if ((!first || k.order < first.order) && samePerson(p, k)) first = k;
     }
     return first;
   }
 
   private put(k: Known): void {
-    for (const key of personKeys(k.person)) {
-      const list = this.byKey.get(key);
-      if (list) list.push(k);
-      else this.byKey.set(key, [k]);
-    }
+    const { dob, mobileHash, regBody, regNumber } = k.person;
+    if (dob) push(this.byDob, dob, k);
+    if (mobileHash) push(this.byMobile, mobileHash, k);
+    if (regBody && regNumber) push(this.byReg, regKey(regBody, regNumber), k);
   }
+}
+
+const regKey = (body: string, number: string) => `${body}:${number}`;
+
+function push(index: Map<string, Known[]>, key: string, k: Known): void {
+  const list = index.get(key);
+  if (list) list.push(k);
+  else index.set(key, [k]);
 }
 
 /** A row of a set as the duplicate check sees an account (its address once allocated). */
@@ -565,24 +581,22 @@ function samePerson(p: Planned, k: Known): boolean {
   if (f.reg && e.regBody === f.reg.body && e.regNumber === f.reg.number) return true;
   if (f.mobileHash && e.mobileHash === f.mobileHash) return true;
   if (!f.dob || e.dob !== f.dob || e.given === null || e.family === null) return false;
-  k.names ??= namesOf(e.given, e.family);
+  k.names ??= k.planned ? namesOf(e.given, e.family) : accountNames(k.order, e.given, e.family);
   return similarAsciiNames(p.names ?? namesOf(f.given, f.family), k.names);
 }
 
-const factKeys = (f: PersonFacts) =>
-  personKeys({
-    dob: f.dob ?? null,
-    mobileHash: f.mobileHash ?? null,
-    regBody: f.reg?.body ?? null,
-    regNumber: f.reg?.number ?? null,
-  });
-
-function personKeys(p: Pick<ExistingPerson, 'dob' | 'mobileHash' | 'regBody' | 'regNumber'>): string[] {
-  const keys: string[] = [];
-  if (p.dob) keys.push(`dob:${p.dob}`);
-  if (p.mobileHash) keys.push(`mobile:${p.mobileHash}`);
-  if (p.regBody && p.regNumber) keys.push(`reg:${p.regBody}:${p.regNumber}`);
-  return keys;
+/**
+ * An account's names as the duplicate check compares them, remembered by its id: the same
+ * account is a candidate for many rows and many sets (worked out again if its names changed).
+ */
+const ACCOUNT_NAMES = new Map<number, { given: string; family: string; names: AsciiNames }>();
+function accountNames(id: number, given: string, family: string): AsciiNames {
+  const known = ACCOUNT_NAMES.get(id);
+  if (known && known.given === given && known.family === family) return known.names;
+  if (ACCOUNT_NAMES.size >= 100_000) ACCOUNT_NAMES.clear();
+  const names = asciiNames({ given, family });
+  ACCOUNT_NAMES.set(id, { given, family, names });
+  return names;
 }
 
 /**
@@ -597,37 +611,36 @@ async function claim(
   toWrite: readonly Planned[],
 ): Promise<Map<string, number>> {
   if (toWrite.length === 0) return new Map();
+  // Each row as an array, not an object: a set's claim is the largest thing an import sends.
   const set = JSON.stringify(
-    toWrite.map(({ s, route, provisionOn, madeNow, sealed, address }, n) => ({
-      n,
-      org: s.org,
-      employee_number: s.employeeNumber,
-      state: madeNow ? 'provisioned' : 'scheduled',
-      address: address ?? null,
-      given: s.person.given,
-      family: s.person.family,
-      dob: s.person.dob ?? null,
-      reg_body: s.person.reg?.body ?? null,
-      reg_number: s.person.reg?.number ?? null,
+    toWrite.map(({ s, route, provisionOn, madeNow, sealed, address }) => [
+      s.org,
+      s.employeeNumber,
+      madeNow,
+      address ?? null,
+      s.person.given,
+      s.person.family,
+      s.person.dob ?? null,
+      s.person.reg?.body ?? null,
+      s.person.reg?.number ?? null,
       route,
-      mobile_masked: s.person.mobile?.masked ?? null,
-      mobile_sealed: sealed ?? null,
-      start_date: s.startDate,
-      provision_on: provisionOn,
-      provisioned: madeNow,
-    })),
+      s.person.mobile?.masked ?? null,
+      sealed ?? null,
+      s.startDate,
+      provisionOn,
+    ]),
   );
   const at = ctx.now.toISOString();
   const rows = rowsOf<{ id: number; org: string; employee_number: string }>(
     await tx.execute(sql`
       insert into hr_starters (org, employee_number, state, address, given, family, dob, reg_body, reg_number,
         route, mobile_masked, mobile_sealed, start_date, provision_on, imported_at, imported_by, provisioned_at)
-      select org, employee_number, state::starter_state, address, given, family, dob, reg_body, reg_number,
-        route, mobile_masked, mobile_sealed, start_date, provision_on, ${at}::timestamptz, ${principal.label},
-        case when provisioned then ${at}::timestamptz end
-      from jsonb_to_recordset(${set}::jsonb) as r(org text, employee_number text,
-        state text, address text, given text, family text, dob date, reg_body text, reg_number text, route text,
-        mobile_masked text, mobile_sealed text, start_date date, provision_on date, provisioned boolean, n int)
+      select r->>0, r->>1,
+        (case when (r->>2)::boolean then 'provisioned' else 'scheduled' end)::starter_state,
+        r->>3, r->>4, r->>5, (r->>6)::date, r->>7, r->>8, r->>9, r->>10, r->>11,
+        (r->>12)::date, (r->>13)::date, ${at}::timestamptz, ${principal.label},
+        case when (r->>2)::boolean then ${at}::timestamptz end
+      from jsonb_array_elements(${set}::jsonb) with ordinality as t(r, n)
       order by n
       on conflict (org, employee_number) do nothing
       returning id, org, employee_number`),

@@ -240,6 +240,8 @@ export async function importStarters(
   };
   for await (const record of input.records) {
     report.rows++;
+    // The file is read in chunks of hundreds of rows: the set being written goes on between.
+    if (report.rows % 25 === 0) await yieldToOthers();
     const read = parse(record, ctx.now);
     if ('starter' in read) {
       const key = starterKey(read.starter);
@@ -260,6 +262,9 @@ export async function importStarters(
   await queueSummaries(deps, ctx, 'starters', report.byOrg);
   return report;
 }
+
+/** Lets the set being written go on between slices of reading the file. */
+const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** How many sets may be read and prepared while the one before them is still being written. */
 const SETS_AHEAD = 2;
