@@ -13,6 +13,7 @@ import {
   addOrg,
   CapturingDelivery,
   everyTableAsText,
+  mobile,
   operator,
   person,
   TEST_HR_DATA_KEY,
@@ -199,6 +200,43 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
       await ctx.db.db.execute(sql`drop trigger if exists refuse_bad_starter on hr_starters`);
       await ctx.db.db.execute(sql`drop function if exists refuse_bad_starter()`);
     }
+  });
+
+  it('finds an account by mobile number or registration alone, for rows made now and rows scheduled', async () => {
+    await addOrg(s.lifecycle, 'RXX');
+    const byMobile = await activeAccount(
+      s.lifecycle,
+      'RXX',
+      person('Mo', 'Bile', { dob: '1970-03-03', mobile: mobile('07700900111') }),
+    );
+    const byReg = await activeAccount(
+      s.lifecycle,
+      'RXX',
+      person('Reg', 'Istered', { dob: '1971-04-04', reg: { body: 'GMC', number: '7654321' } }),
+    );
+    // Other names and birth dates: only the mobile number or the registration can match.
+    const lines = [
+      'employee_number,given_name,family_name,date_of_birth,mobile,org_ods,start_date,delivery,registration',
+      ...Array.from({ length: 30 }, (_, i) => {
+        const r = generated(i);
+        return [r.emp, r.given, r.family, r.dob, r.mobile, r.org, r.start, r.delivery, ''].join(',');
+      }),
+      `M1,Quentin,Zephyr,1990-01-01,07700900111,RXX,${LATER},sms,`,
+      `M2,Ursula,Vexley,1991-02-02,07700900111,RXX,${SOON},sms,`,
+      `G1,Walter,Yarrow,1992-03-03,07999111222,RXX,${LATER},sms,GMC:7654321`,
+      `G2,Xenia,Abbot,1993-04-04,07999111333,RXX,${SOON},sms,GMC:7654321`,
+    ];
+    const report = await s.lifecycle.importStarters(operator(), {
+      records: readHrCsv(`${lines.join('\n')}\n`, STARTER_COLUMNS),
+      dryRun: false,
+    });
+    expect(report.errors).toEqual([]);
+    expect(report.duplicates).toEqual([
+      { row: 32, employeeNumber: 'M1', address: byMobile },
+      { row: 33, employeeNumber: 'M2', address: byMobile },
+      { row: 34, employeeNumber: 'G1', address: byReg },
+      { row: 35, employeeNumber: 'G2', address: byReg },
+    ]);
   });
 
   // The scheduled rows of a set are remembered by a statement of their own, beside the

@@ -443,13 +443,15 @@ async function rememberedKeys(db: Executor, rows: readonly StarterRow[]): Promis
  */
 async function possibleMatches(db: Executor, planned: readonly Planned[]): Promise<Account[]> {
   const facts = JSON.stringify(
-    planned.map((p) => ({
-      dob: p.facts.dob ?? null,
-      mobile_hash: p.facts.mobileHash ?? null,
-      reg_body: p.facts.reg?.body ?? null,
-      reg_number: p.facts.reg?.number ?? null,
-    })),
+    planned.map((p) => [
+      p.facts.dob ?? null,
+      p.facts.mobileHash ?? null,
+      p.facts.reg?.body ?? null,
+      p.facts.reg?.number ?? null,
+    ]),
   );
+  // An account's mobile hash and registration come back only when they are one of the set's:
+  // only then can they match, and most candidates share a birth date alone.
   const rows = rowsOf<{
     id: number;
     address: string;
@@ -462,17 +464,23 @@ async function possibleMatches(db: Executor, planned: readonly Planned[]): Promi
   }>(
     await db.execute(sql`
       with f as (
-        select * from jsonb_to_recordset(${facts}::jsonb)
-          as f(dob date, mobile_hash text, reg_body text, reg_number text)
+        select (v->>0)::date as dob, v->>1 as mobile_hash, v->>2 as reg_body, v->>3 as reg_number
+        from jsonb_array_elements(${facts}::jsonb) as t(v)
       ),
       ids as (
-        select a.id from accounts a where a.dob in (select dob from f where dob is not null)
-        union select a.id from accounts a where a.mobile_hash in (select mobile_hash from f where mobile_hash is not null)
-        union select a.id from accounts a
+        select a.id, false as by_mobile, false as by_reg
+          from accounts a where a.dob in (select dob from f where dob is not null)
+        union all select a.id, true, false
+          from accounts a where a.mobile_hash in (select mobile_hash from f where mobile_hash is not null)
+        union all select a.id, false, true from accounts a
           where (a.reg_body, a.reg_number) in (select reg_body, reg_number from f where reg_body is not null)
-      )
-      select a.id, a.address, a.given, a.family, a.dob::text as dob, a.mobile_hash, a.reg_body, a.reg_number
-      from accounts a join ids on ids.id = a.id`),
+      ),
+      found as (select id, bool_or(by_mobile) as by_mobile, bool_or(by_reg) as by_reg from ids group by id)
+      select a.id, a.address, a.given, a.family, a.dob::text as dob,
+        case when found.by_mobile then a.mobile_hash end as mobile_hash,
+        case when found.by_reg then a.reg_body end as reg_body,
+        case when found.by_reg then a.reg_number end as reg_number
+      from accounts a join found on found.id = a.id`),
   );
   return rows.map((r) => ({
     id: Number(r.id),
