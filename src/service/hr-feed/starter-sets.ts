@@ -32,7 +32,7 @@ import { auditValues, type Executor } from '../store.js';
 import type { StarterRow } from './rows.js';
 
 /** How many rows are read, checked and written together. */
-export const SET_ROWS = 1000;
+export const SET_ROWS = 2000;
 
 export type StarterOutcome =
   | { kind: 'created'; address: string }
@@ -719,30 +719,27 @@ const baseOf = (p: Planned): string => {
 /** The accounts of the rows made now, pending, with the route their credential is to take, in one statement. */
 async function insertAccounts(tx: Executor, ctx: RequestContext, toMake: readonly Planned[]): Promise<void> {
   const set = JSON.stringify(
-    toMake.map(({ s, home, address, facts, route }, n) => ({
-      n,
+    toMake.map(({ s, home, address, facts, route }) => [
       address,
       route,
-      home_org: home.ods,
-      given: s.person.given,
-      family: s.person.family,
-      dob: s.person.dob ?? null,
-      mobile_hash: facts.mobileHash ?? null,
-      mobile_masked: s.person.mobile?.masked ?? null,
-      reg_body: s.person.reg?.body ?? null,
-      reg_number: s.person.reg?.number ?? null,
-    })),
+      home.ods,
+      s.person.given,
+      s.person.family,
+      s.person.dob ?? null,
+      facts.mobileHash ?? null,
+      s.person.mobile?.masked ?? null,
+      s.person.reg?.body ?? null,
+      s.person.reg?.number ?? null,
+    ]),
   );
   const at = ctx.now.toISOString();
   const rows = rowsOf<{ id: number; address: string }>(
     await tx.execute(sql`
       insert into accounts (address, kind, status, home_org, given, family, dob, mobile_hash,
         mobile_masked, reg_body, reg_number, credential_route, created_at, status_changed_at)
-      select address, 'person', ${CREATED_STATUS.person}::account_status, home_org, given, family, dob,
-        mobile_hash, mobile_masked, reg_body, reg_number, route, ${at}::timestamptz, ${at}::timestamptz
-      from jsonb_to_recordset(${set}::jsonb) as r(address text, route text, home_org text,
-        given text, family text, dob date, mobile_hash text, mobile_masked text, reg_body text,
-        reg_number text, n int)
+      select r->>0, 'person', ${CREATED_STATUS.person}::account_status, r->>2, r->>3, r->>4, (r->>5)::date,
+        r->>6, r->>7, r->>8, r->>9, r->>1, ${at}::timestamptz, ${at}::timestamptz
+      from jsonb_array_elements(${set}::jsonb) with ordinality as t(r, n)
       order by n
       on conflict (address) do nothing
       returning id, address`),
