@@ -58,8 +58,10 @@ type Read = { record: HrRecord; starter: StarterRow } | { record: HrRecord; erro
  * reported with its line and reason and the rest of the file goes on. The employee number is
  * remembered per organisation, so importing a file again creates nothing twice.
  *
- * Rows are checked and written SET_ROWS at a time (issue 17): one query per set for what is
- * already known, one transaction of multi-row statements for what it writes. A set is cut short
+ * Rows are checked and written SET_ROWS at a time (issue 17): a set is prepared (checked, and its
+ * scheduled rows compared with the accounts there are) while the sets before it are written; its
+ * accounts are then made in one transaction of multi-row statements, and its scheduled rows
+ * remembered by one statement beside it (prepareStarterSet, writeStarterSet). A set is cut short
  * before a row repeating one of its employee numbers, and before a row that goes alone (made now
  * in a community site, whose cap is counted under the site's lock, or with a directory taking
  * part); so every row sees the rows before it as the row-by-row import did. A set that cannot be
