@@ -79,6 +79,25 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
   const count = async (query: ReturnType<typeof sql>) =>
     (await queryRows<{ n: number }>(ctx.db.db, query))[0]?.n ?? 0;
 
+  /** Runs `body` while the database refuses (SQLSTATE P0001) hr_starters rows numbered E-BAD…. */
+  const refusingBadStarters = async (body: () => Promise<void>) => {
+    await ctx.db.db.execute(sql`
+      create or replace function refuse_bad_starter() returns trigger language plpgsql as $$
+      begin
+        if new.employee_number like 'E-BAD%' then raise exception 'refused by the test'; end if;
+        return new;
+      end $$`);
+    await ctx.db.db.execute(sql`
+      create trigger refuse_bad_starter before insert on hr_starters
+      for each row execute function refuse_bad_starter()`);
+    try {
+      await body();
+    } finally {
+      await ctx.db.db.execute(sql`drop trigger if exists refuse_bad_starter on hr_starters`);
+      await ctx.db.db.execute(sql`drop function if exists refuse_bad_starter()`);
+    }
+  };
+
   it('keeps every rule across a file of more than one set: repeats, duplicates within and across sets, addresses', async () => {
     await addOrg(s.lifecycle, 'RXX');
     const rows = Array.from({ length: SET_ROWS + 300 }, (_, i) => generated(i));
@@ -164,16 +183,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     for (const i of [14, 15, 16]) rows[i] = { ...generated(i), org: 'FA123', start: SOON };
     rows[20] = { ...generated(20), emp: 'E-BAD', start: SOON };
     rows[25] = { ...generated(25), emp: 'E-BAD2', start: LATER };
-    await ctx.db.db.execute(sql`
-      create or replace function refuse_bad_starter() returns trigger language plpgsql as $$
-      begin
-        if new.employee_number like 'E-BAD%' then raise exception 'refused by the test'; end if;
-        return new;
-      end $$`);
-    await ctx.db.db.execute(sql`
-      create trigger refuse_bad_starter before insert on hr_starters
-      for each row execute function refuse_bad_starter()`);
-    try {
+    await refusingBadStarters(async () => {
       const before = await provisions();
       const report = await importRows(rows);
       expect(report.duplicates).toEqual([{ row: line(10), employeeNumber: 'E10', address: existing }]);
@@ -196,10 +206,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
         ),
       ).toBe(4);
       expect(await provisions()).toBe(before + report.created);
-    } finally {
-      await ctx.db.db.execute(sql`drop trigger if exists refuse_bad_starter on hr_starters`);
-      await ctx.db.db.execute(sql`drop function if exists refuse_bad_starter()`);
-    }
+    });
   });
 
   it('finds an account by mobile number or registration alone, for rows made now and rows scheduled', async () => {
@@ -248,16 +255,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     await addOrg(s.lifecycle, 'RXX');
     const rows = Array.from({ length: 40 }, (_, i) => generated(i));
     rows[22] = { ...generated(22), emp, start };
-    await ctx.db.db.execute(sql`
-      create or replace function refuse_bad_starter() returns trigger language plpgsql as $$
-      begin
-        if new.employee_number = 'E-BAD' then raise exception 'refused by the test'; end if;
-        return new;
-      end $$`);
-    await ctx.db.db.execute(sql`
-      create trigger refuse_bad_starter before insert on hr_starters
-      for each row execute function refuse_bad_starter()`);
-    try {
+    await refusingBadStarters(async () => {
       const report = await importRows(rows);
       const soon = rows.filter((r) => r.start === SOON).length;
       const bad = start === SOON ? 1 : 0;
@@ -271,10 +269,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
       expect(await count(sql`select count(*)::int as n from accounts`)).toBe(soon - bad);
       expect(await provisions()).toBe(soon - bad);
       expect(s.delivery.sent).toHaveLength(soon - bad);
-    } finally {
-      await ctx.db.db.execute(sql`drop trigger if exists refuse_bad_starter on hr_starters`);
-      await ctx.db.db.execute(sql`drop function if exists refuse_bad_starter()`);
-    }
+    });
   });
 
   it('rejects alone a row whose credential cannot go, undoing only its account', async () => {
