@@ -101,23 +101,43 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
   it('keeps every rule across a file of more than one set: repeats, duplicates within and across sets, addresses', async () => {
     await addOrg(s.lifecycle, 'RXX');
     const rows = Array.from({ length: SET_ROWS + 300 }, (_, i) => generated(i));
-    // Row 1,100 repeats row 10's employee number (another set): nothing twice.
-    rows[1100] = { ...generated(10), emp: 'E10' };
+    // The rows past SET_ROWS are in the next set.
+    const [x50, x70, x100] = [SET_ROWS + 50, SET_ROWS + 70, SET_ROWS + 100];
+    // Row x100 repeats row 10's employee number (another set): nothing twice.
+    rows[x100] = { ...generated(10), emp: 'E10' };
     // Row 21 is row 20 again under another employee number, in the same set: a duplicate of the
     // account row 20 makes in that set (same mobile number).
     rows[21] = { ...generated(20), emp: 'E20-again' };
-    // Row 1,050 (next set) is row 30 again, by birth date and name: a duplicate of row 30's account.
-    rows[1050] = { ...generated(30), emp: 'E30-again', mobile: '07999000001' };
-    // Row 1,070 (next set, scheduled) is row 35 again: it is compared with row 35's account while
+    // Row x50 (next set) is row 30 again, by birth date and name: a duplicate of row 30's account.
+    rows[x50] = { ...generated(30), emp: 'E30-again', mobile: '07999000001' };
+    // Row x70 (next set, scheduled) is row 35 again: it is compared with row 35's account while
     // the first set may still be being written, so from what that set made.
-    rows[1070] = { ...generated(35), emp: 'E35-again', mobile: '07999000002', start: LATER };
+    rows[x70] = { ...generated(35), emp: 'E35-again', mobile: '07999000002', start: LATER };
     // Three namesakes made now in one set, different people: three addresses.
     for (const i of [40, 45, 50]) rows[i] = { ...generated(i), given: 'Ada', family: 'Okafor' };
     // A repeat inside one set: the second is existing.
     rows[60] = { ...generated(55) };
-    const report = await importRows(rows);
+    // The first set's credentials wait half a second inside its transaction, so the next set is
+    // prepared (and compared with the accounts there are) before the first set's accounts are.
+    const delivery = new (class extends CapturingDelivery {
+      private held = false;
+      override async deliver(request: CredentialRequest): Promise<DeliveryReceipt> {
+        if (!this.held) {
+          this.held = true;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        return super.deliver(request);
+      }
+    })();
+    const lifecycle = await createLifecycle({
+      db: ctx.db.db,
+      policy: s.lifecycle.policy,
+      delivery,
+      hrDataKey: TEST_HR_DATA_KEY,
+    });
+    const report = await importRows(rows, lifecycle);
 
-    const soon = rows.filter((r, i) => r.start === SOON && ![21, 1050, 1100, 60].includes(i)).length;
+    const soon = rows.filter((r, i) => r.start === SOON && ![21, x50, x100, 60].includes(i)).length;
     const e35 = await queryRows<{ address: string }>(
       ctx.db.db,
       sql`select address from hr_starters where employee_number = 'E35'`,
@@ -125,8 +145,8 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     expect(report.errors).toEqual([]);
     expect(report.duplicates).toEqual([
       { row: line(21), employeeNumber: 'E20-again', address: expect.stringMatching(/@nhs\.net$/) },
-      { row: line(1050), employeeNumber: 'E30-again', address: expect.stringMatching(/@nhs\.net$/) },
-      { row: line(1070), employeeNumber: 'E35-again', address: e35[0]?.address },
+      { row: line(x50), employeeNumber: 'E30-again', address: expect.stringMatching(/@nhs\.net$/) },
+      { row: line(x70), employeeNumber: 'E35-again', address: e35[0]?.address },
     ]);
     const [first, second] = report.duplicates;
     const made = await queryRows<{ employee_number: string; address: string | null }>(
@@ -143,7 +163,7 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     expect(await count(sql`select count(*)::int as n from accounts`)).toBe(soon);
     expect(await count(sql`select count(distinct address)::int as n from accounts`)).toBe(soon);
     expect(await provisions()).toBe(soon);
-    expect(s.delivery.sent).toHaveLength(soon);
+    expect(delivery.sent).toHaveLength(soon);
     expect(await count(sql`select count(*)::int as n from hr_starters`)).toBe(rows.length - 5);
     expect(
       await count(
@@ -161,8 +181,8 @@ describeEachEngine('import starters, a set at a time', (ctx) => {
     ).toBe(0);
     const text = await everyTableAsText(ctx.db);
     expect(text).not.toContain('7700000123');
-    for (const sent of s.delivery.sent.slice(0, 20)) expect(text).not.toContain(sent.temporaryPassword);
-    const again = await importRows(rows);
+    for (const sent of delivery.sent.slice(0, 20)) expect(text).not.toContain(sent.temporaryPassword);
+    const again = await importRows(rows, lifecycle);
     expect(again).toMatchObject({ created: 0, scheduled: 0, existing: rows.length - 3, errors: [] });
     expect(again.duplicates).toHaveLength(3);
   });

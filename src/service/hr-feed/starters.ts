@@ -211,6 +211,7 @@ export async function importStarters(
   // yet written when it was prepared has made.
   const made: MadeBefore[] = [];
   let written = 0;
+  let forgotten = 0;
   let writing: Promise<void> = Promise.resolve();
   const waiting: Array<Promise<void>> = [];
   const flush = async () => {
@@ -221,7 +222,10 @@ export async function importStarters(
     made.push('unknown');
     const rows = batch.flatMap((r) => ('starter' in r ? [r.starter] : []));
     // Sets from `unseen` on are not written yet, so this set's read does not see their accounts.
+    // Those before it every later set's read sees: what they made need not be kept.
     const unseen = written;
+    made.fill([], forgotten, unseen);
+    forgotten = unseen;
     const prepared = rows.length > 0 ? prepareStarterSet(deps, ctx, principal, home, rows) : null;
     prepared?.catch(() => {});
     const previous = writing;
