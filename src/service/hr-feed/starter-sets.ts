@@ -130,8 +130,9 @@ export interface MadePerson {
 }
 
 /**
- * What the set before has made, for the next set's duplicate check: every account, or `unknown`
- * when some of its rows went alone (the next set then reads every row's candidates again).
+ * What the sets not yet written when a set was prepared have made, for its duplicate check: every
+ * account, or `unknown` when some of their rows went alone (every row's candidates are then read
+ * again in the set's transaction).
  */
 export type MadeBefore = readonly MadePerson[] | 'unknown';
 
@@ -143,12 +144,12 @@ export interface PreparedSet {
 }
 
 /**
- * The work of a set that needs no lock, done while the set before it is written: each row's
+ * The work of a set that needs no lock, done while the sets before it are written: each row's
  * checks (the actor's permission, the delivery route), the values derived from it (mobile hash,
  * sealed mobile, names and address base), and the duplicate check against the accounts that
- * exist now. The set before has not committed yet, so the set's transaction later compares each
- * row with what that set made (`MadeBefore`), and each row made now with its candidates read
- * again under the locks.
+ * exist now. The sets before have not all committed yet, so the set's transaction later compares
+ * each row with what they made (`MadeBefore`), and reads the candidates of each row made now
+ * under the locks.
  */
 export async function prepareStarterSet(
   deps: ServiceDeps,
@@ -217,8 +218,9 @@ const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve)
  * remembered, the duplicate-person check (against accounts, the set before and the rows of the
  * set made before), and for rows due now a new account, its credential and its audit row. Rows
  * due now in community sites, and any when a directory takes part, are not for this path (the
- * caller sends them row by row). Throws SetNotWritten, with nothing written, when the set's
- * transaction cannot be completed whole. Returns each row's result and the people it made.
+ * caller sends them row by row). Throws SetNotWritten when the set's transaction cannot be
+ * completed whole: nothing of it is written but the scheduled rows in its `done`. Returns each
+ * row's result and the people it made.
  */
 export async function writeStarterSet(
   deps: ServiceDeps,
@@ -237,8 +239,9 @@ export async function writeStarterSet(
     claimed.catch(() => {});
     scheduled = { rows, claimed };
   };
-  // Employee numbers already remembered are read once, in the set's transaction under its locks
-  // (no read before it): a remembered row is `existing` whatever its checks above found.
+  // Employee numbers already remembered are read again in the set's transaction, under its locks
+  // (the read when it was prepared only spared their candidates): a remembered row is `existing`
+  // whatever its checks found.
   if (planned.length > 0) {
     try {
       made = await deps.db.transaction((tx) =>
