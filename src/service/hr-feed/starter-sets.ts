@@ -210,8 +210,8 @@ export async function prepareStarterSet(
   return { rows, planned, results };
 }
 
-/** Lets the set being written go on between slices of the next set's work. */
-const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets the set being written go on between slices of other work (the next set's, the file's). */
+export const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Writes one prepared set with every rule of the row-by-row import: employee numbers already
@@ -338,7 +338,7 @@ async function writePlanned(
   if (unread.length > 0) people.addAccounts(await possibleMatches(tx, unread));
   if (before !== 'unknown') people.addAccounts(before.map((m) => ({ ...m.person, id: m.id })));
   const toMake: Planned[] = [];
-  const toWrite: Planned[] = [];
+  const scheduled: Planned[] = [];
   const duplicatesOfPlanned = new Map<number, Planned>();
   for (const p of planned) {
     const match = earliest(p.comparedEarly ? p.earlier : undefined, people.match(p));
@@ -359,11 +359,9 @@ async function writePlanned(
       }
       people.addPlanned(p);
       toMake.push(p);
-    }
-    toWrite.push(p);
+    } else scheduled.push(p);
   }
   // Not awaited here: on PGlite, whose one connection this transaction holds, it runs after it.
-  const scheduled = toWrite.filter((p) => !p.madeNow);
   if (scheduled.length > 0) rememberScheduled(scheduled);
   if (toMake.length === 0) return [];
   // Addresses first, so each claim of a row made now is written with its address.

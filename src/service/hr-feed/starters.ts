@@ -28,6 +28,7 @@ import {
   type StarterResult,
   starterKey,
   writeStarterSet,
+  yieldToOthers,
 } from './starter-sets.js';
 import { queueSummaries } from './summaries.js';
 
@@ -268,9 +269,6 @@ export async function importStarters(
   await queueSummaries(deps, ctx, 'starters', report.byOrg);
   return report;
 }
-
-/** Lets the set being written go on between slices of reading the file. */
-const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** How many sets may be read and prepared while the one before them is still being written. */
 const SETS_AHEAD = 2;
