@@ -1,12 +1,12 @@
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 
+const IV_BYTES = 12;
+
 /**
  * Seals short secrets (an HR starter's mobile number, kept only until their account is made)
  * with AES-256-GCM under a key that is not in the database (HR_DATA_KEY). A sealed value is
  * `v1.IV.TAG.CIPHERTEXT` in base64url; tampering or the wrong key fails to open.
  */
-const IV_BYTES = 12;
-
 export class Sealer {
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('the sealing key must be 32 bytes');
